@@ -1,0 +1,10 @@
+set(XUNIT_CHECKPOINT_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/checkpoint.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/dtype.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/json.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/pickle.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/safetensors.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/tensor_view.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/torch_checkpoint.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/zip_reader.cpp
+)

@@ -1,0 +1,128 @@
+// xunit-convert: PyTorch checkpoint (zip / legacy) or .safetensors -> .xunit model.
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+
+#include "common/error.h"
+#include "common/file_io.h"
+#include "common/sha256.h"
+#include "converter/checkpoint.h"
+#include "converter/families/family_registry.h"
+#include "engine/model_file.h"
+#include "xunit/xunit.h"
+
+namespace {
+
+const char *kUsage =
+    "usage: xunit-convert INPUT OUTPUT.xunit [--arch NAME] [--set KEY=VALUE]... [--dtype fp32|fp16|bf16] [-y]\n"
+    "\n"
+    "Converts a trained PyTorch checkpoint into an .xunit model, without running Python.\n"
+    "\n"
+    "INPUT     a PyTorch checkpoint (.pt/.pth; torch >= 1.6 zip or the legacy format) holding a\n"
+    "          state_dict, bare or under 'state_dict', 'model', 'g_model', ...; or a .safetensors file.\n"
+    "          Only tensors and plain containers are read: any other pickled object is refused.\n"
+    "OUTPUT    the .xunit file to write (never overwritten unless -y is given).\n"
+    "\n"
+    "options:\n"
+    "  --arch NAME        model family: xdncnn, dncnn, xsrgan, srgan. Optional when the keys identify\n"
+    "                     the family; an ambiguity is reported with the candidates.\n"
+    "  --set KEY=VALUE    a hyper-parameter the checkpoint cannot tell: eps (BatchNorm epsilon,\n"
+    "                     default 1e-5), scale (SR families; checked against the checkpoint).\n"
+    "  --dtype TYPE       weight storage: fp32 (default, exact), fp16 or bf16 (half the size).\n"
+    "  -y, --overwrite    replace OUTPUT if it exists.\n"
+    "  -h, --help         this text.\n"
+    "\n"
+    "Hyper-parameters (channels, features, blocks, kernel size, scale) are inferred from tensor\n"
+    "shapes. BatchNorm layers are folded into the convolutions where that is exact.\n"
+    "Exit status: 0 on success, 1 on any error (one line on stderr), 2 on bad usage.\n";
+
+int usage_error(const std::string &message) {
+  std::fprintf(stderr, "xunit-convert: %s (see --help)\n", message.c_str());
+  return 2;
+}
+
+const char *format_name(xunit::convert::CheckpointFormat f) {
+  switch (f) {
+    case xunit::convert::CheckpointFormat::TorchZip: return "torch-zip";
+    case xunit::convert::CheckpointFormat::TorchLegacy: return "torch-legacy";
+    case xunit::convert::CheckpointFormat::Safetensors: return "safetensors";
+  }
+  return "?";
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  std::string input, output, arch;
+  std::map<std::string, std::string> settings;
+  xunit::DType dtype = xunit::DType::F32;
+  bool overwrite = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char *flag) -> const char * {
+      if (i + 1 >= argc) return nullptr;
+      (void)flag;
+      return argv[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--arch") {
+      const char *v = value("--arch");
+      if (!v) return usage_error("--arch needs a value");
+      arch = v;
+    } else if (a == "--set") {
+      const char *v = value("--set");
+      const char *eq = v ? std::strchr(v, '=') : nullptr;
+      if (!eq || eq == v) return usage_error("--set needs KEY=VALUE");
+      settings[std::string(v, size_t(eq - v))] = eq + 1;
+    } else if (a == "--dtype") {
+      const char *v = value("--dtype");
+      if (!v) return usage_error("--dtype needs a value");
+      std::string d = v;
+      if (d == "fp32") dtype = xunit::DType::F32;
+      else if (d == "fp16") dtype = xunit::DType::F16;
+      else if (d == "bf16") dtype = xunit::DType::BF16;
+      else return usage_error("--dtype must be fp32, fp16 or bf16");
+    } else if (a == "-y" || a == "--overwrite") {
+      overwrite = true;
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("unknown option '" + a + "'");
+    } else if (input.empty()) {
+      input = a;
+    } else if (output.empty()) {
+      output = a;
+    } else {
+      return usage_error("too many arguments");
+    }
+  }
+  if (input.empty() || output.empty()) return usage_error("INPUT and OUTPUT are required");
+  try {
+    std::vector<uint8_t> bytes = xunit::read_file(input);
+    xunit::check(overwrite || !xunit::file_exists(output),
+                 "output exists (use -y to overwrite): '" + output + "'");
+    xunit::convert::CheckpointFormat format;
+    xunit::convert::StateDict dict;
+    try {
+      dict = xunit::convert::load_checkpoint(bytes, &format);
+    } catch (const xunit::Error &e) {
+      throw xunit::Error(input + ": " + e.what());
+    }
+    xunit::Graph graph = xunit::convert::build_graph(dict, arch, settings);
+    graph.metadata["source_sha256"] = xunit::Sha256::hex(xunit::Sha256::digest(bytes.data(), bytes.size()));
+    graph.metadata["source_format"] = format_name(format);
+    graph.metadata["converter_version"] = xunit_version();
+    graph.metadata["weights_dtype"] = xunit::dtype_name(dtype);
+    std::vector<uint8_t> model = xunit::serialize_model(graph, dtype);
+    xunit::write_file_atomic(output, model.data(), model.size(), overwrite);
+    std::fprintf(stderr, "%s: %s, %s, %d -> %d channels, scale %d, %zu parameters, halo %d px (%zu bytes)\n",
+                 output.c_str(), graph.metadata["family"].c_str(), graph.metadata["task"].c_str(),
+                 graph.in_channels(), graph.out_channels(), graph.output_scale(),
+                 graph.parameter_count(), graph.halo(), model.size());
+    return 0;
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "xunit-convert: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,167 @@
+#include "converter/families/family_builder.h"
+
+#include <cmath>
+
+#include "common/error.h"
+
+namespace xunit::convert {
+
+namespace {
+std::string shape_string(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+bool ends_with(const std::string &s, const std::string &suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+}  // namespace
+
+WeightSource::WeightSource(const StateDict &dict) : dict_(dict) {}
+
+bool WeightSource::has(const std::string &key) const { return dict_.find(key) != nullptr; }
+
+const NamedTensor &WeightSource::take(const std::string &key, const std::vector<int64_t> &shape) {
+  const NamedTensor *t = dict_.find(key);
+  check(t != nullptr, "missing key '" + key + "'");
+  bool ok = t->shape.size() == shape.size();
+  for (size_t i = 0; ok && i < shape.size(); ++i) ok = shape[i] < 0 || shape[i] == t->shape[i];
+  check(ok, "key '" + key + "' has shape " + shape_string(t->shape) + ", expected " + shape_string(shape));
+  for (float v : t->data) check(std::isfinite(v), "key '" + key + "' holds a non-finite value");
+  used_.insert(key);
+  return *t;
+}
+
+std::vector<int64_t> WeightSource::shape_of(const std::string &key) const {
+  const NamedTensor *t = dict_.find(key);
+  check(t != nullptr, "missing key '" + key + "'");
+  return t->shape;
+}
+
+void WeightSource::expect_all_used(const std::string &family) const {
+  for (const auto &t : dict_.tensors) {
+    if (used_.count(t.name) || ends_with(t.name, "num_batches_tracked")) continue;
+    throw Error("unexpected key '" + t.name + "' for family " + family +
+                " (wrong --arch, or a configuration this converter does not know)");
+  }
+}
+
+int WeightSource::max_index(const std::string &prefix) const {
+  int best = -1;
+  const std::string p = prefix + ".";
+  for (const auto &t : dict_.tensors) {
+    if (t.name.compare(0, p.size(), p) != 0) continue;
+    size_t end = t.name.find('.', p.size());
+    std::string digits = t.name.substr(p.size(), end == std::string::npos ? std::string::npos : end - p.size());
+    if (digits.empty() || digits.size() > 6 || digits.find_first_not_of("0123456789") != std::string::npos)
+      continue;
+    best = std::max(best, std::stoi(digits));
+  }
+  return best;
+}
+
+BatchNorm take_batchnorm(WeightSource &w, const std::string &prefix, int channels, float eps) {
+  const auto &gamma = w.take(prefix + ".weight", {channels}).data;
+  const auto &beta = w.take(prefix + ".bias", {channels}).data;
+  const auto &mean = w.take(prefix + ".running_mean", {channels}).data;
+  const auto &var = w.take(prefix + ".running_var", {channels}).data;
+  BatchNorm bn;
+  for (int c = 0; c < channels; ++c) {
+    check(var[size_t(c)] >= 0.f, "key '" + prefix + ".running_var' holds a negative variance");
+    // Double precision keeps the folded parameters within an ulp of PyTorch's own arithmetic.
+    double s = double(gamma[size_t(c)]) / std::sqrt(double(var[size_t(c)]) + double(eps));
+    bn.scale.push_back(float(s));
+    bn.shift.push_back(float(double(beta[size_t(c)]) - double(mean[size_t(c)]) * s));
+  }
+  return bn;
+}
+
+std::string GraphBuilder::unique(const std::string &name) {
+  int n = name_count_[name]++;
+  return n == 0 ? name : name + "#" + std::to_string(n);
+}
+
+int GraphBuilder::conv(const std::string &prefix, int input, int out_channels, int kernel, int groups,
+                       const BatchNorm *fold_after) {
+  const int in_channels = channels(input);
+  const NamedTensor &wt = w_.take(prefix + ".weight", {out_channels, in_channels / groups, kernel, kernel});
+  std::vector<float> weight = wt.data;
+  std::vector<float> bias(size_t(out_channels), 0.f);
+  const bool has_bias = w_.has(prefix + ".bias");
+  if (has_bias) bias = w_.take(prefix + ".bias", {out_channels}).data;
+  if (fold_after) {
+    const size_t per_out = weight.size() / size_t(out_channels);
+    for (int o = 0; o < out_channels; ++o) {
+      for (size_t i = 0; i < per_out; ++i) weight[size_t(o) * per_out + i] *= fold_after->scale[size_t(o)];
+      bias[size_t(o)] = bias[size_t(o)] * fold_after->scale[size_t(o)] + fold_after->shift[size_t(o)];
+    }
+  }
+  Op op;
+  op.type = OpType::Conv2d;
+  op.name = unique(prefix);
+  op.kernel = kernel;
+  op.groups = groups;
+  op.in_channels = in_channels;
+  op.out_channels = out_channels;
+  op.weight = g_.add_tensor(op.name + ".weight", {out_channels, in_channels / groups, kernel, kernel},
+                            std::move(weight));
+  if (has_bias || fold_after) op.bias = g_.add_tensor(op.name + ".bias", {out_channels}, std::move(bias));
+  op.inputs = {input};
+  return g_.add_op(op, op.name);
+}
+
+int GraphBuilder::affine(const std::string &name, int input, const BatchNorm &bn) {
+  Op op;
+  op.type = OpType::Affine;
+  op.name = unique(name);
+  const int64_t c = channels(input);
+  op.scale = g_.add_tensor(op.name + ".scale", {c}, bn.scale);
+  op.shift = g_.add_tensor(op.name + ".shift", {c}, bn.shift);
+  op.inputs = {input};
+  return g_.add_op(op, op.name);
+}
+
+int GraphBuilder::unary(OpType type, int input, const std::string &name, float alpha) {
+  Op op;
+  op.type = type;
+  op.name = unique(name);
+  op.alpha = alpha;
+  op.inputs = {input};
+  return g_.add_op(op, op.name);
+}
+
+int GraphBuilder::binary(OpType type, int a, int b, const std::string &name) {
+  Op op;
+  op.type = type;
+  op.name = unique(name);
+  op.inputs = {a, b};
+  return g_.add_op(op, op.name);
+}
+
+int GraphBuilder::pixel_shuffle(int input, int factor, const std::string &name) {
+  Op op;
+  op.type = OpType::PixelShuffle;
+  op.name = unique(name);
+  op.factor = factor;
+  op.inputs = {input};
+  return g_.add_op(op, op.name);
+}
+
+int GraphBuilder::upsample_bilinear(int input, int factor, const std::string &name) {
+  Op op;
+  op.type = OpType::UpsampleBilinear;
+  op.name = unique(name);
+  op.factor = factor;
+  op.inputs = {input};
+  return g_.add_op(op, op.name);
+}
+
+int GraphBuilder::xunit_slim(const std::string &prefix, int input, int kernel, bool batch_norm, float eps) {
+  const int c = channels(input);
+  BatchNorm bn;
+  if (batch_norm) bn = take_batchnorm(w_, prefix + ".features.1", c, eps);
+  int gate_logits = conv(prefix + ".features.0", input, c, kernel, c, batch_norm ? &bn : nullptr);
+  return binary(OpType::Gate, input, gate_logits, prefix + ".gate");
+}
+
+}  // namespace xunit::convert

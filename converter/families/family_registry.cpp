@@ -1,0 +1,113 @@
+#include "converter/families/family_registry.h"
+
+#include <cstdlib>
+
+#include "common/error.h"
+
+namespace xunit::convert {
+
+float Settings::get_float(const std::string &key, float fallback) {
+  auto it = values_.find(key);
+  if (it == values_.end()) return fallback;
+  used_[key] = true;
+  char *end = nullptr;
+  float v = std::strtof(it->second.c_str(), &end);
+  check(end && *end == 0 && !it->second.empty(), "--set " + key + ": not a number: '" + it->second + "'");
+  return v;
+}
+
+int Settings::get_int(const std::string &key, int fallback) {
+  auto it = values_.find(key);
+  if (it == values_.end()) return fallback;
+  used_[key] = true;
+  char *end = nullptr;
+  long v = std::strtol(it->second.c_str(), &end, 10);
+  check(end && *end == 0 && !it->second.empty() && v >= 0 && v < (1 << 20),
+        "--set " + key + ": not a valid integer: '" + it->second + "'");
+  return int(v);
+}
+
+void Settings::expect_all_used(const std::string &family) const {
+  for (const auto &[k, v] : values_)
+    check(used_.count(k) > 0, "--set " + k + ": not a setting of family " + family);
+}
+
+namespace {
+
+bool match_xdncnn(const WeightSource &w) {
+  return w.has("image_to_features.bn.weight") && w.has("image_to_features.xunit.features.0.weight");
+}
+bool match_dncnn(const WeightSource &w) {
+  return w.has("image_to_features.conv.weight") && w.has("image_to_features.bn.weight") &&
+         !w.has("image_to_features.xunit.features.0.weight");
+}
+bool match_xsrgan(const WeightSource &w) {
+  return w.has("usample.0.conv.weight") && w.has("features.0.xunit.features.0.weight");
+}
+bool match_srgan(const WeightSource &w) {
+  return w.has("usample.0.conv.weight") && w.has("features.0.conv1.weight") &&
+         !w.has("features.0.xunit.features.0.weight");
+}
+
+}  // namespace
+
+const std::vector<Family> &families() {
+  static const std::vector<Family> kFamilies = {
+      {"xdncnn", "denoise", match_xdncnn, build_xdncnn},
+      {"dncnn", "denoise", match_dncnn, build_dncnn},
+      {"xsrgan", "sr", match_xsrgan, build_xsrgan},
+      {"srgan", "sr", match_srgan, build_srgan},
+  };
+  return kFamilies;
+}
+
+Graph build_graph(const StateDict &dict, const std::string &arch,
+                  const std::map<std::string, std::string> &settings) {
+  check(!dict.tensors.empty(), "the checkpoint holds no tensors");
+  WeightSource w(dict);
+  const Family *family = nullptr;
+  if (!arch.empty()) {
+    std::string known;
+    for (const Family &f : families()) {
+      if (arch == f.name) family = &f;
+      known += (known.empty() ? "" : ", ") + std::string(f.name);
+    }
+    check(family != nullptr, "unknown --arch '" + arch + "' (known: " + known + ")");
+  } else {
+    std::vector<const Family *> candidates;
+    for (const Family &f : families())
+      if (f.matches(w)) candidates.push_back(&f);
+    if (candidates.empty())
+      throw Error("cannot tell the model family from the checkpoint's keys (first key: '" +
+                  dict.tensors.front().name + "'); pass --arch");
+    if (candidates.size() > 1) {
+      std::string names;
+      for (auto *f : candidates) names += (names.empty() ? "" : ", ") + std::string(f->name);
+      throw Error("ambiguous model family (candidates: " + names + "); pass --arch");
+    }
+    family = candidates.front();
+  }
+  Graph g;
+  GraphBuilder builder(g, w);
+  Settings s(settings);
+  std::map<std::string, std::string> meta;
+  const std::vector<int64_t> first = w.has("image_to_features.conv.weight")
+                                         ? w.shape_of("image_to_features.conv.weight")
+                                         : w.shape_of("image_to_features.weight");
+  check(first.size() == 4 && first[1] >= 1 && first[1] <= 64, "the first conv has an unexpected shape");
+  int input = g.add_input("image", int(first[1]));
+  g.output = family->build(builder, w, s, input, meta);
+  w.expect_all_used(family->name);
+  s.expect_all_used(family->name);
+  g.validate_and_infer();
+  g.metadata = meta;
+  g.metadata["family"] = family->name;
+  g.metadata["task"] = family->task;
+  g.metadata["scale"] = std::to_string(g.output_scale());
+  g.metadata["in_channels"] = std::to_string(g.in_channels());
+  g.metadata["out_channels"] = std::to_string(g.out_channels());
+  g.metadata["receptive_field"] = std::to_string(g.halo());
+  return g;
+}
+
+}  // namespace xunit::convert

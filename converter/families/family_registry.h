@@ -1,0 +1,48 @@
+// The model families the converter knows, how each is recognised from its keys, and how each
+// is turned into a graph.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "converter/families/family_builder.h"
+#include "converter/state_dict.h"
+#include "engine/graph.h"
+
+namespace xunit::convert {
+
+// `--set key=value` options; every family reads the ones it understands and rejects the rest.
+class Settings {
+ public:
+  explicit Settings(std::map<std::string, std::string> values) : values_(std::move(values)) {}
+  float get_float(const std::string &key, float fallback);
+  int get_int(const std::string &key, int fallback);
+  bool has(const std::string &key) const { return values_.count(key) > 0; }
+  void expect_all_used(const std::string &family) const;
+
+ private:
+  std::map<std::string, std::string> values_;
+  std::map<std::string, bool> used_;
+};
+
+struct Family {
+  const char *name;
+  const char *task;  // "denoise" or "sr"
+  bool (*matches)(const WeightSource &w);
+  // Adds the network to `graph` (input already added); returns the output value.
+  int (*build)(GraphBuilder &b, WeightSource &w, Settings &s, int input, std::map<std::string, std::string> &meta);
+};
+
+const std::vector<Family> &families();
+
+// Builds the graph of `arch` (or of the only family whose keys match when arch is empty),
+// validates it, and fills the metadata (family, task, scale, channels, receptive field...).
+Graph build_graph(const StateDict &dict, const std::string &arch, const std::map<std::string, std::string> &settings);
+
+// Families defined in their own files.
+int build_xdncnn(GraphBuilder &b, WeightSource &w, Settings &s, int input, std::map<std::string, std::string> &meta);
+int build_dncnn(GraphBuilder &b, WeightSource &w, Settings &s, int input, std::map<std::string, std::string> &meta);
+int build_xsrgan(GraphBuilder &b, WeightSource &w, Settings &s, int input, std::map<std::string, std::string> &meta);
+int build_srgan(GraphBuilder &b, WeightSource &w, Settings &s, int input, std::map<std::string, std::string> &meta);
+
+}  // namespace xunit::convert

@@ -1,0 +1,33 @@
+// A small strict JSON parser (RFC 8259) for untrusted headers such as safetensors': bounded
+// nesting depth, no trailing garbage, no duplicate object keys.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace xunit::convert::json {
+
+enum class Type { Null, Bool, Number, String, Array, Object };
+
+struct Value {
+  Type type = Type::Null;
+  bool boolean = false;
+  double number = 0;
+  bool is_integer = false;  // the literal had no fraction/exponent and fits int64
+  int64_t integer = 0;
+  std::string string;
+  std::vector<Value> array;
+  std::vector<std::pair<std::string, Value>> object;  // in document order
+
+  const Value *get(const std::string &key) const;  // object member or nullptr
+};
+
+constexpr int kMaxDepth = 64;
+
+// Parses a whole document; throws xunit::Error("invalid JSON: ... at offset N").
+Value parse(const char *text, size_t size);
+inline Value parse(const std::string &text) { return parse(text.data(), text.size()); }
+
+}  // namespace xunit::convert::json

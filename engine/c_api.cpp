@@ -1,0 +1,211 @@
+// The C API: argument checking, error translation and lifetimes around the C++ engine.
+#include <omp.h>
+
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+
+#include "common/error.h"
+#include "common/file_io.h"
+#include "engine/compiled_model.h"
+#include "engine/model_file.h"
+#include "engine/tiled_runner.h"
+#include "xunit/xunit.h"
+
+struct xunit_model {
+  std::unique_ptr<xunit::CompiledModel> compiled;
+  std::string family;
+};
+
+namespace {
+
+thread_local std::string g_last_error;
+
+xunit_status fail(xunit_status status, const std::string &message) {
+  g_last_error = message;
+  return status;
+}
+
+// Maps an exception from the engine to a status, keeping its message.
+template <typename F>
+xunit_status guarded(xunit_status error_status, F &&body) {
+  try {
+    g_last_error.clear();
+    return body();
+  } catch (const xunit::Cancelled &) {
+    return fail(XUNIT_ERROR_CANCELLED, "cancelled by the progress callback");
+  } catch (const std::bad_alloc &) {
+    return fail(XUNIT_ERROR_OUT_OF_MEMORY, "out of memory");
+  } catch (const xunit::Error &e) {
+    return fail(error_status, e.what());
+  } catch (const std::exception &e) {
+    return fail(XUNIT_ERROR_INTERNAL, std::string("internal error: ") + e.what());
+  } catch (...) {
+    return fail(XUNIT_ERROR_INTERNAL, "internal error");
+  }
+}
+
+xunit_status finish_load(xunit::Graph graph, std::shared_ptr<const void> storage, xunit_model **out) {
+  auto model = std::make_unique<xunit_model>();
+  auto it = graph.metadata.find("family");
+  model->family = it == graph.metadata.end() ? "unknown" : it->second;
+  model->compiled = std::make_unique<xunit::CompiledModel>(std::move(graph), std::move(storage));
+  *out = model.release();
+  return XUNIT_OK;
+}
+
+size_t pixel_size(xunit_pixel_type t) { return t == XUNIT_PIXEL_U8 ? 1 : t == XUNIT_PIXEL_U16 ? 2 : 4; }
+
+std::string check_image(const xunit_image *img, const char *what) {
+  std::string w = what;
+  if (!img) return w + " image is NULL";
+  if (!img->data) return w + " image has no data";
+  if (img->width <= 0 || img->height <= 0) return w + " image has a non-positive size";
+  if (img->channels <= 0 || img->channels > 4096) return w + " image has a bad channel count";
+  if (img->pixel_type != XUNIT_PIXEL_U8 && img->pixel_type != XUNIT_PIXEL_U16 &&
+      img->pixel_type != XUNIT_PIXEL_F32)
+    return w + " image has an unknown pixel type";
+  size_t row = 0;
+  if (!xunit::checked_mul(size_t(img->width), size_t(img->channels), &row) ||
+      !xunit::checked_mul(row, pixel_size(img->pixel_type), &row) || img->row_stride < row)
+    return w + " image row stride is smaller than a row";
+  if (img->row_stride % pixel_size(img->pixel_type) != 0)
+    return w + " image row stride is not a multiple of the pixel size";
+  return "";
+}
+
+}  // namespace
+
+extern "C" {
+
+const char *xunit_version(void) { return "0.1.0"; }
+
+const char *xunit_last_error(void) { return g_last_error.c_str(); }
+
+const char *xunit_status_string(xunit_status status) {
+  switch (status) {
+    case XUNIT_OK: return "ok";
+    case XUNIT_ERROR_INVALID_ARGUMENT: return "invalid argument";
+    case XUNIT_ERROR_IO: return "i/o error";
+    case XUNIT_ERROR_INVALID_MODEL: return "invalid model";
+    case XUNIT_ERROR_UNSUPPORTED: return "unsupported";
+    case XUNIT_ERROR_OUT_OF_MEMORY: return "out of memory";
+    case XUNIT_ERROR_CANCELLED: return "cancelled";
+    case XUNIT_ERROR_INTERNAL: return "internal error";
+  }
+  return "unknown status";
+}
+
+xunit_status xunit_model_load(const char *path, xunit_model **out_model) {
+  if (!path || !out_model) return fail(XUNIT_ERROR_INVALID_ARGUMENT, "path and out_model must not be NULL");
+  *out_model = nullptr;
+  std::shared_ptr<xunit::MappedFile> map;
+  xunit_status st = guarded(XUNIT_ERROR_IO, [&] {
+    map = std::make_shared<xunit::MappedFile>(path);
+    return XUNIT_OK;
+  });
+  if (st != XUNIT_OK) return st;
+  return guarded(XUNIT_ERROR_INVALID_MODEL, [&] {
+    try {
+      xunit::Graph graph = xunit::parse_model(map->data(), map->size());
+      return finish_load(std::move(graph), map, out_model);
+    } catch (const xunit::Error &e) {
+      throw xunit::Error(std::string(path) + ": " + e.what());
+    }
+  });
+}
+
+xunit_status xunit_model_load_memory(const void *data, size_t size, xunit_model **out_model) {
+  if (!data || !out_model) return fail(XUNIT_ERROR_INVALID_ARGUMENT, "data and out_model must not be NULL");
+  *out_model = nullptr;
+  return guarded(XUNIT_ERROR_INVALID_MODEL, [&] {
+    // Copy into 64-byte aligned memory: fp32 weights are used in place and must be aligned.
+    std::shared_ptr<uint8_t> copy(static_cast<uint8_t *>(std::aligned_alloc(64, (size + 63) / 64 * 64 + 64)),
+                                  [](uint8_t *p) { std::free(p); });
+    if (!copy) throw std::bad_alloc();
+    std::memcpy(copy.get(), data, size);
+    xunit::Graph graph = xunit::parse_model(copy.get(), size);
+    return finish_load(std::move(graph), copy, out_model);
+  });
+}
+
+void xunit_model_free(xunit_model *model) { delete model; }
+
+xunit_status xunit_model_get_info(const xunit_model *model, xunit_model_info *info) {
+  if (!model || !info) return fail(XUNIT_ERROR_INVALID_ARGUMENT, "model and info must not be NULL");
+  const xunit::Graph &g = model->compiled->graph();
+  info->scale = g.output_scale();
+  info->task = info->scale > 1 ? XUNIT_TASK_SUPER_RESOLUTION : XUNIT_TASK_DENOISE;
+  info->in_channels = g.in_channels();
+  info->out_channels = g.out_channels();
+  info->receptive_field = g.halo();
+  info->parameters = int64_t(g.parameter_count());
+  info->family = model->family.c_str();
+  return XUNIT_OK;
+}
+
+const char *xunit_model_get_metadata(const xunit_model *model, const char *key) {
+  if (!model || !key) return nullptr;
+  const auto &md = model->compiled->graph().metadata;
+  auto it = md.find(key);
+  return it == md.end() ? nullptr : it->second.c_str();
+}
+
+void xunit_run_options_init(xunit_run_options *options) {
+  if (!options) return;
+  options->threads = 0;
+  options->tile_size = -1;
+  options->precision = XUNIT_PRECISION_AUTO;
+  options->progress = nullptr;
+  options->progress_user_data = nullptr;
+}
+
+xunit_status xunit_run(const xunit_model *model, const xunit_run_options *options,
+                       const xunit_image *input, xunit_image *output) {
+  if (!model) return fail(XUNIT_ERROR_INVALID_ARGUMENT, "model must not be NULL");
+  xunit_run_options opts;
+  xunit_run_options_init(&opts);
+  if (options) opts = *options;
+  for (auto [img, what] : {std::pair<const xunit_image *, const char *>{input, "input"}, {output, "output"}}) {
+    std::string problem = check_image(img, what);
+    if (!problem.empty()) return fail(XUNIT_ERROR_INVALID_ARGUMENT, problem);
+  }
+  const xunit::Graph &g = model->compiled->graph();
+  const int scale = g.output_scale();
+  if (input->channels != g.in_channels())
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT, "input has " + std::to_string(input->channels) +
+                                                  " channels; the model expects " +
+                                                  std::to_string(g.in_channels()));
+  if (output->channels != g.out_channels())
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT, "output has " + std::to_string(output->channels) +
+                                                  " channels; the model produces " +
+                                                  std::to_string(g.out_channels()));
+  if (long(output->width) != long(input->width) * scale || long(output->height) != long(input->height) * scale)
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT,
+                "output must be " + std::to_string(long(input->width) * scale) + "x" +
+                    std::to_string(long(input->height) * scale) + " (input size times scale " +
+                    std::to_string(scale) + ")");
+  if (opts.threads < 0 || opts.threads > 4096)
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT, "threads must be 0 (all cores) or positive");
+  if (opts.tile_size < -1) return fail(XUNIT_ERROR_INVALID_ARGUMENT, "tile_size must be -1, 0 or positive");
+  if (opts.precision == XUNIT_PRECISION_BF16)
+    return fail(XUNIT_ERROR_UNSUPPORTED, "bf16 precision is not available in this build yet");
+  if (opts.precision != XUNIT_PRECISION_FP32 && opts.precision != XUNIT_PRECISION_AUTO)
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT, "unknown precision");
+  if (input->data == output->data)
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT, "input and output must not share memory");
+
+  xunit::RunConfig config;
+  config.threads = opts.threads > 0 ? opts.threads : omp_get_num_procs();
+  config.tile_size = opts.tile_size;
+  if (opts.progress) {
+    config.progress = [&opts](float fraction) { return opts.progress(fraction, opts.progress_user_data) == 0; };
+  }
+  return guarded(XUNIT_ERROR_INTERNAL, [&] {
+    xunit::run_tiled(*model->compiled, *input, *output, config);
+    return XUNIT_OK;
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,109 @@
+// The graph IR shared by the converter (which builds it) and the engine (which plans and runs
+// it). Ops are stored in topological order; every op defines exactly one new value (SSA).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace xunit {
+
+enum class DType : uint32_t { F32 = 0, F16 = 1, BF16 = 2 };
+const char *dtype_name(DType dtype);
+size_t dtype_size(DType dtype);
+
+enum class OpType {
+  Conv2d,            // k x k, stride 1, zero padding k/2, groups, optional bias
+  Affine,            // y = x * scale[c] + shift[c] (an unfoldable BatchNorm)
+  Relu,
+  LeakyRelu,         // attr alpha
+  PRelu,             // tensor slope: [1] shared or [C]
+  Sigmoid,
+  Gate,              // y = in0 * sigmoid(in1): the xUnit gate
+  Add,               // y = in0 + in1
+  Mul,               // y = in0 * in1
+  PixelShuffle,      // attr factor; C*f*f -> C
+  UpsampleBilinear,  // attr factor; align_corners=False, source coordinates clamped at 0
+  Concat,            // channel concatenation of all inputs
+};
+const char *op_type_name(OpType type);
+bool op_type_from_name(const std::string &name, OpType *out);
+
+// A parameter tensor. `data` always points at float32 values: into the mapped file for fp32
+// storage, or into `owned` after widening fp16/bf16 storage.
+struct Tensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  DType storage = DType::F32;
+  const float *data = nullptr;
+  std::vector<float> owned;
+  size_t numel() const;
+  void set_owned(std::vector<float> values) {
+    owned = std::move(values);
+    data = owned.data();
+  }
+};
+
+struct Value {
+  std::string name;
+  int channels = 0;
+  int scale = 1;   // resolution relative to the graph input (SR upsampling multiplies it)
+  int radius = 0;  // receptive-field radius in this value's own pixels
+};
+
+struct Op {
+  OpType type = OpType::Relu;
+  std::string name;
+  std::vector<int> inputs;  // value ids
+  int output = -1;          // value id
+  // Attributes (which ones are meaningful depends on `type`).
+  int kernel = 0;
+  int groups = 1;
+  int in_channels = 0;
+  int out_channels = 0;
+  int factor = 1;
+  float alpha = 0.f;
+  // Tensor ids (-1 when absent): conv weight [O, I/groups, k, k] and bias [O]; affine scale and
+  // shift [C]; prelu slope.
+  int weight = -1;
+  int bias = -1;
+  int scale = -1;
+  int shift = -1;
+  int slope = -1;
+};
+
+struct Graph {
+  std::vector<Tensor> tensors;
+  std::vector<Value> values;
+  std::vector<Op> ops;
+  int input = -1;
+  int output = -1;
+  std::map<std::string, std::string> metadata;
+
+  // Building helpers (used by the converter and tests).
+  int add_input(const std::string &name, int channels);
+  int add_tensor(const std::string &name, std::vector<int64_t> shape, std::vector<float> values);
+  int add_op(Op op, const std::string &output_name);  // returns the new value id
+
+  int find_tensor(const std::string &name) const;
+  int find_value(const std::string &name) const;
+  const Tensor &tensor(int id) const { return tensors.at(size_t(id)); }
+
+  // Checks arity, tensor shapes and channel counts, and fills Value::channels/scale/radius.
+  // Throws xunit::Error naming the op on the first inconsistency.
+  void validate_and_infer();
+
+  // Radius of the receptive field in input pixels (the halo a tile needs).
+  int halo() const;
+  int output_scale() const { return values.at(size_t(output)).scale; }
+  int in_channels() const { return values.at(size_t(input)).channels; }
+  int out_channels() const { return values.at(size_t(output)).channels; }
+  size_t parameter_count() const;
+
+ private:
+  // Checks one op against the values defined so far and fills its output value.
+  void infer(const Op &op, std::vector<bool> &defined);
+};
+
+}  // namespace xunit

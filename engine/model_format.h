@@ -1,0 +1,30 @@
+// Constants of the .xunit file format, version 1. The normative description is docs/xunit-format.md.
+#pragma once
+#include <cstdint>
+
+namespace xunit::format {
+
+constexpr uint8_t kMagic[8] = {0x89, 'X', 'U', 'N', 'I', 'T', '\r', '\n'};
+constexpr uint16_t kVersionMajor = 1;
+constexpr uint16_t kVersionMinor = 0;
+constexpr uint32_t kHeaderSize = 64;
+constexpr uint32_t kSectionEntrySize = 24;
+constexpr uint32_t kChecksumSize = 32;   // SHA-256 trailer
+constexpr uint64_t kBlobAlignment = 64;  // weight blobs start on 64-byte boundaries (mmap, SIMD)
+
+enum SectionKind : uint32_t {
+  kSectionMetadata = 1,
+  kSectionTensors = 2,
+  kSectionGraph = 3,
+  kSectionWeights = 4,
+};
+constexpr uint32_t kSectionFlagRequired = 1;  // a reader that does not know the kind must refuse
+
+enum AttrKind : uint32_t {
+  kAttrInt = 1,
+  kAttrFloat = 2,
+  kAttrString = 3,
+  kAttrTensor = 4,  // the name of a tensor in the tensor table
+};
+
+}  // namespace xunit::format

@@ -1,0 +1,164 @@
+#include "engine/reference_executor.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.h"
+
+namespace xunit {
+
+namespace {
+
+PlanarImage make(int c, int h, int w) {
+  PlanarImage p;
+  p.channels = c;
+  p.height = h;
+  p.width = w;
+  p.data.assign(size_t(c) * h * w, 0.f);
+  return p;
+}
+
+PlanarImage conv2d(const Graph &g, const Op &op, const PlanarImage &x) {
+  const int k = op.kernel, pad = k / 2, H = x.height, W = x.width;
+  const int icg = op.in_channels / op.groups, ocg = op.out_channels / op.groups;
+  const float *w = g.tensor(op.weight).data;
+  const float *b = op.bias >= 0 ? g.tensor(op.bias).data : nullptr;
+  PlanarImage y = make(op.out_channels, H, W);
+  for (int oc = 0; oc < op.out_channels; ++oc) {
+    int group = oc / ocg;
+    float *out = &y.data[size_t(oc) * H * W];
+    for (int yy = 0; yy < H; ++yy)
+      for (int xx = 0; xx < W; ++xx) {
+        double acc = b ? b[oc] : 0.0;
+        for (int ic = 0; ic < icg; ++ic) {
+          const float *in = &x.data[size_t(group * icg + ic) * H * W];
+          const float *wk = &w[(size_t(oc) * icg + ic) * k * k];
+          for (int ky = 0; ky < k; ++ky) {
+            int sy = yy + ky - pad;
+            if (sy < 0 || sy >= H) continue;
+            for (int kx = 0; kx < k; ++kx) {
+              int sx = xx + kx - pad;
+              if (sx < 0 || sx >= W) continue;
+              acc += double(wk[ky * k + kx]) * in[size_t(sy) * W + sx];
+            }
+          }
+        }
+        out[size_t(yy) * W + xx] = float(acc);
+      }
+  }
+  return y;
+}
+
+float sigmoid(float v) { return 1.f / (1.f + std::exp(-v)); }
+
+PlanarImage pixel_shuffle(const PlanarImage &x, int f) {
+  PlanarImage y = make(x.channels / (f * f), x.height * f, x.width * f);
+  for (int c = 0; c < y.channels; ++c)
+    for (int yy = 0; yy < y.height; ++yy)
+      for (int xx = 0; xx < y.width; ++xx) {
+        int src_c = c * f * f + (yy % f) * f + (xx % f);
+        y.data[(size_t(c) * y.height + yy) * y.width + xx] =
+            x.data[(size_t(src_c) * x.height + yy / f) * x.width + xx / f];
+      }
+  return y;
+}
+
+// PyTorch's bilinear, align_corners=False: src = (dst + 0.5) / f - 0.5, clamped below at 0.
+PlanarImage upsample_bilinear(const PlanarImage &x, int f) {
+  PlanarImage y = make(x.channels, x.height * f, x.width * f);
+  auto coord = [f](int dst, int size, int *i0, int *i1, float *t) {
+    float src = std::max((float(dst) + 0.5f) / float(f) - 0.5f, 0.f);
+    *i0 = std::min(int(src), size - 1);
+    *i1 = std::min(*i0 + 1, size - 1);
+    *t = src - float(*i0);
+  };
+  for (int c = 0; c < y.channels; ++c)
+    for (int yy = 0; yy < y.height; ++yy) {
+      int y0, y1;
+      float ty;
+      coord(yy, x.height, &y0, &y1, &ty);
+      for (int xx = 0; xx < y.width; ++xx) {
+        int x0, x1;
+        float tx;
+        coord(xx, x.width, &x0, &x1, &tx);
+        const float *p = &x.data[size_t(c) * x.height * x.width];
+        float top = p[y0 * x.width + x0] * (1 - tx) + p[y0 * x.width + x1] * tx;
+        float bot = p[y1 * x.width + x0] * (1 - tx) + p[y1 * x.width + x1] * tx;
+        y.data[(size_t(c) * y.height + yy) * y.width + xx] = top * (1 - ty) + bot * ty;
+      }
+    }
+  return y;
+}
+
+}  // namespace
+
+PlanarImage run_reference(const Graph &g, const PlanarImage &input) {
+  check(input.channels == g.in_channels(), "reference: input has the wrong channel count");
+  std::vector<PlanarImage> values(g.values.size());
+  values[size_t(g.input)] = input;
+  for (const Op &op : g.ops) {
+    const PlanarImage &a = values[size_t(op.inputs[0])];
+    PlanarImage y;
+    switch (op.type) {
+      case OpType::Conv2d: y = conv2d(g, op, a); break;
+      case OpType::Affine: {
+        y = a;
+        size_t plane = size_t(a.height) * a.width;
+        for (int c = 0; c < a.channels; ++c)
+          for (size_t i = 0; i < plane; ++i)
+            y.data[c * plane + i] = a.data[c * plane + i] * g.tensor(op.scale).data[c] +
+                                    g.tensor(op.shift).data[c];
+        break;
+      }
+      case OpType::Relu:
+      case OpType::LeakyRelu:
+      case OpType::Sigmoid:
+      case OpType::PRelu: {
+        y = a;
+        size_t plane = size_t(a.height) * a.width;
+        for (size_t i = 0; i < y.data.size(); ++i) {
+          float v = y.data[i];
+          if (op.type == OpType::Sigmoid) {
+            v = sigmoid(v);
+          } else if (v < 0) {
+            if (op.type == OpType::Relu) v = 0;
+            else if (op.type == OpType::LeakyRelu) v *= op.alpha;
+            else {
+              const Tensor &s = g.tensor(op.slope);
+              v *= s.numel() == 1 ? s.data[0] : s.data[i / plane];
+            }
+          }
+          y.data[i] = v;
+        }
+        break;
+      }
+      case OpType::Gate:
+      case OpType::Add:
+      case OpType::Mul: {
+        const PlanarImage &b = values[size_t(op.inputs[1])];
+        y = a;
+        for (size_t i = 0; i < y.data.size(); ++i) {
+          float u = a.data[i], v = b.data[i];
+          y.data[i] = op.type == OpType::Gate ? u * sigmoid(v) : op.type == OpType::Add ? u + v : u * v;
+        }
+        break;
+      }
+      case OpType::PixelShuffle: y = pixel_shuffle(a, op.factor); break;
+      case OpType::UpsampleBilinear: y = upsample_bilinear(a, op.factor); break;
+      case OpType::Concat: {
+        y = make(g.values[size_t(op.output)].channels, a.height, a.width);
+        size_t at = 0;
+        for (int id : op.inputs) {
+          const auto &src = values[size_t(id)].data;
+          std::copy(src.begin(), src.end(), y.data.begin() + long(at));
+          at += src.size();
+        }
+        break;
+      }
+    }
+    values[size_t(op.output)] = std::move(y);
+  }
+  return values[size_t(g.output)];
+}
+
+}  // namespace xunit

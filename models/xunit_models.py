@@ -1,0 +1,307 @@
+"""Reference PyTorch definitions of the xUnit image-restoration networks.
+
+These are the reference definitions used by the parity fixtures
+(tests/fixtures/make_parity_fixtures.py), the PyTorch peer benchmarks
+(bench/peers/pytorch_peer.py) and training.  They mirror the generator code of
+the official kligvasser/xUnit repository so that ``state_dict()`` keys match the
+checkpoints users bring (see docs / shared MODELS.md for the key layout):
+
+  * xUnitS  : y = x * sigmoid(BN(dwconv_k(x)))            keys features.{0,1}
+  * xUnit   : y = x * sigmoid(BN(dwconv_k(relu(BN(x)))))  keys features.{0,2,3}
+  * xUnitD  : y = x * sigmoid(BN(dwconv_k(relu(BN(conv1x1(x))))))
+  * g_xdncnn / g_dncnn (denoisers, global residual)
+  * g_xsrgan / g_srgan (super-resolution, bilinear skip)
+
+When batch_norm=False the BN slots hold parameter-free nn.Identity modules, so
+the index numbering of later layers does not change.
+
+Only the inference graph matters here; weight initialisation is PyTorch's
+default (callers randomise as they need, see ``randomize_batchnorm``).
+"""
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+__all__ = [
+    "xUnit", "xUnitS", "xUnitD",
+    "g_xdncnn", "g_dncnn", "g_xsrgan", "g_srgan",
+    "randomize_batchnorm", "build", "ARCHS",
+]
+
+
+def _bn_or_identity(num_features, batch_norm):
+    return nn.BatchNorm2d(num_features) if batch_norm else nn.Identity()
+
+
+def _dwconv(num_features, kernel_size):
+    return nn.Conv2d(num_features, num_features, kernel_size=kernel_size,
+                     padding=kernel_size // 2, groups=num_features, bias=True)
+
+
+# --------------------------------------------------------------------------
+# xUnit activations
+# --------------------------------------------------------------------------
+class xUnitS(nn.Module):
+    """Slim xUnit: features.0 dw conv (+bias), features.1 BN|Identity, features.2 Sigmoid."""
+
+    def __init__(self, num_features=64, kernel_size=7, batch_norm=True):
+        super().__init__()
+        self.features = nn.Sequential(
+            _dwconv(num_features, kernel_size),
+            _bn_or_identity(num_features, batch_norm),
+            nn.Sigmoid(),
+        )
+
+    def forward(self, x):
+        return x * self.features(x)
+
+
+class xUnit(nn.Module):
+    """Vanilla xUnit: 0 BN, 1 ReLU, 2 dw conv, 3 BN, 4 Sigmoid."""
+
+    def __init__(self, num_features=64, kernel_size=7, batch_norm=True):
+        super().__init__()
+        self.features = nn.Sequential(
+            _bn_or_identity(num_features, batch_norm),
+            nn.ReLU(),
+            _dwconv(num_features, kernel_size),
+            _bn_or_identity(num_features, batch_norm),
+            nn.Sigmoid(),
+        )
+
+    def forward(self, x):
+        return x * self.features(x)
+
+
+class xUnitD(nn.Module):
+    """Dense xUnit: 0 conv1x1 (+bias), 1 BN, 2 ReLU, 3 dw conv, 4 BN, 5 Sigmoid."""
+
+    def __init__(self, num_features=64, kernel_size=7, batch_norm=True):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(num_features, num_features, kernel_size=1, padding=0, bias=True),
+            _bn_or_identity(num_features, batch_norm),
+            nn.ReLU(),
+            _dwconv(num_features, kernel_size),
+            _bn_or_identity(num_features, batch_norm),
+            nn.Sigmoid(),
+        )
+
+    def forward(self, x):
+        return x * self.features(x)
+
+
+# --------------------------------------------------------------------------
+# Denoisers
+# --------------------------------------------------------------------------
+class _XDnCNNBlock(nn.Module):
+    """xunit(conv3x3(BN(x))); BN has the block's INPUT channel count."""
+
+    def __init__(self, in_channels, out_channels, kernel_size=7):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(in_channels)
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=True)
+        self.xunit = xUnitS(out_channels, kernel_size=kernel_size, batch_norm=True)
+
+    def forward(self, x):
+        return self.xunit(self.conv(self.bn(x)))
+
+
+class _XDnCNN(nn.Module):
+    def __init__(self, in_channels=3, num_features=64, gen_blocks=8, kernel_size=7):
+        super().__init__()
+        self.image_to_features = _XDnCNNBlock(in_channels, num_features, kernel_size)
+        self.features = nn.Sequential(
+            *[_XDnCNNBlock(num_features, num_features, kernel_size) for _ in range(gen_blocks)])
+        self.features_to_image = nn.Conv2d(num_features, in_channels, kernel_size=5,
+                                           padding=2, bias=True)
+
+    def forward(self, x):
+        return self.features_to_image(self.features(self.image_to_features(x))) + x
+
+
+def g_xdncnn(in_channels=3, num_features=64, gen_blocks=8, kernel_size=7):
+    """xUnit DnCNN denoiser; kernel_size is the xUnit depthwise kernel (block convs are 3x3)."""
+    return _XDnCNN(in_channels, num_features, gen_blocks, kernel_size)
+
+
+class _DnCNNBlock(nn.Module):
+    """relu(BN(conv3x3(x))); BN after the conv."""
+
+    def __init__(self, in_channels, out_channels, bias=True):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=bias)
+        self.bn = nn.BatchNorm2d(out_channels)
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        return self.relu(self.bn(self.conv(x)))
+
+
+class _DnCNN(nn.Module):
+    def __init__(self, in_channels=3, num_features=64, gen_blocks=8):
+        super().__init__()
+        self.image_to_features = _DnCNNBlock(in_channels, num_features, bias=True)
+        self.features = nn.Sequential(
+            *[_DnCNNBlock(num_features, num_features, bias=False) for _ in range(gen_blocks)])
+        self.features_to_image = nn.Conv2d(num_features, in_channels, kernel_size=5,
+                                           padding=2, bias=True)
+
+    def forward(self, x):
+        return self.features_to_image(self.features(self.image_to_features(x))) + x
+
+
+def g_dncnn(in_channels=3, num_features=64, gen_blocks=8):
+    """Baseline DnCNN (ReLU) denoiser of the xUnit repository."""
+    return _DnCNN(in_channels, num_features, gen_blocks)
+
+
+# --------------------------------------------------------------------------
+# Super-resolution
+# --------------------------------------------------------------------------
+class _UpsampleX2(nn.Module):
+    """lrelu0.1(pixel_shuffle2(conv3x3 F->4F, bias)); key `conv`."""
+
+    def __init__(self, num_features):
+        super().__init__()
+        self.conv = nn.Conv2d(num_features, num_features * 4, kernel_size=3, padding=1, bias=True)
+
+    def forward(self, x):
+        return F.leaky_relu(F.pixel_shuffle(self.conv(x), 2), negative_slope=0.1)
+
+
+class _XSRBlock(nn.Module):
+    """x + conv2(xunit(conv1(x))), 3x3 convs without bias, xUnitS without BN."""
+
+    def __init__(self, num_features, kernel_size=7):
+        super().__init__()
+        # attribute order mirrors the official code (xunit registered first)
+        self.xunit = xUnitS(num_features, kernel_size=kernel_size, batch_norm=False)
+        self.conv1 = nn.Conv2d(num_features, num_features, kernel_size=3, padding=1, bias=False)
+        self.conv2 = nn.Conv2d(num_features, num_features, kernel_size=3, padding=1, bias=False)
+
+    def forward(self, x):
+        return x + self.conv2(self.xunit(self.conv1(x)))
+
+
+class _SRBlock(nn.Module):
+    """x + conv2(relu(conv1(x))), 3x3 convs without bias."""
+
+    def __init__(self, num_features):
+        super().__init__()
+        self.conv1 = nn.Conv2d(num_features, num_features, kernel_size=3, padding=1, bias=False)
+        self.conv2 = nn.Conv2d(num_features, num_features, kernel_size=3, padding=1, bias=False)
+
+    def forward(self, x):
+        return x + self.conv2(F.relu(self.conv1(x)))
+
+
+def _log2_scale(scale):
+    n = int(round(math.log2(scale)))
+    if scale < 2 or 2 ** n != scale:
+        raise ValueError("scale must be a power of two >= 2, got %r" % (scale,))
+    return n
+
+
+class _SRGenerator(nn.Module):
+    def __init__(self, blocks, in_channels, num_features, scale):
+        super().__init__()
+        self.scale = scale
+        self.image_to_features = nn.Conv2d(in_channels, num_features, kernel_size=5,
+                                           padding=2, bias=True)
+        self.features = nn.Sequential(*blocks)
+        self.usample = nn.Sequential(
+            *[_UpsampleX2(num_features) for _ in range(_log2_scale(scale))])
+        self.hrconv = nn.Conv2d(num_features, num_features, kernel_size=3, padding=1, bias=True)
+        self.features_to_image = nn.Conv2d(num_features, in_channels, kernel_size=5,
+                                           padding=2, bias=True)
+
+    def forward(self, x):
+        r = F.interpolate(x, scale_factor=self.scale, mode="bilinear", align_corners=False)
+        x = F.leaky_relu(self.image_to_features(x), negative_slope=0.1)
+        x = self.features(x)
+        x = self.usample(x)
+        x = self.features_to_image(F.leaky_relu(self.hrconv(x), negative_slope=0.1))
+        return x + r
+
+
+def g_xsrgan(in_channels=3, num_features=64, gen_blocks=10, scale=4, kernel_size=7):
+    """xUnit SRGAN generator; kernel_size is the xUnit depthwise kernel."""
+    blocks = [_XSRBlock(num_features, kernel_size) for _ in range(gen_blocks)]
+    return _SRGenerator(blocks, in_channels, num_features, scale)
+
+
+def g_srgan(in_channels=3, num_features=64, gen_blocks=16, scale=4):
+    """Baseline SRGAN generator (ReLU blocks). Official default gen_blocks=16."""
+    blocks = [_SRBlock(num_features) for _ in range(gen_blocks)]
+    return _SRGenerator(blocks, in_channels, num_features, scale)
+
+
+# --------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------
+def randomize_batchnorm(model, generator=None):
+    """Give every BatchNorm2d non-trivial inference statistics and affine params.
+
+    running_mean ~ N(0, 0.1), running_var ~ U(0.5, 2), weight ~ U(0.5, 1.5),
+    bias ~ N(0, 0.1).  ``generator`` is an optional torch.Generator.
+    """
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                n = m.num_features
+                m.running_mean.copy_(torch.randn(n, generator=generator) * 0.1)
+                m.running_var.copy_(torch.rand(n, generator=generator) * 1.5 + 0.5)
+                if m.weight is not None:
+                    m.weight.copy_(torch.rand(n, generator=generator) + 0.5)
+                if m.bias is not None:
+                    m.bias.copy_(torch.randn(n, generator=generator) * 0.1)
+    return model
+
+
+ARCHS = {
+    "xdncnn": g_xdncnn,
+    "dncnn": g_dncnn,
+    "xsrgan": g_xsrgan,
+    "srgan": g_srgan,
+}
+
+
+def build(arch, **cfg):
+    """Construct a generator by short arch name (xdncnn, dncnn, xsrgan, srgan).
+
+    Keys in cfg that the constructor does not take (e.g. ``scale`` for a
+    denoiser when scale == 1, ``kernel_size`` for a non-xUnit net) are rejected
+    unless they carry the neutral value.
+    """
+    name = arch[2:] if arch.startswith("g_") else arch
+    if name not in ARCHS:
+        raise ValueError("unknown arch %r (known: %s)" % (arch, ", ".join(sorted(ARCHS))))
+    cfg = dict(cfg)
+    # options of the official config dicts that do not affect the generator
+    cfg.pop("dis_blocks", None)
+    cfg.pop("spectral", None)
+    if name in ("xdncnn", "dncnn"):
+        s = cfg.pop("scale", 1)
+        if s not in (None, 1):
+            raise ValueError("%s is a denoiser: scale must be 1" % name)
+    if name in ("dncnn", "srgan"):
+        k = cfg.pop("kernel_size", None)
+        if k not in (None, 7):
+            raise ValueError("%s has no xUnit kernel_size" % name)
+    return ARCHS[name](**cfg)
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    for arch, cfg in [("xdncnn", dict(num_features=8, gen_blocks=1)),
+                      ("dncnn", dict(num_features=8, gen_blocks=2)),
+                      ("xsrgan", dict(num_features=8, gen_blocks=1, scale=4)),
+                      ("srgan", dict(num_features=8, gen_blocks=1, scale=2))]:
+        m = build(arch, **cfg)
+        print("==", arch, cfg)
+        for k, v in m.state_dict().items():
+            print("  %-45s %s" % (k, list(v.shape)))

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite: set-up, Release build + ctest, then the same tests under ASan + UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+BUILD_DIR=build scripts/build.sh
+(cd build && ctest --output-on-failure)
+if [ "${XUNIT_SKIP_SANITIZERS:-0}" != 1 ]; then
+  echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+  BUILD_DIR=build-asan BUILD_TYPE=RelWithDebInfo scripts/build.sh -DXUNIT_SANITIZE=ON -DXUNIT_BUILD_BENCH=OFF
+  # oneDNN's JIT code is opaque to the sanitizers; leaks in it are not ours to report.
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure)
+fi

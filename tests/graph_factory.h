@@ -1,0 +1,136 @@
+// Random-weight graphs for engine tests, built directly in the IR (no converter involved).
+#pragma once
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/graph.h"
+
+namespace xunit::testing {
+
+class GraphFactory {
+ public:
+  explicit GraphFactory(unsigned seed) : rng_(seed) {}
+
+  std::vector<float> random(size_t n, float scale, float offset = 0.f) {
+    std::normal_distribution<float> d(0.f, 1.f);
+    std::vector<float> v(n);
+    for (auto &x : v) x = offset + scale * d(rng_);
+    return v;
+  }
+  int conv(Graph &g, int in, int out_c, int k, int groups = 1, bool bias = true) {
+    Op op;
+    op.type = OpType::Conv2d;
+    op.name = "conv" + std::to_string(g.ops.size());
+    op.kernel = k;
+    op.groups = groups;
+    op.in_channels = g.values[size_t(in)].channels;
+    op.out_channels = out_c;
+    const int icg = op.in_channels / groups;
+    const float s = 1.5f / std::sqrt(float(icg * k * k));
+    op.weight = g.add_tensor(op.name + ".w", {out_c, icg, k, k}, random(size_t(out_c) * icg * k * k, s));
+    if (bias) op.bias = g.add_tensor(op.name + ".b", {out_c}, random(size_t(out_c), 0.1f));
+    op.inputs = {in};
+    return add(g, op);
+  }
+  int affine(Graph &g, int in) {
+    Op op;
+    op.type = OpType::Affine;
+    op.name = "affine" + std::to_string(g.ops.size());
+    int c = g.values[size_t(in)].channels;
+    op.scale = g.add_tensor(op.name + ".s", {c}, random(size_t(c), 0.2f, 1.f));
+    op.shift = g.add_tensor(op.name + ".t", {c}, random(size_t(c), 0.1f));
+    op.inputs = {in};
+    return add(g, op);
+  }
+  int unary(Graph &g, OpType t, int in, float alpha = 0.1f) {
+    Op op;
+    op.type = t;
+    op.name = std::string(op_type_name(t)) + std::to_string(g.ops.size());
+    op.alpha = alpha;
+    if (t == OpType::PRelu) op.slope = g.add_tensor(op.name + ".a", {g.values[size_t(in)].channels}, random(size_t(g.values[size_t(in)].channels), 0.1f, 0.2f));
+    op.inputs = {in};
+    return add(g, op);
+  }
+  int binary(Graph &g, OpType t, int a, int b) {
+    Op op;
+    op.type = t;
+    op.name = std::string(op_type_name(t)) + std::to_string(g.ops.size());
+    op.inputs = {a, b};
+    return add(g, op);
+  }
+  int resize(Graph &g, OpType t, int in, int factor) {
+    Op op;
+    op.type = t;
+    op.name = std::string(op_type_name(t)) + std::to_string(g.ops.size());
+    op.factor = factor;
+    op.inputs = {in};
+    return add(g, op);
+  }
+  int concat(Graph &g, std::vector<int> ins) {
+    Op op;
+    op.type = OpType::Concat;
+    op.name = "concat" + std::to_string(g.ops.size());
+    op.inputs = std::move(ins);
+    return add(g, op);
+  }
+  int xunit(Graph &g, int x, int k) {
+    int logits = conv(g, x, g.values[size_t(x)].channels, k, g.values[size_t(x)].channels);
+    return binary(g, OpType::Gate, x, logits);
+  }
+
+  // An xDnCNN-shaped denoiser: [affine -> conv3 -> xunit] x (blocks+1) -> conv5 + x.
+  Graph xdncnn(int channels, int features, int blocks, int k = 7) {
+    Graph g;
+    int x = g.add_input("x", channels);
+    int h = x;
+    for (int i = 0; i <= blocks; ++i) h = xunit(g, conv(g, affine(g, h), features, 3), k);
+    g.output = binary(g, OpType::Add, conv(g, h, channels, 5), x);
+    g.validate_and_infer();
+    return g;
+  }
+  // An xSRGAN-shaped network with every SR op.
+  Graph xsrgan(int channels, int features, int blocks, int scale, int k = 7) {
+    Graph g;
+    int x = g.add_input("x", channels);
+    int skip = resize(g, OpType::UpsampleBilinear, x, scale);
+    int h = unary(g, OpType::LeakyRelu, conv(g, x, features, 5));
+    for (int i = 0; i < blocks; ++i) {
+      int t = xunit(g, conv(g, h, features, 3, 1, false), k);
+      h = binary(g, OpType::Add, h, conv(g, t, features, 3, 1, false));
+    }
+    for (int s = scale; s > 1; s /= 2)
+      h = unary(g, OpType::LeakyRelu, resize(g, OpType::PixelShuffle, conv(g, h, 4 * features, 3), 2));
+    h = unary(g, OpType::LeakyRelu, conv(g, h, features, 3));
+    g.output = binary(g, OpType::Add, conv(g, h, channels, 5), skip);
+    g.validate_and_infer();
+    return g;
+  }
+  // Odd ops and channel counts: concat, prelu, sigmoid, mul, relu, grouped conv, C=20 padding.
+  Graph mixed(int channels) {
+    Graph g;
+    int x = g.add_input("x", channels);
+    int a = unary(g, OpType::Relu, conv(g, x, 20, 3));
+    int b = unary(g, OpType::PRelu, conv(g, a, 20, 1));
+    int c = concat(g, {a, b, x});
+    int d = conv(g, c, 24, 3, 1);
+    int e = conv(g, d, 24, 3, 4);                       // grouped
+    int f = unary(g, OpType::Sigmoid, e);
+    int m = binary(g, OpType::Mul, d, f);
+    int gt = binary(g, OpType::Gate, m, d);              // gate without a dw conv
+    int s = unary(g, OpType::Sigmoid, conv(g, gt, 16, 3));
+    int y = xunit(g, s, 5);
+    g.output = binary(g, OpType::Add, x, conv(g, y, channels, 3));
+    g.validate_and_infer();
+    return g;
+  }
+
+ private:
+  int add(Graph &g, Op op) {
+    std::string name = op.name;
+    return g.add_op(std::move(op), name);
+  }
+  std::mt19937 rng_;
+};
+
+}  // namespace xunit::testing

@@ -1,0 +1,105 @@
+// The planned oneDNN/kernels path against the scalar reference executor, and tiled against untiled.
+#include <doctest/doctest.h>
+
+#include "engine_harness.h"
+#include "graph_factory.h"
+#include "kernels/isa.h"
+
+using namespace xunit;
+using namespace xunit::testing;
+
+TEST_CASE("engine matches the reference executor on xdncnn-shaped graphs") {
+  GraphFactory f(1);
+  for (int channels : {1, 3}) {
+    Graph g = f.xdncnn(channels, 16, 2);
+    LoadedModel m = load_graph(g);
+    HwcImage in = random_image(23, 17, channels, 7);
+    HwcImage want = run_oracle(m.model->graph(), in);
+    for (int tile : {0, 8}) {
+      HwcImage got = run_engine(*m.model, in, tile, 2);
+      CHECK(max_abs_diff(got, want) <= 1e-4f);
+    }
+  }
+}
+
+TEST_CASE("engine matches the reference executor on xsrgan-shaped graphs") {
+  GraphFactory f(2);
+  for (int scale : {2, 4, 8}) {
+    Graph g = f.xsrgan(3, 16, 1, scale);
+    LoadedModel m = load_graph(g);
+    HwcImage in = random_image(11, 9, 3, 3);
+    HwcImage want = run_oracle(m.model->graph(), in);
+    CHECK(max_abs_diff(run_engine(*m.model, in, 0, 1), want) <= 1e-4f);
+    CHECK(max_abs_diff(run_engine(*m.model, in, 4, 2), want) <= 1e-4f);
+  }
+}
+
+TEST_CASE("engine handles concat, prelu, sigmoid, grouped conv and padded channel blocks") {
+  GraphFactory f(3);
+  for (int channels : {1, 3, 4, 6}) {
+    Graph g = f.mixed(channels);
+    LoadedModel m = load_graph(g);
+    HwcImage in = random_image(13, 10, channels, 5);
+    HwcImage want = run_oracle(m.model->graph(), in);
+    CHECK(max_abs_diff(run_engine(*m.model, in, 0, 1), want) <= 1e-4f);
+    CHECK(max_abs_diff(run_engine(*m.model, in, 5, 2), want) <= 1e-4f);
+  }
+}
+
+TEST_CASE("tiled output equals untiled for every tile size, including tiles smaller than the halo") {
+  GraphFactory f(4);
+  Graph g = f.xdncnn(3, 16, 1, 5);
+  LoadedModel m = load_graph(g);
+  CHECK(m.model->graph().halo() > 4);
+  for (auto [w, h] : {std::pair{1, 1}, {1, 9}, {9, 1}, {19, 14}, {40, 33}}) {
+    HwcImage in = random_image(w, h, 3, unsigned(w * 100 + h));
+    HwcImage whole = run_engine(*m.model, in, 0, 1);
+    for (int tile : {1, 2, 3, 7, 16, 64, -1}) {
+      CAPTURE(w); CAPTURE(h); CAPTURE(tile);
+      CHECK(max_abs_diff(run_engine(*m.model, in, tile, 2), whole) <= 1e-5f);
+    }
+  }
+}
+
+TEST_CASE("super-resolution tiles map to scale x tiles") {
+  GraphFactory f(5);
+  Graph g = f.xsrgan(1, 16, 1, 4);
+  LoadedModel m = load_graph(g);
+  HwcImage in = random_image(21, 13, 1, 11);
+  HwcImage whole = run_engine(*m.model, in, 0, 1);
+  for (int tile : {1, 5, 8})
+    CHECK(max_abs_diff(run_engine(*m.model, in, tile, 2), whole) <= 1e-5f);
+}
+
+TEST_CASE("every forced ISA gives the same result") {
+  GraphFactory f(6);
+  Graph g = f.xdncnn(3, 32, 1);
+  LoadedModel m = load_graph(g);
+  HwcImage in = random_image(37, 21, 3, 2);
+  HwcImage want = run_oracle(m.model->graph(), in);
+  for (auto isa : {kernels::Isa::Scalar, kernels::Isa::Avx2, kernels::Isa::Avx512}) {
+    kernels::set_isa_override(isa);
+    CAPTURE(kernels::isa_name(kernels::active_isa()));
+    CHECK(max_abs_diff(run_engine(*m.model, in, 0, 2), want) <= 1e-4f);
+    CHECK(max_abs_diff(run_engine(*m.model, in, 9, 2), want) <= 1e-4f);
+  }
+  kernels::clear_isa_override();
+}
+
+TEST_CASE("the planner fuses conv+activation, conv+sum and dw-conv+gate+affine") {
+  GraphFactory f(7);
+  Graph g = f.xdncnn(3, 16, 2);
+  Plan plan = make_plan(g);
+  std::string d = plan.describe(g);
+  CAPTURE(d);
+  int gates = 0, sums = 0, affines = 0;
+  for (const Step &s : plan.steps) {
+    gates += s.kind == StepKind::DwGate;
+    affines += s.post_affine != nullptr;
+    for (const PostOp &p : s.post) sums += p.kind == PostOp::Sum;
+  }
+  CHECK(gates == 3);
+  CHECK(affines == 2);  // the next block's BatchNorm rides on the previous gate
+  CHECK(sums == 1);     // the global residual
+  CHECK(plan.steps.size() == 1 + 3 * 2 + 1);  // input affine, 3 x (conv, gate), tail conv
+}

@@ -1,0 +1,655 @@
+// Tests for cli/image_io (PNG 8/16-bit, JPEG, BMP, TGA, .npy) and its helpers.
+#include <doctest/doctest.h>
+#include <stb_image.h>
+#include <zlib.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cli/image_io.h"
+#include "cli/npy_io.h"
+#include "cli/png16_writer.h"
+#include "common/error.h"
+#include "common/file_io.h"
+
+using xunit::cli::Image;
+using xunit::cli::load_image;
+using xunit::cli::save_image;
+
+namespace {
+
+// A fresh folder under /tmp, removed with everything in it at scope exit.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/xunit_image_io_XXXXXX";
+    char *p = mkdtemp(tmpl);
+    REQUIRE(p != nullptr);
+    path = p;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string file(const std::string &name) const { return path + "/" + name; }
+  std::set<std::string> entries() const {
+    std::set<std::string> out;
+    for (const auto &e : std::filesystem::directory_iterator(path))
+      out.insert(e.path().filename().string());
+    return out;
+  }
+};
+
+void write_raw(const std::string &path, const std::vector<uint8_t> &bytes) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(reinterpret_cast<const char *>(bytes.data()), std::streamsize(bytes.size()));
+  REQUIRE(f.good());
+}
+
+void write_raw(const std::string &path, const std::string &bytes) {
+  write_raw(path, std::vector<uint8_t>(bytes.begin(), bytes.end()));
+}
+
+// Deterministic pseudo-random integers.
+struct Lcg {
+  uint32_t state;
+  explicit Lcg(uint32_t seed) : state(seed) {}
+  uint32_t next() {
+    state = state * 1664525u + 1013904223u;
+    return state >> 8;
+  }
+};
+
+// Pixels are exact multiples of 1/levels (levels = 255 or 65535), as the decoders produce.
+Image make_image(int w, int h, int c, int bits, uint32_t seed = 1) {
+  Image img;
+  img.width = w;
+  img.height = h;
+  img.channels = c;
+  img.bits = bits;
+  const uint32_t levels = bits == 16 ? 65535u : 255u;
+  Lcg rng(seed);
+  img.pixels.resize(size_t(w) * h * c);
+  for (size_t i = 0; i < img.pixels.size(); ++i) {
+    uint32_t v;
+    if (i == 0)
+      v = 0;
+    else if (i == 1)
+      v = levels;
+    else if (i % 3 == 0)
+      v = uint32_t((i * 7) % (levels + 1));  // smooth-ish runs for the PNG filters
+    else
+      v = rng.next() % (levels + 1);
+    img.pixels[i] = float(v) / float(levels);
+  }
+  return img;
+}
+
+// A smooth image, for lossy JPEG.
+Image make_gradient(int w, int h, int c) {
+  Image img;
+  img.width = w;
+  img.height = h;
+  img.channels = c;
+  img.pixels.resize(size_t(w) * h * c);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int k = 0; k < c; ++k) {
+        float v = 0.5f + 0.4f * std::sin(0.15f * x + 0.1f * y + 1.3f * k);
+        img.pixels[(size_t(y) * w + x) * c + k] = std::round(v * 255.0f) / 255.0f;
+      }
+  return img;
+}
+
+void check_same(const Image &a, const Image &b) {
+  REQUIRE(a.width == b.width);
+  REQUIRE(a.height == b.height);
+  REQUIRE(a.channels == b.channels);
+  REQUIRE(a.pixels.size() == b.pixels.size());
+  size_t mismatches = 0;
+  for (size_t i = 0; i < a.pixels.size(); ++i)
+    if (a.pixels[i] != b.pixels[i]) ++mismatches;
+  CHECK(mismatches == 0);
+}
+
+std::string error_of(const std::function<void()> &fn) {
+  try {
+    fn();
+  } catch (const xunit::Error &e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+std::string npy_file(const std::string &header_dict, size_t data_bytes, int major = 1,
+                     uint8_t fill = 0) {
+  std::string header = header_dict;
+  size_t prefix = major == 1 ? 10 : 12;
+  while ((prefix + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::string out = "\x93NUMPY";
+  out += char(major);
+  out += char(0);
+  if (major == 1) {
+    out += char(header.size() & 0xff);
+    out += char(header.size() >> 8);
+  } else {
+    for (int i = 0; i < 4; ++i) out += char((header.size() >> (8 * i)) & 0xff);
+  }
+  out += header;
+  out.append(data_bytes, char(fill));
+  return out;
+}
+
+void be32(std::vector<uint8_t> &out, uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) out.push_back(uint8_t(v >> s));
+}
+
+// A PNG signature and IHDR only, claiming the given size.
+std::vector<uint8_t> png_header_only(uint32_t w, uint32_t h, uint8_t color_type = 0) {
+  std::vector<uint8_t> out = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  std::vector<uint8_t> chunk = {'I', 'H', 'D', 'R'};
+  be32(chunk, w);
+  be32(chunk, h);
+  chunk.insert(chunk.end(), {8, color_type, 0, 0, 0});
+  be32(out, 13);
+  out.insert(out.end(), chunk.begin(), chunk.end());
+  be32(out, uint32_t(crc32(0, chunk.data(), uInt(chunk.size()))));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("image_io: 8-bit PNG round trips exactly for 1 to 4 channels") {
+  TempDir dir;
+  for (int c = 1; c <= 4; ++c) {
+    CAPTURE(c);
+    Image img = make_image(7, 5, c, 8, uint32_t(c));
+    std::string path = dir.file("p8_" + std::to_string(c) + ".png");
+    save_image(path, img, false);
+    Image back = load_image(path);
+    CHECK(back.bits == 8);
+    check_same(img, back);
+  }
+}
+
+TEST_CASE("image_io: 16-bit PNG round trips exactly for 1 to 4 channels") {
+  TempDir dir;
+  for (int c = 1; c <= 4; ++c) {
+    CAPTURE(c);
+    Image img = make_image(33, 17, c, 16, uint32_t(10 + c));
+    std::string path = dir.file("p16_" + std::to_string(c) + ".png");
+    save_image(path, img, false);
+    Image back = load_image(path);
+    CHECK(back.bits == 16);
+    check_same(img, back);
+
+    // stb itself sees a 16-bit file with the exact samples.
+    std::vector<uint8_t> bytes = xunit::read_file(path);
+    REQUIRE(stbi_is_16_bit_from_memory(bytes.data(), int(bytes.size())) == 1);
+    int w = 0, h = 0, n = 0;
+    stbi_us *px = stbi_load_16_from_memory(bytes.data(), int(bytes.size()), &w, &h, &n, 0);
+    REQUIRE(px != nullptr);
+    CHECK(w == 33);
+    CHECK(h == 17);
+    CHECK(n == c);
+    size_t mismatches = 0;
+    for (size_t i = 0; i < img.pixels.size(); ++i)
+      if (px[i] != uint16_t(std::lround(img.pixels[i] * 65535.0f))) ++mismatches;
+    CHECK(mismatches == 0);
+    stbi_image_free(px);
+  }
+}
+
+TEST_CASE("image_io: larger 16-bit PNG with noise and gradients (all row filters)") {
+  TempDir dir;
+  Image img = make_image(130, 70, 4, 16, 99);
+  for (int y = 0; y < 35; ++y)  // top half smooth so Sub/Up/Paeth win somewhere
+    for (int x = 0; x < 130; ++x)
+      for (int k = 0; k < 4; ++k)
+        img.pixels[(size_t(y) * 130 + x) * 4 + k] = float((x * 300 + y * 200 + k) % 65536) / 65535.0f;
+  save_image(dir.file("big16.png"), img, false);
+  Image back = load_image(dir.file("big16.png"));
+  CHECK(back.bits == 16);
+  check_same(img, back);
+}
+
+TEST_CASE("png16_writer: 8-bit encoder (large-image fallback) decodes exactly") {
+  for (int c = 1; c <= 4; ++c) {
+    CAPTURE(c);
+    std::vector<uint8_t> samples(size_t(19) * 11 * c);
+    Lcg rng{uint32_t(c)};
+    for (size_t i = 0; i < samples.size(); ++i) samples[i] = uint8_t(i % 5 ? rng.next() : i);
+    std::vector<uint8_t> png = xunit::cli::encode_png8(samples.data(), 19, 11, c);
+    int w = 0, h = 0, n = 0;
+    stbi_uc *px = stbi_load_from_memory(png.data(), int(png.size()), &w, &h, &n, 0);
+    REQUIRE(px != nullptr);
+    CHECK(w == 19);
+    CHECK(h == 11);
+    CHECK(n == c);
+    CHECK(std::memcmp(px, samples.data(), samples.size()) == 0);
+    stbi_image_free(px);
+  }
+  uint8_t one = 0;
+  CHECK_THROWS_AS(xunit::cli::encode_png8(&one, 0, 1, 1), xunit::Error);
+  CHECK_THROWS_AS(xunit::cli::encode_png8(&one, 1, 1, 5), xunit::Error);
+}
+
+TEST_CASE("image_io: .npy float32 round trips exactly, including values outside [0,1]") {
+  TempDir dir;
+  Image img;
+  img.width = 3;
+  img.height = 2;
+  img.channels = 5;
+  img.bits = 32;
+  for (int i = 0; i < 30; ++i) img.pixels.push_back(float(i) * 0.37f - 4.0f);
+  img.pixels[3] = 1e30f;
+  img.pixels[4] = -0.0f;
+  img.pixels[5] = std::numeric_limits<float>::infinity();
+  img.pixels[6] = std::numeric_limits<float>::quiet_NaN();
+  img.pixels[7] = std::numeric_limits<float>::denorm_min();
+  save_image(dir.file("a.npy"), img, false);
+  Image back = load_image(dir.file("a.npy"));
+  CHECK(back.bits == 32);
+  REQUIRE(back.width == 3);
+  REQUIRE(back.height == 2);
+  REQUIRE(back.channels == 5);
+  REQUIRE(back.pixels.size() == img.pixels.size());
+  CHECK(std::memcmp(back.pixels.data(), img.pixels.data(), img.pixels.size() * 4) == 0);
+
+  // The writer's header: v1.0, '<f4', (H, W, C), data 64-byte aligned.
+  std::vector<uint8_t> bytes = xunit::read_file(dir.file("a.npy"));
+  REQUIRE(bytes.size() > 10);
+  CHECK(bytes[6] == 1);
+  CHECK(bytes[7] == 0);
+  size_t header_len = bytes[8] | size_t(bytes[9]) << 8;
+  CHECK((10 + header_len) % 64 == 0);
+  CHECK(bytes.size() == 10 + header_len + 30 * 4);
+  std::string header(bytes.begin() + 10, bytes.begin() + 10 + long(header_len));
+  CHECK(header.back() == '\n');
+  CHECK(header.find("'descr': '<f4'") != std::string::npos);
+  CHECK(header.find("'fortran_order': False") != std::string::npos);
+  CHECK(header.find("'shape': (2, 3, 5)") != std::string::npos);
+}
+
+TEST_CASE("image_io: .npy (H, W) and (H, W, C) shapes, versions 1-3, float64") {
+  TempDir dir;
+  std::vector<float> values = {-1.5f, 0.25f, 2.0f, 7.0f, 0.0f, 1.0f};
+  auto with_data = [&](std::string file) {
+    std::string data(reinterpret_cast<const char *>(values.data()), values.size() * 4);
+    return file.substr(0, file.size() - data.size()) + data;
+  };
+  write_raw(dir.file("hw.npy"),
+            with_data(npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 24)));
+  Image a = load_image(dir.file("hw.npy"));
+  CHECK(a.height == 2);
+  CHECK(a.width == 3);
+  CHECK(a.channels == 1);
+  CHECK(a.pixels == values);
+
+  write_raw(dir.file("hwc.npy"),
+            with_data(npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 3), }", 24)));
+  Image b = load_image(dir.file("hwc.npy"));
+  CHECK(b.height == 1);
+  CHECK(b.width == 2);
+  CHECK(b.channels == 3);
+  CHECK(b.pixels == values);
+
+  for (int major = 2; major <= 3; ++major) {
+    CAPTURE(major);
+    std::string name = "v" + std::to_string(major) + ".npy";
+    write_raw(dir.file(name), with_data(npy_file(
+                                  "{\"shape\": (3, 2), \"fortran_order\": False, \"descr\": \"<f4\"}",
+                                  24, major)));
+    Image v = load_image(dir.file(name));
+    CHECK(v.height == 3);
+    CHECK(v.width == 2);
+    CHECK(v.pixels == values);
+  }
+
+  std::vector<double> doubles = {-1.5, 0.25, 2.0, 7.0};
+  std::string f8 = npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }", 32);
+  std::memcpy(&f8[f8.size() - 32], doubles.data(), 32);
+  write_raw(dir.file("f8.npy"), f8);
+  Image d = load_image(dir.file("f8.npy"));
+  CHECK(d.pixels == std::vector<float>{-1.5f, 0.25f, 2.0f, 7.0f});
+  CHECK(d.bits == 32);
+}
+
+TEST_CASE("image_io: malformed .npy files are refused") {
+  TempDir dir;
+  struct Case {
+    const char *name;
+    std::string bytes;
+    const char *expect;
+  };
+  const std::string ok = "'fortran_order': False, ";
+  std::vector<Case> cases = {
+      {"lying_shape", npy_file("{'descr': '<f4', " + ok + "'shape': (4, 4, 3), }", 40), "needs 192"},
+      {"big_endian", npy_file("{'descr': '>f4', " + ok + "'shape': (2, 2), }", 16), "big-endian"},
+      {"fortran", npy_file("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", 16),
+       "Fortran"},
+      {"int32", npy_file("{'descr': '<i4', " + ok + "'shape': (2, 2), }", 16), "dtype '<i4'"},
+      {"uint8", npy_file("{'descr': '|u1', " + ok + "'shape': (2, 2), }", 4), "dtype '|u1'"},
+      {"f2", npy_file("{'descr': '<f2', " + ok + "'shape': (2, 2), }", 8), "dtype"},
+      {"one_dim", npy_file("{'descr': '<f4', " + ok + "'shape': (4,), }", 16), "(4,)"},
+      {"four_dim", npy_file("{'descr': '<f4', " + ok + "'shape': (1, 2, 2, 1), }", 16), "shape"},
+      {"zero_dim", npy_file("{'descr': '<f4', " + ok + "'shape': (0, 4), }", 0), "empty"},
+      {"zero_channels", npy_file("{'descr': '<f4', " + ok + "'shape': (2, 2, 0), }", 0), "empty"},
+      {"trailing", npy_file("{'descr': '<f4', " + ok + "'shape': (2, 2), }", 20), "after the data"},
+      {"overflow", npy_file("{'descr': '<f4', " + ok + "'shape': (2147483647, 2147483647, 2147483647), }", 16),
+       "limit"},
+      {"huge_number", npy_file("{'descr': '<f4', " + ok + "'shape': (99999999999999999999999, 2), }", 16),
+       "overflow"},
+      {"missing_key", npy_file("{'descr': '<f4', 'shape': (2, 2), }", 16), "lacks"},
+      {"extra_key", npy_file("{'descr': '<f4', " + ok + "'shape': (2, 2), 'x': 1}", 16),
+       "unexpected key"},
+      {"bad_version", npy_file("{'descr': '<f4', " + ok + "'shape': (2, 2), }", 16, 9),
+       "version"},
+      {"garbage_header", npy_file("not a dict at all", 16), "malformed"},
+      {"magic_only", std::string("\x93NUMPY", 6), "truncated"},
+      {"header_len_lies", std::string("\x93NUMPY\x01\x00\xff\x7f{}", 12), "truncated"},
+      {"v2_header_len_huge", std::string("\x93NUMPY\x02\x00\xff\xff\xff\xff{}", 14), "truncated"},
+  };
+  for (const Case &c : cases) {
+    CAPTURE(c.name);
+    std::string path = dir.file(std::string(c.name) + ".npy");
+    write_raw(path, c.bytes);
+    std::string msg = error_of([&] { load_image(path); });
+    CHECK(msg.rfind("cannot decode '" + path + "': ", 0) == 0);
+    CHECK(msg.find(c.expect) != std::string::npos);
+    CHECK(msg.find('\n') == std::string::npos);
+  }
+  // Within the pixel limit but bigger than max_pixels passed by the caller.
+  write_raw(dir.file("limit.npy"),
+            npy_file("{'descr': '<f4', " + ok + "'shape': (4, 4), }", 64));
+  CHECK(load_image(dir.file("limit.npy"), 16).pixels.size() == 16);
+  CHECK(error_of([&] { load_image(dir.file("limit.npy"), 15); }).find("limit") != std::string::npos);
+  // A .npy name without the magic.
+  write_raw(dir.file("fake.npy"), std::string("hello world, not numpy"));
+  CHECK(error_of([&] { load_image(dir.file("fake.npy")); }).find("bad magic") != std::string::npos);
+}
+
+TEST_CASE("image_io: JPEG round trips approximately") {
+  TempDir dir;
+  // stb_image_write always writes 3-component JPEGs: gray comes back as 3 equal channels.
+  for (int c : {1, 3}) {
+    CAPTURE(c);
+    Image img = make_gradient(40, 24, c);
+    std::string path = dir.file("j" + std::to_string(c) + ".jpg");
+    save_image(path, img, false);
+    Image back = load_image(path);
+    REQUIRE(back.width == 40);
+    REQUIRE(back.height == 24);
+    REQUIRE(back.channels == 3);
+    CHECK(back.bits == 8);
+    double err = 0;
+    for (size_t p = 0; p < size_t(40) * 24; ++p)
+      for (int k = 0; k < 3; ++k)
+        err += std::fabs(img.pixels[p * c + (c == 3 ? k : 0)] - back.pixels[p * 3 + k]);
+    err /= double(40 * 24 * 3);
+    CHECK(err < 0.01);
+  }
+  // .jpeg and upper-case extensions work too.
+  save_image(dir.file("x.JPEG"), make_gradient(8, 8, 3), false);
+  CHECK(load_image(dir.file("x.JPEG")).channels == 3);
+}
+
+TEST_CASE("image_io: BMP and TGA round trip exactly for RGB (and TGA gray/RGBA)") {
+  TempDir dir;
+  for (const char *ext : {"bmp", "tga"}) {
+    CAPTURE(ext);
+    Image img = make_image(13, 9, 3, 8, 5);
+    std::string path = dir.file(std::string("rgb.") + ext);
+    save_image(path, img, false);
+    Image back = load_image(path);
+    CHECK(back.bits == 8);
+    check_same(img, back);
+  }
+  Image rgba = make_image(7, 5, 4, 8, 4);  // stb writes 32-bit BMP with a V4 header
+  save_image(dir.file("rgba.bmp"), rgba, false);
+  check_same(rgba, load_image(dir.file("rgba.bmp")));
+  for (int c : {1, 4}) {
+    CAPTURE(c);
+    Image img = make_image(6, 4, c, 8, 6);
+    std::string path = dir.file("t" + std::to_string(c) + ".tga");
+    save_image(path, img, false);
+    check_same(img, load_image(path));
+  }
+}
+
+TEST_CASE("image_io: gray+alpha to JPEG/BMP drops the alpha (stb's conversion)") {
+  TempDir dir;
+  Image img = make_image(4, 3, 2, 8, 8);
+  save_image(dir.file("ga.bmp"), img, false);
+  Image bmp = load_image(dir.file("ga.bmp"));
+  REQUIRE(bmp.channels == 3);
+  for (size_t p = 0; p < 12; ++p)
+    for (int k = 0; k < 3; ++k) CHECK(bmp.pixels[p * 3 + k] == img.pixels[p * 2]);
+  save_image(dir.file("ga.jpg"), img, false);
+  Image jpg = load_image(dir.file("ga.jpg"));
+  CHECK(jpg.width == 4);
+  CHECK(jpg.height == 3);
+}
+
+TEST_CASE("image_io: edge sizes 1x1, 1xN, Nx1") {
+  TempDir dir;
+  int n = 0;
+  for (auto [w, h] : {std::pair{1, 1}, std::pair{1, 17}, std::pair{23, 1}}) {
+    for (const char *ext : {"png", "bmp", "tga", "npy"}) {
+      for (int bits : {8, 16}) {
+        if (bits == 16 && std::string(ext) != "png") continue;
+        CAPTURE(w);
+        CAPTURE(h);
+        CAPTURE(ext);
+        CAPTURE(bits);
+        Image img = make_image(w, h, 3, bits, uint32_t(w * 31 + h));
+        std::string path = dir.file("e" + std::to_string(n++) + "." + ext);
+        save_image(path, img, false);
+        check_same(img, load_image(path));
+      }
+    }
+    Image img = make_gradient(w, h, 3);
+    std::string path = dir.file("e" + std::to_string(n++) + ".jpg");
+    save_image(path, img, false);
+    Image back = load_image(path);
+    CHECK(back.width == w);
+    CHECK(back.height == h);
+  }
+}
+
+TEST_CASE("image_io: values are clamped to [0,1] and rounded for integer formats") {
+  TempDir dir;
+  Image img;
+  img.width = 6;
+  img.height = 1;
+  img.channels = 1;
+  img.pixels = {-0.5f, 1.5f, std::numeric_limits<float>::quiet_NaN(), 0.4f / 255.0f,
+                0.6f / 255.0f, 100.49f / 255.0f};
+  save_image(dir.file("c.png"), img, false);
+  Image back = load_image(dir.file("c.png"));
+  std::vector<float> want = {0.0f, 1.0f, 0.0f, 0.0f, 1.0f / 255.0f, 100.0f / 255.0f};
+  CHECK(back.pixels == want);
+
+  img.bits = 16;
+  img.pixels[3] = 0.4f / 65535.0f;
+  img.pixels[4] = 0.6f / 65535.0f;
+  img.pixels[5] = 1000.4f / 65535.0f;
+  save_image(dir.file("c16.png"), img, false);
+  Image back16 = load_image(dir.file("c16.png"));
+  CHECK(back16.pixels == std::vector<float>{0.0f, 1.0f, 0.0f, 0.0f, 1.0f / 65535.0f, 1000.0f / 65535.0f});
+}
+
+TEST_CASE("image_io: existing files are replaced only with overwrite=true") {
+  TempDir dir;
+  const std::string path = dir.file("keep.png");
+  write_raw(path, std::string("original bytes"));
+  Image img = make_image(3, 3, 3, 8);
+  std::string msg = error_of([&] { save_image(path, img, false); });
+  CHECK(msg.find(path) != std::string::npos);
+  std::vector<uint8_t> after = xunit::read_file(path);
+  CHECK(std::string(after.begin(), after.end()) == "original bytes");
+  CHECK(dir.entries() == std::set<std::string>{"keep.png"});
+
+  save_image(path, img, true);
+  check_same(img, load_image(path));
+  CHECK(dir.entries() == std::set<std::string>{"keep.png"});
+}
+
+TEST_CASE("image_io: failed writes leave no file behind") {
+  TempDir dir;
+  Image img = make_image(3, 3, 3, 8);
+  // Missing folder.
+  std::string msg = error_of([&] { save_image(dir.file("missing/out.png"), img, false); });
+  CHECK(msg.find("missing") != std::string::npos);
+  // Invalid images and unencodable channel counts.
+  Image empty;
+  CHECK_THROWS_AS(save_image(dir.file("empty.png"), empty, false), xunit::Error);
+  CHECK_THROWS_AS(save_image(dir.file("empty.npy"), empty, false), xunit::Error);
+  Image zero_w = img;
+  zero_w.width = 0;
+  CHECK_THROWS_AS(save_image(dir.file("zw.png"), zero_w, false), xunit::Error);
+  Image negative = img;
+  negative.width = -3;
+  negative.height = -3;
+  CHECK_THROWS_AS(save_image(dir.file("neg.npy"), negative, false), xunit::Error);
+  Image mismatch = img;
+  mismatch.pixels.pop_back();
+  msg = error_of([&] { save_image(dir.file("mm.png"), mismatch, false); });
+  CHECK(msg.find("cannot write '" + dir.file("mm.png") + "'") == 0);
+  CHECK(msg.find("expected 27") != std::string::npos);
+  Image five = make_image(2, 2, 5, 8);
+  CHECK_THROWS_AS(save_image(dir.file("five.png"), five, false), xunit::Error);
+  CHECK_THROWS_AS(save_image(dir.file("five.jpg"), five, false), xunit::Error);
+  save_image(dir.file("five.npy"), five, false);  // any channel count for .npy
+  CHECK(load_image(dir.file("five.npy")).channels == 5);
+  CHECK(dir.entries() == std::set<std::string>{"five.npy"});
+}
+
+TEST_CASE("image_io: unknown extensions are refused with the supported list") {
+  TempDir dir;
+  Image img = make_image(2, 2, 3, 8);
+  for (const char *name : {"out.gif", "out", "out.png.txt", ".png"}) {
+    CAPTURE(name);
+    std::string msg = error_of([&] { save_image(dir.file(name), img, false); });
+    CHECK(msg.find(dir.file(name)) != std::string::npos);
+    CHECK(msg.find(".png .jpg .jpeg .bmp .tga .npy") != std::string::npos);
+  }
+  CHECK(dir.entries().empty());
+  using xunit::cli::is_supported_input;
+  using xunit::cli::is_supported_output;
+  for (const char *ok : {"a.png", "a.PNG", "dir.x/a.jpg", "a.jpeg", "a.bmp", "a.tga", "a.npy"}) {
+    CHECK(is_supported_output(ok));
+    CHECK(is_supported_input(ok));
+  }
+  for (const char *bad : {"a.gif", "a", "a.", "dir.png/a", ".png", "a.webp"}) {
+    CHECK_FALSE(is_supported_output(bad));
+    CHECK_FALSE(is_supported_input(bad));
+  }
+}
+
+TEST_CASE("image_io: truncated and corrupt images are refused with the file named") {
+  TempDir dir;
+  Image img = make_image(40, 30, 3, 8, 3);
+  save_image(dir.file("full.png"), img, false);
+  std::vector<uint8_t> full = xunit::read_file(dir.file("full.png"));
+  for (size_t keep : {size_t(4), size_t(8), size_t(20), size_t(40), full.size() / 2}) {
+    CAPTURE(keep);
+    std::string path = dir.file("trunc" + std::to_string(keep) + ".png");
+    write_raw(path, std::vector<uint8_t>(full.begin(), full.begin() + long(keep)));
+    std::string msg = error_of([&] { load_image(path); });
+    CHECK(msg.rfind("cannot decode '" + path + "': ", 0) == 0);
+    CHECK(msg.find('\n') == std::string::npos);
+  }
+  // Missing IEND and the last chunk.
+  write_raw(dir.file("noend.png"), std::vector<uint8_t>(full.begin(), full.end() - 12));
+  CHECK(error_of([&] { load_image(dir.file("noend.png")); }).find("': ") != std::string::npos);
+  // BMP and uncompressed TGA, where stb would read zeros past the end, are checked by size.
+  for (const char *ext : {"bmp", "tga"}) {
+    CAPTURE(ext);
+    save_image(dir.file(std::string("full.") + ext), img, false);
+    std::vector<uint8_t> bytes = xunit::read_file(dir.file(std::string("full.") + ext));
+    if (std::string(ext) == "tga") {
+      // stb writes RLE TGA; make an uncompressed one by hand (type 2, 24-bit BGR, bottom-up).
+      bytes.assign(18, 0);
+      bytes[2] = 2;
+      bytes[12] = 40;
+      bytes[14] = 30;
+      bytes[16] = 24;
+      bytes.resize(18 + 40 * 30 * 3, 7);
+      write_raw(dir.file("full.tga"), bytes);
+      Image t = load_image(dir.file("full.tga"));
+      CHECK(t.width == 40);
+      CHECK(t.pixels[0] == 7.0f / 255.0f);
+    }
+    std::string path = dir.file(std::string("cut.") + ext);
+    write_raw(path, std::vector<uint8_t>(bytes.begin(), bytes.end() - 5));
+    std::string cut = error_of([&] { load_image(path); });
+    CHECK(cut.find("cannot decode '" + path + "': truncated ") == 0);
+  }
+  // stb's reason is passed on.
+  std::vector<uint8_t> bad_ihdr = png_header_only(4, 4);
+  bad_ihdr[12] = 'X';  // first chunk is no longer IHDR
+  write_raw(dir.file("bad.png"), bad_ihdr);
+  std::string msg = error_of([&] { load_image(dir.file("bad.png")); });
+  CHECK(msg == "cannot decode '" + dir.file("bad.png") + "': first not IHDR");
+  std::vector<uint8_t> bad_sig = full;
+  bad_sig[7] = 0;
+  write_raw(dir.file("badsig.png"), bad_sig);
+  CHECK(error_of([&] { load_image(dir.file("badsig.png")); }).find("unrecognized image format") !=
+        std::string::npos);
+
+  write_raw(dir.file("text.png"), std::string("this is not an image at all"));
+  CHECK(error_of([&] { load_image(dir.file("text.png")); }).find("unrecognized image format") !=
+        std::string::npos);
+  write_raw(dir.file("anim.gif"), std::string("GIF89a\x01\x00\x01\x00\x00\x00\x00;", 14));
+  CHECK(error_of([&] { load_image(dir.file("anim.gif")); }).find("unrecognized") != std::string::npos);
+  CHECK(error_of([&] { load_image(dir.file("no_such_file.png")); }).find("no_such_file.png") !=
+        std::string::npos);
+}
+
+TEST_CASE("image_io: empty files are refused") {
+  TempDir dir;
+  for (const char *name : {"e.png", "e.npy", "e.jpg", "e"}) {
+    CAPTURE(name);
+    write_raw(dir.file(name), std::string());
+    std::string msg = error_of([&] { load_image(dir.file(name)); });
+    CHECK(msg == "cannot decode '" + dir.file(name) + "': empty file");
+  }
+}
+
+TEST_CASE("image_io: the pixel limit is checked before decoding") {
+  TempDir dir;
+  // Only a header claiming 17000 x 17000 gray (within stb's own 1 GiB check, over 2^28 pixels):
+  // refused by the limit, not by a decode failure.
+  write_raw(dir.file("huge.png"), png_header_only(17000, 17000));
+  std::string msg = error_of([&] { load_image(dir.file("huge.png")); });
+  CHECK(msg == "cannot decode '" + dir.file("huge.png") +
+                   "': image 17000x17000 exceeds the limit of 268435456 pixels");
+  // A caller's smaller limit applies to the header too.
+  write_raw(dir.file("mid.png"), png_header_only(3000, 3000, 2));
+  CHECK(error_of([&] { load_image(dir.file("mid.png"), 1000000); }).find("3000x3000 exceeds") !=
+        std::string::npos);
+  // Headers stb itself finds absurd are refused with stb's reason.
+  write_raw(dir.file("absurd.png"), png_header_only(100000, 100000, 2));
+  CHECK(error_of([&] { load_image(dir.file("absurd.png")); }) ==
+        "cannot decode '" + dir.file("absurd.png") + "': too large");
+
+  Image img = make_image(5, 4, 3, 8);
+  save_image(dir.file("small.png"), img, false);
+  CHECK(load_image(dir.file("small.png"), 20).width == 5);
+  CHECK(error_of([&] { load_image(dir.file("small.png"), 19); }).find("exceeds the limit") !=
+        std::string::npos);
+  save_image(dir.file("small.bmp"), img, false);
+  CHECK(error_of([&] { load_image(dir.file("small.bmp"), 19); }).find("exceeds the limit") !=
+        std::string::npos);
+}

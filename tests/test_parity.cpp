@@ -1,0 +1,125 @@
+// Every family and checkpoint format against PyTorch's own outputs
+// (fixtures: tests/fixtures/make_parity_fixtures.py, run by Debian's python3-torch).
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "cli/npy_io.h"
+#include "common/error.h"
+#include "common/file_io.h"
+#include "converter/checkpoint.h"
+#include "converter/families/family_registry.h"
+#include "engine_harness.h"
+
+using namespace xunit;
+using namespace xunit::testing;
+
+namespace {
+
+const std::string kDir = std::string(XUNIT_TEST_DATA_DIR) + "/parity/";
+
+struct ParityCase {
+  std::string name, arch;
+  int channels = 0, scale = 1;
+};
+
+std::vector<ParityCase> read_cases() {
+  std::ifstream in(kDir + "cases.txt");
+  std::vector<ParityCase> cases;
+  ParityCase c;
+  while (in >> c.name >> c.arch >> c.channels >> c.scale) cases.push_back(c);
+  return cases;
+}
+
+HwcImage load_npy(const std::string &path) {
+  std::vector<uint8_t> bytes = read_file(path);
+  cli::Image img = cli::decode_npy(bytes.data(), bytes.size(), size_t(1) << 30);
+  return {img.width, img.height, img.channels, img.pixels};
+}
+
+LoadedModel convert_checkpoint(const std::string &checkpoint, const std::string &arch) {
+  std::vector<uint8_t> bytes = read_file(checkpoint);
+  convert::StateDict dict = convert::load_checkpoint(bytes);
+  return load_graph(convert::build_graph(dict, arch, {}));
+}
+
+}  // namespace
+
+TEST_CASE("every family and checkpoint format matches PyTorch within 1e-4, whole and tiled") {
+  std::vector<ParityCase> cases = read_cases();
+  REQUIRE(cases.size() >= 9);
+  float worst = 0;
+  for (const ParityCase &c : cases) {
+    const HwcImage input = load_npy(kDir + c.name + "/input.npy");
+    const HwcImage want = load_npy(kDir + c.name + "/output.npy");
+    for (const char *file : {"model.pt", "model_legacy.pt", "model.safetensors"}) {
+      // --arch omitted: the family must be recognised from the keys.
+      LoadedModel m = convert_checkpoint(kDir + c.name + "/" + file, "");
+      CAPTURE(c.name);
+      CAPTURE(file);
+      CHECK(m.model->graph().metadata.at("family") == c.arch);
+      CHECK(m.model->graph().output_scale() == c.scale);
+      for (int tile : {0, 5}) {
+        CAPTURE(tile);
+        float err = max_abs_diff(run_engine(*m.model, input, tile, 2), want);
+        worst = std::max(worst, err);
+        CHECK(err <= 1e-4f);
+      }
+    }
+    // The reference executor on the converted graph: checks the conversion independently of the
+    // oneDNN path.
+    LoadedModel m = convert_checkpoint(kDir + c.name + "/model.pt", c.arch);
+    CHECK(max_abs_diff(run_oracle(m.model->graph(), input), want) <= 1e-4f);
+  }
+  MESSAGE("worst parity error over all cases: " << worst);
+}
+
+TEST_CASE("wrapped checkpoints ({'state_dict': module.*}, {'g_model': ...}) convert identically") {
+  for (const char *name : {"xdncnn_c3_f16_b2", "xsrgan_c3_f16_b2_x2"}) {
+    const HwcImage input = load_npy(kDir + name + "/input.npy");
+    const HwcImage want = load_npy(kDir + name + "/output.npy");
+    LoadedModel m = convert_checkpoint(kDir + name + "/model_wrapped.pt", "");
+    CHECK(max_abs_diff(run_engine(*m.model, input, 0, 1), want) <= 1e-4f);
+  }
+}
+
+TEST_CASE("fp16 and bf16 weight storage stay close to fp32") {
+  std::vector<uint8_t> bytes = read_file(kDir + "xdncnn_c3_f16_b2/model.pt");
+  Graph g = convert::build_graph(convert::load_checkpoint(bytes), "", {});
+  const HwcImage input = load_npy(kDir + "xdncnn_c3_f16_b2/input.npy");
+  const HwcImage want = load_npy(kDir + "xdncnn_c3_f16_b2/output.npy");
+  LoadedModel half = load_graph(g, DType::F16);
+  LoadedModel brain = load_graph(g, DType::BF16);
+  float e16 = max_abs_diff(run_engine(*half.model, input, 0, 1), want);
+  float eb16 = max_abs_diff(run_engine(*brain.model, input, 0, 1), want);
+  MESSAGE("fp16 storage max error " << e16 << ", bf16 storage max error " << eb16);
+  CHECK(e16 <= 5e-3f);
+  CHECK(eb16 <= 5e-2f);
+}
+
+TEST_CASE("converter errors name the problem") {
+  std::vector<uint8_t> bytes = read_file(kDir + "xdncnn_c3_f16_b2/model.pt");
+  convert::StateDict dict = convert::load_checkpoint(bytes);
+  auto error_of = [](const convert::StateDict &d, const std::string &arch,
+                     std::map<std::string, std::string> settings = {}) -> std::string {
+    try {
+      convert::build_graph(d, arch, settings);
+    } catch (const Error &e) {
+      return e.what();
+    }
+    return "";
+  };
+  CHECK(error_of(dict, "dncnn").find("unexpected key") != std::string::npos);
+  CHECK(error_of(dict, "nosuch").find("unknown --arch") != std::string::npos);
+  CHECK(error_of(dict, "", {{"frobnicate", "1"}}).find("frobnicate") != std::string::npos);
+  convert::StateDict missing = dict;
+  missing.tensors.erase(missing.tensors.begin() + 5);
+  CHECK(error_of(missing, "xdncnn").find("missing key") != std::string::npos);
+  convert::StateDict bad_shape = dict;
+  for (auto &t : bad_shape.tensors)
+    if (t.name == "features.0.conv.weight") t.shape = {16, 16, 3, 1}, t.data.resize(16 * 16 * 3);
+  CHECK(error_of(bad_shape, "").find("features.0.conv.weight") != std::string::npos);
+  convert::StateDict empty;
+  CHECK(!error_of(empty, "").empty());
+}
