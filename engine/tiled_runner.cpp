@@ -21,8 +21,8 @@ float load_pixel(const xunit_image &img, int x, int y, int c) {
   const char *row = static_cast<const char *>(img.data) + size_t(y) * img.row_stride;
   const size_t i = size_t(x) * img.channels + c;
   switch (img.pixel_type) {
-    case XUNIT_PIXEL_U8: return float(reinterpret_cast<const uint8_t *>(row)[i]) * (1.f / 255.f);
-    case XUNIT_PIXEL_U16: return float(reinterpret_cast<const uint16_t *>(row)[i]) * (1.f / 65535.f);
+    case XUNIT_PIXEL_U8: return float(reinterpret_cast<const uint8_t *>(row)[i]) / 255.f;  // as x / 255 in NumPy
+    case XUNIT_PIXEL_U16: return float(reinterpret_cast<const uint16_t *>(row)[i]) / 65535.f;
     default: return reinterpret_cast<const float *>(row)[i];
   }
 }

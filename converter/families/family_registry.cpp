@@ -96,8 +96,18 @@ Graph build_graph(const StateDict &dict, const std::string &arch,
                                          : w.shape_of("image_to_features.weight");
   check(first.size() == 4 && first[1] >= 1 && first[1] <= 64, "the first conv has an unexpected shape");
   int input = g.add_input("image", int(first[1]));
-  g.output = family->build(builder, w, s, input, meta);
-  w.expect_all_used(family->name);
+  try {
+    g.output = family->build(builder, w, s, input, meta);
+    w.expect_all_used(family->name);
+  } catch (const Error &e) {
+    // A forced --arch that does not fit: say which family the keys do look like.
+    std::string hint;
+    for (const Family &f : families())
+      if (&f != family && f.matches(w)) hint += (hint.empty() ? "" : " or ") + std::string(f.name);
+    if (hint.empty()) throw;
+    throw Error(std::string(e.what()) + " (the keys look like family " + hint + ", not " +
+                family->name + ")");
+  }
   s.expect_all_used(family->name);
   g.validate_and_infer();
   g.metadata = meta;

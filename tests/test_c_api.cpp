@@ -1,0 +1,318 @@
+// The public C API (include/xunit/xunit.h) as a user sees it: loading, info, running with every
+// pixel type and stride, argument errors, progress and cancellation, sharing one model across
+// threads.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/file_io.h"
+#include "converter/checkpoint.h"
+#include "converter/families/family_registry.h"
+#include "engine/model_file.h"
+#include "test_paths.h"
+#include "xunit/xunit.h"
+
+namespace {
+
+// Serialized .xunit bytes of a parity fixture checkpoint.
+std::vector<uint8_t> model_bytes(const std::string &fixture) {
+  std::vector<uint8_t> ckpt = xunit::read_file(xunit::testing::parity_dir() + fixture + "/model.pt");
+  xunit::Graph g = xunit::convert::build_graph(xunit::convert::load_checkpoint(ckpt), "", {});
+  g.metadata["source_sha256"] = "test";
+  return xunit::serialize_model(g, xunit::DType::F32);
+}
+
+struct Model {
+  xunit_model *m = nullptr;
+  explicit Model(const std::vector<uint8_t> &bytes) {
+    REQUIRE(xunit_model_load_memory(bytes.data(), bytes.size(), &m) == XUNIT_OK);
+  }
+  ~Model() { xunit_model_free(m); }
+};
+
+std::vector<float> ramp_image(int w, int h, int c, int seed) {
+  std::vector<float> v(size_t(w) * h * c);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = float((i * 2654435761u + unsigned(seed) * 97u) % 1000) / 999.f;
+  return v;
+}
+
+xunit_image f32_image(int w, int h, int c, float *data) {
+  return {w, h, c, XUNIT_PIXEL_F32, size_t(w) * c * sizeof(float), data};
+}
+
+xunit_run_options options(int threads, int tile) {
+  xunit_run_options o;
+  xunit_run_options_init(&o);
+  o.threads = threads;
+  o.tile_size = tile;
+  o.precision = XUNIT_PRECISION_FP32;
+  return o;
+}
+
+std::vector<float> run_f32(const xunit_model *m, const std::vector<float> &in, int w, int h, int c,
+                           int scale, int threads = 1, int tile = -1) {
+  std::vector<float> out(in.size() * scale * scale);
+  xunit_image a = f32_image(w, h, c, const_cast<float *>(in.data()));
+  xunit_image b = f32_image(w * scale, h * scale, c, out.data());
+  xunit_run_options o = options(threads, tile);
+  REQUIRE(xunit_run(m, &o, &a, &b) == XUNIT_OK);
+  return out;
+}
+
+std::string temp_path(const std::string &name) {
+  return "/tmp/xunit_c_api_" + std::to_string(::getpid()) + "_" + name;
+}
+
+}  // namespace
+
+TEST_CASE("c api: version, status strings, and a clean last error") {
+  char want[32];
+  std::snprintf(want, sizeof want, "%d.%d.%d", XUNIT_VERSION_MAJOR, XUNIT_VERSION_MINOR, XUNIT_VERSION_PATCH);
+  CHECK(std::string(xunit_version()) == want);
+  CHECK(XUNIT_OK == 0);
+  for (int s = XUNIT_OK; s <= XUNIT_ERROR_INTERNAL; ++s)
+    CHECK(std::strlen(xunit_status_string(xunit_status(s))) > 0);
+  CHECK(std::string(xunit_status_string(xunit_status(999))) == "unknown status");
+}
+
+TEST_CASE("c api: loading from a file and from memory; errors say what is wrong") {
+  std::vector<uint8_t> bytes = model_bytes("xdncnn_c3_f16_b2");
+  const std::string path = temp_path("model.xunit");
+  xunit::write_file_atomic(path, bytes.data(), bytes.size(), true);
+
+  xunit_model *m = nullptr;
+  REQUIRE(xunit_model_load(path.c_str(), &m) == XUNIT_OK);
+  REQUIRE(m != nullptr);
+  xunit_model_info info;
+  REQUIRE(xunit_model_get_info(m, &info) == XUNIT_OK);
+  CHECK(info.task == XUNIT_TASK_DENOISE);
+  CHECK(info.scale == 1);
+  CHECK(info.in_channels == 3);
+  CHECK(info.out_channels == 3);
+  CHECK(info.receptive_field == 3 * (1 + 3) + 2);  // 3 blocks of conv3x3 + dw7x7, then a 5x5 conv
+  CHECK(info.parameters > 0);
+  CHECK(std::string(info.family) == "xdncnn");
+  CHECK(std::string(xunit_model_get_metadata(m, "family")) == "xdncnn");
+  CHECK(std::string(xunit_model_get_metadata(m, "source_sha256")) == "test");
+  CHECK(xunit_model_get_metadata(m, "no such key") == nullptr);
+  CHECK(xunit_model_get_metadata(nullptr, "family") == nullptr);
+  xunit_model_free(m);
+  xunit_model_free(nullptr);  // like free(NULL)
+
+  m = reinterpret_cast<xunit_model *>(1);
+  CHECK(xunit_model_load("/nonexistent/dir/model.xunit", &m) == XUNIT_ERROR_IO);
+  CHECK(m == nullptr);
+  CHECK(std::string(xunit_last_error()).find("/nonexistent/dir/model.xunit") != std::string::npos);
+
+  CHECK(xunit_model_load(nullptr, &m) == XUNIT_ERROR_INVALID_ARGUMENT);
+  CHECK(xunit_model_load(path.c_str(), nullptr) == XUNIT_ERROR_INVALID_ARGUMENT);
+  CHECK(xunit_model_load_memory(nullptr, 10, &m) == XUNIT_ERROR_INVALID_ARGUMENT);
+
+  // A flipped byte anywhere fails the checksum; a truncated file says so.
+  std::vector<uint8_t> damaged = bytes;
+  damaged[damaged.size() / 2] ^= 0x10;
+  CHECK(xunit_model_load_memory(damaged.data(), damaged.size(), &m) == XUNIT_ERROR_INVALID_MODEL);
+  CHECK(std::string(xunit_last_error()).find("checksum") != std::string::npos);
+  CHECK(xunit_model_load_memory(bytes.data(), bytes.size() - 100, &m) == XUNIT_ERROR_INVALID_MODEL);
+  CHECK(std::string(xunit_last_error()).find("truncated") != std::string::npos);
+  const char garbage[] = "definitely not a model, but long enough to have a header and a checksum....";
+  CHECK(xunit_model_load_memory(garbage, sizeof garbage, &m) == XUNIT_ERROR_INVALID_MODEL);
+  CHECK(std::string(xunit_last_error()).find("not a .xunit model") != std::string::npos);
+  const std::string empty = temp_path("empty.xunit");
+  xunit::write_file_atomic(empty, "", 0, true);
+  CHECK(xunit_model_load(empty.c_str(), &m) == XUNIT_ERROR_INVALID_MODEL);
+  CHECK(std::string(xunit_last_error()).find(empty) != std::string::npos);
+
+  // A successful call clears the thread's last error.
+  REQUIRE(xunit_model_load_memory(bytes.data(), bytes.size(), &m) == XUNIT_OK);
+  CHECK(std::string(xunit_last_error()).empty());
+  xunit_model_free(m);
+  std::remove(path.c_str());
+  std::remove(empty.c_str());
+}
+
+TEST_CASE("c api: a model loaded from memory does not keep the caller's buffer") {
+  std::vector<uint8_t> bytes = model_bytes("xdncnn_c1_f24_b3");
+  xunit_model *m = nullptr;
+  REQUIRE(xunit_model_load_memory(bytes.data(), bytes.size(), &m) == XUNIT_OK);
+  std::vector<float> in = ramp_image(19, 11, 1, 3);
+  std::vector<float> before = run_f32(m, in, 19, 11, 1, 1);
+  std::fill(bytes.begin(), bytes.end(), uint8_t(0xAB));
+  bytes.clear();
+  bytes.shrink_to_fit();
+  CHECK(run_f32(m, in, 19, 11, 1, 1) == before);
+  xunit_model_free(m);
+}
+
+TEST_CASE("c api: u8 and u16 pixels are the f32 result rounded and clamped; strides are honoured") {
+  Model model(model_bytes("xdncnn_c3_f16_b2"));
+  const int w = 23, h = 17, c = 3;
+  std::vector<uint8_t> in8(size_t(w) * h * c);
+  for (size_t i = 0; i < in8.size(); ++i) in8[i] = uint8_t((i * 37 + 11) % 256);
+  std::vector<float> inf(in8.size());
+  for (size_t i = 0; i < in8.size(); ++i) inf[i] = float(in8[i]) / 255.f;
+  std::vector<float> ref = run_f32(model.m, inf, w, h, c, 1, 2, -1);  // same tiles as below
+
+  // u8 in (row stride with 5 bytes of padding), u8 out (stride padded too).
+  const size_t in_stride = size_t(w) * c + 5, out_stride = size_t(w) * c + 9;
+  std::vector<uint8_t> padded_in(in_stride * h, 0xEE), out8(out_stride * h, 0xCD);
+  for (int y = 0; y < h; ++y) std::memcpy(&padded_in[y * in_stride], &in8[size_t(y) * w * c], size_t(w) * c);
+  xunit_image a{w, h, c, XUNIT_PIXEL_U8, in_stride, padded_in.data()};
+  xunit_image b{w, h, c, XUNIT_PIXEL_U8, out_stride, out8.data()};
+  xunit_run_options o = options(2, -1);
+  REQUIRE(xunit_run(model.m, &o, &a, &b) == XUNIT_OK);
+  int mismatches = 0;
+  for (int y = 0; y < h; ++y) {
+    for (int i = 0; i < w * c; ++i) {
+      float v = std::min(std::max(ref[size_t(y) * w * c + i], 0.f), 1.f);
+      if (out8[y * out_stride + i] != uint8_t(std::nearbyint(v * 255.f))) ++mismatches;
+    }
+    for (size_t i = size_t(w) * c; i < out_stride; ++i) CHECK(out8[y * out_stride + i] == 0xCD);  // padding untouched
+  }
+  CHECK(mismatches == 0);
+
+  // u16 out.
+  std::vector<uint16_t> out16(size_t(w) * h * c);
+  xunit_image b16{w, h, c, XUNIT_PIXEL_U16, size_t(w) * c * 2, out16.data()};
+  REQUIRE(xunit_run(model.m, &o, &a, &b16) == XUNIT_OK);
+  mismatches = 0;
+  for (size_t i = 0; i < out16.size(); ++i) {
+    float v = std::min(std::max(ref[i], 0.f), 1.f);
+    if (out16[i] != uint16_t(std::nearbyint(v * 65535.f))) ++mismatches;
+  }
+  CHECK(mismatches == 0);
+}
+
+TEST_CASE("c api: bad arguments are refused with a message, and nothing is written") {
+  Model model(model_bytes("xsrgan_c1_f16_b1_x4"));
+  const int w = 8, h = 6;
+  std::vector<float> in = ramp_image(w, h, 1, 1), out(size_t(w) * 4 * h * 4, 42.f);
+  xunit_image a = f32_image(w, h, 1, in.data());
+  xunit_image b = f32_image(w * 4, h * 4, 1, out.data());
+  xunit_run_options o = options(1, -1);
+  auto expect = [&](xunit_status want, const xunit_image *ia, xunit_image *ib, const xunit_run_options *opt,
+                    const char *fragment) {
+    CHECK(xunit_run(model.m, opt, ia, ib) == want);
+    CHECK(std::string(xunit_last_error()).find(fragment) != std::string::npos);
+  };
+  CHECK(xunit_run(nullptr, &o, &a, &b) == XUNIT_ERROR_INVALID_ARGUMENT);
+  expect(XUNIT_ERROR_INVALID_ARGUMENT, nullptr, &b, &o, "input image is NULL");
+  expect(XUNIT_ERROR_INVALID_ARGUMENT, &a, nullptr, &o, "output image is NULL");
+  xunit_image x = a;
+  x.channels = 3;
+  x.row_stride = size_t(w) * 3 * 4;
+  expect(XUNIT_ERROR_INVALID_ARGUMENT, &x, &b, &o, "the model expects 1");
+  x = b;
+  x.width = w * 2;
+  expect(XUNIT_ERROR_INVALID_ARGUMENT, &a, &x, &o, "output must be 32x24");
+  x = a;
+  x.row_stride = 4;
+  expect(XUNIT_ERROR_INVALID_ARGUMENT, &x, &b, &o, "stride");
+  x = a;
+  x.width = 0;
+  expect(XUNIT_ERROR_INVALID_ARGUMENT, &x, &b, &o, "non-positive size");
+  x = a;
+  x.pixel_type = xunit_pixel_type(7);
+  expect(XUNIT_ERROR_INVALID_ARGUMENT, &x, &b, &o, "pixel type");
+  x = a;
+  x.data = nullptr;
+  expect(XUNIT_ERROR_INVALID_ARGUMENT, &x, &b, &o, "no data");
+  xunit_run_options bad = o;
+  bad.threads = -2;
+  expect(XUNIT_ERROR_INVALID_ARGUMENT, &a, &b, &bad, "threads");
+  bad = o;
+  bad.tile_size = -5;
+  expect(XUNIT_ERROR_INVALID_ARGUMENT, &a, &b, &bad, "tile_size");
+  bad = o;
+  bad.precision = xunit_precision(9);
+  expect(XUNIT_ERROR_INVALID_ARGUMENT, &a, &b, &bad, "precision");
+  xunit_image same = f32_image(w * 4, h * 4, 1, in.data());
+  expect(XUNIT_ERROR_INVALID_ARGUMENT, &a, &same, &o, "share memory");
+  for (float v : out) REQUIRE(v == 42.f);
+  // NULL options means the defaults.
+  CHECK(xunit_run(model.m, nullptr, &a, &b) == XUNIT_OK);
+}
+
+TEST_CASE("c api: progress reaches 1 in order, and a callback can cancel promptly") {
+  Model model(model_bytes("xdncnn_c3_f16_b2"));
+  const int w = 96, h = 80;
+  std::vector<float> in = ramp_image(w, h, 3, 5), out(in.size());
+  xunit_image a = f32_image(w, h, 3, in.data());
+  xunit_image b = f32_image(w, h, 3, out.data());
+  for (int tile : {0, 16}) {
+    CAPTURE(tile);
+    struct Log {
+      std::vector<float> fractions;
+    } log;
+    xunit_run_options o = options(2, tile);
+    o.progress = [](float f, void *user) {
+      static_cast<Log *>(user)->fractions.push_back(f);
+      return 0;
+    };
+    o.progress_user_data = &log;
+    REQUIRE(xunit_run(model.m, &o, &a, &b) == XUNIT_OK);
+    REQUIRE(!log.fractions.empty());
+    for (size_t i = 1; i < log.fractions.size(); ++i) CHECK(log.fractions[i] >= log.fractions[i - 1]);
+    CHECK(log.fractions.back() == doctest::Approx(1.0));
+
+    struct Cancel {
+      std::atomic<int> calls{0}, after_cancel{0};
+    } cancel;
+    o.progress = [](float, void *user) {
+      auto *c = static_cast<Cancel *>(user);
+      if (++c->calls > 2) ++c->after_cancel;
+      return c->calls >= 2 ? 1 : 0;
+    };
+    o.progress_user_data = &cancel;
+    CHECK(xunit_run(model.m, &o, &a, &b) == XUNIT_ERROR_CANCELLED);
+    CHECK(std::string(xunit_last_error()).find("cancel") != std::string::npos);
+    CHECK(cancel.after_cancel.load() == 0);  // no more calls once the run was told to stop
+  }
+}
+
+TEST_CASE("c api: one model shared by 8 threads gives byte-identical results to sequential runs") {
+  Model model(model_bytes("xsrgan_c3_f16_b2_x2"));
+  const int n = 8;
+  std::vector<std::vector<float>> inputs, sequential(n), concurrent(n);
+  std::vector<int> widths;
+  for (int i = 0; i < n; ++i) {
+    widths.push_back(17 + 5 * i);
+    inputs.push_back(ramp_image(widths.back(), 13 + i, 3, i));
+  }
+  for (int i = 0; i < n; ++i) sequential[i] = run_f32(model.m, inputs[i], widths[i], 13 + i, 3, 2, 1, 12);
+  std::vector<std::thread> threads;
+  std::vector<xunit_status> status(n, XUNIT_ERROR_INTERNAL);
+  for (int i = 0; i < n; ++i)
+    threads.emplace_back([&, i] {
+      const int w = widths[i], h = 13 + i;
+      concurrent[i].assign(size_t(w) * 2 * h * 2 * 3, 0.f);
+      xunit_image a = f32_image(w, h, 3, inputs[i].data());
+      xunit_image b = f32_image(w * 2, h * 2, 3, concurrent[i].data());
+      xunit_run_options o = options(1, 12);
+      status[i] = xunit_run(model.m, &o, &a, &b);
+    });
+  for (auto &t : threads) t.join();
+  for (int i = 0; i < n; ++i) {
+    CHECK(status[i] == XUNIT_OK);
+    CHECK(std::memcmp(concurrent[i].data(), sequential[i].data(), sequential[i].size() * 4) == 0);
+  }
+}
+
+TEST_CASE("c api: the last error is per thread") {
+  Model model(model_bytes("xdncnn_c3_f16_b2"));
+  xunit_model *m = nullptr;
+  CHECK(xunit_model_load("/nonexistent.xunit", &m) == XUNIT_ERROR_IO);
+  std::string other;
+  std::thread([&] { other = xunit_last_error(); }).join();
+  CHECK(other.empty());
+  CHECK(std::string(xunit_last_error()).find("nonexistent") != std::string::npos);
+}

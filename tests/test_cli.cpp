@@ -1,0 +1,248 @@
+// The command-line tools end to end, run as a user runs them: exit status, one line on stderr
+// for every failure, no output file left behind on failure, results equal to PyTorch's.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "cli/image_io.h"
+#include "common/file_io.h"
+#include "test_paths.h"
+
+using xunit::cli::Image;
+using xunit::testing::bin_dir;
+using xunit::testing::parity_dir;
+
+namespace {
+
+struct Result {
+  int status = -1;
+  std::string out, err;
+  int err_lines() const {
+    int n = 0;
+    for (char c : err) n += c == '\n';
+    return n;
+  }
+};
+
+std::string slurp(const std::string &path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// A scratch folder per test case, removed at the end.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/xunit_cli_XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
+  std::string operator/(const std::string &name) const { return path + "/" + name; }
+};
+
+Result run(const TempDir &dir, const std::string &tool, const std::string &args) {
+  const std::string out = dir / ".stdout", err = dir / ".stderr";
+  const std::string cmd = bin_dir() + tool + " " + args + " >" + out + " 2>" + err;
+  int raw = std::system(cmd.c_str());
+  Result r;
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+  r.out = slurp(out);
+  r.err = slurp(err);
+  std::remove(out.c_str());
+  std::remove(err.c_str());
+  return r;
+}
+
+// A failure as the guide wants it: non-zero exit, exactly one line on stderr containing `text`.
+void expect_failure(const Result &r, const std::string &text) {
+  CHECK(r.status != 0);
+  CHECK(r.err_lines() == 1);
+  CHECK_MESSAGE(r.err.find(text) != std::string::npos, "stderr: " << r.err);
+}
+
+float max_diff(const Image &a, const Image &b) {
+  if (a.width != b.width || a.height != b.height || a.channels != b.channels) return 1e30f;
+  float m = 0;
+  for (size_t i = 0; i < a.pixels.size(); ++i) m = std::max(m, std::abs(a.pixels[i] - b.pixels[i]));
+  return m;
+}
+
+Image gradient(int w, int h, int channels, int bits) {
+  Image img;
+  img.width = w;
+  img.height = h;
+  img.channels = channels;
+  img.bits = bits;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < channels; ++c)
+        img.pixels.push_back(float((x * 7 + y * 13 + c * 50) % 256) / 255.f);
+  return img;
+}
+
+}  // namespace
+
+TEST_CASE("cli: xunit-convert reads every checkpoint format and xunit-run matches PyTorch") {
+  TempDir dir;
+  const std::string fx = parity_dir() + "xsrgan_c3_f16_b2_x2/";
+  const Image want = xunit::cli::load_image(fx + "output.npy");
+  for (const char *ckpt : {"model.pt", "model_legacy.pt", "model.safetensors", "model_wrapped.pt"}) {
+    CAPTURE(ckpt);
+    const std::string model = dir / (std::string(ckpt) + ".xunit");
+    Result c = run(dir, "xunit-convert", fx + ckpt + " " + model);
+    REQUIRE(c.status == 0);
+    CHECK(c.err.find("xsrgan, sr, 3 -> 3 channels, scale 2") != std::string::npos);
+    for (const char *opts : {"-t 0 -j 1", "-t 7 -j 2", ""}) {
+      CAPTURE(opts);
+      Result r = run(dir, "xunit-run", std::string("-q -y -m ") + model + " -i " + fx + "input.npy -o " +
+                                           (dir / "out.npy") + " " + opts);
+      REQUIRE(r.status == 0);
+      CHECK(r.err.empty());
+      CHECK(max_diff(xunit::cli::load_image(dir / "out.npy"), want) <= 1e-4f);
+    }
+  }
+}
+
+TEST_CASE("cli: xunit-convert options and failures") {
+  TempDir dir;
+  const std::string ckpt = parity_dir() + "xdncnn_c3_f16_b2/model.pt";
+  REQUIRE(run(dir, "xunit-convert", ckpt + " " + (dir / "a.xunit")).status == 0);
+
+  // Never overwrites unasked; -y does.
+  expect_failure(run(dir, "xunit-convert", ckpt + " " + (dir / "a.xunit")), "output exists");
+  CHECK(run(dir, "xunit-convert", ckpt + " " + (dir / "a.xunit") + " -y").status == 0);
+
+  // fp16 storage halves the weights; the model still loads and runs.
+  REQUIRE(run(dir, "xunit-convert", ckpt + " " + (dir / "h.xunit") + " --dtype fp16").status == 0);
+  struct stat s32, s16;
+  stat((dir / "a.xunit").c_str(), &s32);
+  stat((dir / "h.xunit").c_str(), &s16);
+  CHECK(s16.st_size < s32.st_size * 6 / 10);
+  CHECK(run(dir, "xunit-run", "-q -m " + (dir / "h.xunit") + " -i " + parity_dir() +
+                                  "xdncnn_c3_f16_b2/input.npy -o " + (dir / "h.npy"))
+            .status == 0);
+
+  Result help = run(dir, "xunit-convert", "--help");
+  CHECK(help.status == 0);
+  CHECK(help.out.find("usage: xunit-convert") != std::string::npos);
+  CHECK(run(dir, "xunit-convert", "").status == 2);
+  expect_failure(run(dir, "xunit-convert", ckpt + " " + (dir / "b.xunit") + " --dtype fp8"), "--dtype");
+  expect_failure(run(dir, "xunit-convert", ckpt + " " + (dir / "b.xunit") + " --frobnicate"), "unknown option");
+  expect_failure(run(dir, "xunit-convert", ckpt + " " + (dir / "b.xunit") + " --arch srgan"),
+                 "look like family xdncnn");
+  expect_failure(run(dir, "xunit-convert", ckpt + " " + (dir / "b.xunit") + " --set nonsense=1"), "nonsense");
+  expect_failure(run(dir, "xunit-convert", (dir / "missing.pt") + " " + (dir / "b.xunit")), "missing.pt");
+  expect_failure(run(dir, "xunit-convert", (dir / "a.xunit") + " " + (dir / "b.xunit")),
+                 "unrecognised checkpoint format");
+  const std::string hostile = xunit::testing::fixtures_dir() + "readers/hostile_os_system.pt";
+  expect_failure(run(dir, "xunit-convert", hostile + " " + (dir / "b.xunit")), "posix.system");
+  expect_failure(run(dir, "xunit-convert", ckpt + " " + (dir / "no/such/dir/b.xunit")), "no/such/dir");
+  CHECK(!xunit::file_exists(dir / "b.xunit"));
+}
+
+TEST_CASE("cli: xunit-run on images: formats, 16-bit, alpha, gray/color adaptation, folders") {
+  TempDir dir;
+  const std::string color = dir / "color.xunit", gray = dir / "gray.xunit", sr = dir / "sr.xunit";
+  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xdncnn_c3_f16_b2/model.pt " + color).status == 0);
+  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xdncnn_c1_f24_b3/model.pt " + gray).status == 0);
+  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xsrgan_c1_f16_b1_x4/model.pt " + sr).status == 0);
+
+  xunit::cli::save_image(dir / "rgb.png", gradient(21, 14, 3, 8), false);
+  xunit::cli::save_image(dir / "rgba16.png", gradient(21, 14, 4, 16), false);
+  xunit::cli::save_image(dir / "ga.png", gradient(9, 6, 2, 8), false);
+
+  // 16-bit RGBA stays 16-bit RGBA, and its alpha is passed through exactly.
+  REQUIRE(run(dir, "xunit-run", "-q -m " + color + " -i " + (dir / "rgba16.png") + " -o " + (dir / "o16.png")).status == 0);
+  Image in16 = xunit::cli::load_image(dir / "rgba16.png"), o16 = xunit::cli::load_image(dir / "o16.png");
+  CHECK(o16.bits == 16);
+  CHECK(o16.channels == 4);
+  bool alpha_same = true;
+  for (size_t i = 3; i < in16.pixels.size(); i += 4) alpha_same &= in16.pixels[i] == o16.pixels[i];
+  CHECK(alpha_same);
+
+  // The PNG result is the .npy result rounded: the image path adds nothing but quantization.
+  Image rgb = xunit::cli::load_image(dir / "rgb.png");
+  xunit::cli::save_image(dir / "rgb.npy", rgb, false);
+  REQUIRE(run(dir, "xunit-run", "-q -m " + color + " -i " + (dir / "rgb.png") + " -o " + (dir / "o.png")).status == 0);
+  REQUIRE(run(dir, "xunit-run", "-q -m " + color + " -i " + (dir / "rgb.npy") + " -o " + (dir / "o.npy")).status == 0);
+  Image o_png = xunit::cli::load_image(dir / "o.png"), o_npy = xunit::cli::load_image(dir / "o.npy");
+  for (float &v : o_npy.pixels) v = std::nearbyint(std::min(std::max(v, 0.f), 1.f) * 255.f) / 255.f;
+  CHECK(max_diff(o_png, o_npy) <= 1e-6f);
+
+  // Other encoders.
+  for (const char *ext : {"jpg", "bmp", "tga"}) {
+    CAPTURE(ext);
+    REQUIRE(run(dir, "xunit-run", "-q -m " + color + " -i " + (dir / "rgb.png") + " -o " + (dir / "o.") + ext).status == 0);
+    CHECK(xunit::cli::load_image(dir / "o." + ext).width == 21);
+  }
+
+  // A gray model on a color image (per channel), a color model on gray+alpha, SR with alpha.
+  REQUIRE(run(dir, "xunit-run", "-q -m " + gray + " -i " + (dir / "rgb.png") + " -o " + (dir / "g.png")).status == 0);
+  CHECK(xunit::cli::load_image(dir / "g.png").channels == 3);
+  REQUIRE(run(dir, "xunit-run", "-q -m " + color + " -i " + (dir / "ga.png") + " -o " + (dir / "c.png")).status == 0);
+  CHECK(xunit::cli::load_image(dir / "c.png").channels == 2);
+  REQUIRE(run(dir, "xunit-run", "-q -m " + sr + " -i " + (dir / "ga.png") + " -o " + (dir / "s.png")).status == 0);
+  Image s = xunit::cli::load_image(dir / "s.png");
+  CHECK(s.width == 36);
+  CHECK(s.height == 24);
+  CHECK(s.channels == 2);
+
+  // Folders: every supported file, names kept; a broken file fails alone (exit 1, one line).
+  mkdir((dir / "in").c_str(), 0755);
+  xunit::cli::save_image(dir / "in/a.png", gradient(10, 9, 3, 8), false);
+  xunit::cli::save_image(dir / "in/b.bmp", gradient(12, 5, 3, 8), false);
+  std::ofstream(dir / "in/notes.txt") << "not an image";
+  Result r = run(dir, "xunit-run", "-q -m " + color + " -i " + (dir / "in") + " -o " + (dir / "out"));
+  CHECK(r.status == 0);
+  CHECK(xunit::file_exists(dir / "out/a.png"));
+  CHECK(xunit::file_exists(dir / "out/b.bmp"));
+  CHECK(!xunit::file_exists(dir / "out/notes.txt"));
+  std::ofstream(dir / "in/c.png") << "broken";
+  r = run(dir, "xunit-run", "-q -y -m " + color + " -i " + (dir / "in") + " -o " + (dir / "out"));
+  CHECK(r.status == 1);
+  CHECK(r.err_lines() == 1);
+  CHECK(r.err.find("c.png") != std::string::npos);
+  CHECK(!xunit::file_exists(dir / "out/c.png"));
+}
+
+TEST_CASE("cli: xunit-run refuses bad requests with one line and writes nothing") {
+  TempDir dir;
+  const std::string model = dir / "m.xunit";
+  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xdncnn_c3_f16_b2/model.pt " + model).status == 0);
+  xunit::cli::save_image(dir / "in.png", gradient(8, 8, 3, 8), false);
+  const std::string in = dir / "in.png";
+  auto failing = [&](const std::string &args, const std::string &text) {
+    CAPTURE(args);
+    expect_failure(run(dir, "xunit-run", args), text);
+  };
+  failing("-m " + model + " -i " + in + " -o " + in + " -y", "refusing to write over the input");
+  failing("-m " + model + " -i " + (dir / "nope.png") + " -o " + (dir / "o.png"), "nope.png");
+  failing("-m " + (dir / "nope.xunit") + " -i " + in + " -o " + (dir / "o.png"), "nope.xunit");
+  failing("-m " + in + " -i " + in + " -o " + (dir / "o.png"), "not a .xunit model");
+  failing("-m " + model + " -i " + in + " -o " + (dir / "o.webp"), "unsupported output format");
+  failing("-m " + model + " -i " + in + " -o " + (dir / "missing/o.png"), "cannot create output in");
+  failing("-m " + model + " -i " + in + " -o " + (dir / "o.png") + " --max-pixels 10", "pixel");
+  failing("-m " + model + " -i " + in, "-i and -o are required");
+  failing("-m " + model + " -i " + in + " -o " + (dir / "o.png") + " -t -3", "-t");
+  failing("-m " + model + " -i " + in + " -o " + (dir / "o.png") + " --precision fp64", "--precision");
+  failing("--bogus", "unknown argument");
+  CHECK(!xunit::file_exists(dir / "o.png"));
+  CHECK(!xunit::file_exists(dir / "o.webp"));
+
+  Result help = run(dir, "xunit-run", "--help");
+  CHECK(help.status == 0);
+  CHECK(help.out.find("usage: xunit-run") != std::string::npos);
+
+  // An existing output is kept unless -y.
+  std::ofstream(dir / "keep.png") << "precious";
+  failing("-m " + model + " -i " + in + " -o " + (dir / "keep.png"), "output exists");
+  CHECK(slurp(dir / "keep.png") == "precious");
+}
