@@ -30,6 +30,7 @@ const char *kUsage =
     "  --set KEY=VALUE    a hyper-parameter the checkpoint cannot tell: eps (BatchNorm epsilon,\n"
     "                     default 1e-5), scale (SR families; checked against the checkpoint).\n"
     "  --dtype TYPE       weight storage: fp32 (default, exact), fp16 or bf16 (half the size).\n"
+    "  --meta KEY=VALUE   an extra metadata entry (e.g. title=..., training=...); repeatable.\n"
     "  -y, --overwrite    replace OUTPUT if it exists.\n"
     "  -h, --help         this text.\n"
     "\n"
@@ -55,7 +56,7 @@ const char *format_name(xunit::convert::CheckpointFormat f) {
 
 int main(int argc, char **argv) {
   std::string input, output, arch;
-  std::map<std::string, std::string> settings;
+  std::map<std::string, std::string> settings, extra_meta;
   xunit::DType dtype = xunit::DType::F32;
   bool overwrite = false;
   for (int i = 1; i < argc; ++i) {
@@ -77,6 +78,11 @@ int main(int argc, char **argv) {
       const char *eq = v ? std::strchr(v, '=') : nullptr;
       if (!eq || eq == v) return usage_error("--set needs KEY=VALUE");
       settings[std::string(v, size_t(eq - v))] = eq + 1;
+    } else if (a == "--meta") {
+      const char *v = value("--meta");
+      const char *eq = v ? std::strchr(v, '=') : nullptr;
+      if (!eq || eq == v) return usage_error("--meta needs KEY=VALUE");
+      extra_meta[std::string(v, size_t(eq - v))] = eq + 1;
     } else if (a == "--dtype") {
       const char *v = value("--dtype");
       if (!v) return usage_error("--dtype needs a value");
@@ -114,6 +120,10 @@ int main(int argc, char **argv) {
     graph.metadata["source_format"] = format_name(format);
     graph.metadata["converter_version"] = xunit_version();
     graph.metadata["weights_dtype"] = xunit::dtype_name(dtype);
+    for (const auto &[k, v] : extra_meta) {
+      xunit::check(!graph.metadata.count(k), "--meta " + k + ": a key the converter sets itself");
+      graph.metadata[k] = v;
+    }
     std::vector<uint8_t> model = xunit::serialize_model(graph, dtype);
     xunit::write_file_atomic(output, model.data(), model.size(), overwrite);
     std::fprintf(stderr, "%s: %s, %s, %d -> %d channels, scale %d, %zu parameters, halo %d px (%zu bytes)\n",

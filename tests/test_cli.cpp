@@ -13,6 +13,7 @@
 #include "cli/image_io.h"
 #include "common/file_io.h"
 #include "test_paths.h"
+#include "xunit/xunit.h"
 
 using xunit::cli::Image;
 using xunit::testing::bin_dir;
@@ -129,6 +130,16 @@ TEST_CASE("cli: xunit-convert options and failures") {
   CHECK(run(dir, "xunit-run", "-q -m " + (dir / "h.xunit") + " -i " + parity_dir() +
                                   "xdncnn_c3_f16_b2/input.npy -o " + (dir / "h.npy"))
             .status == 0);
+
+  // --meta adds model-card entries; keys the converter owns are refused.
+  REQUIRE(run(dir, "xunit-convert", ckpt + " " + (dir / "m.xunit") + " --meta 'title=A test model'").status == 0);
+  xunit_model *m = nullptr;
+  REQUIRE(xunit_model_load((dir / "m.xunit").c_str(), &m) == XUNIT_OK);
+  CHECK(std::string(xunit_model_get_metadata(m, "title")) == "A test model");
+  CHECK(std::string(xunit_model_get_metadata(m, "source_format")) == "torch-zip");
+  CHECK(std::string(xunit_model_get_metadata(m, "source_sha256")).size() == 64);
+  xunit_model_free(m);
+  expect_failure(run(dir, "xunit-convert", ckpt + " " + (dir / "b.xunit") + " --meta family=x"), "--meta family");
 
   Result help = run(dir, "xunit-convert", "--help");
   CHECK(help.status == 0);
