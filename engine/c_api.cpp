@@ -10,7 +10,7 @@
 #include "common/file_io.h"
 #include "engine/compiled_model.h"
 #include "engine/model_file.h"
-#include "engine/tiled_runner.h"
+#include "engine/image_runner.h"
 #include "xunit/xunit.h"
 
 struct xunit_model {
@@ -203,7 +203,7 @@ xunit_status xunit_run(const xunit_model *model, const xunit_run_options *option
     config.progress = [&opts](float fraction) { return opts.progress(fraction, opts.progress_user_data) == 0; };
   }
   return guarded(XUNIT_ERROR_INTERNAL, [&] {
-    xunit::run_tiled(*model->compiled, *input, *output, config);
+    xunit::run_image(*model->compiled, *input, *output, config);
     return XUNIT_OK;
   });
 }

@@ -1,10 +1,15 @@
-// A conv step (conv + fused post-ops) executed by oneDNN. Primitives are created once per
-// region shape and reused; they are executed concurrently from many threads, each passing its
-// own scratchpad (scratchpad_mode::user) and stream.
+// A conv step (conv + fused post-ops) executed by oneDNN on one chunk of rows.
+//
+// The source is a dense tensor of rows + 2r rows (the rows outside the image are zeros in it,
+// so the conv pads only left and right), the destination a dense tensor of `rows` rows; both in
+// the layouts the plan chose (nChw16c / nChw8c, or nchw for sources with few channels). One
+// primitive per (rows, width) is created on first use and reused; primitives are executed
+// concurrently from many threads, each passing its own scratchpad and stream.
 #pragma once
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <utility>
 
 #include "engine/graph.h"
@@ -12,7 +17,10 @@
 
 namespace xunit {
 
-// Per-thread scratch space for oneDNN's scratchpad.
+// How 3x3 convs are computed. Winograd F(4x4, 3x3) does ~2.5x fewer multiplications than a
+// direct conv; its rounding differs from a direct conv by ~3e-7 relative per layer.
+enum class ConvAlgorithm { Auto, Direct };
+
 struct ConvScratch {
   void *data = nullptr;
   size_t bytes = 0;
@@ -20,22 +28,27 @@ struct ConvScratch {
 
 class DnnlConv {
  public:
-  DnnlConv(const Graph &graph, const Step &step);
+  // src_block / dst_block: the channel blocks of the source and destination tensors.
+  DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_block, ConvAlgorithm algorithm);
   ~DnnlConv();
   DnnlConv(const DnnlConv &) = delete;
   DnnlConv &operator=(const DnnlConv &) = delete;
 
-  // Scratchpad bytes needed for a region of h x w pixels (in this conv's resolution).
-  size_t scratch_bytes(int h, int w) const;
-  // dst must already hold the Sum operand when the step has one.
-  void execute(int h, int w, const float *src, float *dst, ConvScratch scratch) const;
+  // Scratchpad bytes for a chunk of `rows` output rows of `width` pixels.
+  size_t scratch_bytes(int rows, int width) const;
+  // src: rows + 2 * radius rows; dst: rows rows, holding the Sum operand when the step has one.
+  void execute(int rows, int width, const float *src, float *dst, ConvScratch scratch) const;
+  // oneDNN's name of the implementation chosen for this shape (e.g. "jit_wino_4x3:avx512_core").
+  std::string implementation(int rows, int width) const;
 
  private:
   struct Instance;
-  std::shared_ptr<Instance> instance(int h, int w) const;
+  std::shared_ptr<Instance> instance(int rows, int width) const;
 
   const Graph &graph_;
   const Step &step_;
+  int src_block_, dst_block_;
+  ConvAlgorithm algorithm_;
   mutable std::mutex mutex_;
   mutable std::map<std::pair<int, int>, std::shared_ptr<Instance>> cache_;
 };

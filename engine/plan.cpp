@@ -44,7 +44,11 @@ PostOp activation_post(const Op &op) {
 
 class Planner {
  public:
-  explicit Planner(const Graph &g) : g_(g), uses_(count_uses(g)), fused_(g.ops.size(), false) {}
+  Planner(const Graph &g, int simd_block)
+      : g_(g), uses_(count_uses(g)), fused_(g.ops.size(), false), defined_by_(g.values.size(), -1) {
+    plan_.simd_block = simd_block;
+    for (size_t i = 0; i < g.ops.size(); ++i) defined_by_[size_t(g.ops[i].output)] = int(i);
+  }
 
   Plan run() {
     for (size_t i = 0; i < g_.ops.size(); ++i) {
@@ -61,7 +65,7 @@ class Planner {
         default: add(StepKind::Elementwise, op); break;
       }
     }
-    assign_slots();
+    assign_values();
     return std::move(plan_);
   }
 
@@ -91,6 +95,7 @@ class Planner {
           gate->inputs[1] == op.output) {
         mark_fused(gate);
         Step &s = add(StepKind::DwGate, op);
+        s.radius = op.kernel / 2;
         s.output = gate->output;
         const Op *affine = sole_consumer(gate->output);
         if (affine && affine->type == OpType::Affine) {
@@ -102,6 +107,8 @@ class Planner {
       }
     }
     Step &s = add(StepKind::Conv, op);
+    s.radius = op.kernel / 2;
+    const int conv_index = int(&op - g_.ops.data());
     for (;;) {
       const Op *next = sole_consumer(s.output);
       if (!next) break;
@@ -115,6 +122,8 @@ class Planner {
       } else if (next->type == OpType::Add && s.sum_value < 0) {
         int other = next->inputs[0] == s.output ? next->inputs[1] : next->inputs[0];
         if (other == s.output) break;  // x + x
+        // The step runs where the conv is: the addend must already exist there.
+        if (defined_by_[size_t(other)] > conv_index) break;
         PostOp p{PostOp::Sum};
         p.value = other;
         s.post.push_back(p);
@@ -137,63 +146,55 @@ class Planner {
     }
   }
 
-  // Liveness-based slot assignment. A conv whose Sum operand dies at that step writes into the
-  // operand's slot (the residual is accumulated in place, no copy).
-  void assign_slots() {
-    const auto &steps = plan_.steps;
-    std::vector<int> last_use(g_.values.size(), -1);
-    for (size_t i = 0; i < steps.size(); ++i) {
-      for (int v : steps[i].inputs) last_use[size_t(v)] = int(i);
-      if (steps[i].sum_value >= 0) last_use[size_t(steps[i].sum_value)] = int(i);
+  // Layout and storage of every computed value (see ValuePlan).
+  void assign_values() {
+    auto &vals = plan_.values;
+    vals.assign(g_.values.size(), ValuePlan{});
+    vals[size_t(g_.input)].computed = true;
+    for (size_t i = 0; i < plan_.steps.size(); ++i) {
+      const Step &s = plan_.steps[i];
+      vals[size_t(s.output)].computed = true;
+      vals[size_t(s.output)].producer = int(i);
+      std::vector<int> read = s.inputs;
+      if (s.sum_value >= 0) read.push_back(s.sum_value);
+      for (int v : read) {
+        auto &c = vals[size_t(v)].consumers;
+        if (std::find(c.begin(), c.end(), int(i)) == c.end()) c.push_back(int(i));
+      }
     }
-    last_use[size_t(g_.output)] = int(steps.size());
-    auto &slot = plan_.slot_of_value;
-    slot.assign(g_.values.size(), -1);
-    std::vector<int> free_slots;
-    auto take = [&]() {
-      if (!free_slots.empty()) {
-        int s = free_slots.back();
-        free_slots.pop_back();
-        return s;
+    for (size_t v = 0; v < vals.size(); ++v) {
+      ValuePlan &vp = vals[v];
+      if (!vp.computed) continue;
+      const int channels = g_.values[v].channels;
+      const Step *producer = vp.producer >= 0 ? &plan_.steps[size_t(vp.producer)] : nullptr;
+      const bool conv_output = producer && producer->kind == StepKind::Conv;
+      // oneDNN's fast convs want blocked destinations (padded for few channels) and planar
+      // sources when there are few channels (the first layer of a network). The dw gate
+      // kernels write the layout they read.
+      vp.block = channels > 4 || conv_output ? plan_.simd_block : 1;
+      if (producer && producer->kind == StepKind::DwGate) vp.block = vals[size_t(producer->inputs[0])].block;
+      if (vp.consumers.size() == 1 && int(v) != g_.output && !conv_output &&
+          vp.block == conv_source_block(channels, plan_.simd_block)) {
+        const Step &c = plan_.steps[size_t(vp.consumers[0])];
+        // The window is exactly the rows the conv reads only if nothing else (an addend with a
+        // longer receptive field) holds the conv back.
+        const bool in_step = g_.values[size_t(c.output)].radius == g_.values[v].radius + c.radius;
+        if (c.kind == StepKind::Conv && c.inputs[0] == int(v) && c.sum_value != int(v) && in_step)
+          vp.storage = Storage::Window;
       }
-      return plan_.slot_count++;
-    };
-    slot[size_t(g_.input)] = take();
-    for (size_t i = 0; i < steps.size(); ++i) {
-      const Step &s = steps[i];
-      const bool sum_is_input =
-          std::find(s.inputs.begin(), s.inputs.end(), s.sum_value) != s.inputs.end();
-      if (s.sum_value >= 0 && !sum_is_input && last_use[size_t(s.sum_value)] == int(i) &&
-          channel_block(g_.values[size_t(s.sum_value)].channels) ==
-              channel_block(g_.values[size_t(s.output)].channels) &&
-          s.sum_value != g_.input) {
-        slot[size_t(s.output)] = slot[size_t(s.sum_value)];
-        last_use[size_t(s.sum_value)] = -2;  // ownership moved to the output
-      } else {
-        slot[size_t(s.output)] = take();
-      }
-      // Release inputs that die here (after choosing the output slot: no step works in place
-      // except the Sum case above).
-      std::vector<int> dying;
-      for (int v : s.inputs) dying.push_back(v);
-      if (s.sum_value >= 0) dying.push_back(s.sum_value);
-      for (int v : dying)
-        if (last_use[size_t(v)] == int(i)) {
-          free_slots.push_back(slot[size_t(v)]);
-          last_use[size_t(v)] = -2;
-        }
     }
   }
 
   const Graph &g_;
   Uses uses_;
   std::vector<bool> fused_;
+  std::vector<int> defined_by_;  // value -> index of the op that defines it (-1: graph input)
   Plan plan_;
 };
 
 }  // namespace
 
-Plan make_plan(const Graph &graph) { return Planner(graph).run(); }
+Plan make_plan(const Graph &graph, int simd_block) { return Planner(graph, simd_block).run(); }
 
 std::string Plan::describe(const Graph &g) const {
   static const char *kKinds[] = {"conv", "dwgate", "elementwise", "binary", "pixel_shuffle",
@@ -207,8 +208,9 @@ std::string Plan::describe(const Graph &g) const {
     }
     if (s.post_affine) out << " +affine";
     if (s.activation) out << " +" << op_type_name(s.activation->type);
-    out << " -> " << g.values[size_t(s.output)].name << " [slot " << slot_of_value[size_t(s.output)]
-        << "]\n";
+    const ValuePlan &v = values[size_t(s.output)];
+    out << " -> " << g.values[size_t(s.output)].name << " [" << (v.storage == Storage::Ring ? "ring" : "window")
+        << ", block " << v.block << "]\n";
   }
   return out.str();
 }

@@ -1,6 +1,6 @@
 // The execution plan: the graph's ops fused into steps, each step bound to an implementation,
-// plus the buffer slots the steps read and write. Shape-independent: one plan per model serves
-// every tile size.
+// and for every value computed by a step its memory layout and how it is stored while the image
+// streams through. Shape-independent: one plan per model serves every image and stripe size.
 #pragma once
 #include <string>
 #include <vector>
@@ -22,7 +22,7 @@ enum class StepKind {
 // Post-operations applied in order to a conv's result (they become oneDNN post-ops).
 struct PostOp {
   enum Kind { Relu, LeakyRelu, Sigmoid, Affine, Sum } kind;
-  float alpha = 0.f;  // LeakyRelu slope
+  float alpha = 0.f;           // LeakyRelu slope
   int scale = -1, shift = -1;  // Affine tensors
   int value = -1;              // Sum: the value added
 };
@@ -30,31 +30,42 @@ struct PostOp {
 struct Step {
   StepKind kind = StepKind::Elementwise;
   const Op *op = nullptr;     // the main op: conv, dw conv, elementwise, binary, ...
-  std::vector<int> inputs;    // value ids read
+  std::vector<int> inputs;    // value ids read row by row (a conv's or dw gate's source first)
   int output = -1;            // value id written
   std::vector<PostOp> post;   // Conv: fused post-ops
-  int sum_value = -1;         // Conv: the value a Sum post-op adds (its data is copied into the
-                              // output buffer first, unless the output reuses its slot)
+  int sum_value = -1;         // Conv: the value a Sum post-op adds (copied into the result first)
   const Op *post_affine = nullptr;  // DwGate: an Affine fused after the gate
   const Op *activation = nullptr;   // PixelShuffle: an activation fused after the shuffle
+  int radius = 0;             // rows above/below the output rows that the first input must supply
+};
+
+// How a value is held while rows stream through (see engine/row_store.h).
+enum class Storage {
+  Ring,    // chunks of rows, each a dense tensor, kept while any consumer still needs them
+  Window,  // exactly the input window of the one conv that consumes it, written in place
+};
+
+struct ValuePlan {
+  bool computed = false;  // the graph input or a step output (values fused away are not)
+  int block = 16;         // channel lanes interleaved per plane: 16 or 8 (nChw16c/nChw8c), 1 (nchw)
+  Storage storage = Storage::Ring;
+  int producer = -1;      // step index; -1 for the graph input
+  std::vector<int> consumers;  // step indices that read it (each once)
 };
 
 struct Plan {
   std::vector<Step> steps;
-  std::vector<int> slot_of_value;  // value id -> buffer slot (-1: not materialised)
-  int slot_count = 0;
+  std::vector<ValuePlan> values;  // indexed by value id
+  int simd_block = 16;            // the block of wide values (16 on AVX-512, 8 otherwise)
   std::string describe(const Graph &graph) const;  // one line per step, for --verbose / tests
 };
 
-Plan make_plan(const Graph &graph);
+// `simd_block` is the channel block for values with more than 4 channels.
+Plan make_plan(const Graph &graph, int simd_block);
 
-// Channel blocking of a value in the engine's layout: values with more than 4 channels are
-// stored nChw16c (channels padded to 16); smaller ones are plain interleaved (nhwc), which is
-// the same formula with a single block of `channels` lanes.
-inline int channel_block(int channels) { return channels > 4 ? 16 : channels; }
-inline int padded_channels(int channels) {
-  int b = channel_block(channels);
-  return (channels + b - 1) / b * b;
-}
+// The channel block a conv wants its source in: planar (nchw) for a few channels, else blocked.
+inline int conv_source_block(int channels, int simd_block) { return channels > 4 ? simd_block : 1; }
+
+inline int round_up(int n, int multiple) { return (n + multiple - 1) / multiple * multiple; }
 
 }  // namespace xunit

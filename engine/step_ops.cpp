@@ -4,121 +4,277 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/dwgate/dwgate.h"
+
 namespace xunit {
 
 namespace {
 
-float activate(const Graph &g, const Op &op, float v, int c) {
-  switch (op.type) {
-    case OpType::Relu: return v < 0 ? 0.f : v;
-    case OpType::LeakyRelu: return v < 0 ? v * op.alpha : v;
-    case OpType::Sigmoid: return 1.f / (1.f + std::exp(-v));
-    case OpType::PRelu: {
-      const Tensor &s = g.tensor(op.slope);
-      return v < 0 ? v * (s.numel() == 1 ? s.data[0] : s.data[c]) : v;
-    }
-    case OpType::Affine: return v * g.tensor(op.scale).data[c] + g.tensor(op.shift).data[c];
-    default: return v;
-  }
+// Row pointers of rows [rows.lo, rows.hi) of every plane, gathered before any parallel loop
+// (RowStore::row checks its arguments and may throw): index plane * rows.size() + i.
+std::vector<const float *> read_rows(const RowStore &s, RowRange rows, const float *zero) {
+  std::vector<const float *> p;
+  p.reserve(size_t(s.layout().planes()) * size_t(rows.size()));
+  for (int plane = 0; plane < s.layout().planes(); ++plane)
+    for (int y = rows.lo; y < rows.hi; ++y) p.push_back(y < 0 || y >= s.height() ? zero : s.row(plane, y));
+  return p;
 }
+
+std::vector<float *> write_rows(RowStore &s, RowRange rows) {
+  std::vector<float *> p;
+  p.reserve(size_t(s.layout().planes()) * size_t(rows.size()));
+  for (int plane = 0; plane < s.layout().planes(); ++plane)
+    for (int y = rows.lo; y < rows.hi; ++y) p.push_back(s.row(plane, y));
+  return p;
+}
+
+// One row of channel c: element x is at[x * stride].
+struct ChannelRow {
+  const float *at;
+  int stride;
+};
+ChannelRow channel(const std::vector<const float *> &rows, const RowLayout &l, int n, int c, int i) {
+  return {rows[size_t(c / l.block) * size_t(n) + size_t(i)] + c % l.block, l.block};
+}
+struct ChannelRowOut {
+  float *at;
+  int stride;
+};
+ChannelRowOut channel(const std::vector<float *> &rows, const RowLayout &l, int n, int c, int i) {
+  return {rows[size_t(c / l.block) * size_t(n) + size_t(i)] + c % l.block, l.block};
+}
+
+// Writes zeros into the padded lanes of output row i (channels beyond the last real one).
+void zero_padding(const std::vector<float *> &rows, const RowLayout &l, int n, int i) {
+  const int real = l.channels - (l.planes() - 1) * l.block;
+  if (real == l.block) return;
+  float *row = rows[size_t(l.planes() - 1) * size_t(n) + size_t(i)];
+  for (int x = 0; x < l.width; ++x)
+    for (int lane = real; lane < l.block; ++lane) row[size_t(x) * l.block + lane] = 0.f;
+}
+
+bool same_layout(const RowLayout &a, const RowLayout &b) {
+  return a.channels == b.channels && a.block == b.block && a.width == b.width;
+}
+
+// A unary op as a function of (value, channel).
+struct Unary {
+  OpType type = OpType::Relu;
+  float alpha = 0.f;
+  const float *scale = nullptr, *shift = nullptr, *slope = nullptr;
+  bool shared_slope = false;
+
+  Unary(const Graph &g, const Op &op) : type(op.type), alpha(op.alpha) {
+    if (type == OpType::Affine) {
+      scale = g.tensor(op.scale).data;
+      shift = g.tensor(op.shift).data;
+    } else if (type == OpType::PRelu) {
+      slope = g.tensor(op.slope).data;
+      shared_slope = g.tensor(op.slope).numel() == 1;
+    }
+  }
+  float operator()(float v, int c) const {
+    switch (type) {
+      case OpType::Relu: return v < 0.f ? 0.f : v;
+      case OpType::LeakyRelu: return v < 0.f ? v * alpha : v;
+      case OpType::Sigmoid: return 1.f / (1.f + std::exp(-v));
+      case OpType::PRelu: return v < 0.f ? v * slope[shared_slope ? 0 : c] : v;
+      case OpType::Affine: return v * scale[c] + shift[c];
+      default: return v;
+    }
+  }
+};
 
 }  // namespace
 
-void run_elementwise(const Graph &g, const Op &op, const BlockedTensor &in, const BlockedTensor &out) {
-  const int B = in.block;
-  for (int b = 0; b < in.blocks(); ++b) {
-    const int lanes = std::min(B, in.channels - b * B);
-    for (size_t p = 0; p < in.plane(); ++p) {
-      const float *src = in.data + (size_t(b) * in.plane() + p) * B;
-      float *dst = out.data + (size_t(b) * in.plane() + p) * B;
-      for (int l = 0; l < lanes; ++l) dst[l] = activate(g, op, src[l], b * B + l);
-      for (int l = lanes; l < B; ++l) dst[l] = 0.f;
+void run_dwgate(const RowOpContext &ctx, const PackedGate &pg, const RowStore &in, RowStore &out, RowRange rows) {
+  const int r = pg.kernel / 2, n = rows.size(), taps = pg.kernel * pg.kernel;
+  const int in_n = n + 2 * r;
+  std::vector<const float *> src = read_rows(in, {rows.lo - r, rows.hi + r}, ctx.zero_row);
+  std::vector<float *> dst = write_rows(out, rows);
+  const kernels::DwGateFn fn = kernels::select_dwgate(pg.block);
+  // Jobs of (plane, band of rows) so that one chunk keeps every thread busy.
+  const int bands = std::max(1, std::min(n, (4 * ctx.threads + pg.blocks - 1) / pg.blocks));
+  const int jobs = pg.blocks * bands;
+#pragma omp parallel for num_threads(ctx.threads) schedule(static) if (ctx.threads > 1 && jobs > 1)
+  for (int job = 0; job < jobs; ++job) {
+    const int b = job / bands, band = job % bands;
+    const int y0 = int(long(n) * band / bands), y1 = int(long(n) * (band + 1) / bands);
+    if (y0 == y1) continue;
+    kernels::DwGateParams p;
+    p.in_rows = &src[size_t(b) * size_t(in_n) + size_t(y0)];
+    p.out_rows = &dst[size_t(b) * size_t(n) + size_t(y0)];
+    p.weights = pg.weights.data() + size_t(b) * taps * pg.block;
+    p.bias = pg.bias.data() + size_t(b) * pg.block;
+    if (!pg.post_scale.empty()) {
+      p.post_scale = pg.post_scale.data() + size_t(b) * pg.block;
+      p.post_shift = pg.post_shift.data() + size_t(b) * pg.block;
     }
+    p.rows = y1 - y0;
+    p.width = out.layout().width;
+    p.kernel = pg.kernel;
+    p.block = pg.block;
+    fn(p);
   }
 }
 
-void run_binary(OpType type, const BlockedTensor &a, const BlockedTensor &b, const BlockedTensor &out) {
-  const size_t n = a.floats();
-  switch (type) {
-    case OpType::Add:
-      for (size_t i = 0; i < n; ++i) out.data[i] = a.data[i] + b.data[i];
-      break;
-    case OpType::Mul:
-      for (size_t i = 0; i < n; ++i) out.data[i] = a.data[i] * b.data[i];
-      break;
-    default:  // Gate; padded lanes stay 0 because a's padded lanes are 0
-      for (size_t i = 0; i < n; ++i) out.data[i] = a.data[i] / (1.f + std::exp(-b.data[i]));
-      break;
+void run_elementwise(const RowOpContext &ctx, const Graph &g, const Op &op, const RowStore &in, RowStore &out,
+                     RowRange rows) {
+  const Unary f(g, op);
+  const int n = rows.size();
+  const RowLayout &li = in.layout(), &lo = out.layout();
+  std::vector<const float *> src = read_rows(in, rows, ctx.zero_row);
+  std::vector<float *> dst = write_rows(out, rows);
+  if (same_layout(li, lo)) {
+    const int B = lo.block, jobs = lo.planes() * n;
+#pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && jobs > 1)
+    for (int job = 0; job < jobs; ++job) {
+      const int plane = job / n;
+      const float *s = src[size_t(job)];
+      float *d = dst[size_t(job)];
+      const int lanes = std::min(B, lo.channels - plane * B);
+      for (int x = 0; x < lo.width; ++x)
+        for (int l = 0; l < B; ++l) d[x * B + l] = l < lanes ? f(s[x * B + l], plane * B + l) : 0.f;
+    }
+    return;
+  }
+#pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && n > 1)
+  for (int i = 0; i < n; ++i) {
+    for (int c = 0; c < lo.channels; ++c) {
+      ChannelRow s = channel(src, li, n, c, i);
+      ChannelRowOut d = channel(dst, lo, n, c, i);
+      for (int x = 0; x < lo.width; ++x) d.at[x * d.stride] = f(s.at[x * s.stride], c);
+    }
+    zero_padding(dst, lo, n, i);
   }
 }
 
-void run_pixel_shuffle(const Graph &g, int f, const Op *activation, const BlockedTensor &in,
-                       const BlockedTensor &out) {
-  const int B = out.block;
-  for (int b = 0; b < out.blocks(); ++b)
-    for (int y = 0; y < out.height; ++y)
-      for (int x = 0; x < out.width; ++x) {
-        float *dst = out.pixel(b, y, x);
-        const int sub = (y % f) * f + (x % f);
-        for (int l = 0; l < B; ++l) {
-          const int c = b * B + l;
-          if (c >= out.channels) {
-            dst[l] = 0.f;
-            continue;
-          }
-          float v = in.data[in.offset(c * f * f + sub, y / f, x / f)];
-          dst[l] = activation ? activate(g, *activation, v, c) : v;
-        }
-      }
-}
-
-void run_upsample_bilinear(int f, const BlockedTensor &in, const BlockedTensor &out) {
-  const int B = in.block;
-  auto coord = [f](int dst, int size, int *i0, int *i1, float *t) {
-    float src = std::max((float(dst) + 0.5f) / float(f) - 0.5f, 0.f);
-    *i0 = std::min(int(src), size - 1);
-    *i1 = std::min(*i0 + 1, size - 1);
-    *t = src - float(*i0);
+void run_binary(const RowOpContext &ctx, OpType type, const RowStore &a, const RowStore &b, RowStore &out,
+                RowRange rows) {
+  const int n = rows.size();
+  const RowLayout &la = a.layout(), &lb = b.layout(), &lo = out.layout();
+  std::vector<const float *> sa = read_rows(a, rows, ctx.zero_row), sb = read_rows(b, rows, ctx.zero_row);
+  std::vector<float *> dst = write_rows(out, rows);
+  auto apply = [type](float u, float v) {
+    return type == OpType::Add ? u + v : type == OpType::Mul ? u * v : u / (1.f + std::exp(-v));
   };
-  for (int b = 0; b < in.blocks(); ++b)
-    for (int y = 0; y < out.height; ++y) {
-      int y0, y1;
-      float ty;
-      coord(y, in.height, &y0, &y1, &ty);
-      for (int x = 0; x < out.width; ++x) {
-        int x0, x1;
-        float tx;
-        coord(x, in.width, &x0, &x1, &tx);
-        const float *p00 = in.pixel(b, y0, x0), *p01 = in.pixel(b, y0, x1);
-        const float *p10 = in.pixel(b, y1, x0), *p11 = in.pixel(b, y1, x1);
-        float *dst = out.pixel(b, y, x);
-        for (int l = 0; l < B; ++l) {
-          // Same operation order as PyTorch's CPU kernel keeps the result bit-close.
-          float top = p00[l] * (1 - tx) + p01[l] * tx;
-          float bot = p10[l] * (1 - tx) + p11[l] * tx;
-          dst[l] = top * (1 - ty) + bot * ty;
+  if (same_layout(la, lo) && same_layout(lb, lo)) {
+    // Padded lanes are zero in both sources and stay zero: 0 + 0, 0 * v, 0 * sigmoid(v).
+    const size_t floats = lo.row_floats();
+    const int jobs = lo.planes() * n;
+#pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && jobs > 1)
+    for (int job = 0; job < jobs; ++job)
+      for (size_t k = 0; k < floats; ++k) dst[size_t(job)][k] = apply(sa[size_t(job)][k], sb[size_t(job)][k]);
+    return;
+  }
+#pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && n > 1)
+  for (int i = 0; i < n; ++i) {
+    for (int c = 0; c < lo.channels; ++c) {
+      ChannelRow u = channel(sa, la, n, c, i), v = channel(sb, lb, n, c, i);
+      ChannelRowOut d = channel(dst, lo, n, c, i);
+      for (int x = 0; x < lo.width; ++x) d.at[x * d.stride] = apply(u.at[x * u.stride], v.at[x * v.stride]);
+    }
+    zero_padding(dst, lo, n, i);
+  }
+}
+
+void run_pixel_shuffle(const RowOpContext &ctx, const Graph &g, int f, const Op *activation, const RowStore &in,
+                       RowStore &out, RowRange rows) {
+  const int n = rows.size();
+  const RowLayout &li = in.layout(), &lo = out.layout();
+  const RowRange src_rows = {rows.lo / f, (rows.hi - 1) / f + 1};
+  const int src_n = src_rows.size();
+  std::vector<const float *> src = read_rows(in, src_rows, ctx.zero_row);
+  std::vector<float *> dst = write_rows(out, rows);
+  const Unary act = activation ? Unary(g, *activation) : Unary(g, Op{});
+#pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && n > 1)
+  for (int i = 0; i < n; ++i) {
+    const int y = rows.lo + i, si = y / f - src_rows.lo, dy = y % f;
+    for (int c = 0; c < lo.channels; ++c) {
+      ChannelRowOut d = channel(dst, lo, n, c, i);
+      for (int dx = 0; dx < f; ++dx) {
+        ChannelRow s = channel(src, li, src_n, c * f * f + dy * f + dx, si);
+        for (int x = dx, sx = 0; x < lo.width; x += f, ++sx) {
+          const float v = s.at[sx * s.stride];
+          d.at[x * d.stride] = activation ? act(v, c) : v;
         }
       }
     }
-}
-
-void run_concat(const BlockedTensor *inputs, int count, const BlockedTensor &out) {
-  int c0 = 0;
-  for (int i = 0; i < count; ++i) {
-    const BlockedTensor &in = inputs[i];
-    for (int c = 0; c < in.channels; ++c)
-      for (int y = 0; y < in.height; ++y)
-        for (int x = 0; x < in.width; ++x)
-          out.data[out.offset(c0 + c, y, x)] = in.data[in.offset(c, y, x)];
-    c0 += in.channels;
+    zero_padding(dst, lo, n, i);
   }
-  for (int c = out.channels; c < out.blocks() * out.block; ++c)
-    for (int y = 0; y < out.height; ++y)
-      for (int x = 0; x < out.width; ++x) out.data[out.offset(c, y, x)] = 0.f;
 }
 
-void copy_tensor(const BlockedTensor &in, const BlockedTensor &out) {
-  std::memcpy(out.data, in.data, in.floats() * sizeof(float));
+void run_upsample_bilinear(const RowOpContext &ctx, int f, const RowStore &in, RowStore &out, RowRange rows) {
+  const int n = rows.size();
+  const RowLayout &li = in.layout(), &lo = out.layout();
+  const RowRange src_rows = {bilinear_tap(rows.lo, f, in.height()).i0, bilinear_tap(rows.hi - 1, f, in.height()).i1 + 1};
+  const int src_n = src_rows.size();
+  std::vector<const float *> src = read_rows(in, src_rows, ctx.zero_row);
+  std::vector<float *> dst = write_rows(out, rows);
+  std::vector<BilinearTap> cols;
+  for (int x = 0; x < lo.width; ++x) cols.push_back(bilinear_tap(x, f, li.width));
+#pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && n > 1)
+  for (int i = 0; i < n; ++i) {
+    const BilinearTap ty = bilinear_tap(rows.lo + i, f, in.height());
+    for (int c = 0; c < lo.channels; ++c) {
+      ChannelRow r0 = channel(src, li, src_n, c, ty.i0 - src_rows.lo);
+      ChannelRow r1 = channel(src, li, src_n, c, ty.i1 - src_rows.lo);
+      ChannelRowOut d = channel(dst, lo, n, c, i);
+      for (int x = 0; x < lo.width; ++x) {
+        const BilinearTap &tx = cols[size_t(x)];
+        // PyTorch's operation order keeps the result bit-close.
+        const float top = r0.at[tx.i0 * r0.stride] * (1 - tx.t) + r0.at[tx.i1 * r0.stride] * tx.t;
+        const float bot = r1.at[tx.i0 * r1.stride] * (1 - tx.t) + r1.at[tx.i1 * r1.stride] * tx.t;
+        d.at[x * d.stride] = top * (1 - ty.t) + bot * ty.t;
+      }
+    }
+    zero_padding(dst, lo, n, i);
+  }
+}
+
+void run_concat(const RowOpContext &ctx, const std::vector<const RowStore *> &inputs, RowStore &out, RowRange rows) {
+  const int n = rows.size();
+  const RowLayout &lo = out.layout();
+  std::vector<std::vector<const float *>> src;
+  for (const RowStore *s : inputs) src.push_back(read_rows(*s, rows, ctx.zero_row));
+  std::vector<float *> dst = write_rows(out, rows);
+#pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && n > 1)
+  for (int i = 0; i < n; ++i) {
+    int c0 = 0;
+    for (size_t j = 0; j < inputs.size(); ++j) {
+      const RowLayout &li = inputs[j]->layout();
+      for (int c = 0; c < li.channels; ++c) {
+        ChannelRow s = channel(src[j], li, n, c, i);
+        ChannelRowOut d = channel(dst, lo, n, c0 + c, i);
+        for (int x = 0; x < lo.width; ++x) d.at[x * d.stride] = s.at[x * s.stride];
+      }
+      c0 += li.channels;
+    }
+    zero_padding(dst, lo, n, i);
+  }
+}
+
+void copy_rows(const RowOpContext &ctx, const RowStore &in, RowStore &out, RowRange rows) {
+  const int n = rows.size();
+  const RowLayout &li = in.layout(), &lo = out.layout();
+  std::vector<const float *> src = read_rows(in, rows, ctx.zero_row);
+  std::vector<float *> dst = write_rows(out, rows);
+  if (same_layout(li, lo)) {
+    const int jobs = lo.planes() * n;
+#pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && jobs > 8)
+    for (int job = 0; job < jobs; ++job)
+      std::memcpy(dst[size_t(job)], src[size_t(job)], lo.row_floats() * sizeof(float));
+    return;
+  }
+#pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && n > 1)
+  for (int i = 0; i < n; ++i) {
+    for (int c = 0; c < lo.channels; ++c) {
+      ChannelRow s = channel(src, li, n, c, i);
+      ChannelRowOut d = channel(dst, lo, n, c, i);
+      for (int x = 0; x < lo.width; ++x) d.at[x * d.stride] = s.at[x * s.stride];
+    }
+    zero_padding(dst, lo, n, i);
+  }
 }
 
 }  // namespace xunit

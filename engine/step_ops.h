@@ -1,25 +1,50 @@
-// The non-conv steps on blocked tensors. Padded lanes (channels beyond `channels` in the last
-// block) are always written as zeros so that later convs may read whole blocks.
+// The steps that do not run through oneDNN, on a range of output rows, reading and writing rows
+// held by RowStores (engine/row_store.h). Sources may use another channel block than the
+// destination. Padded lanes (channels beyond `channels` in the last block) are always written
+// as zeros so that convs may read whole blocks. Rows outside a source's image read as zeros.
+// Each function does its own (OpenMP) row parallelism over `threads`.
 #pragma once
-#include "engine/blocked_tensor.h"
+#include <vector>
+
 #include "engine/graph.h"
+#include "engine/row_store.h"
 
 namespace xunit {
 
-// affine / relu / leaky relu / prelu / sigmoid of `in` into `out` (same shape).
-void run_elementwise(const Graph &g, const Op &op, const BlockedTensor &in, const BlockedTensor &out);
-// add / mul / gate of two same-shaped tensors.
-void run_binary(OpType type, const BlockedTensor &a, const BlockedTensor &b, const BlockedTensor &out);
-// pixel shuffle by `factor`, then the optional activation op (relu / leaky relu / prelu / sigmoid).
-void run_pixel_shuffle(const Graph &g, int factor, const Op *activation, const BlockedTensor &in,
-                       const BlockedTensor &out);
-// Bilinear upsampling by `factor`, align_corners=False. The source coordinate is clamped at the
-// image border; a region that does not touch the border clamps at its own edge, which lies inside
-// the halo and so never reaches the kept part of a tile.
-void run_upsample_bilinear(int factor, const BlockedTensor &in, const BlockedTensor &out);
-// Channel concatenation of `count` inputs into out.
-void run_concat(const BlockedTensor *inputs, int count, const BlockedTensor &out);
-// Copies a tensor (same shape and layout).
-void copy_tensor(const BlockedTensor &in, const BlockedTensor &out);
+// Gate weights packed per channel block as the dwgate kernels expect (padded lanes zero).
+struct PackedGate {
+  int kernel = 0, block = 0, blocks = 0;
+  std::vector<float> weights;  // [blocks][k*k][block]
+  std::vector<float> bias;     // [blocks][block]
+  std::vector<float> post_scale, post_shift;  // empty when there is no fused affine
+};
+
+// Context shared by the ops of one stripe: a row of zeros as wide as the widest row.
+struct RowOpContext {
+  const float *zero_row = nullptr;
+  int threads = 1;
+};
+
+// The dw conv + gate (+ affine) of a DwGate step: `in` is the dw conv's (and the gate's) input.
+void run_dwgate(const RowOpContext &ctx, const PackedGate &gate, const RowStore &in, RowStore &out,
+                RowRange rows);
+// affine / relu / leaky relu / prelu / sigmoid.
+void run_elementwise(const RowOpContext &ctx, const Graph &g, const Op &op, const RowStore &in,
+                     RowStore &out, RowRange rows);
+// add / mul / gate (a * sigmoid(b)).
+void run_binary(const RowOpContext &ctx, OpType type, const RowStore &a, const RowStore &b, RowStore &out,
+                RowRange rows);
+// Pixel shuffle by `factor`, then the optional activation op (relu / leaky relu / prelu / sigmoid).
+void run_pixel_shuffle(const RowOpContext &ctx, const Graph &g, int factor, const Op *activation,
+                       const RowStore &in, RowStore &out, RowRange rows);
+// Bilinear upsampling by `factor`, align_corners=False. Source coordinates are clamped at the
+// stripe's edges: inside a stripe those columns lie in the halo and are never kept.
+void run_upsample_bilinear(const RowOpContext &ctx, int factor, const RowStore &in, RowStore &out,
+                           RowRange rows);
+// Channel concatenation.
+void run_concat(const RowOpContext &ctx, const std::vector<const RowStore *> &inputs, RowStore &out,
+                RowRange rows);
+// Copies rows between layouts (zeros for rows outside the source image).
+void copy_rows(const RowOpContext &ctx, const RowStore &in, RowStore &out, RowRange rows);
 
 }  // namespace xunit

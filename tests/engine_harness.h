@@ -7,7 +7,7 @@
 #include "engine/compiled_model.h"
 #include "engine/model_file.h"
 #include "engine/reference_executor.h"
-#include "engine/tiled_runner.h"
+#include "engine/image_runner.h"
 
 namespace xunit::testing {
 
@@ -50,7 +50,7 @@ inline HwcImage run_engine(const CompiledModel &m, const HwcImage &in, int tile,
   RunConfig cfg;
   cfg.threads = threads;
   cfg.tile_size = tile;
-  run_tiled(m, a, b, cfg);
+  run_image(m, a, b, cfg);
   return out;
 }
 

@@ -2,8 +2,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <string>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernels/dwgate/dwgate.h"
@@ -13,95 +13,123 @@ using namespace xunit::kernels;
 
 namespace {
 
+struct Variant {
+  std::string name;
+  DwGateFn fn;
+  int block;
+};
+
+std::vector<Variant> simd_variants() {
+  std::vector<Variant> v;
+  if (cpu_isa() >= Isa::Avx2) {
+    v.push_back({"c8__avx2", f32_dwgate_c8__avx2, 8});
+    v.push_back({"c16__avx2", f32_dwgate_c16__avx2, 16});
+  }
+  if (cpu_isa() >= Isa::Avx512) v.push_back({"c16__avx512", f32_dwgate_c16__avx512, 16});
+  return v;
+}
+
 struct Case {
-  int h, w, k;
+  int rows, width, kernel;
   bool affine;
 };
 
-float run_and_compare(DwGateFn fn, const Case &c, unsigned seed) {
+// Runs `fn` and the reference on the same random rows (the first and last input rows are the
+// caller's zero padding in half of the cases) and returns the largest relative difference.
+float compare_with_reference(DwGateFn fn, int block, const Case &c, unsigned seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> d(0.f, 1.f);
-  const int B = 16;
-  std::vector<float> in(size_t(c.h) * c.w * B), w(size_t(c.k) * c.k * B), bias(B), sc(B), sh(B);
-  for (auto *v : {&in, &w, &bias, &sc, &sh})
+  const int B = block, in_rows = c.rows + c.kernel - 1, row_floats = c.width * B;
+  const size_t nrows = size_t(in_rows), nfloats = size_t(row_floats), nlanes = size_t(B);
+  std::vector<std::vector<float>> input(nrows, std::vector<float>(nfloats));
+  for (auto &row : input)
+    for (auto &x : row) x = d(rng);
+  if (seed % 2)
+    for (int i = 0; i < c.kernel / 2; ++i) std::fill(input[size_t(i)].begin(), input[size_t(i)].end(), 0.f);
+  std::vector<float> w(size_t(c.kernel) * c.kernel * nlanes), bias(nlanes), scale(nlanes), shift(nlanes);
+  for (auto *v : {&w, &bias, &scale, &shift})
     for (auto &x : *v) x = d(rng);
   for (auto &x : w) x *= 3.f;  // drive the sigmoid through its whole range, saturation included
-  std::vector<float> want(in.size(), -1.f), got(in.size(), -2.f);
+  std::vector<const float *> in_ptrs;
+  for (auto &row : input) in_ptrs.push_back(row.data());
+  const size_t out_rows = size_t(c.rows);
+  std::vector<std::vector<float>> want(out_rows, std::vector<float>(nfloats, -1.f));
+  std::vector<std::vector<float>> got(out_rows, std::vector<float>(nfloats, -2.f));
+  std::vector<float *> want_ptrs, got_ptrs;
+  for (int i = 0; i < c.rows; ++i) {
+    want_ptrs.push_back(want[size_t(i)].data());
+    got_ptrs.push_back(got[size_t(i)].data());
+  }
   DwGateParams p;
-  p.input = in.data();
+  p.in_rows = in_ptrs.data();
   p.weights = w.data();
   p.bias = bias.data();
   if (c.affine) {
-    p.post_scale = sc.data();
-    p.post_shift = sh.data();
+    p.post_scale = scale.data();
+    p.post_shift = shift.data();
   }
-  p.height = c.h;
-  p.width = c.w;
-  p.kernel = c.k;
+  p.rows = c.rows;
+  p.width = c.width;
+  p.kernel = c.kernel;
   p.block = B;
-  p.row_begin = 0;
-  p.row_end = c.h;
-  p.output = want.data();
+  p.out_rows = want_ptrs.data();
   f32_dwgate__scalar(p);
-  p.output = got.data();
+  p.out_rows = got_ptrs.data();
   fn(p);
-  float m = 0;
-  for (size_t i = 0; i < in.size(); ++i) {
-    float e = std::abs(got[i] - want[i]) / std::max(1.f, std::abs(want[i]));
-    if (!(e <= m)) m = e;
-  }
-  return m;
+  float worst = 0;
+  for (int i = 0; i < c.rows; ++i)
+    for (int j = 0; j < row_floats; ++j) {
+      float a = got[size_t(i)][size_t(j)], b = want[size_t(i)][size_t(j)];
+      float e = std::abs(a - b) / std::max(1.f, std::abs(b));
+      if (!(e <= worst)) worst = e;  // NaN-propagating
+    }
+  return worst;
 }
 
 }  // namespace
 
-TEST_CASE("dwgate SIMD variants match the scalar reference") {
-  std::vector<std::pair<std::string, DwGateFn>> variants;
-  if (cpu_isa() >= Isa::Avx2) variants.push_back({"avx2", f32_dwgate_c16__avx2});
-  if (cpu_isa() >= Isa::Avx512) variants.push_back({"avx512", f32_dwgate_c16__avx512});
+TEST_CASE("dwgate: every SIMD variant matches the scalar reference") {
+  std::vector<Variant> variants = simd_variants();
   REQUIRE(!variants.empty());
   unsigned seed = 1;
-  for (auto [name, fn] : variants)
-    for (int k : {3, 5, 7, 9})
-      for (int h : {1, 2, 4, 9})
-        for (int w : {1, 2, 3, 7, 8, 9, 15, 16, 17, 33})
+  float worst = 0;
+  for (const Variant &v : variants)
+    for (int k : {1, 3, 5, 7, 9})
+      for (int rows : {1, 2, 5})
+        for (int w : {1, 2, 3, 6, 7, 8, 9, 15, 16, 17, 33})
           for (bool affine : {false, true}) {
-            CAPTURE(name); CAPTURE(k); CAPTURE(h); CAPTURE(w);
-            CHECK(run_and_compare(fn, {h, w, k, affine}, seed++) <= 1e-5f);
+            CAPTURE(v.name);
+            CAPTURE(k);
+            CAPTURE(rows);
+            CAPTURE(w);
+            float e = compare_with_reference(v.fn, v.block, {rows, w, k, affine}, seed++);
+            // Summation order (FMA, register tiles) differs from the reference: up to 81 taps of
+            // ~N(0, 9) products round differently; the sigmoid itself is within 1e-7.
+            CHECK(e <= 5e-6f);
+            worst = std::max(worst, e);
           }
+  MESSAGE("largest relative difference to the reference: " << worst);
 }
 
-TEST_CASE("dwgate row ranges compose: rows split across calls give the full result") {
-  const int H = 11, W = 20, K = 7, B = 16;
-  std::vector<float> in(size_t(H) * W * B), w(size_t(K) * K * B, 0.05f), bias(B, 0.1f);
-  for (size_t i = 0; i < in.size(); ++i) in[i] = float(i % 13) / 13.f;
-  std::vector<float> whole(in.size()), parts(in.size());
-  DwGateParams p;
-  p.input = in.data();
-  p.weights = w.data();
-  p.bias = bias.data();
-  p.height = H;
-  p.width = W;
-  p.kernel = K;
-  DwGateFn fn = select_dwgate(16);
-  p.output = whole.data();
-  p.row_begin = 0;
-  p.row_end = H;
-  fn(p);
-  p.output = parts.data();
-  for (int r = 0; r < H; r += 4) {
-    p.row_begin = r;
-    p.row_end = std::min(H, r + 4);
-    fn(p);
+TEST_CASE("dwgate: the selection follows the ISA override and the block size") {
+  auto picks = [](int block, DwGateFn want) { return select_dwgate(block) == want; };
+  set_isa_override(Isa::Scalar);
+  CHECK(picks(16, f32_dwgate__scalar));
+  CHECK(picks(8, f32_dwgate__scalar));
+  if (cpu_isa() >= Isa::Avx2) {
+    set_isa_override(Isa::Avx2);
+    CHECK(picks(8, f32_dwgate_c8__avx2));
+    CHECK(picks(16, f32_dwgate_c16__avx2));
   }
-  CHECK(whole == parts);
+  if (cpu_isa() >= Isa::Avx512) {
+    set_isa_override(Isa::Avx512);
+    CHECK(picks(16, f32_dwgate_c16__avx512));
+  }
+  CHECK(picks(3, f32_dwgate__scalar));  // no SIMD variant for odd blocks
+  clear_isa_override();
 }
 
 TEST_CASE("ISA override never exceeds the CPU") {
-  set_isa_override(Isa::Scalar);
-  CHECK(active_isa() == Isa::Scalar);
-  const bool picks_scalar = select_dwgate(16) == f32_dwgate__scalar;
-  CHECK(picks_scalar);
   set_isa_override(Isa::Avx512);
   CHECK(int(active_isa()) <= int(cpu_isa()));
   clear_isa_override();

@@ -89,7 +89,7 @@ TEST_CASE("every forced ISA gives the same result") {
 TEST_CASE("the planner fuses conv+activation, conv+sum and dw-conv+gate+affine") {
   GraphFactory f(7);
   Graph g = f.xdncnn(3, 16, 2);
-  Plan plan = make_plan(g);
+  Plan plan = make_plan(g, 16);
   std::string d = plan.describe(g);
   CAPTURE(d);
   int gates = 0, sums = 0, affines = 0;

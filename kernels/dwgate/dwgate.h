@@ -1,34 +1,39 @@
 // f32 depthwise-conv + gate: the xUnit activation in one pass over one channel block.
-//   y = x * sigmoid(bias + sum_{ky,kx} w[ky,kx] * x[y+ky-k/2, x+kx-k/2])      (zero outside)
-//   y = y * post_scale + post_shift                                           (optional)
-// Layout: one channel block of `block` lanes, pixels row-major: x[(row * width + col) * block + lane].
-// Weights are packed per block as w[(ky * kernel + kx) * block + lane]; padded lanes hold zeros.
+//   y = x * sigmoid(bias + sum_{i,j} w[i][j] * x[row + i - r][col + j - r])   (r = kernel / 2)
+//   y = y * post_scale + post_shift                                          (optional)
+// per lane of a block of `block` channels. Each row holds `width` pixels with the lanes
+// interleaved: row[col * block + lane]. Rows are passed as pointers so that a caller can stream
+// an image through in chunks (rows from different buffers) and pass a row of zeros for the
+// padding above and below the image; columns outside [0, width) are zero padding.
+// Weights are packed per block as w[(i * kernel + j) * block + lane]; padded lanes hold zeros.
 #pragma once
 
 namespace xunit::kernels {
 
 struct DwGateParams {
-  const float *input = nullptr;
-  float *output = nullptr;
-  const float *weights = nullptr;
-  const float *bias = nullptr;        // [block]
-  const float *post_scale = nullptr;  // [block] or null
-  const float *post_shift = nullptr;  // [block] or null (both or neither)
-  int height = 0, width = 0;
-  int kernel = 7;
+  const float *const *in_rows = nullptr;  // rows + kernel - 1 input rows, starting r above the first output row
+  float *const *out_rows = nullptr;       // `rows` output rows
+  const float *weights = nullptr;         // [kernel * kernel][block]
+  const float *bias = nullptr;            // [block]
+  const float *post_scale = nullptr;      // [block] or null
+  const float *post_shift = nullptr;      // [block] or null (both or neither)
+  int rows = 0, width = 0;
+  int kernel = 7;  // odd
   int block = 16;
-  int row_begin = 0, row_end = 0;  // output rows [row_begin, row_end)
 };
 
 using DwGateFn = void (*)(const DwGateParams &);
 
-// Scalar reference: any odd kernel, any block size.
+// Scalar reference: any odd kernel, any block size. Sigmoid via std::exp.
 void f32_dwgate__scalar(const DwGateParams &p);
-// 16-lane variants (block == 16), any odd kernel.
+// SIMD variants, named by block size and ISA; any odd kernel up to 31. Their sigmoid uses a
+// polynomial exp and a refined reciprocal: relative error of the result below 1e-6 (tested).
 void f32_dwgate_c16__avx512(const DwGateParams &p);
 void f32_dwgate_c16__avx2(const DwGateParams &p);
+void f32_dwgate_c8__avx2(const DwGateParams &p);
 
-// The best variant for `block` on the active ISA (see kernels/isa.h).
+// The best variant for `block` on the active ISA (kernels/isa.h); the scalar reference when no
+// SIMD variant fits.
 DwGateFn select_dwgate(int block);
 
 }  // namespace xunit::kernels

@@ -5,13 +5,10 @@
 namespace xunit::kernels {
 
 DwGateFn select_dwgate(int block) {
-  if (block == 16) {
-    switch (active_isa()) {
-      case Isa::Avx512: return f32_dwgate_c16__avx512;
-      case Isa::Avx2: return f32_dwgate_c16__avx2;
-      case Isa::Scalar: break;
-    }
-  }
+  const Isa isa = active_isa();
+  if (block == 16 && isa >= Isa::Avx512) return f32_dwgate_c16__avx512;
+  if (block == 16 && isa >= Isa::Avx2) return f32_dwgate_c16__avx2;
+  if (block == 8 && isa >= Isa::Avx2) return f32_dwgate_c8__avx2;
   return f32_dwgate__scalar;
 }
 

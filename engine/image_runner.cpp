@@ -1,0 +1,156 @@
+#include "engine/image_runner.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "common/error.h"
+#include "engine/stripe_executor.h"
+
+namespace xunit {
+
+namespace {
+
+float load_pixel(const xunit_image &img, int x, int y, int c) {
+  const char *row = static_cast<const char *>(img.data) + size_t(y) * img.row_stride;
+  const size_t i = size_t(x) * img.channels + c;
+  switch (img.pixel_type) {
+    case XUNIT_PIXEL_U8: return float(reinterpret_cast<const uint8_t *>(row)[i]) / 255.f;  // as x / 255 in NumPy
+    case XUNIT_PIXEL_U16: return float(reinterpret_cast<const uint16_t *>(row)[i]) / 65535.f;
+    default: return reinterpret_cast<const float *>(row)[i];
+  }
+}
+
+void store_pixel(const xunit_image &img, int x, int y, int c, float v) {
+  char *row = static_cast<char *>(img.data) + size_t(y) * img.row_stride;
+  const size_t i = size_t(x) * img.channels + c;
+  auto quantize = [v](float max) { return std::nearbyint((v != v ? 0.f : std::min(std::max(v, 0.f), 1.f)) * max); };
+  switch (img.pixel_type) {
+    case XUNIT_PIXEL_U8: reinterpret_cast<uint8_t *>(row)[i] = uint8_t(quantize(255.f)); break;
+    case XUNIT_PIXEL_U16: reinterpret_cast<uint16_t *>(row)[i] = uint16_t(quantize(65535.f)); break;
+    default: reinterpret_cast<float *>(row)[i] = v; break;
+  }
+}
+
+// Restores the calling thread's OpenMP thread count (oneDNN reads it) on scope exit.
+class ThreadCountScope {
+ public:
+  explicit ThreadCountScope(int threads) : saved_(omp_get_max_threads()) { omp_set_num_threads(threads); }
+  ~ThreadCountScope() { omp_set_num_threads(saved_); }
+
+ private:
+  int saved_;
+};
+
+struct Stripe {
+  int x0, x1;    // owned input columns
+  int rx0, rx1;  // computed columns (owned + halo, clipped)
+};
+
+std::vector<Stripe> make_stripes(int width, int tile_width, int halo) {
+  std::vector<Stripe> stripes;
+  for (int x0 = 0; x0 < width; x0 += tile_width) {
+    Stripe s;
+    s.x0 = x0;
+    s.x1 = std::min(width, x0 + tile_width);
+    s.rx0 = std::max(0, s.x0 - halo);
+    s.rx1 = std::min(width, s.x1 + halo);
+    stripes.push_back(s);
+  }
+  return stripes;
+}
+
+}  // namespace
+
+StripeGeometry choose_geometry(const CompiledModel &model, int width, int height, const RunConfig &config) {
+  const Graph &g = model.graph();
+  StripeGeometry geo;
+  // 32 rows per pass at the output's resolution: enough for Winograd's 4x4 tiles and oneDNN's
+  // row blocking, small enough that a chunk of a 64-channel layer stays in the L3 cache.
+  geo.chunk_rows = config.chunk_rows > 0 ? config.chunk_rows : std::max(4, 32 / g.output_scale());
+  if (config.tile_size > 0) {
+    geo.tile_width = std::min(config.tile_size, width);
+    return geo;
+  }
+  geo.tile_width = width;
+  if (config.tile_size == 0) return geo;
+  const size_t budget = config.memory_budget ? config.memory_budget : kDefaultMemoryBudget;
+  const int halo = g.halo();
+  auto fits = [&](int tile, int chunk) {
+    return StripeExecutor::arena_bytes(model, height, std::min(width, tile + 2 * halo), chunk) <= budget;
+  };
+  for (;;) {
+    if (fits(width, geo.chunk_rows)) return geo;
+    // The widest stripe within the budget (memory grows linearly with the width).
+    int lo = 16, hi = width;
+    if (fits(lo, geo.chunk_rows)) {
+      while (hi - lo > 16) {
+        const int mid = (lo + hi) / 2;
+        (fits(mid, geo.chunk_rows) ? lo : hi) = mid;
+      }
+      geo.tile_width = lo;
+      return geo;
+    }
+    if (geo.chunk_rows <= 4) {  // the budget is too small for any stripe: use the narrowest
+      geo.tile_width = 16;
+      return geo;
+    }
+    geo.chunk_rows /= 2;
+  }
+}
+
+void run_image(const CompiledModel &model, const xunit_image &input, const xunit_image &output,
+               const RunConfig &config) {
+  const Graph &g = model.graph();
+  const int threads = std::max(1, config.threads);
+  const int W = input.width, H = input.height, scale = g.output_scale();
+  const StripeGeometry geo = choose_geometry(model, W, H, config);
+  const std::vector<Stripe> stripes = make_stripes(W, geo.tile_width, g.halo());
+  ThreadCountScope thread_scope(threads);
+
+  Arena arena;
+  size_t stripes_done = 0;
+  for (const Stripe &st : stripes) {
+    const int rw = st.rx1 - st.rx0;
+    StripeExecutor exec(model, H, rw, geo.chunk_rows, arena);
+    auto load = [&](RowStore &in, RowRange rows) {
+      const RowLayout &l = in.layout();
+      std::vector<float *> dst;
+      for (int y = rows.lo; y < rows.hi; ++y)
+        for (int p = 0; p < l.planes(); ++p) dst.push_back(in.row(p, y));
+#pragma omp parallel for num_threads(threads) if (threads > 1 && rows.size() > 1)
+      for (int i = 0; i < rows.size(); ++i)
+        for (int p = 0; p < l.planes(); ++p) {
+          float *row = dst[size_t(i) * l.planes() + p];
+          for (int x = 0; x < rw; ++x)
+            for (int lane = 0; lane < l.block; ++lane) {
+              const int c = p * l.block + lane;
+              row[size_t(x) * l.block + lane] = c < l.channels ? load_pixel(input, st.rx0 + x, rows.lo + i, c) : 0.f;
+            }
+        }
+    };
+    auto store = [&](const RowStore &out, RowRange rows) {
+      const RowLayout &l = out.layout();
+      std::vector<const float *> src;
+      for (int y = rows.lo; y < rows.hi; ++y)
+        for (int p = 0; p < l.planes(); ++p) src.push_back(out.row(p, y));
+      const int ox0 = (st.x0 - st.rx0) * scale, ox1 = (st.x1 - st.rx0) * scale;
+#pragma omp parallel for num_threads(threads) if (threads > 1 && rows.size() > 1)
+      for (int i = 0; i < rows.size(); ++i)
+        for (int c = 0; c < l.channels; ++c) {
+          const float *row = src[size_t(i) * l.planes() + c / l.block] + c % l.block;
+          for (int x = ox0; x < ox1; ++x)
+            store_pixel(output, st.x0 * scale + (x - ox0), rows.lo + i, c, row[size_t(x) * l.block]);
+        }
+    };
+    const bool finished = exec.run(threads, load, store, [&](int pass, int passes) {
+      if (!config.progress) return true;
+      return config.progress((float(stripes_done) + float(pass) / float(passes)) / float(stripes.size()));
+    });
+    if (!finished) throw Cancelled();
+    ++stripes_done;
+  }
+}
+
+}  // namespace xunit

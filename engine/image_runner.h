@@ -1,0 +1,38 @@
+// Runs a compiled model over a whole image: the image is cut into column stripes (each with a
+// halo of the receptive-field radius on both sides, clipped to the image) and every stripe
+// streams top to bottom through the network in chunks of rows (engine/stripe_executor.h).
+// Rows are never recomputed; only the halo columns of neighbouring stripes are.
+#pragma once
+#include <cstddef>
+#include <functional>
+
+#include "engine/compiled_model.h"
+#include "xunit/xunit.h"
+
+namespace xunit {
+
+struct Cancelled {};  // thrown when the progress callback asks to stop
+
+// Scratch memory a run may use by default (stores, windows, oneDNN scratchpads): the automatic
+// stripe width keeps within it, so that memory does not grow with the image.
+constexpr size_t kDefaultMemoryBudget = size_t(192) << 20;
+
+struct RunConfig {
+  int threads = 1;
+  int tile_size = -1;       // stripe width in input pixels; 0: the whole width; -1: automatic
+  int chunk_rows = 0;       // input rows per pass; 0: automatic
+  size_t memory_budget = 0; // 0: kDefaultMemoryBudget
+  std::function<bool(float)> progress;  // returns false to cancel; calls are serialized
+};
+
+struct StripeGeometry {
+  int tile_width = 0;  // owned input columns per stripe
+  int chunk_rows = 0;
+};
+StripeGeometry choose_geometry(const CompiledModel &model, int width, int height, const RunConfig &config);
+
+// Validates nothing about the descriptors (the C API does); throws Cancelled or xunit::Error.
+void run_image(const CompiledModel &model, const xunit_image &input, const xunit_image &output,
+               const RunConfig &config);
+
+}  // namespace xunit

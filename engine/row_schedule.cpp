@@ -1,0 +1,95 @@
+#include "engine/row_schedule.h"
+
+#include <algorithm>
+#include <climits>
+
+#include "common/error.h"
+
+namespace xunit {
+
+BilinearTap bilinear_tap(int dst, int factor, int size) {
+  // The same float arithmetic as PyTorch's CPU kernel (area_pixel_compute_source_index).
+  float src = std::max((float(dst) + 0.5f) / float(factor) - 0.5f, 0.f);
+  BilinearTap tap;
+  tap.i0 = std::min(int(src), size - 1);
+  tap.i1 = std::min(tap.i0 + 1, size - 1);
+  tap.t = src - float(tap.i0);
+  return tap;
+}
+
+RowSchedule::RowSchedule(const Graph &graph, const Plan &plan, int height, int chunk_rows)
+    : graph_(graph), plan_(plan) {
+  check(height >= 1 && chunk_rows >= 1, "internal error: bad row schedule");
+  const size_t n = graph.values.size();
+  rows_.resize(n);
+  for (size_t v = 0; v < n; ++v) {
+    if (!plan.values[v].computed) continue;
+    const Value &val = graph.values[v];
+    rows_[v].height = height * val.scale;
+    rows_[v].chunk = chunk_rows * val.scale;
+    rows_[v].delay = val.radius;
+    const long needed = (long(rows_[v].height) + rows_[v].delay + rows_[v].chunk - 1) / rows_[v].chunk;
+    check(needed < INT_MAX / 2, "internal error: too many passes");
+    passes_ = std::max(passes_, int(needed));
+  }
+
+  // Replay the passes to size the buffers: a Ring keeps every chunk from the oldest row any
+  // consumer still reads in a pass to the chunk written in that pass.
+  ring_chunks_.assign(n, 1);
+  max_window_.assign(n, 0);
+  for (int k = 1; k <= passes_; ++k) {
+    for (size_t v = 0; v < n; ++v) {
+      const ValuePlan &vp = plan.values[v];
+      if (!vp.computed) continue;
+      if (vp.storage == Storage::Window) {
+        max_window_[v] = std::max(max_window_[v], window(int(v), k).size());
+        continue;
+      }
+      int oldest = INT_MAX;
+      for (int c : vp.consumers) {
+        RowRange out = rows_[size_t(plan.steps[size_t(c)].output)].in_pass(k);
+        if (out.empty()) continue;
+        RowRange need = rows_needed(c, int(v), out);
+        need.lo = std::max(need.lo, 0);
+        need.hi = std::min(need.hi, rows_[v].height);
+        if (!need.empty()) oldest = std::min(oldest, need.lo);
+      }
+      if (int(v) == graph.output && !rows_[v].in_pass(k).empty())
+        oldest = std::min(oldest, rows_[v].in_pass(k).lo);
+      if (oldest == INT_MAX) continue;
+      check(oldest < rows_[v].frontier(k), "internal error: a step reads rows not yet computed");
+      ring_chunks_[v] = std::max(ring_chunks_[v], k - rows_[v].pass_of(oldest) + 1);
+    }
+  }
+}
+
+RowRange RowSchedule::rows_needed(int step, int input, RowRange out) const {
+  if (out.empty()) return {0, 0};
+  const Step &s = plan_.steps[size_t(step)];
+  switch (s.kind) {
+    case StepKind::Conv:
+      if (input == s.sum_value && input != s.inputs[0]) return out;
+      return {out.lo - s.radius, out.hi + s.radius};
+    case StepKind::DwGate:
+      return {out.lo - s.radius, out.hi + s.radius};
+    case StepKind::PixelShuffle: {
+      const int f = s.op->factor;
+      return {out.lo / f, (out.hi - 1) / f + 1};
+    }
+    case StepKind::Upsample: {
+      const int f = s.op->factor, h = rows_[size_t(input)].height;
+      return {bilinear_tap(out.lo, f, h).i0, bilinear_tap(out.hi - 1, f, h).i1 + 1};
+    }
+    default:
+      return out;
+  }
+}
+
+RowRange RowSchedule::window(int value, int k) const {
+  const ValuePlan &vp = plan_.values[size_t(value)];
+  const Step &conv = plan_.steps[size_t(vp.consumers.at(0))];
+  const ValueRows &out = rows_[size_t(conv.output)];
+  return {out.frontier(k - 1) - conv.radius, out.frontier(k) + conv.radius};
+}
+
+}  // namespace xunit

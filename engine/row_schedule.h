@@ -1,0 +1,73 @@
+// Which rows of which value exist when, as a stripe of the image streams through the network.
+//
+// The stripe is processed in passes. In pass k every step, in plan order, computes the rows of
+// its output that pass k makes possible: value v holds rows [0, frontier(v, k)) after pass k,
+//   frontier(v, k) = clamp(k * chunk(v) - delay(v), 0, height(v)),
+// where chunk(v) is the chunk height scaled to v's resolution and delay(v) is v's receptive-field
+// radius in its own rows (Value::radius): rows that far below the input's frontier are the
+// first whose whole receptive field has been read. Every row is computed exactly once; nothing
+// is recomputed between chunks. The schedule is static, so buffer sizes follow from it.
+#pragma once
+#include <vector>
+
+#include "engine/graph.h"
+#include "engine/plan.h"
+
+namespace xunit {
+
+struct RowRange {
+  int lo = 0, hi = 0;  // [lo, hi)
+  bool empty() const { return hi <= lo; }
+  int size() const { return hi > lo ? hi - lo : 0; }
+};
+
+// Row geometry of one computed value: enough to find the pass that produced any row.
+struct ValueRows {
+  int height = 0;  // rows of the value (image height times its scale)
+  int chunk = 1;   // rows per full pass
+  int delay = 0;   // rows the frontier trails k * chunk by
+  int frontier(int k) const {
+    long f = long(k) * chunk - delay;
+    return f < 0 ? 0 : f > height ? height : int(f);
+  }
+  RowRange in_pass(int k) const { return {frontier(k - 1), frontier(k)}; }
+  // The pass whose chunk holds row y (0 <= y < height).
+  int pass_of(int y) const { return (y + delay) / chunk + 1; }
+};
+
+class RowSchedule {
+ public:
+  // `height` input rows, `chunk_rows` input rows per pass (>= 1).
+  RowSchedule(const Graph &graph, const Plan &plan, int height, int chunk_rows);
+
+  int passes() const { return passes_; }
+  const ValueRows &rows(int value) const { return rows_[size_t(value)]; }
+
+  // Rows of value `input` that step `step` reads to compute its output rows `out`, not clipped
+  // to the image (rows outside [0, height) are zero padding).
+  RowRange rows_needed(int step, int input, RowRange out) const;
+
+  // Chunks a Ring value must keep: the pass that writes one overwrites the oldest.
+  int ring_chunks(int value) const { return ring_chunks_[size_t(value)]; }
+  // The rows a Window value holds during pass k: the input window of its conv.
+  RowRange window(int value, int k) const;
+  // Largest window over all passes (its buffer size).
+  int max_window_rows(int value) const { return max_window_[size_t(value)]; }
+
+ private:
+  const Graph &graph_;
+  const Plan &plan_;
+  int passes_ = 0;
+  std::vector<ValueRows> rows_;
+  std::vector<int> ring_chunks_, max_window_;
+};
+
+// PyTorch's bilinear source row/column for destination index `dst` (align_corners=False,
+// clamped at 0 and at size - 1): dst reads i0 and i1 = min(i0 + 1, size - 1) with weight t.
+struct BilinearTap {
+  int i0, i1;
+  float t;
+};
+BilinearTap bilinear_tap(int dst, int factor, int size);
+
+}  // namespace xunit

@@ -1,0 +1,74 @@
+// The rows of one value while a stripe streams through the network (engine/row_schedule.h).
+//
+// Layout: `planes` channel blocks of `block` lanes (nChw16c / nChw8c; block 1 is nchw). A group
+// of consecutive rows is stored plane after plane, each plane `rows * width * block` floats: a
+// dense oneDNN tensor of those rows. Three kinds:
+//   Ring   the chunk each pass computes is a dense tensor in one of `chunks` slots; a pass
+//          overwrites the oldest chunk (the schedule sized the ring so nobody needs it anymore).
+//   Window the input window of the one conv that reads the value: rows [lo, hi) of the current
+//          pass as one dense tensor; rows the previous window already held are carried over,
+//          rows outside the image are zero (the conv's padding), the producer writes the rest.
+//   Dense  one dense tensor of rows [lo, hi) (scratch: assembled conv inputs).
+#pragma once
+#include <cstddef>
+
+#include "engine/row_schedule.h"
+
+namespace xunit {
+
+struct RowLayout {
+  int channels = 0, block = 1, width = 0;
+  int planes() const { return (channels + block - 1) / block; }
+  size_t row_floats() const { return size_t(width) * size_t(block); }
+};
+
+class RowStore {
+ public:
+  enum class Kind { Ring, Window, Dense };
+
+  static size_t ring_floats(const RowLayout &l, int chunk_rows, int chunks) {
+    return size_t(chunks) * size_t(chunk_rows) * size_t(l.planes()) * l.row_floats();
+  }
+  static size_t window_floats(const RowLayout &l, int max_rows) {
+    return 2 * size_t(max_rows) * size_t(l.planes()) * l.row_floats();  // current + previous
+  }
+  static size_t dense_floats(const RowLayout &l, int rows) {
+    return size_t(rows) * size_t(l.planes()) * l.row_floats();
+  }
+
+  void init_ring(const RowLayout &layout, const ValueRows &rows, int chunks, float *memory);
+  void init_window(const RowLayout &layout, const ValueRows &rows, int max_rows, float *memory);
+  void init_dense(const RowLayout &layout, int height, float *memory);
+
+  // Start of pass k. Ring: the chunk of this pass goes to the oldest slot. Window: lay out the
+  // window `rows` (see RowSchedule::window), carrying over what the previous window held.
+  void begin_ring_pass(int k);
+  void begin_window_pass(int k, RowRange window);
+  // Dense: hold rows `range` (contents unspecified until written).
+  void set_dense_rows(RowRange range);
+
+  const RowLayout &layout() const { return layout_; }
+  int height() const { return height_; }
+  // Row y of a plane; y must be held (for Window/Dense also rows outside the image).
+  float *row(int plane, int y) const;
+  // The current pass's chunk (Ring) or window (Window/Dense) as one dense tensor.
+  float *dense() const;
+
+ private:
+  float *at(float *base, RowRange held, int plane, int y) const {
+    return base + (size_t(plane) * size_t(held.size()) + size_t(y - held.lo)) * layout_.row_floats();
+  }
+
+  Kind kind_ = Kind::Dense;
+  RowLayout layout_;
+  ValueRows rows_;
+  int height_ = 0;
+  float *memory_ = nullptr;
+  // Ring
+  int chunks_ = 1, chunk_rows_ = 0, pass_ = 0;
+  // Window / Dense: the held rows and the buffer holding them (Window alternates two).
+  RowRange held_;
+  float *current_ = nullptr;
+};
+
+}  // namespace xunit

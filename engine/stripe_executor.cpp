@@ -1,0 +1,178 @@
+#include "engine/stripe_executor.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <new>
+
+#include "common/error.h"
+#include "engine/step_ops.h"
+
+namespace xunit {
+
+namespace {
+
+constexpr size_t kAlign = 64;
+size_t align_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+
+RowLayout value_layout(const CompiledModel &m, int value, int width) {
+  const Value &v = m.graph().values[size_t(value)];
+  return {v.channels, m.plan().values[size_t(value)].block, width * v.scale};
+}
+
+}  // namespace
+
+Arena::~Arena() { std::free(data_); }
+
+void *Arena::get(size_t bytes) {
+  if (bytes <= capacity_) return data_;
+  std::free(data_);
+  data_ = nullptr;
+  capacity_ = 0;
+  void *p = std::aligned_alloc(kAlign, align_up(std::max<size_t>(bytes, kAlign)));
+  if (!p) throw std::bad_alloc();
+  data_ = p;
+  capacity_ = bytes;
+  return p;
+}
+
+// Where everything of a stripe lives in its arena.
+struct StripeExecutor::Layout {
+  std::vector<size_t> store_offset;  // per value (computed ones)
+  size_t assembled_offset = 0, zero_offset = 0, scratch_offset = 0;
+  size_t assembled_floats = 0, zero_floats = 0, scratch_bytes = 0, total = 0;
+
+  Layout(const CompiledModel &m, const RowSchedule &s, int width) {
+    const Graph &g = m.graph();
+    const Plan &plan = m.plan();
+    size_t at = 0;
+    auto take = [&](size_t bytes) {
+      size_t offset = at;
+      at += align_up(bytes);
+      return offset;
+    };
+    store_offset.assign(g.values.size(), 0);
+    for (size_t v = 0; v < g.values.size(); ++v) {
+      const ValuePlan &vp = plan.values[v];
+      if (!vp.computed) continue;
+      const RowLayout l = value_layout(m, int(v), width);
+      zero_floats = std::max(zero_floats, l.row_floats());
+      const size_t floats = vp.storage == Storage::Ring
+                                ? RowStore::ring_floats(l, s.rows(int(v)).chunk, s.ring_chunks(int(v)))
+                                : RowStore::window_floats(l, s.max_window_rows(int(v)));
+      store_offset[v] = take(floats * sizeof(float));
+    }
+    // Conv sources held in a Ring are copied into one shared window; and every distinct chunk
+    // height of a conv sizes the shared oneDNN scratchpad.
+    for (size_t i = 0; i < plan.steps.size(); ++i) {
+      const Step &st = plan.steps[i];
+      if (st.kind != StepKind::Conv) continue;
+      const ValueRows &out = s.rows(st.output);
+      const int w = width * g.values[size_t(st.output)].scale;
+      std::vector<int> heights;
+      for (int k = 1; k <= s.passes(); ++k) {
+        const int n = out.in_pass(k).size();
+        if (n > 0 && std::find(heights.begin(), heights.end(), n) == heights.end()) heights.push_back(n);
+      }
+      for (int n : heights) scratch_bytes = std::max(scratch_bytes, m.conv(i)->scratch_bytes(n, w));
+      const int in = st.inputs[0];
+      const RowLayout src{g.values[size_t(in)].channels, m.conv_source_block(i), w};
+      zero_floats = std::max(zero_floats, src.row_floats());
+      if (plan.values[size_t(in)].storage == Storage::Ring)
+        assembled_floats = std::max(assembled_floats, RowStore::dense_floats(src, out.chunk + 2 * st.radius));
+    }
+    assembled_offset = take(assembled_floats * sizeof(float));
+    zero_offset = take(zero_floats * sizeof(float));
+    scratch_offset = take(scratch_bytes);
+    total = at;
+  }
+};
+
+size_t StripeExecutor::arena_bytes(const CompiledModel &model, int height, int width, int chunk_rows) {
+  RowSchedule schedule(model.graph(), model.plan(), height, chunk_rows);
+  return Layout(model, schedule, width).total;
+}
+
+StripeExecutor::StripeExecutor(const CompiledModel &model, int height, int width, int chunk_rows, Arena &arena)
+    : model_(model), width_(width), schedule_(model.graph(), model.plan(), height, chunk_rows) {
+  const Layout layout(model, schedule_, width);
+  char *base = static_cast<char *>(arena.get(layout.total));
+  const Graph &g = model.graph();
+  stores_.resize(g.values.size());
+  for (size_t v = 0; v < g.values.size(); ++v) {
+    const ValuePlan &vp = model.plan().values[v];
+    if (!vp.computed) continue;
+    float *memory = reinterpret_cast<float *>(base + layout.store_offset[v]);
+    const RowLayout l = value_layout(model, int(v), width);
+    if (vp.storage == Storage::Ring)
+      stores_[v].init_ring(l, schedule_.rows(int(v)), schedule_.ring_chunks(int(v)), memory);
+    else
+      stores_[v].init_window(l, schedule_.rows(int(v)), schedule_.max_window_rows(int(v)), memory);
+  }
+  float *zero = reinterpret_cast<float *>(base + layout.zero_offset);
+  std::fill(zero, zero + layout.zero_floats, 0.f);
+  zero_row_ = zero;
+  assembled_memory_ = reinterpret_cast<float *>(base + layout.assembled_offset);
+  conv_scratch_ = {base + layout.scratch_offset, layout.scratch_bytes};
+}
+
+bool StripeExecutor::run(int threads, const LoadFn &load, const StoreFn &store, const ContinueFn &keep_going) {
+  const Graph &g = model_.graph();
+  const Plan &plan = model_.plan();
+  const RowOpContext ctx{zero_row_, std::max(1, threads)};
+  for (int k = 1; k <= schedule_.passes(); ++k) {
+    for (size_t v = 0; v < stores_.size(); ++v) {
+      if (!plan.values[v].computed) continue;
+      if (plan.values[v].storage == Storage::Ring)
+        stores_[v].begin_ring_pass(k);
+      else
+        stores_[v].begin_window_pass(k, schedule_.window(int(v), k));
+    }
+    const RowRange in_rows = schedule_.rows(g.input).in_pass(k);
+    if (!in_rows.empty()) load(stores_[size_t(g.input)], in_rows);
+    for (size_t i = 0; i < plan.steps.size(); ++i) run_step(i, k, ctx);
+    const RowRange out_rows = schedule_.rows(g.output).in_pass(k);
+    if (!out_rows.empty()) store(stores_[size_t(g.output)], out_rows);
+    if (keep_going && !keep_going(k, schedule_.passes())) return false;
+  }
+  return true;
+}
+
+void StripeExecutor::run_step(size_t index, int pass, const RowOpContext &ctx) {
+  const Graph &g = model_.graph();
+  const Step &s = model_.plan().steps[index];
+  const RowRange rows = schedule_.rows(s.output).in_pass(pass);
+  if (rows.empty()) return;
+  RowStore &out = stores_[size_t(s.output)];
+  const RowStore &in = stores_[size_t(s.inputs[0])];
+  switch (s.kind) {
+    case StepKind::Conv: {
+      const RowRange window{rows.lo - s.radius, rows.hi + s.radius};
+      const float *src;
+      if (model_.plan().values[size_t(s.inputs[0])].storage == Storage::Window) {
+        src = in.dense();  // the producer wrote the window in place
+      } else {
+        const RowLayout l{in.layout().channels, model_.conv_source_block(index), in.layout().width};
+        assembled_.init_dense(l, in.height(), assembled_memory_);
+        assembled_.set_dense_rows(window);
+        copy_rows(ctx, in, assembled_, window);
+        src = assembled_.dense();
+      }
+      if (s.sum_value >= 0) copy_rows(ctx, stores_[size_t(s.sum_value)], out, rows);
+      model_.conv(index)->execute(rows.size(), out.layout().width, src, out.dense(), conv_scratch_);
+      break;
+    }
+    case StepKind::DwGate: run_dwgate(ctx, *model_.gate(index), in, out, rows); break;
+    case StepKind::Elementwise: run_elementwise(ctx, g, *s.op, in, out, rows); break;
+    case StepKind::Binary: run_binary(ctx, s.op->type, in, stores_[size_t(s.inputs[1])], out, rows); break;
+    case StepKind::PixelShuffle: run_pixel_shuffle(ctx, g, s.op->factor, s.activation, in, out, rows); break;
+    case StepKind::Upsample: run_upsample_bilinear(ctx, s.op->factor, in, out, rows); break;
+    case StepKind::Concat: {
+      std::vector<const RowStore *> inputs;
+      for (int v : s.inputs) inputs.push_back(&stores_[size_t(v)]);
+      run_concat(ctx, inputs, out, rows);
+      break;
+    }
+  }
+}
+
+}  // namespace xunit

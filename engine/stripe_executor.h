@@ -1,0 +1,66 @@
+// Runs the whole plan over one stripe of an image: `width` input columns (the columns the stripe
+// owns plus its halo), every row, streamed top to bottom in passes of `chunk_rows` input rows
+// (engine/row_schedule.h). Memory is proportional to the stripe width and the chunk height,
+// never to the image height. All scratch lives in one per-thread Arena.
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+#include "engine/compiled_model.h"
+#include "engine/row_schedule.h"
+#include "engine/row_store.h"
+
+namespace xunit {
+
+// Grow-only, 64-byte aligned scratch memory owned by one thread.
+class Arena {
+ public:
+  Arena() = default;
+  ~Arena();
+  Arena(const Arena &) = delete;
+  Arena &operator=(const Arena &) = delete;
+  // Returns at least `bytes` of memory; contents are unspecified. Throws on allocation failure.
+  void *get(size_t bytes);
+  size_t capacity() const { return capacity_; }
+
+ private:
+  void *data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+class StripeExecutor {
+ public:
+  StripeExecutor(const CompiledModel &model, int height, int width, int chunk_rows, Arena &arena);
+
+  // Arena bytes for such a stripe (stores, scratch windows, oneDNN scratchpad).
+  static size_t arena_bytes(const CompiledModel &model, int height, int width, int chunk_rows);
+
+  // Fills input rows `rows` (input resolution) of `input`; called once per pass with new rows.
+  using LoadFn = std::function<void(RowStore &input, RowRange rows)>;
+  // Receives output rows `rows` (output resolution) of `output`, once per pass.
+  using StoreFn = std::function<void(const RowStore &output, RowRange rows)>;
+  // Called after each pass; returning false stops the run (cancellation).
+  using ContinueFn = std::function<bool(int pass, int passes)>;
+
+  // `threads` > 1 parallelizes every step (oneDNN uses the calling thread's OpenMP setting).
+  // Returns false when stopped early.
+  bool run(int threads, const LoadFn &load, const StoreFn &store, const ContinueFn &keep_going = {});
+
+  int passes() const { return schedule_.passes(); }
+
+ private:
+  struct Layout;
+  void run_step(size_t index, int pass, const RowOpContext &ctx);
+
+  const CompiledModel &model_;
+  int width_;
+  RowSchedule schedule_;
+  std::vector<RowStore> stores_;  // per value id (computed values only)
+  RowStore assembled_;            // a conv's source window copied from a Ring value
+  float *assembled_memory_ = nullptr;
+  const float *zero_row_ = nullptr;
+  ConvScratch conv_scratch_;
+};
+
+}  // namespace xunit

@@ -1,0 +1,16 @@
+// Compiled with -mavx2 -mfma (see kernels/CMakeLists.txt); called only when the CPU has AVX2+FMA.
+#include <immintrin.h>
+
+#include "kernels/dwgate/dwgate.h"
+
+namespace {
+#include "kernels/dwgate/avx2_vector.inc"
+constexpr int kBlock = 8;
+constexpr int kPix = 8;
+}  // namespace
+
+#include "kernels/dwgate/f32_dwgate_simd.inc"
+
+namespace xunit::kernels {
+void f32_dwgate_c8__avx2(const DwGateParams &p) { dwgate_rows(p); }
+}  // namespace xunit::kernels
