@@ -4,7 +4,10 @@
 
 #include <atomic>
 
+#include <cstdlib>
+
 #include "common/error.h"
+#include "kernels/isa.h"
 
 namespace xunit {
 
@@ -17,7 +20,15 @@ using dt = dnnl::memory::data_type;
 constexpr size_t kMaxCachedShapes = 64;
 
 dnnl::engine &cpu_engine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  static dnnl::engine engine = [] {
+    // XUNIT_ISA lowers oneDNN's instruction set as well as ours, so that a forced path is the
+    // whole path. It must happen before oneDNN generates any code.
+    kernels::Isa isa;
+    const char *forced = std::getenv("XUNIT_ISA");
+    if (forced && kernels::parse_isa(forced, &isa) && isa != kernels::Isa::Avx512)
+      dnnl::set_max_cpu_isa(isa == kernels::Isa::Avx2 ? dnnl::cpu_isa::avx2 : dnnl::cpu_isa::sse41);
+    return dnnl::engine(dnnl::engine::kind::cpu, 0);
+  }();
   return engine;
 }
 

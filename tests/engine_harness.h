@@ -16,11 +16,11 @@ struct LoadedModel {
   std::unique_ptr<CompiledModel> model;
 };
 
-inline LoadedModel load_graph(const Graph &g, DType storage = DType::F32) {
+inline LoadedModel load_graph(const Graph &g, DType storage = DType::F32, CompileOptions options = {}) {
   LoadedModel m;
   m.bytes = std::make_shared<std::vector<uint8_t>>(serialize_model(g, storage));
   Graph parsed = parse_model(m.bytes->data(), m.bytes->size());
-  m.model = std::make_unique<CompiledModel>(std::move(parsed), m.bytes);
+  m.model = std::make_unique<CompiledModel>(std::move(parsed), m.bytes, options);
   return m;
 }
 
@@ -38,7 +38,8 @@ inline HwcImage random_image(int w, int h, int c, unsigned seed) {
   return img;
 }
 
-inline HwcImage run_engine(const CompiledModel &m, const HwcImage &in, int tile, int threads) {
+// tile: stripe width (0 whole, -1 automatic); chunk: rows per pass (0 automatic).
+inline HwcImage run_engine(const CompiledModel &m, const HwcImage &in, int tile, int threads, int chunk = 0) {
   const Graph &g = m.graph();
   const int s = g.output_scale();
   HwcImage out{in.width * s, in.height * s, g.out_channels(), {}};
@@ -50,6 +51,7 @@ inline HwcImage run_engine(const CompiledModel &m, const HwcImage &in, int tile,
   RunConfig cfg;
   cfg.threads = threads;
   cfg.tile_size = tile;
+  cfg.chunk_rows = chunk;
   run_image(m, a, b, cfg);
   return out;
 }

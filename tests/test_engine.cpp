@@ -3,6 +3,7 @@
 
 #include "engine_harness.h"
 #include "graph_factory.h"
+#include "engine/stripe_executor.h"
 #include "kernels/isa.h"
 
 using namespace xunit;
@@ -58,6 +59,75 @@ TEST_CASE("tiled output equals untiled for every tile size, including tiles smal
       CAPTURE(w); CAPTURE(h); CAPTURE(tile);
       CHECK(max_abs_diff(run_engine(*m.model, in, tile, 2), whole) <= 1e-5f);
     }
+  }
+}
+
+TEST_CASE("streaming: any chunk height gives the reference result, rows never recomputed") {
+  // Chunks smaller than a layer's radius, than the total halo, not dividing the height, and one
+  // chunk for the whole image: the row schedule, ring sizes and window carry-over all vary.
+  GraphFactory f(12);
+  for (int family = 0; family < 3; ++family) {
+    Graph g = family == 0 ? f.xdncnn(3, 16, 2) : family == 1 ? f.xsrgan(3, 16, 1, 4) : f.mixed(3);
+    LoadedModel m = load_graph(g);
+    HwcImage in = random_image(13, 29, 3, unsigned(family));
+    HwcImage want = run_oracle(m.model->graph(), in);
+    for (int chunk : {1, 2, 3, 5, 8, 13, 29, 64}) {
+      CAPTURE(family);
+      CAPTURE(chunk);
+      CHECK(max_abs_diff(run_engine(*m.model, in, 0, 1, chunk), want) <= 1e-4f);
+      CHECK(max_abs_diff(run_engine(*m.model, in, 6, 2, chunk), want) <= 1e-4f);
+    }
+  }
+}
+
+TEST_CASE("streaming: memory depends on the stripe width and chunk height, not the image height") {
+  GraphFactory f(13);
+  for (int family = 0; family < 2; ++family) {
+    Graph g = family == 0 ? f.xdncnn(3, 32, 3) : f.xsrgan(3, 16, 2, 2);
+    LoadedModel m = load_graph(g);
+    const size_t tall = StripeExecutor::arena_bytes(*m.model, 4000, 100, 16);
+    CHECK(StripeExecutor::arena_bytes(*m.model, 40000, 100, 16) == tall);
+    CHECK(StripeExecutor::arena_bytes(*m.model, 4000, 200, 16) > tall);
+    CHECK(StripeExecutor::arena_bytes(*m.model, 4000, 100, 32) > tall);
+  }
+}
+
+TEST_CASE("automatic stripes keep within the memory budget") {
+  GraphFactory f(14);
+  Graph g = f.xdncnn(3, 32, 2);
+  LoadedModel m = load_graph(g);
+  RunConfig cfg;
+  cfg.memory_budget = size_t(4) << 20;
+  StripeGeometry geo = choose_geometry(*m.model, 3000, 2000, cfg);
+  CHECK(geo.tile_width < 3000);
+  const int halo = m.model->graph().halo();
+  CHECK(StripeExecutor::arena_bytes(*m.model, 2000, geo.tile_width + 2 * halo, geo.chunk_rows) <= cfg.memory_budget);
+  cfg.memory_budget = 0;  // the default budget fits a small image in one stripe
+  CHECK(choose_geometry(*m.model, 300, 200, cfg).tile_width == 300);
+  // The result does not depend on the geometry the budget forces.
+  HwcImage in = random_image(97, 41, 3, 3);
+  cfg.memory_budget = size_t(1) << 20;
+  xunit_image a{in.width, in.height, 3, XUNIT_PIXEL_F32, size_t(in.width) * 12, in.data.data()};
+  HwcImage out{in.width, in.height, 3, std::vector<float>(in.data.size())};
+  xunit_image b{in.width, in.height, 3, XUNIT_PIXEL_F32, size_t(in.width) * 12, out.data.data()};
+  run_image(*m.model, a, b, cfg);
+  CHECK(max_abs_diff(out, run_engine(*m.model, in, 0, 1)) <= 1e-5f);
+}
+
+TEST_CASE("8-lane channel blocks (the AVX2 layout) and direct convs give the same result") {
+  GraphFactory f(15);
+  for (int family = 0; family < 3; ++family) {
+    Graph g = family == 0 ? f.xdncnn(3, 24, 2) : family == 1 ? f.xsrgan(1, 16, 1, 2) : f.mixed(4);
+    HwcImage in = random_image(21, 18, g.in_channels(), 9);
+    HwcImage want = run_oracle(g, in);
+    for (int block : {8, 16})
+      for (ConvAlgorithm algo : {ConvAlgorithm::Auto, ConvAlgorithm::Direct}) {
+        CAPTURE(family);
+        CAPTURE(block);
+        LoadedModel m = load_graph(g, DType::F32, {block, algo});
+        CHECK(max_abs_diff(run_engine(*m.model, in, 0, 2), want) <= 1e-4f);
+        CHECK(max_abs_diff(run_engine(*m.model, in, 7, 1, 5), want) <= 1e-4f);
+      }
   }
 }
 

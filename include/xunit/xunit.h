@@ -59,8 +59,12 @@ typedef struct xunit_image {
 typedef int (*xunit_progress_fn)(float fraction, void *user_data);
 
 typedef struct xunit_run_options {
-  int32_t threads;   /* 0: all available cores */
-  int32_t tile_size; /* tile edge in input pixels; 0: one tile (whole image); -1: automatic */
+  int32_t threads; /* 0: all available cores */
+  /* The image is cut into column stripes of this many input pixels (plus the network's
+   * receptive field on each side), and every stripe streams from top to bottom through the
+   * network, so memory grows with the stripe width, not with the image. 0: one stripe (the
+   * whole width); -1: automatic (the widest stripe within a fixed scratch budget of ~200 MB). */
+  int32_t tile_size;
   xunit_precision precision;
   xunit_progress_fn progress; /* may be NULL */
   void *progress_user_data;
