@@ -38,6 +38,27 @@ std::unique_ptr<PackedGate> pack_gate(const Graph &g, const Step &s, int block) 
   return pg;
 }
 
+std::unique_ptr<PackedConvO4> pack_conv_o4(const Graph &g, const Step &s, int block) {
+  const Op &conv = *s.op;
+  const int taps = conv.kernel * conv.kernel;
+  auto pc = std::make_unique<PackedConvO4>();
+  pc->kernel = conv.kernel;
+  pc->block = block;
+  pc->planes = (conv.in_channels + block - 1) / block;
+  pc->out_channels = conv.out_channels;
+  pc->weights.assign(size_t(conv.out_channels) * pc->planes * taps * block, 0.f);
+  pc->bias.assign(size_t(conv.out_channels), 0.f);
+  const float *w = g.tensor(conv.weight).data;
+  for (int o = 0; o < conv.out_channels; ++o) {
+    for (int c = 0; c < conv.in_channels; ++c)
+      for (int t = 0; t < taps; ++t)
+        pc->weights[((size_t(o) * pc->planes + c / block) * taps + t) * block + c % block] =
+            w[(size_t(o) * conv.in_channels + c) * taps + t];
+    if (conv.bias >= 0) pc->bias[size_t(o)] = g.tensor(conv.bias).data[o];
+  }
+  return pc;
+}
+
 }  // namespace
 
 int default_simd_block() { return kernels::active_isa() >= kernels::Isa::Avx512 ? 16 : 8; }
@@ -51,12 +72,14 @@ CompiledModel::CompiledModel(Graph graph, std::shared_ptr<const void> storage, C
   plan_ = make_plan(graph_, block);
   convs_.resize(plan_.steps.size());
   gates_.resize(plan_.steps.size());
+  convs_o4_.resize(plan_.steps.size());
   for (size_t i = 0; i < plan_.steps.size(); ++i) {
     const Step &s = plan_.steps[i];
     if (s.kind == StepKind::Conv)
       convs_[i] = std::make_unique<DnnlConv>(graph_, s, conv_source_block(i),
                                              plan_.values[size_t(s.output)].block, options.conv_algorithm);
     if (s.kind == StepKind::DwGate) gates_[i] = pack_gate(graph_, s, plan_.values[size_t(s.output)].block);
+    if (s.kind == StepKind::ConvO4) convs_o4_[i] = pack_conv_o4(graph_, s, plan_.values[size_t(s.inputs[0])].block);
   }
 }
 

@@ -26,6 +26,7 @@ class CompiledModel {
   const Plan &plan() const { return plan_; }
   const DnnlConv *conv(size_t step) const { return convs_[step].get(); }
   const PackedGate *gate(size_t step) const { return gates_[step].get(); }
+  const PackedConvO4 *conv_o4(size_t step) const { return convs_o4_[step].get(); }
   // The block a conv step's source is read in (its input is copied into a window of it).
   int conv_source_block(size_t step) const;
 
@@ -35,6 +36,7 @@ class CompiledModel {
   Plan plan_;
   std::vector<std::unique_ptr<DnnlConv>> convs_;
   std::vector<std::unique_ptr<PackedGate>> gates_;
+  std::vector<std::unique_ptr<PackedConvO4>> convs_o4_;
 };
 
 // The default channel block on this CPU (kernels/isa.h): 16 with AVX-512, else 8.

@@ -1,6 +1,7 @@
 #include "engine/dnnl_conv.h"
 
 #include <dnnl.hpp>
+#include <omp.h>
 
 #include <atomic>
 
@@ -66,8 +67,9 @@ DnnlConv::~DnnlConv() = default;
 
 std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) const {
   static std::atomic<uint64_t> clock{0};
+  const std::array<int, 3> key = {rows, width, omp_get_max_threads()};
   std::lock_guard<std::mutex> lock(mutex_);
-  auto it = cache_.find({rows, width});
+  auto it = cache_.find(key);
   if (it != cache_.end()) {
     it->second->last_use = ++clock;
     return it->second;
@@ -161,7 +163,7 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
     cache_.erase(oldest);  // running executions hold their own reference
   }
   inst->last_use = ++clock;
-  cache_[{rows, width}] = inst;
+  cache_[key] = inst;
   return inst;
 }
 

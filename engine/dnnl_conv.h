@@ -3,9 +3,11 @@
 // The source is a dense tensor of rows + 2r rows (the rows outside the image are zeros in it,
 // so the conv pads only left and right), the destination a dense tensor of `rows` rows; both in
 // the layouts the plan chose (nChw16c / nChw8c, or nchw for sources with few channels). One
-// primitive per (rows, width) is created on first use and reused; primitives are executed
+// primitive per (rows, width, thread count) is created on first use and reused (oneDNN splits
+// the work for the OpenMP thread count current at creation); primitives are executed
 // concurrently from many threads, each passing its own scratchpad and stream.
 #pragma once
+#include <array>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -50,7 +52,7 @@ class DnnlConv {
   int src_block_, dst_block_;
   ConvAlgorithm algorithm_;
   mutable std::mutex mutex_;
-  mutable std::map<std::pair<int, int>, std::shared_ptr<Instance>> cache_;
+  mutable std::map<std::array<int, 3>, std::shared_ptr<Instance>> cache_;  // rows, width, threads
 };
 
 }  // namespace xunit

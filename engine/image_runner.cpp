@@ -3,7 +3,12 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
 
 #include "common/error.h"
 #include "engine/stripe_executor.h"
@@ -61,6 +66,24 @@ std::vector<Stripe> make_stripes(int width, int tile_width, int halo) {
   return stripes;
 }
 
+void print_profile(const CompiledModel &model, const std::vector<double> &seconds, double total, int width,
+                   int height, const StripeGeometry &geo, size_t stripes, size_t arena_bytes) {
+  const Plan &plan = model.plan();
+  std::fprintf(stderr, "xunit profile: %dx%d, %zu stripe(s) of %d columns, %d rows per pass%s, %.1f MB scratch, %.1f ms\n",
+               width, height, stripes, geo.tile_width, geo.chunk_rows, geo.compact ? " (compact)" : "",
+               double(arena_bytes) / (1 << 20), total * 1e3);
+  double steps = 0;
+  for (size_t i = 0; i < seconds.size(); ++i) {
+    const Step &s = plan.steps[i];
+    std::string what = s.op->name;
+    if (s.kind == StepKind::Conv) what += " [" + model.conv(i)->implementation(std::min(geo.chunk_rows, height), std::min(geo.tile_width, width)) + "]";
+    std::fprintf(stderr, "  %8.2f ms %5.1f%%  %s\n", seconds[i] * 1e3, 100 * seconds[i] / total, what.c_str());
+    steps += seconds[i];
+  }
+  std::fprintf(stderr, "  %8.2f ms %5.1f%%  (outside steps: loading, storing, buffer moves)\n", (total - steps) * 1e3,
+               100 * (total - steps) / total);
+}
+
 }  // namespace
 
 StripeGeometry choose_geometry(const CompiledModel &model, int width, int height, const RunConfig &config) {
@@ -69,6 +92,8 @@ StripeGeometry choose_geometry(const CompiledModel &model, int width, int height
   // 32 rows per pass at the output's resolution: enough for Winograd's 4x4 tiles and oneDNN's
   // row blocking, small enough that a chunk of a 64-channel layer stays in the L3 cache.
   geo.chunk_rows = config.chunk_rows > 0 ? config.chunk_rows : std::max(4, 32 / g.output_scale());
+  if (getenv("XUNIT_CHUNK")) geo.chunk_rows = atoi(getenv("XUNIT_CHUNK"));
+  geo.compact = config.compact == 1;
   if (config.tile_size > 0) {
     geo.tile_width = std::min(config.tile_size, width);
     return geo;
@@ -77,17 +102,22 @@ StripeGeometry choose_geometry(const CompiledModel &model, int width, int height
   if (config.tile_size == 0) return geo;
   const size_t budget = config.memory_budget ? config.memory_budget : kDefaultMemoryBudget;
   const int halo = g.halo();
-  auto fits = [&](int tile, int chunk) {
-    return StripeExecutor::arena_bytes(model, height, std::min(width, tile + 2 * halo), chunk) <= budget;
+  auto fits = [&](int tile) {
+    return StripeExecutor::arena_bytes(model, height, std::min(width, tile + 2 * halo), geo.chunk_rows, geo.compact) <=
+           budget;
   };
   for (;;) {
-    if (fits(width, geo.chunk_rows)) return geo;
+    // The whole width in one stripe, with the faster rings if they fit, else the compact ones.
+    geo.compact = config.compact == 1;
+    if (fits(width)) return geo;
+    geo.compact = config.compact != 0;
+    if (fits(width)) return geo;
     // The widest stripe within the budget (memory grows linearly with the width).
     int lo = 16, hi = width;
-    if (fits(lo, geo.chunk_rows)) {
+    if (fits(lo)) {
       while (hi - lo > 16) {
         const int mid = (lo + hi) / 2;
-        (fits(mid, geo.chunk_rows) ? lo : hi) = mid;
+        (fits(mid) ? lo : hi) = mid;
       }
       geo.tile_width = lo;
       return geo;
@@ -105,15 +135,21 @@ void run_image(const CompiledModel &model, const xunit_image &input, const xunit
   const Graph &g = model.graph();
   const int threads = std::max(1, config.threads);
   const int W = input.width, H = input.height, scale = g.output_scale();
+  ThreadCountScope thread_scope(threads);  // before any conv primitive is made for this run
   const StripeGeometry geo = choose_geometry(model, W, H, config);
   const std::vector<Stripe> stripes = make_stripes(W, geo.tile_width, g.halo());
-  ThreadCountScope thread_scope(threads);
+
+  // XUNIT_PROFILE=1 prints where the time went, per step, to stderr.
+  const bool profile = std::getenv("XUNIT_PROFILE") && std::strcmp(std::getenv("XUNIT_PROFILE"), "0") != 0;
+  std::vector<double> step_seconds(model.plan().steps.size(), 0.0);
+  const auto started = std::chrono::steady_clock::now();
 
   Arena arena;
   size_t stripes_done = 0;
   for (const Stripe &st : stripes) {
     const int rw = st.rx1 - st.rx0;
-    StripeExecutor exec(model, H, rw, geo.chunk_rows, arena);
+    StripeExecutor exec(model, H, rw, geo.chunk_rows, geo.compact, arena);
+    exec.set_profiling(profile);
     auto load = [&](RowStore &in, RowRange rows) {
       const RowLayout &l = in.layout();
       std::vector<float *> dst;
@@ -150,7 +186,11 @@ void run_image(const CompiledModel &model, const xunit_image &input, const xunit
     });
     if (!finished) throw Cancelled();
     ++stripes_done;
+    for (size_t i = 0; i < exec.step_seconds().size(); ++i) step_seconds[i] += exec.step_seconds()[i];
   }
+  if (profile)
+    print_profile(model, step_seconds, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                  W, H, geo, stripes.size(), arena.capacity());
 }
 
 }  // namespace xunit

@@ -22,12 +22,14 @@ struct RunConfig {
   int tile_size = -1;       // stripe width in input pixels; 0: the whole width; -1: automatic
   int chunk_rows = 0;       // input rows per pass; 0: automatic
   size_t memory_budget = 0; // 0: kDefaultMemoryBudget
+  int compact = -1;         // rings with carries: -1 when memory is short, 0 never, 1 always
   std::function<bool(float)> progress;  // returns false to cancel; calls are serialized
 };
 
 struct StripeGeometry {
   int tile_width = 0;  // owned input columns per stripe
   int chunk_rows = 0;
+  bool compact = false;  // rings with carries (RowSchedule): chosen when memory is short
 };
 StripeGeometry choose_geometry(const CompiledModel &model, int width, int height, const RunConfig &config);
 

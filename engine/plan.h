@@ -11,6 +11,7 @@ namespace xunit {
 
 enum class StepKind {
   Conv,          // dense/grouped conv via oneDNN, with fused post-ops
+  ConvO4,        // conv to at most 4 channels (a network's last layer), kernels/conv_o4, fused post-ops
   DwGate,        // depthwise conv + bias + sigmoid + multiply (+ affine), kernels/dwgate
   Elementwise,   // affine / relu / leaky relu / prelu / sigmoid on one input
   Binary,        // add / mul / gate on two inputs
@@ -32,8 +33,8 @@ struct Step {
   const Op *op = nullptr;     // the main op: conv, dw conv, elementwise, binary, ...
   std::vector<int> inputs;    // value ids read row by row (a conv's or dw gate's source first)
   int output = -1;            // value id written
-  std::vector<PostOp> post;   // Conv: fused post-ops
-  int sum_value = -1;         // Conv: the value a Sum post-op adds (copied into the result first)
+  std::vector<PostOp> post;   // Conv, ConvO4: fused post-ops
+  int sum_value = -1;         // Conv, ConvO4: the value a Sum post-op adds
   const Op *post_affine = nullptr;  // DwGate: an Affine fused after the gate
   const Op *activation = nullptr;   // PixelShuffle: an activation fused after the shuffle
   int radius = 0;             // rows above/below the output rows that the first input must supply

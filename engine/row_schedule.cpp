@@ -17,7 +17,7 @@ BilinearTap bilinear_tap(int dst, int factor, int size) {
   return tap;
 }
 
-RowSchedule::RowSchedule(const Graph &graph, const Plan &plan, int height, int chunk_rows)
+RowSchedule::RowSchedule(const Graph &graph, const Plan &plan, int height, int chunk_rows, bool compact)
     : graph_(graph), plan_(plan) {
   check(height >= 1 && chunk_rows >= 1, "internal error: bad row schedule");
   const size_t n = graph.values.size();
@@ -33,16 +33,21 @@ RowSchedule::RowSchedule(const Graph &graph, const Plan &plan, int height, int c
     passes_ = std::max(passes_, int(needed));
   }
 
-  // Replay the passes to size the buffers: a Ring keeps every chunk from the oldest row any
-  // consumer still reads in a pass to the chunk written in that pass.
+  // Replay the passes to size the buffers: in every pass, the oldest row any consumer reads
+  // decides how far back a Ring must reach (in chunks, or in rows before the current chunk).
   ring_chunks_.assign(n, 1);
   max_window_.assign(n, 0);
+  carry_rows_.assign(n, 0);
+  std::vector<int> lookback(n, 0);
   for (int k = 1; k <= passes_; ++k) {
     for (size_t v = 0; v < n; ++v) {
       const ValuePlan &vp = plan.values[v];
       if (!vp.computed) continue;
+      const ValueRows &vr = rows_[v];
       if (vp.storage == Storage::Window) {
-        max_window_[v] = std::max(max_window_[v], window(int(v), k).size());
+        const RowRange w = window(int(v), k);
+        max_window_[v] = std::max(max_window_[v], w.size());
+        carry_rows_[v] = std::max(carry_rows_[v], vr.frontier(k - 1) - std::max(w.lo, 0));
         continue;
       }
       int oldest = INT_MAX;
@@ -51,16 +56,22 @@ RowSchedule::RowSchedule(const Graph &graph, const Plan &plan, int height, int c
         if (out.empty()) continue;
         RowRange need = rows_needed(c, int(v), out);
         need.lo = std::max(need.lo, 0);
-        need.hi = std::min(need.hi, rows_[v].height);
+        need.hi = std::min(need.hi, vr.height);
         if (!need.empty()) oldest = std::min(oldest, need.lo);
       }
-      if (int(v) == graph.output && !rows_[v].in_pass(k).empty())
-        oldest = std::min(oldest, rows_[v].in_pass(k).lo);
+      if (int(v) == graph.output && !vr.in_pass(k).empty()) oldest = std::min(oldest, vr.in_pass(k).lo);
       if (oldest == INT_MAX) continue;
-      check(oldest < rows_[v].frontier(k), "internal error: a step reads rows not yet computed");
-      ring_chunks_[v] = std::max(ring_chunks_[v], k - rows_[v].pass_of(oldest) + 1);
+      check(oldest < vr.frontier(k), "internal error: a step reads rows not yet computed");
+      ring_chunks_[v] = std::max(ring_chunks_[v], k - vr.pass_of(oldest) + 1);
+      lookback[v] = std::max(lookback[v], vr.frontier(k - 1) - oldest);
     }
   }
+  for (size_t v = 0; v < n; ++v)
+    if (compact && plan.values[v].computed && plan.values[v].storage == Storage::Ring && ring_chunks_[v] > 1 &&
+        lookback[v] < (ring_chunks_[v] - 1) * rows_[v].chunk) {
+      ring_chunks_[v] = 1;
+      carry_rows_[v] = lookback[v];
+    }
 }
 
 RowRange RowSchedule::rows_needed(int step, int input, RowRange out) const {
@@ -68,6 +79,7 @@ RowRange RowSchedule::rows_needed(int step, int input, RowRange out) const {
   const Step &s = plan_.steps[size_t(step)];
   switch (s.kind) {
     case StepKind::Conv:
+    case StepKind::ConvO4:
       if (input == s.sum_value && input != s.inputs[0]) return out;
       return {out.lo - s.radius, out.hi + s.radius};
     case StepKind::DwGate:

@@ -37,8 +37,9 @@ struct ValueRows {
 
 class RowSchedule {
  public:
-  // `height` input rows, `chunk_rows` input rows per pass (>= 1).
-  RowSchedule(const Graph &graph, const Plan &plan, int height, int chunk_rows);
+  // `height` input rows, `chunk_rows` input rows per pass (>= 1). `compact` keeps Rings as one
+  // chunk plus a carry wherever that takes less memory (at the cost of copying the carry).
+  RowSchedule(const Graph &graph, const Plan &plan, int height, int chunk_rows, bool compact = false);
 
   int passes() const { return passes_; }
   const ValueRows &rows(int value) const { return rows_[size_t(value)]; }
@@ -47,19 +48,23 @@ class RowSchedule {
   // to the image (rows outside [0, height) are zero padding).
   RowRange rows_needed(int step, int input, RowRange out) const;
 
-  // Chunks a Ring value must keep: the pass that writes one overwrites the oldest.
+  // How a Ring value keeps the rows its consumers still need (RowStore::init_ring): either
+  // `ring_chunks` chunks (the pass that writes one overwrites the oldest) or, when cheaper, one
+  // chunk and a carry of `carry_rows` rows from before it.
   int ring_chunks(int value) const { return ring_chunks_[size_t(value)]; }
+  int carry_rows(int value) const { return carry_rows_[size_t(value)]; }
   // The rows a Window value holds during pass k: the input window of its conv.
   RowRange window(int value, int k) const;
-  // Largest window over all passes (its buffer size).
+  // Largest window over all passes (its buffer size); rows it carries from one pass to the next.
   int max_window_rows(int value) const { return max_window_[size_t(value)]; }
+  int window_carry_rows(int value) const { return carry_rows_[size_t(value)]; }
 
  private:
   const Graph &graph_;
   const Plan &plan_;
   int passes_ = 0;
   std::vector<ValueRows> rows_;
-  std::vector<int> ring_chunks_, max_window_;
+  std::vector<int> ring_chunks_, max_window_, carry_rows_;
 };
 
 // PyTorch's bilinear source row/column for destination index `dst` (align_corners=False,

@@ -7,7 +7,7 @@
 
 namespace xunit {
 
-void RowStore::init_ring(const RowLayout &layout, const ValueRows &rows, int chunks, float *memory) {
+void RowStore::init_ring(const RowLayout &layout, const ValueRows &rows, int chunks, int carry_rows, float *memory) {
   kind_ = Kind::Ring;
   layout_ = layout;
   rows_ = rows;
@@ -16,17 +16,21 @@ void RowStore::init_ring(const RowLayout &layout, const ValueRows &rows, int chu
   chunk_rows_ = rows.chunk;
   memory_ = memory;
   pass_ = 0;
+  carry_rows_ = carry_rows;
+  carry_ = memory + size_t(chunks) * size_t(chunk_rows_) * layout.planes() * layout.row_floats();
+  carried_ = {0, 0};
 }
 
-void RowStore::init_window(const RowLayout &layout, const ValueRows &rows, int max_rows, float *memory) {
+void RowStore::init_window(const RowLayout &layout, const ValueRows &rows, int max_rows, int carry_rows, float *memory) {
   kind_ = Kind::Window;
   layout_ = layout;
   rows_ = rows;
   height_ = rows.height;
-  chunk_rows_ = max_rows;
-  memory_ = memory;
+  window_rows_ = max_rows;
+  carry_rows_ = carry_rows;
+  memory_ = current_ = memory;
+  carry_ = memory + size_t(max_rows) * layout.planes() * layout.row_floats();
   held_ = {0, 0};
-  current_ = memory;
 }
 
 void RowStore::init_dense(const RowLayout &layout, int height, float *memory) {
@@ -37,38 +41,69 @@ void RowStore::init_dense(const RowLayout &layout, int height, float *memory) {
   held_ = {0, 0};
 }
 
-void RowStore::begin_ring_pass(int k) { pass_ = k; }
+void RowStore::copy_held(const float *from, RowRange from_rows, float *to, RowRange to_rows, RowRange rows) const {
+  if (rows.empty()) return;
+  const size_t bytes = size_t(rows.size()) * layout_.row_floats() * sizeof(float);
+  for (int p = 0; p < layout_.planes(); ++p)
+    std::memmove(at(to, to_rows, p, rows.lo), at(const_cast<float *>(from), from_rows, p, rows.lo), bytes);
+}
+
+void RowStore::begin_ring_pass(int k) {
+  if (carry_rows_ > 0 && pass_ >= 1) {
+    // Keep the last carry_rows_ rows produced so far: what is left of the old carry, then the
+    // chunk about to be overwritten.
+    const RowRange chunk = rows_.in_pass(pass_);
+    const RowRange keep = {std::max(0, chunk.hi - carry_rows_), chunk.hi};
+    const RowRange old_block = {carried_.hi - carry_rows_, carried_.hi};
+    const RowRange new_block = {keep.hi - carry_rows_, keep.hi};
+    // The carry buffer is a dense block of carry_rows_ rows ending at carried_.hi; moving the
+    // rows that stay to their place in the new block is a shift within each plane.
+    const RowRange stay = {std::max(keep.lo, carried_.lo), std::min(keep.hi, carried_.hi)};
+    if (!stay.empty() && old_block.lo != new_block.lo) copy_held(carry_, old_block, carry_, new_block, stay);
+    float *slot = memory_ + size_t(pass_ % chunks_) * size_t(chunk_rows_) * layout_.planes() * layout_.row_floats();
+    copy_held(slot, chunk, carry_, new_block, {std::max(keep.lo, chunk.lo), keep.hi});
+    carried_ = keep;
+  }
+  pass_ = k;
+}
 
 void RowStore::set_dense_rows(RowRange range) { held_ = range; }
 
 void RowStore::begin_window_pass(int k, RowRange window) {
-  check(window.size() <= chunk_rows_, "internal error: window larger than its buffer");
-  const size_t half = size_t(chunk_rows_) * layout_.planes() * layout_.row_floats();
-  float *next = current_ == memory_ ? memory_ + half : memory_;
+  check(window.size() <= window_rows_, "internal error: window larger than its buffer");
   const int produced = rows_.frontier(k - 1);  // rows of earlier passes
+  const RowRange carry = {std::max(window.lo, 0), produced};
+  if (!carry.empty())
+    check(carry.lo >= held_.lo && carry.hi <= held_.hi && carry.size() <= carry_rows_,
+          "internal error: window rows not carried over");
+  if (window.size() == held_.size()) {
+    // Same layout (every pass but the first and the last): move the rows up in each plane.
+    const RowRange old_held = held_;
+    held_ = window;
+    copy_held(current_, old_held, current_, held_, carry);
+  } else {
+    const RowRange parked = {carry.lo, carry.lo + carry_rows_};
+    copy_held(current_, held_, carry_, parked, carry);
+    held_ = window;
+    copy_held(carry_, parked, current_, held_, carry);
+  }
   const size_t bytes = layout_.row_floats() * sizeof(float);
   for (int p = 0; p < layout_.planes(); ++p)
-    for (int y = window.lo; y < window.hi; ++y) {
-      float *dst = at(next, window, p, y);
-      if (y < 0 || y >= height_)
-        std::memset(dst, 0, bytes);  // zero padding of the conv
-      else if (y < produced) {
-        check(y >= held_.lo && y < held_.hi, "internal error: window row not carried over");
-        std::memcpy(dst, at(current_, held_, p, y), bytes);  // carried over
-      }
-      // else: written by the producer in this or a later pass
-    }
-  current_ = next;
-  held_ = window;
+    for (int y = window.lo; y < window.hi; ++y)
+      if (y < 0 || y >= height_) std::memset(at(current_, held_, p, y), 0, bytes);  // the conv's zero padding
 }
 
 float *RowStore::row(int plane, int y) const {
   if (kind_ != Kind::Ring) return at(current_, held_, plane, y);
   const int p = rows_.pass_of(y);
-  if (p > pass_ || p <= pass_ - chunks_ || y < 0 || y >= height_)
-    throw Error("internal error: row " + std::to_string(y) + " is not held by the ring");
-  float *slot = memory_ + size_t(p % chunks_) * size_t(chunk_rows_) * layout_.planes() * layout_.row_floats();
-  return at(slot, rows_.in_pass(p), plane, y);
+  if (y < 0 || y >= height_ || p > pass_) throw Error("internal error: row " + std::to_string(y) + " not computed yet");
+  if (p > pass_ - chunks_) {
+    float *slot = memory_ + size_t(p % chunks_) * size_t(chunk_rows_) * layout_.planes() * layout_.row_floats();
+    return at(slot, rows_.in_pass(p), plane, y);
+  }
+  if (y < carried_.lo || y >= carried_.hi)
+    throw Error("internal error: row " + std::to_string(y) + " is no longer held");
+  return at(carry_, {carried_.hi - carry_rows_, carried_.hi}, plane, y);
 }
 
 float *RowStore::dense() const {

@@ -5,6 +5,8 @@
 // dense oneDNN tensor of those rows. Three kinds:
 //   Ring   the chunk each pass computes is a dense tensor in one of `chunks` slots; a pass
 //          overwrites the oldest chunk (the schedule sized the ring so nobody needs it anymore).
+//          With one slot, the rows consumers still need from before the current chunk (a conv's
+//          or a dw gate's lookback) are kept in a small carry buffer instead of a second chunk.
 //   Window the input window of the one conv that reads the value: rows [lo, hi) of the current
 //          pass as one dense tensor; rows the previous window already held are carried over,
 //          rows outside the image are zero (the conv's padding), the producer writes the rest.
@@ -26,18 +28,18 @@ class RowStore {
  public:
   enum class Kind { Ring, Window, Dense };
 
-  static size_t ring_floats(const RowLayout &l, int chunk_rows, int chunks) {
-    return size_t(chunks) * size_t(chunk_rows) * size_t(l.planes()) * l.row_floats();
+  static size_t ring_floats(const RowLayout &l, int chunk_rows, int chunks, int carry_rows) {
+    return (size_t(chunks) * size_t(chunk_rows) + size_t(carry_rows)) * size_t(l.planes()) * l.row_floats();
   }
-  static size_t window_floats(const RowLayout &l, int max_rows) {
-    return 2 * size_t(max_rows) * size_t(l.planes()) * l.row_floats();  // current + previous
+  static size_t window_floats(const RowLayout &l, int max_rows, int carry_rows) {
+    return (size_t(max_rows) + size_t(carry_rows)) * size_t(l.planes()) * l.row_floats();
   }
   static size_t dense_floats(const RowLayout &l, int rows) {
     return size_t(rows) * size_t(l.planes()) * l.row_floats();
   }
 
-  void init_ring(const RowLayout &layout, const ValueRows &rows, int chunks, float *memory);
-  void init_window(const RowLayout &layout, const ValueRows &rows, int max_rows, float *memory);
+  void init_ring(const RowLayout &layout, const ValueRows &rows, int chunks, int carry_rows, float *memory);
+  void init_window(const RowLayout &layout, const ValueRows &rows, int max_rows, int carry_rows, float *memory);
   void init_dense(const RowLayout &layout, int height, float *memory);
 
   // Start of pass k. Ring: the chunk of this pass goes to the oldest slot. Window: lay out the
@@ -64,11 +66,20 @@ class RowStore {
   ValueRows rows_;
   int height_ = 0;
   float *memory_ = nullptr;
+  // Copies the rows of `from` (in its layout `from_rows`) that lie in `rows` into `to`.
+  void copy_held(const float *from, RowRange from_rows, float *to, RowRange to_rows, RowRange rows) const;
+
   // Ring
   int chunks_ = 1, chunk_rows_ = 0, pass_ = 0;
-  // Window / Dense: the held rows and the buffer holding them (Window alternates two).
+  // Ring with one slot: rows [carried_.lo, carried_.hi) kept from earlier chunks, stored as the
+  // last rows of a dense block of carry_rows_ rows ending at carried_.hi.
+  int carry_rows_ = 0;
+  float *carry_ = nullptr;
+  RowRange carried_;
+  // Window / Dense: the held rows and the buffer holding them.
   RowRange held_;
   float *current_ = nullptr;
+  int window_rows_ = 0;
 };
 
 }  // namespace xunit

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/conv_o4/conv_o4.h"
 #include "kernels/dwgate/dwgate.h"
 
 namespace xunit {
@@ -115,6 +116,63 @@ void run_dwgate(const RowOpContext &ctx, const PackedGate &pg, const RowStore &i
     p.kernel = pg.kernel;
     p.block = pg.block;
     fn(p);
+  }
+}
+
+void run_conv_o4(const RowOpContext &ctx, const Graph &g, const Step &step, const PackedConvO4 &pc,
+                 const RowStore &in, const RowStore *sum, RowStore &out, RowRange rows) {
+  const int r = pc.kernel / 2, n = rows.size(), in_n = n + 2 * r;
+  const RowLayout &lo = out.layout();  // planar: one plane per output channel
+  std::vector<const float *> src = read_rows(in, {rows.lo - r, rows.hi + r}, ctx.zero_row);
+  std::vector<float *> dst = write_rows(out, rows);
+  std::vector<const float *> addend;
+  if (sum) addend = read_rows(*sum, rows, ctx.zero_row);
+  const kernels::ConvO4Fn fn = kernels::select_conv_o4(pc.block);
+  const int bands = std::min(n, 4 * ctx.threads);
+#pragma omp parallel for num_threads(ctx.threads) schedule(static) if (ctx.threads > 1 && bands > 1)
+  for (int band = 0; band < bands; ++band) {
+    const int y0 = int(long(n) * band / bands), y1 = int(long(n) * (band + 1) / bands);
+    if (y0 == y1) continue;
+    kernels::ConvO4Params p;
+    p.in_rows = &src[size_t(y0)];
+    p.in_stride = in_n;
+    p.out_rows = &dst[size_t(y0)];
+    p.out_stride = n;
+    p.weights = pc.weights.data();
+    p.bias = pc.bias.data();
+    p.rows = y1 - y0;
+    p.width = lo.width;
+    p.kernel = pc.kernel;
+    p.block = pc.block;
+    p.planes = pc.planes;
+    p.out_channels = pc.out_channels;
+    fn(p);
+    for (const PostOp &post : step.post)
+      for (int c = 0; c < lo.channels; ++c)
+        for (int i = y0; i < y1; ++i) {
+          float *d = dst[size_t(c) * n + size_t(i)];
+          switch (post.kind) {
+            case PostOp::Relu:
+              for (int x = 0; x < lo.width; ++x) d[x] = d[x] < 0.f ? 0.f : d[x];
+              break;
+            case PostOp::LeakyRelu:
+              for (int x = 0; x < lo.width; ++x) d[x] = d[x] < 0.f ? d[x] * post.alpha : d[x];
+              break;
+            case PostOp::Sigmoid:
+              for (int x = 0; x < lo.width; ++x) d[x] = 1.f / (1.f + std::exp(-d[x]));
+              break;
+            case PostOp::Affine: {
+              const float a = g.tensor(post.scale).data[c], b = g.tensor(post.shift).data[c];
+              for (int x = 0; x < lo.width; ++x) d[x] = d[x] * a + b;
+              break;
+            }
+            case PostOp::Sum: {
+              ChannelRow s = channel(addend, sum->layout(), n, c, i);
+              for (int x = 0; x < lo.width; ++x) d[x] += s.at[x * s.stride];
+              break;
+            }
+          }
+        }
   }
 }
 

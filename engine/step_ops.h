@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/graph.h"
+#include "engine/plan.h"
 #include "engine/row_store.h"
 
 namespace xunit {
@@ -19,6 +20,13 @@ struct PackedGate {
   std::vector<float> post_scale, post_shift;  // empty when there is no fused affine
 };
 
+// Weights of a ConvO4 step packed as kernels/conv_o4 expects.
+struct PackedConvO4 {
+  int kernel = 0, block = 0, planes = 0, out_channels = 0;
+  std::vector<float> weights;  // [out_channels][planes][k*k][block]
+  std::vector<float> bias;     // [out_channels]
+};
+
 // Context shared by the ops of one stripe: a row of zeros as wide as the widest row.
 struct RowOpContext {
   const float *zero_row = nullptr;
@@ -28,6 +36,9 @@ struct RowOpContext {
 // The dw conv + gate (+ affine) of a DwGate step: `in` is the dw conv's (and the gate's) input.
 void run_dwgate(const RowOpContext &ctx, const PackedGate &gate, const RowStore &in, RowStore &out,
                 RowRange rows);
+// A ConvO4 step: the conv, then its post-ops in order (`sum` holds the Sum operand, if any).
+void run_conv_o4(const RowOpContext &ctx, const Graph &g, const Step &step, const PackedConvO4 &conv,
+                 const RowStore &in, const RowStore *sum, RowStore &out, RowRange rows);
 // affine / relu / leaky relu / prelu / sigmoid.
 void run_elementwise(const RowOpContext &ctx, const Graph &g, const Op &op, const RowStore &in,
                      RowStore &out, RowRange rows);

@@ -1,6 +1,7 @@
 #include "engine/stripe_executor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <new>
 
@@ -56,9 +57,10 @@ struct StripeExecutor::Layout {
       if (!vp.computed) continue;
       const RowLayout l = value_layout(m, int(v), width);
       zero_floats = std::max(zero_floats, l.row_floats());
-      const size_t floats = vp.storage == Storage::Ring
-                                ? RowStore::ring_floats(l, s.rows(int(v)).chunk, s.ring_chunks(int(v)))
-                                : RowStore::window_floats(l, s.max_window_rows(int(v)));
+      const size_t floats =
+          vp.storage == Storage::Ring
+              ? RowStore::ring_floats(l, s.rows(int(v)).chunk, s.ring_chunks(int(v)), s.carry_rows(int(v)))
+              : RowStore::window_floats(l, s.max_window_rows(int(v)), s.window_carry_rows(int(v)));
       store_offset[v] = take(floats * sizeof(float));
     }
     // Conv sources held in a Ring are copied into one shared window; and every distinct chunk
@@ -87,13 +89,14 @@ struct StripeExecutor::Layout {
   }
 };
 
-size_t StripeExecutor::arena_bytes(const CompiledModel &model, int height, int width, int chunk_rows) {
-  RowSchedule schedule(model.graph(), model.plan(), height, chunk_rows);
+size_t StripeExecutor::arena_bytes(const CompiledModel &model, int height, int width, int chunk_rows, bool compact) {
+  RowSchedule schedule(model.graph(), model.plan(), height, chunk_rows, compact);
   return Layout(model, schedule, width).total;
 }
 
-StripeExecutor::StripeExecutor(const CompiledModel &model, int height, int width, int chunk_rows, Arena &arena)
-    : model_(model), width_(width), schedule_(model.graph(), model.plan(), height, chunk_rows) {
+StripeExecutor::StripeExecutor(const CompiledModel &model, int height, int width, int chunk_rows, bool compact,
+                               Arena &arena)
+    : model_(model), width_(width), schedule_(model.graph(), model.plan(), height, chunk_rows, compact) {
   const Layout layout(model, schedule_, width);
   char *base = static_cast<char *>(arena.get(layout.total));
   const Graph &g = model.graph();
@@ -104,9 +107,11 @@ StripeExecutor::StripeExecutor(const CompiledModel &model, int height, int width
     float *memory = reinterpret_cast<float *>(base + layout.store_offset[v]);
     const RowLayout l = value_layout(model, int(v), width);
     if (vp.storage == Storage::Ring)
-      stores_[v].init_ring(l, schedule_.rows(int(v)), schedule_.ring_chunks(int(v)), memory);
+      stores_[v].init_ring(l, schedule_.rows(int(v)), schedule_.ring_chunks(int(v)), schedule_.carry_rows(int(v)),
+                           memory);
     else
-      stores_[v].init_window(l, schedule_.rows(int(v)), schedule_.max_window_rows(int(v)), memory);
+      stores_[v].init_window(l, schedule_.rows(int(v)), schedule_.max_window_rows(int(v)),
+                             schedule_.window_carry_rows(int(v)), memory);
   }
   float *zero = reinterpret_cast<float *>(base + layout.zero_offset);
   std::fill(zero, zero + layout.zero_floats, 0.f);
@@ -129,7 +134,15 @@ bool StripeExecutor::run(int threads, const LoadFn &load, const StoreFn &store, 
     }
     const RowRange in_rows = schedule_.rows(g.input).in_pass(k);
     if (!in_rows.empty()) load(stores_[size_t(g.input)], in_rows);
-    for (size_t i = 0; i < plan.steps.size(); ++i) run_step(i, k, ctx);
+    for (size_t i = 0; i < plan.steps.size(); ++i) {
+      if (step_seconds_.empty()) {
+        run_step(i, k, ctx);
+        continue;
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      run_step(i, k, ctx);
+      step_seconds_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
     const RowRange out_rows = schedule_.rows(g.output).in_pass(k);
     if (!out_rows.empty()) store(stores_[size_t(g.output)], out_rows);
     if (keep_going && !keep_going(k, schedule_.passes())) return false;
@@ -161,6 +174,10 @@ void StripeExecutor::run_step(size_t index, int pass, const RowOpContext &ctx) {
       model_.conv(index)->execute(rows.size(), out.layout().width, src, out.dense(), conv_scratch_);
       break;
     }
+    case StepKind::ConvO4:
+      run_conv_o4(ctx, g, s, *model_.conv_o4(index), in, s.sum_value >= 0 ? &stores_[size_t(s.sum_value)] : nullptr,
+                  out, rows);
+      break;
     case StepKind::DwGate: run_dwgate(ctx, *model_.gate(index), in, out, rows); break;
     case StepKind::Elementwise: run_elementwise(ctx, g, *s.op, in, out, rows); break;
     case StepKind::Binary: run_binary(ctx, s.op->type, in, stores_[size_t(s.inputs[1])], out, rows); break;

@@ -31,10 +31,11 @@ class Arena {
 
 class StripeExecutor {
  public:
-  StripeExecutor(const CompiledModel &model, int height, int width, int chunk_rows, Arena &arena);
+  // `compact`: see RowSchedule (less memory, some copying).
+  StripeExecutor(const CompiledModel &model, int height, int width, int chunk_rows, bool compact, Arena &arena);
 
   // Arena bytes for such a stripe (stores, scratch windows, oneDNN scratchpad).
-  static size_t arena_bytes(const CompiledModel &model, int height, int width, int chunk_rows);
+  static size_t arena_bytes(const CompiledModel &model, int height, int width, int chunk_rows, bool compact);
 
   // Fills input rows `rows` (input resolution) of `input`; called once per pass with new rows.
   using LoadFn = std::function<void(RowStore &input, RowRange rows)>;
@@ -49,6 +50,10 @@ class StripeExecutor {
 
   int passes() const { return schedule_.passes(); }
 
+  // Seconds spent in each step so far (filled only when profiling is on, see set_profiling).
+  const std::vector<double> &step_seconds() const { return step_seconds_; }
+  void set_profiling(bool on) { step_seconds_.assign(on ? model_.plan().steps.size() : 0, 0.0); }
+
  private:
   struct Layout;
   void run_step(size_t index, int pass, const RowOpContext &ctx);
@@ -61,6 +66,7 @@ class StripeExecutor {
   float *assembled_memory_ = nullptr;
   const float *zero_row_ = nullptr;
   ConvScratch conv_scratch_;
+  std::vector<double> step_seconds_;
 };
 
 }  // namespace xunit

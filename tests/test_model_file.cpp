@@ -7,10 +7,10 @@
 #include "common/sha256.h"
 #include "engine/model_file.h"
 #include "engine/model_format.h"
-#include "graph_factory.h"
+#include "models/synthetic/graph_factory.h"
 
 using namespace xunit;
-using namespace xunit::testing;
+using xunit::synthetic::GraphFactory;
 
 namespace {
 // Recomputes the trailer so a deliberate edit reaches the checks behind the checksum.

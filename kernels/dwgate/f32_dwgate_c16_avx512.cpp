@@ -16,7 +16,6 @@ inline V vmul(V a, V b) { return _mm512_mul_ps(a, b); }
 inline V vrcp(V a) { return _mm512_rcp14_ps(a); }
 inline V vmin(V a, V b) { return _mm512_min_ps(a, b); }
 inline V vmax(V a, V b) { return _mm512_max_ps(a, b); }
-inline V vneg(V a) { return _mm512_sub_ps(_mm512_setzero_ps(), a); }
 inline V vfmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
 inline V vfnmadd(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }
 inline V vround(V a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }

@@ -1,4 +1,6 @@
-// Random-weight graphs for engine tests, built directly in the IR (no converter involved).
+// Networks of the supported families with random weights, built directly in the graph IR (no
+// checkpoint, no converter): the same op structure xunit-convert produces, for engine tests and
+// benchmarks. Weights are scaled so that activations neither vanish nor explode with depth.
 #pragma once
 #include <random>
 #include <string>
@@ -6,7 +8,7 @@
 
 #include "engine/graph.h"
 
-namespace xunit::testing {
+namespace xunit::synthetic {
 
 class GraphFactory {
  public:
@@ -89,6 +91,16 @@ class GraphFactory {
     g.validate_and_infer();
     return g;
   }
+  // A DnCNN-shaped baseline: conv3 (BatchNorm folded) -> relu, (blocks+1) times, conv5 + x.
+  Graph dncnn(int channels, int features, int blocks) {
+    Graph g;
+    int x = g.add_input("x", channels);
+    int h = x;
+    for (int i = 0; i <= blocks; ++i) h = unary(g, OpType::Relu, conv(g, h, features, 3));
+    g.output = binary(g, OpType::Add, conv(g, h, channels, 5), x);
+    g.validate_and_infer();
+    return g;
+  }
   // An xSRGAN-shaped network with every SR op.
   Graph xsrgan(int channels, int features, int blocks, int scale, int k = 7) {
     Graph g;
@@ -133,4 +145,4 @@ class GraphFactory {
   std::mt19937 rng_;
 };
 
-}  // namespace xunit::testing
+}  // namespace xunit::synthetic
