@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/arena.h"
 #include "engine/dnnl_conv.h"
 #include "engine/graph.h"
 #include "engine/plan.h"
@@ -29,6 +30,8 @@ class CompiledModel {
   const PackedConvO4 *conv_o4(size_t step) const { return convs_o4_[step].get(); }
   // The block a conv step's source is read in (its input is copied into a window of it).
   int conv_source_block(size_t step) const;
+  // Scratch memory of finished runs, for the next ones.
+  ArenaPool &scratch() const { return scratch_; }
 
  private:
   std::shared_ptr<const void> storage_;
@@ -37,6 +40,7 @@ class CompiledModel {
   std::vector<std::unique_ptr<DnnlConv>> convs_;
   std::vector<std::unique_ptr<PackedGate>> gates_;
   std::vector<std::unique_ptr<PackedConvO4>> convs_o4_;
+  mutable ArenaPool scratch_;
 };
 
 // The default channel block on this CPU (kernels/isa.h): 16 with AVX-512, else 8.

@@ -70,13 +70,14 @@ void print_profile(const CompiledModel &model, const std::vector<double> &second
                    int height, const StripeGeometry &geo, size_t stripes, size_t arena_bytes) {
   const Plan &plan = model.plan();
   std::fprintf(stderr, "xunit profile: %dx%d, %zu stripe(s) of %d columns, %d rows per pass%s, %.1f MB scratch, %.1f ms\n",
-               width, height, stripes, geo.tile_width, geo.chunk_rows, geo.compact ? " (compact)" : "",
+               width, height, stripes, geo.tile_width, geo.stream.chunk_rows, geo.stream.compact ? ", compact" : "",
                double(arena_bytes) / (1 << 20), total * 1e3);
   double steps = 0;
   for (size_t i = 0; i < seconds.size(); ++i) {
     const Step &s = plan.steps[i];
     std::string what = s.op->name;
-    if (s.kind == StepKind::Conv) what += " [" + model.conv(i)->implementation(std::min(geo.chunk_rows, height), std::min(geo.tile_width, width)) + "]";
+    if (s.kind == StepKind::Conv)
+      what += " [" + model.conv(i)->implementation(std::min(geo.stream.chunk_rows, height), std::min(geo.tile_width, width)) + "]";
     std::fprintf(stderr, "  %8.2f ms %5.1f%%  %s\n", seconds[i] * 1e3, 100 * seconds[i] / total, what.c_str());
     steps += seconds[i];
   }
@@ -89,30 +90,29 @@ void print_profile(const CompiledModel &model, const std::vector<double> &second
 StripeGeometry choose_geometry(const CompiledModel &model, int width, int height, const RunConfig &config) {
   const Graph &g = model.graph();
   StripeGeometry geo;
-  // 32 rows per pass at the output's resolution: enough for Winograd's 4x4 tiles and oneDNN's
-  // row blocking, small enough that a chunk of a 64-channel layer stays in the L3 cache.
-  geo.chunk_rows = config.chunk_rows > 0 ? config.chunk_rows : std::max(4, 32 / g.output_scale());
-  if (getenv("XUNIT_CHUNK")) geo.chunk_rows = atoi(getenv("XUNIT_CHUNK"));
-  geo.compact = config.compact == 1;
-  if (config.tile_size > 0) {
-    geo.tile_width = std::min(config.tile_size, width);
-    return geo;
-  }
-  geo.tile_width = width;
-  if (config.tile_size == 0) return geo;
+  StreamShape &shape = geo.stream;
+  // 32 rows per pass at the output's resolution (and at least 16k pixels per pass): enough for
+  // Winograd's 4x4 tiles and oneDNN's blocking, small enough that a chunk of a 64-channel layer
+  // stays in the L3 cache. Streaming in chunks is also what makes the engine fast: a whole
+  // 512x512x64 layer does not fit in any cache.
+  const int by_width = (16384 + width - 1) / width;
+  shape.chunk_rows = std::max(4, std::min(64, round_up(std::max(32 / g.output_scale(), by_width), 4)));
+  if (config.chunk_rows > 0) shape.chunk_rows = config.chunk_rows;
+  shape.compact = config.compact == 1;
+  geo.tile_width = config.tile_size > 0 ? std::min(config.tile_size, width) : width;
+  if (config.tile_size >= 0) return geo;
+
   const size_t budget = config.memory_budget ? config.memory_budget : kDefaultMemoryBudget;
   const int halo = g.halo();
   auto fits = [&](int tile) {
-    return StripeExecutor::arena_bytes(model, height, std::min(width, tile + 2 * halo), geo.chunk_rows, geo.compact) <=
-           budget;
+    return StripeExecutor::arena_bytes(model, height, std::min(width, tile + 2 * halo), shape) <= budget;
   };
+  // The whole width in one stripe, with the faster rings if they fit, else the compact ones.
+  if (fits(width)) return geo;
+  shape.compact = config.compact != 0;
+  if (fits(width)) return geo;
+  // The widest stripe within the budget (memory grows linearly with the width).
   for (;;) {
-    // The whole width in one stripe, with the faster rings if they fit, else the compact ones.
-    geo.compact = config.compact == 1;
-    if (fits(width)) return geo;
-    geo.compact = config.compact != 0;
-    if (fits(width)) return geo;
-    // The widest stripe within the budget (memory grows linearly with the width).
     int lo = 16, hi = width;
     if (fits(lo)) {
       while (hi - lo > 16) {
@@ -122,11 +122,11 @@ StripeGeometry choose_geometry(const CompiledModel &model, int width, int height
       geo.tile_width = lo;
       return geo;
     }
-    if (geo.chunk_rows <= 4) {  // the budget is too small for any stripe: use the narrowest
+    if (shape.chunk_rows <= 4) {  // the budget is too small for any stripe: use the narrowest
       geo.tile_width = 16;
       return geo;
     }
-    geo.chunk_rows /= 2;
+    shape.chunk_rows /= 2;
   }
 }
 
@@ -144,11 +144,12 @@ void run_image(const CompiledModel &model, const xunit_image &input, const xunit
   std::vector<double> step_seconds(model.plan().steps.size(), 0.0);
   const auto started = std::chrono::steady_clock::now();
 
-  Arena arena;
+  ArenaPool::Handle scratch = model.scratch().take();
+  Arena &arena = *scratch;
   size_t stripes_done = 0;
   for (const Stripe &st : stripes) {
     const int rw = st.rx1 - st.rx0;
-    StripeExecutor exec(model, H, rw, geo.chunk_rows, geo.compact, arena);
+    StripeExecutor exec(model, H, rw, geo.stream, arena);
     exec.set_profiling(profile);
     auto load = [&](RowStore &in, RowRange rows) {
       const RowLayout &l = in.layout();

@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "engine/compiled_model.h"
+#include "engine/row_schedule.h"
 #include "xunit/xunit.h"
 
 namespace xunit {
@@ -20,16 +21,16 @@ constexpr size_t kDefaultMemoryBudget = size_t(192) << 20;
 struct RunConfig {
   int threads = 1;
   int tile_size = -1;       // stripe width in input pixels; 0: the whole width; -1: automatic
-  int chunk_rows = 0;       // input rows per pass; 0: automatic
   size_t memory_budget = 0; // 0: kDefaultMemoryBudget
-  int compact = -1;         // rings with carries: -1 when memory is short, 0 never, 1 always
+  // For tests and tuning (see StreamShape): 0 / -1 automatic.
+  int chunk_rows = 0;  // input rows per pass
+  int compact = -1;    // -1 when memory is short, 0 never, 1 always
   std::function<bool(float)> progress;  // returns false to cancel; calls are serialized
 };
 
 struct StripeGeometry {
   int tile_width = 0;  // owned input columns per stripe
-  int chunk_rows = 0;
-  bool compact = false;  // rings with carries (RowSchedule): chosen when memory is short
+  StreamShape stream;
 };
 StripeGeometry choose_geometry(const CompiledModel &model, int width, int height, const RunConfig &config);
 

@@ -17,8 +17,10 @@ BilinearTap bilinear_tap(int dst, int factor, int size) {
   return tap;
 }
 
-RowSchedule::RowSchedule(const Graph &graph, const Plan &plan, int height, int chunk_rows, bool compact)
+RowSchedule::RowSchedule(const Graph &graph, const Plan &plan, int height, const StreamShape &shape)
     : graph_(graph), plan_(plan) {
+  const int chunk_rows = shape.chunk_rows;
+  const bool compact = shape.compact;
   check(height >= 1 && chunk_rows >= 1, "internal error: bad row schedule");
   const size_t n = graph.values.size();
   rows_.resize(n);
@@ -27,7 +29,28 @@ RowSchedule::RowSchedule(const Graph &graph, const Plan &plan, int height, int c
     const Value &val = graph.values[v];
     rows_[v].height = height * val.scale;
     rows_[v].chunk = chunk_rows * val.scale;
-    rows_[v].delay = val.radius;
+  }
+  // Delays: how far each value's frontier trails k * chunk. A step's output row y needs rows up
+  // to y + r of its input (its radius, or what a resampling reads): the delays add up along
+  // the graph as the receptive field does.
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    const Step &s = plan.steps[i];
+    int d = 0;
+    for (int v : s.inputs) d = std::max(d, rows_[size_t(v)].delay);
+    if (s.sum_value >= 0) d = std::max(d, rows_[size_t(s.sum_value)].delay);
+    const int d0 = rows_[size_t(s.inputs[0])].delay;
+    switch (s.kind) {
+      case StepKind::Conv:
+      case StepKind::ConvO4:
+      case StepKind::DwGate: d = std::max(d, d0 + s.radius); break;
+      case StepKind::PixelShuffle: d = s.op->factor * d0 + s.op->factor - 1; break;
+      case StepKind::Upsample: d = (d0 + 1) * s.op->factor; break;
+      default: break;
+    }
+    rows_[size_t(s.output)].delay = d;
+  }
+  for (size_t v = 0; v < n; ++v) {
+    if (!plan.values[v].computed) continue;
     const long needed = (long(rows_[v].height) + rows_[v].delay + rows_[v].chunk - 1) / rows_[v].chunk;
     check(needed < INT_MAX / 2, "internal error: too many passes");
     passes_ = std::max(passes_, int(needed));

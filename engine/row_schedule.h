@@ -3,8 +3,8 @@
 // The stripe is processed in passes. In pass k every step, in plan order, computes the rows of
 // its output that pass k makes possible: value v holds rows [0, frontier(v, k)) after pass k,
 //   frontier(v, k) = clamp(k * chunk(v) - delay(v), 0, height(v)),
-// where chunk(v) is the chunk height scaled to v's resolution and delay(v) is v's receptive-field
-// radius in its own rows (Value::radius): rows that far below the input's frontier are the
+// where chunk(v) is the chunk height scaled to v's resolution and delay(v) is at least v's
+// receptive-field radius in its own rows: rows that far below the input's frontier are the
 // first whose whole receptive field has been read. Every row is computed exactly once; nothing
 // is recomputed between chunks. The schedule is static, so buffer sizes follow from it.
 #pragma once
@@ -35,11 +35,17 @@ struct ValueRows {
   int pass_of(int y) const { return (y + delay) / chunk + 1; }
 };
 
+// How a stripe streams.
+struct StreamShape {
+  int chunk_rows = 32;  // input rows per pass (>= 1)
+  // Keep Rings as one chunk plus a carry wherever that takes less memory (at the cost of
+  // copying the carry).
+  bool compact = false;
+};
+
 class RowSchedule {
  public:
-  // `height` input rows, `chunk_rows` input rows per pass (>= 1). `compact` keeps Rings as one
-  // chunk plus a carry wherever that takes less memory (at the cost of copying the carry).
-  RowSchedule(const Graph &graph, const Plan &plan, int height, int chunk_rows, bool compact = false);
+  RowSchedule(const Graph &graph, const Plan &plan, int height, const StreamShape &shape);
 
   int passes() const { return passes_; }
   const ValueRows &rows(int value) const { return rows_[size_t(value)]; }

@@ -22,20 +22,6 @@ RowLayout value_layout(const CompiledModel &m, int value, int width) {
 
 }  // namespace
 
-Arena::~Arena() { std::free(data_); }
-
-void *Arena::get(size_t bytes) {
-  if (bytes <= capacity_) return data_;
-  std::free(data_);
-  data_ = nullptr;
-  capacity_ = 0;
-  void *p = std::aligned_alloc(kAlign, align_up(std::max<size_t>(bytes, kAlign)));
-  if (!p) throw std::bad_alloc();
-  data_ = p;
-  capacity_ = bytes;
-  return p;
-}
-
 // Where everything of a stripe lives in its arena.
 struct StripeExecutor::Layout {
   std::vector<size_t> store_offset;  // per value (computed ones)
@@ -89,14 +75,14 @@ struct StripeExecutor::Layout {
   }
 };
 
-size_t StripeExecutor::arena_bytes(const CompiledModel &model, int height, int width, int chunk_rows, bool compact) {
-  RowSchedule schedule(model.graph(), model.plan(), height, chunk_rows, compact);
+size_t StripeExecutor::arena_bytes(const CompiledModel &model, int height, int width, const StreamShape &shape) {
+  RowSchedule schedule(model.graph(), model.plan(), height, shape);
   return Layout(model, schedule, width).total;
 }
 
-StripeExecutor::StripeExecutor(const CompiledModel &model, int height, int width, int chunk_rows, bool compact,
+StripeExecutor::StripeExecutor(const CompiledModel &model, int height, int width, const StreamShape &shape,
                                Arena &arena)
-    : model_(model), width_(width), schedule_(model.graph(), model.plan(), height, chunk_rows, compact) {
+    : model_(model), width_(width), schedule_(model.graph(), model.plan(), height, shape) {
   const Layout layout(model, schedule_, width);
   char *base = static_cast<char *>(arena.get(layout.total));
   const Graph &g = model.graph();

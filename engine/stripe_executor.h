@@ -1,41 +1,25 @@
 // Runs the whole plan over one stripe of an image: `width` input columns (the columns the stripe
 // owns plus its halo), every row, streamed top to bottom in passes of `chunk_rows` input rows
 // (engine/row_schedule.h). Memory is proportional to the stripe width and the chunk height,
-// never to the image height. All scratch lives in one per-thread Arena.
+// never to the image height. All scratch lives in one Arena.
 #pragma once
 #include <cstddef>
 #include <functional>
 #include <vector>
 
+#include "engine/arena.h"
 #include "engine/compiled_model.h"
 #include "engine/row_schedule.h"
 #include "engine/row_store.h"
 
 namespace xunit {
 
-// Grow-only, 64-byte aligned scratch memory owned by one thread.
-class Arena {
- public:
-  Arena() = default;
-  ~Arena();
-  Arena(const Arena &) = delete;
-  Arena &operator=(const Arena &) = delete;
-  // Returns at least `bytes` of memory; contents are unspecified. Throws on allocation failure.
-  void *get(size_t bytes);
-  size_t capacity() const { return capacity_; }
-
- private:
-  void *data_ = nullptr;
-  size_t capacity_ = 0;
-};
-
 class StripeExecutor {
  public:
-  // `compact`: see RowSchedule (less memory, some copying).
-  StripeExecutor(const CompiledModel &model, int height, int width, int chunk_rows, bool compact, Arena &arena);
+  StripeExecutor(const CompiledModel &model, int height, int width, const StreamShape &shape, Arena &arena);
 
   // Arena bytes for such a stripe (stores, scratch windows, oneDNN scratchpad).
-  static size_t arena_bytes(const CompiledModel &model, int height, int width, int chunk_rows, bool compact);
+  static size_t arena_bytes(const CompiledModel &model, int height, int width, const StreamShape &shape);
 
   // Fills input rows `rows` (input resolution) of `input`; called once per pass with new rows.
   using LoadFn = std::function<void(RowStore &input, RowRange rows)>;

@@ -89,13 +89,14 @@ TEST_CASE("streaming: memory depends on the stripe width and chunk height, not t
     Graph g = family == 0 ? f.xdncnn(3, 32, 3) : f.xsrgan(3, 16, 2, 2);
     LoadedModel m = load_graph(g);
     for (bool compact : {false, true}) {
-      const size_t tall = StripeExecutor::arena_bytes(*m.model, 4000, 100, 16, compact);
-      CHECK(StripeExecutor::arena_bytes(*m.model, 40000, 100, 16, compact) == tall);
-      CHECK(StripeExecutor::arena_bytes(*m.model, 4000, 200, 16, compact) > tall);
-      CHECK(StripeExecutor::arena_bytes(*m.model, 4000, 100, 32, compact) > tall);
+      const StreamShape shape{16, compact}, taller{32, compact};
+      const size_t tall = StripeExecutor::arena_bytes(*m.model, 4000, 100, shape);
+      CHECK(StripeExecutor::arena_bytes(*m.model, 40000, 100, shape) == tall);
+      CHECK(StripeExecutor::arena_bytes(*m.model, 4000, 200, shape) > tall);
+      CHECK(StripeExecutor::arena_bytes(*m.model, 4000, 100, taller) > tall);
     }
-    CHECK(StripeExecutor::arena_bytes(*m.model, 4000, 100, 16, true) <
-          StripeExecutor::arena_bytes(*m.model, 4000, 100, 16, false));
+    CHECK(StripeExecutor::arena_bytes(*m.model, 4000, 100, {16, true}) <
+          StripeExecutor::arena_bytes(*m.model, 4000, 100, {16, false}));
   }
 }
 
@@ -108,9 +109,8 @@ TEST_CASE("automatic stripes keep within the memory budget") {
   StripeGeometry geo = choose_geometry(*m.model, 3000, 2000, cfg);
   CHECK(geo.tile_width < 3000);
   const int halo = m.model->graph().halo();
-  CHECK(geo.compact);
-  CHECK(StripeExecutor::arena_bytes(*m.model, 2000, geo.tile_width + 2 * halo, geo.chunk_rows, geo.compact) <=
-        cfg.memory_budget);
+  CHECK(geo.stream.compact);
+  CHECK(StripeExecutor::arena_bytes(*m.model, 2000, geo.tile_width + 2 * halo, geo.stream) <= cfg.memory_budget);
   cfg.memory_budget = 0;  // the default budget fits a small image in one stripe
   CHECK(choose_geometry(*m.model, 300, 200, cfg).tile_width == 300);
   // The result does not depend on the geometry the budget forces.
