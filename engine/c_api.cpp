@@ -1,6 +1,8 @@
 // The C API: argument checking, error translation and lifetimes around the C++ engine.
 #include <omp.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -199,6 +201,8 @@ xunit_status xunit_run(const xunit_model *model, const xunit_run_options *option
   xunit::RunConfig config;
   config.threads = opts.threads > 0 ? opts.threads : omp_get_num_procs();
   config.tile_size = opts.tile_size;
+  // Tuning knob for benchmarks (documented in docs/engine.md): input rows per streaming pass.
+  if (const char *rows = std::getenv("XUNIT_CHUNK_ROWS")) config.chunk_rows = std::max(0, std::atoi(rows));
   if (opts.progress) {
     config.progress = [&opts](float fraction) { return opts.progress(fraction, opts.progress_user_data) == 0; };
   }

@@ -75,9 +75,16 @@ CompiledModel::CompiledModel(Graph graph, std::shared_ptr<const void> storage, C
   convs_o4_.resize(plan_.steps.size());
   for (size_t i = 0; i < plan_.steps.size(); ++i) {
     const Step &s = plan_.steps[i];
-    if (s.kind == StepKind::Conv)
-      convs_[i] = std::make_unique<DnnlConv>(graph_, s, conv_source_block(i),
-                                             plan_.values[size_t(s.output)].block, options.conv_algorithm);
+    if (s.kind == StepKind::Conv) {
+      std::vector<int> order;  // result channel i = op channel order[i]
+      if (const int f = s.subpixel_factor) {
+        const int c = s.op->out_channels / (f * f);
+        for (int sub = 0; sub < f * f; ++sub)
+          for (int ch = 0; ch < c; ++ch) order.push_back(ch * f * f + sub);
+      }
+      convs_[i] = std::make_unique<DnnlConv>(graph_, s, conv_source_block(i), plan_.values[size_t(s.output)].block,
+                                             options.conv_algorithm, std::move(order));
+    }
     if (s.kind == StepKind::DwGate) gates_[i] = pack_gate(graph_, s, plan_.values[size_t(s.output)].block);
     if (s.kind == StepKind::ConvO4) convs_o4_[i] = pack_conv_o4(graph_, s, plan_.values[size_t(s.inputs[0])].block);
   }

@@ -3,7 +3,9 @@
 #include <dnnl.hpp>
 #include <omp.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 
 #include <cstdlib>
 
@@ -57,12 +59,42 @@ struct DnnlConv::Instance {
   std::vector<std::pair<int, dnnl::memory>> binary_args;  // post-op operands
   dnnl::memory::desc scratch_md;
   size_t scratch_bytes = 0;
+  std::vector<PostOp> unfused;  // applied after oneDNN's conv
   std::string implementation;
   uint64_t last_use = 0;
 };
 
-DnnlConv::DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_block, ConvAlgorithm algorithm)
-    : graph_(graph), step_(step), src_block_(src_block), dst_block_(dst_block), algorithm_(algorithm) {}
+DnnlConv::DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_block, ConvAlgorithm algorithm,
+                   std::vector<int> out_order)
+    : graph_(graph), step_(step), src_block_(src_block), dst_block_(dst_block), algorithm_(algorithm) {
+  const Op &op = *step.op;
+  const int oc = op.out_channels;
+  if (out_order.empty())
+    for (int i = 0; i < oc; ++i) out_order.push_back(i);
+  check(int(out_order.size()) == oc, "internal error: bad output channel order");
+  const size_t per_out = graph.tensor(op.weight).numel() / size_t(oc);
+  const float *w = graph.tensor(op.weight).data;
+  weights_.resize(graph.tensor(op.weight).numel());
+  bias_.assign(size_t(oc), 0.f);
+  for (int i = 0; i < oc && op.groups > 1; ++i)  // a permutation would mix the groups
+    check(out_order[size_t(i)] == i, "internal error: output channels of a grouped conv cannot be reordered");
+  for (int i = 0; i < oc; ++i) {
+    const int from = out_order[size_t(i)];
+    std::copy(w + size_t(from) * per_out, w + size_t(from + 1) * per_out, weights_.begin() + long(size_t(i) * per_out));
+    if (op.bias >= 0) bias_[size_t(i)] = graph.tensor(op.bias).data[from];
+  }
+  for (const PostOp &p : step.post)
+    if (p.kind == PostOp::Affine) {
+      const size_t n = size_t(oc);
+      std::vector<float> scale(n), shift(n);
+      for (int i = 0; i < oc; ++i) {
+        scale[size_t(i)] = graph.tensor(p.scale).data[out_order[size_t(i)]];
+        shift[size_t(i)] = graph.tensor(p.shift).data[out_order[size_t(i)]];
+      }
+      affine_.push_back(std::move(scale));
+      affine_.push_back(std::move(shift));
+    }
+}
 DnnlConv::~DnnlConv() = default;
 
 std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) const {
@@ -87,47 +119,61 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
   // Rows outside the image are zero rows in the source: pad only left and right.
   dnnl::memory::dims strides = {1, 1}, pad_l = {0, r}, pad_r = {0, r};
 
-  dnnl::post_ops post;
-  std::vector<std::pair<int, dnnl::memory>> binary_args;
-  for (const PostOp &p : step_.post) {
-    switch (p.kind) {
-      case PostOp::Relu: post.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f); break;
-      case PostOp::LeakyRelu: post.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, p.alpha, 0.f); break;
-      case PostOp::Sigmoid: post.append_eltwise(1.f, dnnl::algorithm::eltwise_logistic, 0.f, 0.f); break;
-      case PostOp::Sum: post.append_sum(1.f); break;
-      case PostOp::Affine: {
-        dnnl::memory::desc md({1, oc, 1, 1}, dt::f32, tag::abcd);
-        for (int which = 0; which < 2; ++which) {
-          post.append_binary(which == 0 ? dnnl::algorithm::binary_mul : dnnl::algorithm::binary_add, md);
-          const float *data = graph_.tensor(which == 0 ? p.scale : p.shift).data;
-          binary_args.emplace_back(DNNL_ARG_ATTR_MULTIPLE_POST_OP(post.len() - 1) | DNNL_ARG_SRC_1,
-                                   dnnl::memory(md, cpu_engine(), const_cast<float *>(data)));
+  // oneDNN's post-ops for the first `fused` of the step's post-ops.
+  auto attributes = [&](size_t fused, std::vector<std::pair<int, dnnl::memory>> *binary_args) {
+    dnnl::post_ops post;
+    size_t affine = 0;
+    for (size_t i = 0; i < fused; ++i) {
+      const PostOp &p = step_.post[i];
+      switch (p.kind) {
+        case PostOp::Relu: post.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f); break;
+        case PostOp::LeakyRelu: post.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, p.alpha, 0.f); break;
+        case PostOp::Sigmoid: post.append_eltwise(1.f, dnnl::algorithm::eltwise_logistic, 0.f, 0.f); break;
+        case PostOp::Sum: post.append_sum(1.f); break;
+        case PostOp::Affine: {
+          dnnl::memory::desc md({1, oc, 1, 1}, dt::f32, tag::abcd);
+          for (int which = 0; which < 2; ++which, ++affine) {
+            post.append_binary(which == 0 ? dnnl::algorithm::binary_mul : dnnl::algorithm::binary_add, md);
+            binary_args->emplace_back(DNNL_ARG_ATTR_MULTIPLE_POST_OP(post.len() - 1) | DNNL_ARG_SRC_1,
+                                      dnnl::memory(md, cpu_engine(), const_cast<float *>(affine_[affine].data())));
+          }
+          break;
         }
-        break;
       }
     }
-  }
-  inst->binary_args = std::move(binary_args);
-  dnnl::primitive_attr attr;
-  attr.set_post_ops(post);
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-
-  auto make_pd = [&](dnnl::algorithm algo) {
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(post);
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    return attr;
+  };
+  auto make_pd = [&](dnnl::algorithm algo, size_t fused) {
+    std::vector<std::pair<int, dnnl::memory>> args;
+    dnnl::primitive_attr attr = attributes(fused, &args);
     dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, algo, inst->src_md, wany,
                                          bias_md, inst->dst_md, strides, pad_l, pad_r);
-    return dnnl::convolution_forward::primitive_desc(desc, attr, cpu_engine());
+    dnnl::convolution_forward::primitive_desc pd(desc, attr, cpu_engine());
+    inst->binary_args = std::move(args);
+    inst->unfused.assign(step_.post.begin() + long(fused), step_.post.end());
+    return pd;
   };
   dnnl::convolution_forward::primitive_desc pd;
   bool have_pd = false;
   if (algorithm_ == ConvAlgorithm::Auto && k == 3 && g == 1) {
-    try {
-      pd = make_pd(dnnl::algorithm::convolution_winograd);
-      have_pd = true;
-    } catch (const dnnl::error &) {
-      // no Winograd implementation for this shape or CPU: use the direct conv
+    // Winograd does ~2.5x less arithmetic but fuses fewer post-ops: leave a tail of element-wise
+    // post-ops to apply afterwards if that is what it takes (never a Sum: its operand is gone).
+    for (size_t fused = step_.post.size() + 1; fused-- > 0 && !have_pd;) {
+      bool sum_left = false;
+      for (size_t i = fused; i < step_.post.size(); ++i) sum_left |= step_.post[i].kind == PostOp::Sum;
+      if (sum_left) break;
+      try {
+        pd = make_pd(dnnl::algorithm::convolution_winograd, fused);
+        have_pd = true;
+      } catch (const dnnl::error &) {
+        // no Winograd implementation for this shape, CPU or post-ops
+      }
     }
   }
-  if (!have_pd) pd = make_pd(dnnl::algorithm::convolution_direct);
+  if (!have_pd) pd = make_pd(dnnl::algorithm::convolution_direct, step_.post.size());
   inst->primitive = dnnl::convolution_forward(pd);
   inst->scratch_md = pd.scratchpad_desc();
   inst->scratch_bytes = inst->scratch_md.get_size();
@@ -139,23 +185,13 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
     if (other->weights_md == inst->weights_md) inst->weights = other->weights;
   if (!inst->weights) {
     dnnl::memory::desc user_md(wdims, dt::f32, g == 1 ? tag::oihw : tag::goihw);
-    dnnl::memory user(user_md, cpu_engine(), const_cast<float *>(graph_.tensor(op.weight).data));
+    dnnl::memory user(user_md, cpu_engine(), const_cast<float *>(weights_.data()));
     inst->weights = dnnl::memory(inst->weights_md, cpu_engine());
     dnnl::stream stream(cpu_engine());
     dnnl::reorder(user, inst->weights).execute(stream, user, inst->weights);
     stream.wait();
   }
-  for (const auto &[shape, other] : cache_)
-    if (other->bias) inst->bias = other->bias;
-  if (!inst->bias) {
-    if (op.bias >= 0) {
-      inst->bias = dnnl::memory(bias_md, cpu_engine(), const_cast<float *>(graph_.tensor(op.bias).data));
-    } else {
-      inst->bias = dnnl::memory(bias_md, cpu_engine());
-      float *b = static_cast<float *>(inst->bias.get_data_handle());
-      for (int i = 0; i < oc; ++i) b[i] = 0.f;
-    }
-  }
+  inst->bias = dnnl::memory(bias_md, cpu_engine(), const_cast<float *>(bias_.data()));
   if (cache_.size() >= kMaxCachedShapes) {
     auto oldest = cache_.begin();
     for (auto i = cache_.begin(); i != cache_.end(); ++i)
@@ -186,6 +222,46 @@ void DnnlConv::execute(int rows, int width, const float *src, float *dst, ConvSc
   dnnl::stream &stream = thread_stream();
   inst->primitive.execute(stream, args);
   stream.wait();
+  if (!inst->unfused.empty()) apply_post_ops(inst->unfused, rows, width, dst);
+}
+
+void DnnlConv::apply_post_ops(const std::vector<PostOp> &ops, int rows, int width, float *dst) const {
+  const int oc = step_.op->out_channels, B = dst_block_, planes = (oc + B - 1) / B;
+  const size_t plane_floats = size_t(rows) * size_t(width) * B;
+  size_t affine = 0;  // affine_ holds (scale, shift) for every Affine post-op of the step
+  for (size_t i = 0; i + ops.size() < step_.post.size(); ++i) affine += step_.post[i].kind == PostOp::Affine ? 2 : 0;
+  for (const PostOp &p : ops) {
+    // Per-lane parameters, zero on padded lanes so that they stay zero.
+    std::vector<float> scale(size_t(planes) * B, 0.f), shift(size_t(planes) * B, 0.f);
+    if (p.kind == PostOp::Affine) {
+      std::copy(affine_[affine].begin(), affine_[affine].end(), scale.begin());
+      std::copy(affine_[affine + 1].begin(), affine_[affine + 1].end(), shift.begin());
+      affine += 2;
+    }
+    const float alpha = p.kind == PostOp::Relu ? 0.f : p.alpha;
+#pragma omp parallel for if (plane_floats * planes > (1 << 16))
+    for (int plane = 0; plane < planes; ++plane) {
+      float *v = dst + size_t(plane) * plane_floats;
+      const float *a = scale.data() + size_t(plane) * B, *b = shift.data() + size_t(plane) * B;
+      switch (p.kind) {  // loops over contiguous floats, without branches: vectorized
+        case PostOp::Relu:
+        case PostOp::LeakyRelu:
+          for (size_t i = 0; i < plane_floats; ++i) v[i] = v[i] < 0.f ? v[i] * alpha : v[i];
+          break;
+        case PostOp::Sigmoid:
+          for (size_t i = 0; i < plane_floats; ++i) v[i] = 1.f / (1.f + std::exp(-v[i]));
+          break;
+        case PostOp::Affine:
+          for (size_t i = 0; i < plane_floats; i += size_t(B))
+            for (int l = 0; l < B; ++l) v[i + size_t(l)] = v[i + size_t(l)] * a[l] + b[l];
+          break;
+        case PostOp::Sum: break;  // never left unfused
+      }
+      if (p.kind == PostOp::Sigmoid && (plane + 1) * B > oc)  // sigmoid(0) is not 0
+        for (size_t i = 0; i < plane_floats; i += size_t(B))
+          for (int l = oc - plane * B; l < B; ++l) v[i + size_t(l)] = 0.f;
+    }
+  }
 }
 
 }  // namespace xunit

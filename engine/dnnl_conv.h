@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "engine/graph.h"
 #include "engine/plan.h"
@@ -31,7 +32,10 @@ struct ConvScratch {
 class DnnlConv {
  public:
   // src_block / dst_block: the channel blocks of the source and destination tensors.
-  DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_block, ConvAlgorithm algorithm);
+  // out_order, when not empty, permutes the output channels: result channel i is the op's
+  // channel out_order[i] (so that a following pixel shuffle reads whole vectors).
+  DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_block, ConvAlgorithm algorithm,
+           std::vector<int> out_order = {});
   ~DnnlConv();
   DnnlConv(const DnnlConv &) = delete;
   DnnlConv &operator=(const DnnlConv &) = delete;
@@ -47,10 +51,16 @@ class DnnlConv {
   struct Instance;
   std::shared_ptr<Instance> instance(int rows, int width) const;
 
+  // Post-ops that oneDNN did not fuse (a suffix of the step's), applied to the result.
+  void apply_post_ops(const std::vector<PostOp> &ops, int rows, int width, float *dst) const;
+
   const Graph &graph_;
   const Step &step_;
   int src_block_, dst_block_;
   ConvAlgorithm algorithm_;
+  // The step's tensors with the output channels in result order.
+  std::vector<float> weights_, bias_;
+  std::vector<std::vector<float>> affine_;  // per Affine post-op: scale then shift
   mutable std::mutex mutex_;
   mutable std::map<std::array<int, 3>, std::shared_ptr<Instance>> cache_;  // rows, width, threads
 };

@@ -76,8 +76,11 @@ void print_profile(const CompiledModel &model, const std::vector<double> &second
   for (size_t i = 0; i < seconds.size(); ++i) {
     const Step &s = plan.steps[i];
     std::string what = s.op->name;
-    if (s.kind == StepKind::Conv)
-      what += " [" + model.conv(i)->implementation(std::min(geo.stream.chunk_rows, height), std::min(geo.tile_width, width)) + "]";
+    if (s.kind == StepKind::Conv) {  // the implementation oneDNN chose for a full chunk
+      const int scale = model.graph().values[size_t(s.output)].scale;
+      what += " [" + model.conv(i)->implementation(std::min(geo.stream.chunk_rows, height) * scale,
+                                                   std::min(geo.tile_width, width) * scale) + "]";
+    }
     std::fprintf(stderr, "  %8.2f ms %5.1f%%  %s\n", seconds[i] * 1e3, 100 * seconds[i] / total, what.c_str());
     steps += seconds[i];
   }
@@ -91,12 +94,13 @@ StripeGeometry choose_geometry(const CompiledModel &model, int width, int height
   const Graph &g = model.graph();
   StripeGeometry geo;
   StreamShape &shape = geo.stream;
-  // 32 rows per pass at the output's resolution (and at least 16k pixels per pass): enough for
-  // Winograd's 4x4 tiles and oneDNN's blocking, small enough that a chunk of a 64-channel layer
-  // stays in the L3 cache. Streaming in chunks is also what makes the engine fast: a whole
-  // 512x512x64 layer does not fit in any cache.
-  const int by_width = (16384 + width - 1) / width;
-  shape.chunk_rows = std::max(4, std::min(64, round_up(std::max(32 / g.output_scale(), by_width), 4)));
+  // 32 rows per pass at the output's resolution, and at least 16k output pixels per pass:
+  // enough for Winograd's 4x4 tiles and oneDNN's blocking, small enough that a chunk of a
+  // 64-channel layer stays in the L3 cache. Streaming in chunks is also what makes the engine
+  // fast: a whole 512x512x64 layer fits in no cache (layer-by-layer runs are 2x slower here).
+  const int s = g.output_scale();
+  const int by_width = (16384 + width * s * s - 1) / (width * s * s);
+  shape.chunk_rows = std::max(4, std::min(64, round_up(std::max(32 / s, by_width), 4)));
   if (config.chunk_rows > 0) shape.chunk_rows = config.chunk_rows;
   shape.compact = config.compact == 1;
   geo.tile_width = config.tile_size > 0 ? std::min(config.tile_size, width) : width;

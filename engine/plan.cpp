@@ -140,7 +140,18 @@ class Planner {
   }
 
   void plan_shuffle(const Op &op) {
+    // A conv planned just before, read by this shuffle alone and adding nothing to its result,
+    // can store its channels in the order the shuffle reads them.
+    int conv = -1;
+    for (size_t i = 0; i < plan_.steps.size(); ++i) {
+      const Step &prev = plan_.steps[i];
+      if (prev.output == op.inputs[0] && prev.kind == StepKind::Conv && prev.sum_value < 0 &&
+          prev.op->groups == 1 && uses_.count[size_t(op.inputs[0])] == 1)
+        conv = int(i);
+    }
+    if (conv >= 0) plan_.steps[size_t(conv)].subpixel_factor = op.factor;
     Step &s = add(StepKind::PixelShuffle, op);
+    s.shuffled_input = conv >= 0;
     const Op *next = sole_consumer(op.output);
     if (next && (is_activation(next->type) || next->type == OpType::PRelu)) {
       mark_fused(next);

@@ -37,6 +37,11 @@ struct Step {
   int sum_value = -1;         // Conv, ConvO4: the value a Sum post-op adds
   const Op *post_affine = nullptr;  // DwGate: an Affine fused after the gate
   const Op *activation = nullptr;   // PixelShuffle: an activation fused after the shuffle
+  // Conv feeding only a PixelShuffle by this factor: its output channels are stored in
+  // sub-pixel-major order (channel s * C + c holds the op's c * f * f + s), so that the shuffle
+  // (marked shuffled_input) moves whole channel blocks. 0: natural order.
+  int subpixel_factor = 0;
+  bool shuffled_input = false;
   int radius = 0;             // rows above/below the output rows that the first input must supply
 };
 

@@ -236,8 +236,8 @@ void run_binary(const RowOpContext &ctx, OpType type, const RowStore &a, const R
   }
 }
 
-void run_pixel_shuffle(const RowOpContext &ctx, const Graph &g, int f, const Op *activation, const RowStore &in,
-                       RowStore &out, RowRange rows) {
+void run_pixel_shuffle(const RowOpContext &ctx, const Graph &g, int f, const Op *activation, bool shuffled_input,
+                       const RowStore &in, RowStore &out, RowRange rows) {
   const int n = rows.size();
   const RowLayout &li = in.layout(), &lo = out.layout();
   const RowRange src_rows = {rows.lo / f, (rows.hi - 1) / f + 1};
@@ -245,13 +245,43 @@ void run_pixel_shuffle(const RowOpContext &ctx, const Graph &g, int f, const Op 
   std::vector<const float *> src = read_rows(in, src_rows, ctx.zero_row);
   std::vector<float *> dst = write_rows(out, rows);
   const Unary act = activation ? Unary(g, *activation) : Unary(g, Op{});
+  const int C = lo.channels;
+  // Source channel of output channel c at sub-pixel s.
+  auto source = [&](int c, int s) { return shuffled_input ? s * C + c : c * f * f + s; };
+  if (shuffled_input && li.block == lo.block && C % lo.block == 0) {
+    // Whole blocks: output block p at sub-pixel s is input block s * C / B + p, lane for lane.
+    const int B = lo.block, planes = lo.planes();
+    const bool leaky = activation && (activation->type == OpType::LeakyRelu || activation->type == OpType::Relu);
+    const float alpha = activation && activation->type == OpType::LeakyRelu ? activation->alpha : 0.f;
+    const int jobs = planes * n;
+#pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && jobs > 1)
+    for (int job = 0; job < jobs; ++job) {
+      const int p = job / n, i = job % n, y = rows.lo + i, dy = y % f;
+      float *d = dst[size_t(job)];
+      for (int dx = 0; dx < f; ++dx) {
+        const float *__restrict v =
+            src[size_t((dy * f + dx) * C / B + p) * size_t(src_n) + size_t(y / f - src_rows.lo)];
+        float *__restrict o = d + size_t(dx) * B;
+        const size_t step = size_t(f) * B;  // between this sub-pixel's output pixels
+        for (int x = dx; x < lo.width; x += f, v += B, o += step) {
+          if (leaky)
+            for (int l = 0; l < B; ++l) o[l] = v[l] < 0.f ? v[l] * alpha : v[l];
+          else if (activation)
+            for (int l = 0; l < B; ++l) o[l] = act(v[l], p * B + l);
+          else
+            for (int l = 0; l < B; ++l) o[l] = v[l];
+        }
+      }
+    }
+    return;
+  }
 #pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && n > 1)
   for (int i = 0; i < n; ++i) {
     const int y = rows.lo + i, si = y / f - src_rows.lo, dy = y % f;
-    for (int c = 0; c < lo.channels; ++c) {
+    for (int c = 0; c < C; ++c) {
       ChannelRowOut d = channel(dst, lo, n, c, i);
       for (int dx = 0; dx < f; ++dx) {
-        ChannelRow s = channel(src, li, src_n, c * f * f + dy * f + dx, si);
+        ChannelRow s = channel(src, li, src_n, source(c, dy * f + dx), si);
         for (int x = dx, sx = 0; x < lo.width; x += f, ++sx) {
           const float v = s.at[sx * s.stride];
           d.at[x * d.stride] = activation ? act(v, c) : v;

@@ -46,8 +46,9 @@ void run_elementwise(const RowOpContext &ctx, const Graph &g, const Op &op, cons
 void run_binary(const RowOpContext &ctx, OpType type, const RowStore &a, const RowStore &b, RowStore &out,
                 RowRange rows);
 // Pixel shuffle by `factor`, then the optional activation op (relu / leaky relu / prelu / sigmoid).
+// `shuffled_input`: the input's channels are in sub-pixel-major order (Step::subpixel_factor).
 void run_pixel_shuffle(const RowOpContext &ctx, const Graph &g, int factor, const Op *activation,
-                       const RowStore &in, RowStore &out, RowRange rows);
+                       bool shuffled_input, const RowStore &in, RowStore &out, RowRange rows);
 // Bilinear upsampling by `factor`, align_corners=False. Source coordinates are clamped at the
 // stripe's edges: inside a stripe those columns lie in the halo and are never kept.
 void run_upsample_bilinear(const RowOpContext &ctx, int factor, const RowStore &in, RowStore &out,

@@ -167,7 +167,7 @@ void StripeExecutor::run_step(size_t index, int pass, const RowOpContext &ctx) {
     case StepKind::DwGate: run_dwgate(ctx, *model_.gate(index), in, out, rows); break;
     case StepKind::Elementwise: run_elementwise(ctx, g, *s.op, in, out, rows); break;
     case StepKind::Binary: run_binary(ctx, s.op->type, in, stores_[size_t(s.inputs[1])], out, rows); break;
-    case StepKind::PixelShuffle: run_pixel_shuffle(ctx, g, s.op->factor, s.activation, in, out, rows); break;
+    case StepKind::PixelShuffle: run_pixel_shuffle(ctx, g, s.op->factor, s.activation, s.shuffled_input, in, out, rows); break;
     case StepKind::Upsample: run_upsample_bilinear(ctx, s.op->factor, in, out, rows); break;
     case StepKind::Concat: {
       std::vector<const RowStore *> inputs;
