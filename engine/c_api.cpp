@@ -57,7 +57,7 @@ xunit_status finish_load(xunit::Graph graph, std::shared_ptr<const void> storage
   return XUNIT_OK;
 }
 
-size_t pixel_size(xunit_pixel_type t) { return t == XUNIT_PIXEL_U8 ? 1 : t == XUNIT_PIXEL_U16 ? 2 : 4; }
+size_t pixel_size(int32_t t) { return t == XUNIT_PIXEL_U8 ? 1 : t == XUNIT_PIXEL_U16 ? 2 : 4; }
 
 std::string check_image(const xunit_image *img, const char *what) {
   std::string w = what;

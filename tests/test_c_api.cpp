@@ -221,7 +221,7 @@ TEST_CASE("c api: bad arguments are refused with a message, and nothing is writt
   x.width = 0;
   expect(XUNIT_ERROR_INVALID_ARGUMENT, &x, &b, &o, "non-positive size");
   x = a;
-  x.pixel_type = xunit_pixel_type(7);
+  x.pixel_type = 7;
   expect(XUNIT_ERROR_INVALID_ARGUMENT, &x, &b, &o, "pixel type");
   x = a;
   x.data = nullptr;
@@ -233,7 +233,7 @@ TEST_CASE("c api: bad arguments are refused with a message, and nothing is writt
   bad.tile_size = -5;
   expect(XUNIT_ERROR_INVALID_ARGUMENT, &a, &b, &bad, "tile_size");
   bad = o;
-  bad.precision = xunit_precision(9);
+  bad.precision = 9;
   expect(XUNIT_ERROR_INVALID_ARGUMENT, &a, &b, &bad, "precision");
   xunit_image same = f32_image(w * 4, h * 4, 1, in.data());
   expect(XUNIT_ERROR_INVALID_ARGUMENT, &a, &same, &o, "share memory");

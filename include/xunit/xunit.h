@@ -49,7 +49,7 @@ typedef struct xunit_image {
   int32_t width;
   int32_t height;
   int32_t channels;
-  xunit_pixel_type pixel_type;
+  int32_t pixel_type; /* an xunit_pixel_type (a fixed-size field: enum sizes vary between compilers) */
   size_t row_stride;
   void *data;
 } xunit_image;
@@ -65,13 +65,13 @@ typedef struct xunit_run_options {
    * network, so memory grows with the stripe width, not with the image. 0: one stripe (the
    * whole width); -1: automatic (the widest stripe within a fixed scratch budget of ~200 MB). */
   int32_t tile_size;
-  xunit_precision precision;
+  int32_t precision; /* an xunit_precision */
   xunit_progress_fn progress; /* may be NULL */
   void *progress_user_data;
 } xunit_run_options;
 
 typedef struct xunit_model_info {
-  xunit_task task;
+  int32_t task; /* an xunit_task */
   int32_t scale;            /* output size / input size (1 for denoisers) */
   int32_t in_channels;
   int32_t out_channels;
