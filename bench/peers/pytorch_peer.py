@@ -45,6 +45,45 @@ def time_fn(fn, repeat):
     return statistics.median(times)
 
 
+def time_modes(model, x, modes, repeat, cfg, arch, verbose=False, pixels=None):
+    """Median seconds per image of `model` on `x` in each of `modes` (see MODES); a mode that
+    fails on this machine is reported (verbose) and left out."""
+    results = {}
+    with torch.inference_mode():
+        for mode in modes:
+            try:
+                if mode == "eager":
+                    def fn(m=model, xi=x):
+                        return m(xi)
+                elif mode == "channels_last":
+                    m_cl = build(arch, **cfg)
+                    m_cl.load_state_dict(model.state_dict())
+                    m_cl = m_cl.eval().to(memory_format=torch.channels_last)
+                    x_cl = x.contiguous(memory_format=torch.channels_last)
+
+                    def fn(m=m_cl, xi=x_cl):
+                        return m(xi)
+                elif mode == "jit_frozen":
+                    with torch.no_grad():
+                        traced = torch.jit.freeze(torch.jit.trace(model.eval(), x))
+
+                    def fn(m=traced, xi=x):
+                        return m(xi)
+                elif mode == "bf16_autocast":
+                    def fn(m=model, xi=x):
+                        with torch.autocast("cpu", dtype=torch.bfloat16):
+                            return m(xi)
+                t = time_fn(fn, repeat)
+                results[mode] = t
+                if verbose:
+                    print("%-14s %.6f s/img  (%.2f Mpix/s out)" % (mode, t, pixels / t / 1e6))
+            except Exception as e:  # keep going: report what works on this machine
+                if verbose:
+                    print("%-14s FAILED: %s" % (mode, str(e).splitlines()[0] if str(e) else type(e).__name__))
+            sys.stdout.flush()
+    return results
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--arch", default="xdncnn", choices=["xdncnn", "dncnn", "xsrgan", "srgan"])
@@ -86,39 +125,7 @@ def main(argv=None):
           % (torch.__version__, args.arch, args.channels, args.features, args.blocks,
              args.scale, h, w, args.threads, args.repeat))
 
-    results = {}
-    with torch.inference_mode():
-        for mode in modes:
-            try:
-                if mode == "eager":
-                    def fn(m=model, xi=x):
-                        return m(xi)
-                elif mode == "channels_last":
-                    m_cl = build(args.arch, **cfg)
-                    m_cl.load_state_dict(model.state_dict())
-                    m_cl = m_cl.eval().to(memory_format=torch.channels_last)
-                    x_cl = x.contiguous(memory_format=torch.channels_last)
-
-                    def fn(m=m_cl, xi=x_cl):
-                        return m(xi)
-                elif mode == "jit_frozen":
-                    with torch.no_grad():
-                        traced = torch.jit.freeze(torch.jit.trace(model.eval(), x))
-
-                    def fn(m=traced, xi=x):
-                        return m(xi)
-                elif mode == "bf16_autocast":
-                    def fn(m=model, xi=x):
-                        with torch.autocast("cpu", dtype=torch.bfloat16):
-                            return m(xi)
-                t = time_fn(fn, args.repeat)
-                results[mode] = t
-                print("%-14s %.6f s/img  (%.2f Mpix/s out)"
-                      % (mode, t, h * w * args.scale ** 2 / t / 1e6))
-            except Exception as e:  # keep going: report what works on this machine
-                print("%-14s FAILED: %s" % (mode, str(e).splitlines()[0] if str(e) else type(e).__name__))
-            sys.stdout.flush()
-
+    results = time_modes(model, x, modes, args.repeat, cfg, args.arch, verbose=True, pixels=h * w * args.scale ** 2)
     fp32 = {m: t for m, t in results.items() if m in FP32_MODES}
     if fp32:
         best = min(fp32, key=fp32.get)

@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""xunit against its peers on the same model and input, with ratios from one run.
+
+    /usr/bin/python3 bench/peers/compare.py --arch xdncnn --features 64 --blocks 8 \\
+        --size 512x512 --threads 2 [--peer-python python3] [--rounds 3] [--json out.json]
+
+Builds a random-weight network in PyTorch (Debian's python3-torch; BatchNorm statistics
+randomized), converts its checkpoint with xunit-convert, checks that xunit-run reproduces
+PyTorch's output, then times in alternating rounds (the machine is shared and noisy: a peer and
+xunit are always measured minutes apart at most):
+  - xunit (xunit-bench: warm runs through the C API, u8 image in and out),
+  - PyTorch eager, channels_last, jit-frozen and bf16 autocast,
+  - with --peer-python, a Python that has onnxruntime / openvino from PyPI: the model exported
+    to ONNX and timed there (bench/peers/onnx_peer.py).
+Every time is the median of --repeat runs; the table reports per mode the median over rounds
+and the median of the per-round ratios peer / xunit.
+"""
+
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "models"))
+sys.path.insert(0, HERE)
+from pytorch_peer import time_modes  # noqa: E402
+from xunit_models import build, randomize_batchnorm  # noqa: E402
+
+
+def parse_size(s):
+    w, h = s.lower().split("x")
+    return int(w), int(h)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+def xunit_seconds(bin_dir, model, size, threads, repeat, tmp):
+    csv_path = os.path.join(tmp, "xunit.csv")
+    run([os.path.join(bin_dir, "xunit-bench"), "--model", model, "--size", "%dx%d" % size,
+         "--threads", str(threads), "--repeat", str(repeat), "--csv", csv_path])
+    with open(csv_path) as f:
+        row = next(csv.DictReader(f))
+    return float(row["median_ms"]) / 1e3
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--arch", default="xdncnn", choices=["xdncnn", "dncnn", "xsrgan", "srgan"])
+    ap.add_argument("--features", type=int, default=64)
+    ap.add_argument("--blocks", type=int, default=8)
+    ap.add_argument("--channels", type=int, default=3)
+    ap.add_argument("--scale", type=int, default=4, help="SR families only")
+    ap.add_argument("--size", type=parse_size, default=(512, 512), help="input WxH")
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--peer-python", default=None, help="a Python with onnxruntime/openvino")
+    ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--json", default=None, help="write the results here")
+    args = ap.parse_args()
+
+    bin_dir = os.path.join(args.build_dir, "bin")
+    torch.manual_seed(0)
+    cfg = dict(in_channels=args.channels, num_features=args.features, gen_blocks=args.blocks)
+    if args.arch in ("xsrgan", "srgan"):
+        cfg["scale"] = args.scale
+    model = build(args.arch, **cfg)
+    randomize_batchnorm(model, torch.Generator().manual_seed(1))
+    model.eval()
+    scale = args.scale if args.arch in ("xsrgan", "srgan") else 1
+    w, h = args.size
+    x = torch.rand(1, args.channels, h, w, generator=torch.Generator().manual_seed(2))
+    name = "%s-%d-%d%s" % (args.arch, args.features, args.blocks, "-x%d" % scale if scale > 1 else "")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ckpt, xm = os.path.join(tmp, "model.pt"), os.path.join(tmp, "model.xunit")
+        torch.save(model.state_dict(), ckpt)
+        run([os.path.join(bin_dir, "xunit-convert"), ckpt, xm])
+
+        # Same model, same input: check the outputs before timing anything.
+        inp, out = os.path.join(tmp, "in.npy"), os.path.join(tmp, "out.npy")
+        np.save(inp, x[0].permute(1, 2, 0).numpy())
+        run([os.path.join(bin_dir, "xunit-run"), "-q", "-m", xm, "-i", inp, "-o", out, "-j", str(args.threads)])
+        with torch.no_grad():
+            want = model(x)[0].permute(1, 2, 0).numpy()
+        max_diff = float(np.abs(np.load(out) - want).max())
+
+        onnx_path = None
+        if args.peer_python:
+            onnx_path = os.path.join(tmp, "model.onnx")
+            torch.onnx.export(model, x, onnx_path, opset_version=13, input_names=["x"], output_names=["y"],
+                              dynamic_axes={"x": {2: "h", 3: "w"}, "y": {2: "h", 3: "w"}})
+            np.save(os.path.join(tmp, "x.npy"), x.numpy())
+
+        torch.set_num_threads(args.threads)
+        times = {}  # mode -> per-round seconds
+        for r in range(args.rounds):
+            times.setdefault("xunit fp32", []).append(
+                xunit_seconds(bin_dir, xm, args.size, args.threads, args.repeat, tmp))
+            for mode, t in time_modes(model, x, ["eager", "channels_last", "jit_frozen", "bf16_autocast"],
+                                      args.repeat, cfg, args.arch).items():
+                times.setdefault("pytorch %s %s" % (torch.__version__.split("+")[0], mode), []).append(t)
+            if onnx_path:
+                res = subprocess.run([args.peer_python, os.path.join(HERE, "onnx_peer.py"), "--model", onnx_path,
+                                      "--input", os.path.join(tmp, "x.npy"), "--threads", str(args.threads),
+                                      "--repeat", str(args.repeat)], capture_output=True, text=True)
+                for line in res.stdout.splitlines():
+                    rec = json.loads(line)
+                    if "seconds" in rec:
+                        times.setdefault("%s %s" % (rec["runtime"], rec["mode"]), []).append(rec["seconds"])
+                    elif r == 0:
+                        print("# %s %s: %s" % (rec["runtime"], rec["mode"], rec["error"]))
+            print("# round %d/%d done" % (r + 1, args.rounds), flush=True)
+
+    ours = times["xunit fp32"]
+    rows = []
+    for mode, ts in times.items():
+        ratios = [t / o for t, o in zip(ts, ours)] if len(ts) == len(ours) else [statistics.median(ts) / statistics.median(ours)]
+        rows.append({"mode": mode, "seconds": statistics.median(ts), "ratio": statistics.median(ratios),
+                     "rounds": ts})
+    print("\n%s, %dx%d input, %d thread(s); max |xunit - PyTorch| = %.2e" % (name, w, h, args.threads, max_diff))
+    print("| runtime | median s/image | time / xunit's |")
+    print("|---|---:|---:|")
+    for row in sorted(rows, key=lambda r: r["seconds"]):
+        print("| %s | %.3f | %.2fx |" % (row["mode"], row["seconds"], row["ratio"]))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"model": name, "size": [w, h], "threads": args.threads, "max_abs_diff": max_diff,
+                       "results": rows}, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
