@@ -247,22 +247,21 @@ std::vector<uint8_t> encode_npy(const Image &image) {
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" +
                        std::to_string(image.height) + ", " + std::to_string(image.width) + ", " +
                        std::to_string(image.channels) + "), }";
-  const size_t prefix = 10;
+  constexpr size_t prefix = 10;
   size_t total_header = prefix + header.size() + 1;  // + '\n'
   size_t padded = (total_header + 63) / 64 * 64;
   header.append(padded - total_header, ' ');
   header.push_back('\n');
   const size_t header_len = header.size();  // < 65536: the dict is short
 
-  std::vector<uint8_t> out;
-  out.reserve(padded + bytes);
-  out.insert(out.end(), kMagic, kMagic + sizeof kMagic);
-  out.push_back(1);
-  out.push_back(0);
-  out.push_back(uint8_t(header_len & 0xff));
-  out.push_back(uint8_t(header_len >> 8));
-  out.insert(out.end(), header.begin(), header.end());
-  out.resize(padded + bytes);
+  std::vector<uint8_t> out(padded + bytes);
+  static_assert(sizeof kMagic + 4 == prefix, "magic, version, header length");
+  std::memcpy(out.data(), kMagic, sizeof kMagic);
+  out[sizeof kMagic] = 1;  // version 1.0
+  out[sizeof kMagic + 1] = 0;
+  out[sizeof kMagic + 2] = uint8_t(header_len & 0xff);
+  out[sizeof kMagic + 3] = uint8_t(header_len >> 8);
+  std::memcpy(out.data() + prefix, header.data(), header.size());
   uint8_t *p = out.data() + padded;
   for (size_t i = 0; i < count; ++i) {
     uint32_t u;
