@@ -10,6 +10,12 @@ class Error : public std::runtime_error {
   explicit Error(const std::string &message) : std::runtime_error(message) {}
 };
 
+// A valid request this build or CPU cannot serve (XUNIT_ERROR_UNSUPPORTED in the C API).
+class UnsupportedError : public Error {
+ public:
+  using Error::Error;
+};
+
 // Throws Error(message) when the condition is false. Used for validating untrusted input.
 inline void check(bool condition, const std::string &message) {
   if (!condition) throw Error(message);

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 
@@ -16,8 +17,23 @@
 #include "xunit/xunit.h"
 
 struct xunit_model {
-  std::unique_ptr<xunit::CompiledModel> compiled;
+  std::unique_ptr<xunit::CompiledModel> compiled;  // float32
   std::string family;
+  // The other precisions, compiled on first use (a run may ask for any).
+  mutable std::mutex mutex;
+  mutable std::unique_ptr<xunit::CompiledModel> bf16, automatic;
+
+  const xunit::CompiledModel &for_precision(int32_t precision) const {
+    if (precision == XUNIT_PRECISION_FP32) return *compiled;
+    std::lock_guard<std::mutex> lock(mutex);
+    auto &slot = precision == XUNIT_PRECISION_BF16 ? bf16 : automatic;
+    if (!slot) {
+      xunit::CompileOptions options;
+      options.precision = precision == XUNIT_PRECISION_BF16 ? xunit::Precision::Bf16 : xunit::Precision::Auto;
+      slot = std::make_unique<xunit::CompiledModel>(*compiled, options);
+    }
+    return *slot;
+  }
 };
 
 namespace {
@@ -37,6 +53,8 @@ xunit_status guarded(xunit_status error_status, F &&body) {
     return body();
   } catch (const xunit::Cancelled &) {
     return fail(XUNIT_ERROR_CANCELLED, "cancelled by the progress callback");
+  } catch (const xunit::UnsupportedError &e) {
+    return fail(XUNIT_ERROR_UNSUPPORTED, e.what());
   } catch (const std::bad_alloc &) {
     return fail(XUNIT_ERROR_OUT_OF_MEMORY, "out of memory");
   } catch (const xunit::Error &e) {
@@ -158,7 +176,7 @@ void xunit_run_options_init(xunit_run_options *options) {
   if (!options) return;
   options->threads = 0;
   options->tile_size = -1;
-  options->precision = XUNIT_PRECISION_AUTO;
+  options->precision = XUNIT_PRECISION_FP32;
   options->progress = nullptr;
   options->progress_user_data = nullptr;
 }
@@ -191,9 +209,8 @@ xunit_status xunit_run(const xunit_model *model, const xunit_run_options *option
   if (opts.threads < 0 || opts.threads > 4096)
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "threads must be 0 (all cores) or positive");
   if (opts.tile_size < -1) return fail(XUNIT_ERROR_INVALID_ARGUMENT, "tile_size must be -1, 0 or positive");
-  if (opts.precision == XUNIT_PRECISION_BF16)
-    return fail(XUNIT_ERROR_UNSUPPORTED, "bf16 precision is not available in this build yet");
-  if (opts.precision != XUNIT_PRECISION_FP32 && opts.precision != XUNIT_PRECISION_AUTO)
+  if (opts.precision != XUNIT_PRECISION_FP32 && opts.precision != XUNIT_PRECISION_BF16 &&
+      opts.precision != XUNIT_PRECISION_AUTO)
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "unknown precision");
   if (input->data == output->data)
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "input and output must not share memory");
@@ -207,7 +224,7 @@ xunit_status xunit_run(const xunit_model *model, const xunit_run_options *option
     config.progress = [&opts](float fraction) { return opts.progress(fraction, opts.progress_user_data) == 0; };
   }
   return guarded(XUNIT_ERROR_INTERNAL, [&] {
-    xunit::run_image(*model->compiled, *input, *output, config);
+    xunit::run_image(model->for_precision(opts.precision), *input, *output, config);
     return XUNIT_OK;
   });
 }

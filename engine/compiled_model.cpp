@@ -64,12 +64,29 @@ std::unique_ptr<PackedConvO4> pack_conv_o4(const Graph &g, const Step &s, int bl
 int default_simd_block() { return kernels::active_isa() >= kernels::Isa::Avx512 ? 16 : 8; }
 
 CompiledModel::CompiledModel(Graph graph, std::shared_ptr<const void> storage, CompileOptions options)
-    : storage_(std::move(storage)), graph_(std::move(graph)) {
+    : storage_(std::move(storage)), graph_(std::make_shared<const Graph>(std::move(graph))) {
+  compile(options);
+}
+
+CompiledModel::CompiledModel(const CompiledModel &other, CompileOptions options)
+    : storage_(other.storage_), graph_(other.graph_) {
+  compile(options);
+}
+
+void CompiledModel::compile(CompileOptions options) {
+  const Graph &graph = *graph_;
   const int block = options.simd_block ? options.simd_block : default_simd_block();
   check(block == 8 || block == 16, "internal error: channel block must be 8 or 16");
   if (const char *algo = std::getenv("XUNIT_CONV_ALGORITHM"))
     if (std::strcmp(algo, "direct") == 0) options.conv_algorithm = ConvAlgorithm::Direct;
-  plan_ = make_plan(graph_, block);
+  const kernels::Isa isa = kernels::active_isa();
+  if (options.precision == Precision::Bf16 && (isa < kernels::Isa::Avx512 || block != 16))
+    throw UnsupportedError("bf16 precision needs an AVX-512 CPU (this one runs " +
+                           std::string(kernels::isa_name(isa)) + ")");
+  if (options.precision == Precision::Auto && (isa < kernels::Isa::Avx512Bf16 || block != 16))
+    options.precision = Precision::Fp32;
+  precision_ = options.precision;
+  plan_ = make_plan(graph, block, options.precision);
   convs_.resize(plan_.steps.size());
   gates_.resize(plan_.steps.size());
   convs_o4_.resize(plan_.steps.size());
@@ -82,17 +99,17 @@ CompiledModel::CompiledModel(Graph graph, std::shared_ptr<const void> storage, C
         for (int sub = 0; sub < f * f; ++sub)
           for (int ch = 0; ch < c; ++ch) order.push_back(ch * f * f + sub);
       }
-      convs_[i] = std::make_unique<DnnlConv>(graph_, s, conv_source_block(i), plan_.values[size_t(s.output)].block,
+      convs_[i] = std::make_unique<DnnlConv>(graph, s, conv_source_block(i), plan_.values[size_t(s.output)].block,
                                              options.conv_algorithm, std::move(order));
     }
-    if (s.kind == StepKind::DwGate) gates_[i] = pack_gate(graph_, s, plan_.values[size_t(s.output)].block);
-    if (s.kind == StepKind::ConvO4) convs_o4_[i] = pack_conv_o4(graph_, s, plan_.values[size_t(s.inputs[0])].block);
+    if (s.kind == StepKind::DwGate) gates_[i] = pack_gate(graph, s, plan_.values[size_t(s.output)].block);
+    if (s.kind == StepKind::ConvO4) convs_o4_[i] = pack_conv_o4(graph, s, plan_.values[size_t(s.inputs[0])].block);
   }
 }
 
 int CompiledModel::conv_source_block(size_t step) const {
   const Step &s = plan_.steps[step];
-  return xunit::conv_source_block(graph_.values[size_t(s.inputs[0])].channels, plan_.simd_block);
+  return xunit::conv_source_block(graph_->values[size_t(s.inputs[0])].channels, plan_.simd_block);
 }
 
 }  // namespace xunit

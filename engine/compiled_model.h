@@ -16,14 +16,20 @@ namespace xunit {
 struct CompileOptions {
   int simd_block = 0;  // channel block of wide values: 16 or 8; 0 = from the active ISA
   ConvAlgorithm conv_algorithm = ConvAlgorithm::Auto;
+  // Bf16 needs AVX-512 (oneDNN emulates the bf16 arithmetic without AVX512-BF16) and throws
+  // UnsupportedError otherwise; Auto falls back to Fp32 without native AVX512-BF16.
+  Precision precision = Precision::Fp32;
 };
 
 class CompiledModel {
  public:
   // `storage` keeps whatever the graph's tensors point into (a mapping or a byte buffer) alive.
   CompiledModel(Graph graph, std::shared_ptr<const void> storage, CompileOptions options = {});
+  // Another compilation (e.g. another precision) of an already compiled model's graph.
+  CompiledModel(const CompiledModel &other, CompileOptions options);
 
-  const Graph &graph() const { return graph_; }
+  const Graph &graph() const { return *graph_; }
+  Precision precision() const { return precision_; }
   const Plan &plan() const { return plan_; }
   const DnnlConv *conv(size_t step) const { return convs_[step].get(); }
   const PackedGate *gate(size_t step) const { return gates_[step].get(); }
@@ -34,8 +40,11 @@ class CompiledModel {
   ArenaPool &scratch() const { return scratch_; }
 
  private:
+  void compile(CompileOptions options);
+
   std::shared_ptr<const void> storage_;
-  Graph graph_;
+  std::shared_ptr<const Graph> graph_;
+  Precision precision_ = Precision::Fp32;
   Plan plan_;
   std::vector<std::unique_ptr<DnnlConv>> convs_;
   std::vector<std::unique_ptr<PackedGate>> gates_;

@@ -110,11 +110,13 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
   const Op &op = *step_.op;
   const int ic = op.in_channels, oc = op.out_channels, k = op.kernel, g = op.groups, r = k / 2;
   auto inst = std::make_shared<Instance>();
-  inst->src_md = dnnl::memory::desc({1, ic, rows + 2 * r, width}, dt::f32, layout_tag(src_block_));
+  // A bf16 conv reads a bf16 source with bf16 weights, accumulates and writes in float32.
+  const dt src_type = step_.bf16 ? dt::bf16 : dt::f32;
+  inst->src_md = dnnl::memory::desc({1, ic, rows + 2 * r, width}, src_type, layout_tag(src_block_));
   inst->dst_md = dnnl::memory::desc({1, oc, rows, width}, dt::f32, layout_tag(dst_block_));
   dnnl::memory::dims wdims = g == 1 ? dnnl::memory::dims{oc, ic, k, k}
                                     : dnnl::memory::dims{g, oc / g, ic / g, k, k};
-  dnnl::memory::desc wany(wdims, dt::f32, tag::any);
+  dnnl::memory::desc wany(wdims, src_type, tag::any);
   dnnl::memory::desc bias_md({oc}, dt::f32, tag::x);
   // Rows outside the image are zero rows in the source: pad only left and right.
   dnnl::memory::dims strides = {1, 1}, pad_l = {0, r}, pad_r = {0, r};
@@ -158,7 +160,7 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
   };
   dnnl::convolution_forward::primitive_desc pd;
   bool have_pd = false;
-  if (algorithm_ == ConvAlgorithm::Auto && k == 3 && g == 1) {
+  if (algorithm_ == ConvAlgorithm::Auto && k == 3 && g == 1 && !step_.bf16) {
     // Winograd does ~2.5x less arithmetic but fuses fewer post-ops: leave a tail of element-wise
     // post-ops to apply afterwards if that is what it takes (never a Sum: its operand is gone).
     for (size_t fused = step_.post.size() + 1; fused-- > 0 && !have_pd;) {
@@ -207,11 +209,11 @@ size_t DnnlConv::scratch_bytes(int rows, int width) const { return instance(rows
 
 std::string DnnlConv::implementation(int rows, int width) const { return instance(rows, width)->implementation; }
 
-void DnnlConv::execute(int rows, int width, const float *src, float *dst, ConvScratch scratch) const {
+void DnnlConv::execute(int rows, int width, const void *src, float *dst, ConvScratch scratch) const {
   std::shared_ptr<Instance> inst = instance(rows, width);
   check(scratch.bytes >= inst->scratch_bytes, "internal error: conv scratch too small");
   dnnl::engine &eng = cpu_engine();
-  dnnl::memory src_mem(inst->src_md, eng, const_cast<float *>(src));
+  dnnl::memory src_mem(inst->src_md, eng, const_cast<void *>(src));
   dnnl::memory dst_mem(inst->dst_md, eng, dst);
   std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, src_mem},
                                                 {DNNL_ARG_WEIGHTS, inst->weights},

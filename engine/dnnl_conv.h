@@ -43,7 +43,8 @@ class DnnlConv {
   // Scratchpad bytes for a chunk of `rows` output rows of `width` pixels.
   size_t scratch_bytes(int rows, int width) const;
   // src: rows + 2 * radius rows; dst: rows rows, holding the Sum operand when the step has one.
-  void execute(int rows, int width, const float *src, float *dst, ConvScratch scratch) const;
+  // (src is bfloat16 for a step computed in bf16, else float32.)
+  void execute(int rows, int width, const void *src, float *dst, ConvScratch scratch) const;
   // oneDNN's name of the implementation chosen for this shape (e.g. "jit_wino_4x3:avx512_core").
   std::string implementation(int rows, int width) const;
 

@@ -44,8 +44,9 @@ PostOp activation_post(const Op &op) {
 
 class Planner {
  public:
-  Planner(const Graph &g, int simd_block)
-      : g_(g), uses_(count_uses(g)), fused_(g.ops.size(), false), defined_by_(g.values.size(), -1) {
+  Planner(const Graph &g, int simd_block, Precision precision)
+      : g_(g), uses_(count_uses(g)), fused_(g.ops.size(), false), defined_by_(g.values.size(), -1),
+        precision_(precision) {
     plan_.simd_block = simd_block;
     for (size_t i = 0; i < g.ops.size(); ++i) defined_by_[size_t(g.ops[i].output)] = int(i);
   }
@@ -111,6 +112,8 @@ class Planner {
     const bool few_out = op.groups == 1 && op.out_channels <= 4 && op.in_channels > 4;
     Step &s = add(few_out ? StepKind::ConvO4 : StepKind::Conv, op);
     s.radius = op.kernel / 2;
+    const bool winograd = op.kernel == 3 && op.groups == 1 && op.in_channels > 4 && plan_.simd_block == 16;
+    s.bf16 = !few_out && (precision_ == Precision::Bf16 || (precision_ == Precision::Auto && !winograd));
     const int conv_index = int(&op - g_.ops.data());
     for (;;) {
       const Op *next = sole_consumer(s.output);
@@ -193,8 +196,10 @@ class Planner {
         // The window is exactly the rows the conv reads only if nothing else (an addend with a
         // longer receptive field) holds the conv back.
         const bool in_step = g_.values[size_t(c.output)].radius == g_.values[v].radius + c.radius;
-        if (c.kind == StepKind::Conv && c.inputs[0] == int(v) && c.sum_value != int(v) && in_step)
+        if (c.kind == StepKind::Conv && c.inputs[0] == int(v) && c.sum_value != int(v) && in_step) {
           vp.storage = Storage::Window;
+          vp.bf16 = c.bf16;
+        }
       }
     }
   }
@@ -203,12 +208,15 @@ class Planner {
   Uses uses_;
   std::vector<bool> fused_;
   std::vector<int> defined_by_;  // value -> index of the op that defines it (-1: graph input)
+  Precision precision_;
   Plan plan_;
 };
 
 }  // namespace
 
-Plan make_plan(const Graph &graph, int simd_block) { return Planner(graph, simd_block).run(); }
+Plan make_plan(const Graph &graph, int simd_block, Precision precision) {
+  return Planner(graph, simd_block, precision).run();
+}
 
 std::string Plan::describe(const Graph &g) const {
   static const char *kKinds[] = {"conv", "conv_o4", "dwgate", "elementwise", "binary", "pixel_shuffle",
@@ -221,6 +229,7 @@ std::string Plan::describe(const Graph &g) const {
       out << " +" << kPost[p.kind];
     }
     if (s.post_affine) out << " +affine";
+    if (s.bf16) out << " (bf16)";
     if (s.activation) out << " +" << op_type_name(s.activation->type);
     const ValuePlan &v = values[size_t(s.output)];
     out << " -> " << g.values[size_t(s.output)].name << " [" << (v.storage == Storage::Ring ? "ring" : "window")

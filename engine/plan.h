@@ -43,6 +43,7 @@ struct Step {
   int subpixel_factor = 0;
   bool shuffled_input = false;
   int radius = 0;             // rows above/below the output rows that the first input must supply
+  bool bf16 = false;          // Conv: bfloat16 source and weights, float32 accumulation and result
 };
 
 // How a value is held while rows stream through (see engine/row_store.h).
@@ -55,6 +56,7 @@ struct ValuePlan {
   bool computed = false;  // the graph input or a step output (values fused away are not)
   int block = 16;         // channel lanes interleaved per plane: 16 or 8 (nChw16c/nChw8c), 1 (nchw)
   Storage storage = Storage::Ring;
+  bool bf16 = false;      // stored as bfloat16: the input window of a bf16 conv
   int producer = -1;      // step index; -1 for the graph input
   std::vector<int> consumers;  // step indices that read it (each once)
 };
@@ -66,8 +68,14 @@ struct Plan {
   std::string describe(const Graph &graph) const;  // one line per step, for --verbose / tests
 };
 
-// `simd_block` is the channel block for values with more than 4 channels.
-Plan make_plan(const Graph &graph, int simd_block);
+// Arithmetic of the convs. Auto: bfloat16 where it is the faster choice (see make_plan).
+enum class Precision { Fp32, Bf16, Auto };
+
+// `simd_block` is the channel block for values with more than 4 channels. Bf16 computes every
+// oneDNN conv in bfloat16; Auto only those that cannot use Winograd (which, in float32, beats a
+// bfloat16 direct conv on AVX-512: ~2.25-4x fewer multiplications against 2x the rate). Our own
+// kernels (the xUnit gate, the output conv, element-wise ops) always compute in float32.
+Plan make_plan(const Graph &graph, int simd_block, Precision precision = Precision::Fp32);
 
 // The channel block a conv wants its source in: planar (nchw) for a few channels, else blocked.
 inline int conv_source_block(int channels, int simd_block) { return channels > 4 ? simd_block : 1; }

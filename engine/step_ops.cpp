@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kernels/conv_o4/conv_o4.h"
+#include "kernels/convert/convert.h"
 #include "kernels/dwgate/dwgate.h"
 
 namespace xunit {
@@ -218,7 +219,7 @@ void run_binary(const RowOpContext &ctx, OpType type, const RowStore &a, const R
   };
   if (same_layout(la, lo) && same_layout(lb, lo)) {
     // Padded lanes are zero in both sources and stay zero: 0 + 0, 0 * v, 0 * sigmoid(v).
-    const size_t floats = lo.row_floats();
+    const size_t floats = lo.row_elements();
     const int jobs = lo.planes() * n;
 #pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && jobs > 1)
     for (int job = 0; job < jobs; ++job)
@@ -346,12 +347,35 @@ void copy_rows(const RowOpContext &ctx, const RowStore &in, RowStore &out, RowRa
   const int n = rows.size();
   const RowLayout &li = in.layout(), &lo = out.layout();
   std::vector<const float *> src = read_rows(in, rows, ctx.zero_row);
+  if (lo.element_bytes == 2) {  // float32 -> bfloat16 (the source of a bf16 conv)
+    std::vector<uint16_t *> dst;
+    for (int plane = 0; plane < lo.planes(); ++plane)
+      for (int y = rows.lo; y < rows.hi; ++y) dst.push_back(static_cast<uint16_t *>(out.row_bytes(plane, y)));
+    const kernels::F32ToBf16Fn convert = kernels::select_f32_to_bf16();
+    const int jobs = lo.planes() * n;
+    if (same_layout(li, lo)) {
+#pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && jobs > 8)
+      for (int job = 0; job < jobs; ++job) convert(src[size_t(job)], dst[size_t(job)], lo.row_elements());
+      return;
+    }
+#pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && jobs > 8)
+    for (int job = 0; job < jobs; ++job) {  // regroup the channels in float32, then convert
+      const int plane = job / n, i = job % n;
+      std::vector<float> row(lo.row_elements(), 0.f);
+      for (int lane = 0; lane < lo.block && plane * lo.block + lane < lo.channels; ++lane) {
+        ChannelRow s = channel(src, li, n, plane * lo.block + lane, i);
+        for (int x = 0; x < lo.width; ++x) row[size_t(x) * lo.block + lane] = s.at[x * s.stride];
+      }
+      convert(row.data(), dst[size_t(job)], row.size());
+    }
+    return;
+  }
   std::vector<float *> dst = write_rows(out, rows);
   if (same_layout(li, lo)) {
     const int jobs = lo.planes() * n;
 #pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && jobs > 8)
     for (int job = 0; job < jobs; ++job)
-      std::memcpy(dst[size_t(job)], src[size_t(job)], lo.row_floats() * sizeof(float));
+      std::memcpy(dst[size_t(job)], src[size_t(job)], lo.row_elements() * sizeof(float));
     return;
   }
 #pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && n > 1)

@@ -56,7 +56,8 @@ void run_upsample_bilinear(const RowOpContext &ctx, int factor, const RowStore &
 // Channel concatenation.
 void run_concat(const RowOpContext &ctx, const std::vector<const RowStore *> &inputs, RowStore &out,
                 RowRange rows);
-// Copies rows between layouts (zeros for rows outside the source image).
+// Copies rows between layouts (zeros for rows outside the source image); the destination may
+// hold bfloat16 (rounded to nearest even).
 void copy_rows(const RowOpContext &ctx, const RowStore &in, RowStore &out, RowRange rows);
 
 }  // namespace xunit

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 #include "common/error.h"
@@ -17,7 +18,15 @@ size_t align_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
 RowLayout value_layout(const CompiledModel &m, int value, int width) {
   const Value &v = m.graph().values[size_t(value)];
-  return {v.channels, m.plan().values[size_t(value)].block, width * v.scale};
+  const ValuePlan &vp = m.plan().values[size_t(value)];
+  return {v.channels, vp.block, width * v.scale, vp.bf16 ? 2 : 4};
+}
+
+// The layout a conv step reads its source in (a window assembled from a Ring is copied into it).
+RowLayout conv_source_layout(const CompiledModel &m, size_t step, int width) {
+  const Step &s = m.plan().steps[step];
+  const Value &in = m.graph().values[size_t(s.inputs[0])];
+  return {in.channels, m.conv_source_block(step), width * in.scale, s.bf16 ? 2 : 4};
 }
 
 }  // namespace
@@ -25,8 +34,8 @@ RowLayout value_layout(const CompiledModel &m, int value, int width) {
 // Where everything of a stripe lives in its arena.
 struct StripeExecutor::Layout {
   std::vector<size_t> store_offset;  // per value (computed ones)
-  size_t assembled_offset = 0, zero_offset = 0, scratch_offset = 0;
-  size_t assembled_floats = 0, zero_floats = 0, scratch_bytes = 0, total = 0;
+  size_t assembled_offset = 0, staging_offset = 0, zero_offset = 0, scratch_offset = 0;
+  size_t assembled_bytes = 0, staging_bytes = 0, zero_bytes = 0, scratch_bytes = 0, total = 0;
 
   Layout(const CompiledModel &m, const RowSchedule &s, int width) {
     const Graph &g = m.graph();
@@ -41,13 +50,16 @@ struct StripeExecutor::Layout {
     for (size_t v = 0; v < g.values.size(); ++v) {
       const ValuePlan &vp = plan.values[v];
       if (!vp.computed) continue;
-      const RowLayout l = value_layout(m, int(v), width);
-      zero_floats = std::max(zero_floats, l.row_floats());
-      const size_t floats =
+      RowLayout l = value_layout(m, int(v), width);
+      const size_t bytes =
           vp.storage == Storage::Ring
-              ? RowStore::ring_floats(l, s.rows(int(v)).chunk, s.ring_chunks(int(v)), s.carry_rows(int(v)))
-              : RowStore::window_floats(l, s.max_window_rows(int(v)), s.window_carry_rows(int(v)));
-      store_offset[v] = take(floats * sizeof(float));
+              ? RowStore::ring_bytes(l, s.rows(int(v)).chunk, s.ring_chunks(int(v)), s.carry_rows(int(v)))
+              : RowStore::window_bytes(l, s.max_window_rows(int(v)), s.window_carry_rows(int(v)));
+      store_offset[v] = take(bytes);
+      l.element_bytes = 4;
+      zero_bytes = std::max(zero_bytes, l.row_bytes());
+      // A bf16 value is produced in float32 into a staging buffer first, a pass's rows at a time.
+      if (vp.bf16) staging_bytes = std::max(staging_bytes, RowStore::dense_bytes(l, s.rows(int(v)).chunk));
     }
     // Conv sources held in a Ring are copied into one shared window; and every distinct chunk
     // height of a conv sizes the shared oneDNN scratchpad.
@@ -62,14 +74,14 @@ struct StripeExecutor::Layout {
         if (n > 0 && std::find(heights.begin(), heights.end(), n) == heights.end()) heights.push_back(n);
       }
       for (int n : heights) scratch_bytes = std::max(scratch_bytes, m.conv(i)->scratch_bytes(n, w));
-      const int in = st.inputs[0];
-      const RowLayout src{g.values[size_t(in)].channels, m.conv_source_block(i), w};
-      zero_floats = std::max(zero_floats, src.row_floats());
-      if (plan.values[size_t(in)].storage == Storage::Ring)
-        assembled_floats = std::max(assembled_floats, RowStore::dense_floats(src, out.chunk + 2 * st.radius));
+      const RowLayout src = conv_source_layout(m, i, width);
+      zero_bytes = std::max(zero_bytes, src.row_bytes());
+      if (plan.values[size_t(st.inputs[0])].storage == Storage::Ring)
+        assembled_bytes = std::max(assembled_bytes, RowStore::dense_bytes(src, out.chunk + 2 * st.radius));
     }
-    assembled_offset = take(assembled_floats * sizeof(float));
-    zero_offset = take(zero_floats * sizeof(float));
+    assembled_offset = take(assembled_bytes);
+    staging_offset = take(staging_bytes);
+    zero_offset = take(zero_bytes);
     scratch_offset = take(scratch_bytes);
     total = at;
   }
@@ -90,7 +102,7 @@ StripeExecutor::StripeExecutor(const CompiledModel &model, int height, int width
   for (size_t v = 0; v < g.values.size(); ++v) {
     const ValuePlan &vp = model.plan().values[v];
     if (!vp.computed) continue;
-    float *memory = reinterpret_cast<float *>(base + layout.store_offset[v]);
+    char *memory = base + layout.store_offset[v];
     const RowLayout l = value_layout(model, int(v), width);
     if (vp.storage == Storage::Ring)
       stores_[v].init_ring(l, schedule_.rows(int(v)), schedule_.ring_chunks(int(v)), schedule_.carry_rows(int(v)),
@@ -99,11 +111,24 @@ StripeExecutor::StripeExecutor(const CompiledModel &model, int height, int width
       stores_[v].init_window(l, schedule_.rows(int(v)), schedule_.max_window_rows(int(v)),
                              schedule_.window_carry_rows(int(v)), memory);
   }
-  float *zero = reinterpret_cast<float *>(base + layout.zero_offset);
-  std::fill(zero, zero + layout.zero_floats, 0.f);
-  zero_row_ = zero;
-  assembled_memory_ = reinterpret_cast<float *>(base + layout.assembled_offset);
+  std::memset(base + layout.zero_offset, 0, layout.zero_bytes);
+  zero_row_ = reinterpret_cast<const float *>(base + layout.zero_offset);
+  assembled_memory_ = base + layout.assembled_offset;
+  staging_memory_ = base + layout.staging_offset;
   conv_scratch_ = {base + layout.scratch_offset, layout.scratch_bytes};
+}
+
+void StripeExecutor::produce(RowStore &out, RowRange rows, const RowOpContext &ctx,
+                             const std::function<void(RowStore &)> &write) {
+  if (out.layout().element_bytes == 4) return write(out);
+  // bfloat16 store: produce float32 rows, then convert them.
+  RowLayout l = out.layout();
+  l.element_bytes = 4;
+  RowStore staging;
+  staging.init_dense(l, out.height(), staging_memory_);
+  staging.set_dense_rows(rows);
+  write(staging);
+  copy_rows(ctx, staging, out, rows);
 }
 
 bool StripeExecutor::run(int threads, const LoadFn &load, const StoreFn &store, const ContinueFn &keep_going) {
@@ -119,7 +144,7 @@ bool StripeExecutor::run(int threads, const LoadFn &load, const StoreFn &store, 
         stores_[v].begin_window_pass(k, schedule_.window(int(v), k));
     }
     const RowRange in_rows = schedule_.rows(g.input).in_pass(k);
-    if (!in_rows.empty()) load(stores_[size_t(g.input)], in_rows);
+    if (!in_rows.empty()) produce(stores_[size_t(g.input)], in_rows, ctx, [&](RowStore &in) { load(in, in_rows); });
     for (size_t i = 0; i < plan.steps.size(); ++i) {
       if (step_seconds_.empty()) {
         run_step(i, k, ctx);
@@ -143,39 +168,43 @@ void StripeExecutor::run_step(size_t index, int pass, const RowOpContext &ctx) {
   if (rows.empty()) return;
   RowStore &out = stores_[size_t(s.output)];
   const RowStore &in = stores_[size_t(s.inputs[0])];
-  switch (s.kind) {
-    case StepKind::Conv: {
-      const RowRange window{rows.lo - s.radius, rows.hi + s.radius};
-      const float *src;
-      if (model_.plan().values[size_t(s.inputs[0])].storage == Storage::Window) {
-        src = in.dense();  // the producer wrote the window in place
-      } else {
-        const RowLayout l{in.layout().channels, model_.conv_source_block(index), in.layout().width};
-        assembled_.init_dense(l, in.height(), assembled_memory_);
-        assembled_.set_dense_rows(window);
-        copy_rows(ctx, in, assembled_, window);
-        src = assembled_.dense();
-      }
-      if (s.sum_value >= 0) copy_rows(ctx, stores_[size_t(s.sum_value)], out, rows);
-      model_.conv(index)->execute(rows.size(), out.layout().width, src, out.dense(), conv_scratch_);
-      break;
+  if (s.kind == StepKind::Conv) {
+    const RowRange window{rows.lo - s.radius, rows.hi + s.radius};
+    const void *src;
+    if (model_.plan().values[size_t(s.inputs[0])].storage == Storage::Window) {
+      src = in.dense();  // the producer wrote the window in place
+    } else {
+      assembled_.init_dense(conv_source_layout(model_, index, width_), in.height(), assembled_memory_);
+      assembled_.set_dense_rows(window);
+      copy_rows(ctx, in, assembled_, window);
+      src = assembled_.dense();
     }
-    case StepKind::ConvO4:
-      run_conv_o4(ctx, g, s, *model_.conv_o4(index), in, s.sum_value >= 0 ? &stores_[size_t(s.sum_value)] : nullptr,
-                  out, rows);
-      break;
-    case StepKind::DwGate: run_dwgate(ctx, *model_.gate(index), in, out, rows); break;
-    case StepKind::Elementwise: run_elementwise(ctx, g, *s.op, in, out, rows); break;
-    case StepKind::Binary: run_binary(ctx, s.op->type, in, stores_[size_t(s.inputs[1])], out, rows); break;
-    case StepKind::PixelShuffle: run_pixel_shuffle(ctx, g, s.op->factor, s.activation, s.shuffled_input, in, out, rows); break;
-    case StepKind::Upsample: run_upsample_bilinear(ctx, s.op->factor, in, out, rows); break;
-    case StepKind::Concat: {
-      std::vector<const RowStore *> inputs;
-      for (int v : s.inputs) inputs.push_back(&stores_[size_t(v)]);
-      run_concat(ctx, inputs, out, rows);
-      break;
-    }
+    if (s.sum_value >= 0) copy_rows(ctx, stores_[size_t(s.sum_value)], out, rows);
+    model_.conv(index)->execute(rows.size(), out.layout().width, src, static_cast<float *>(out.dense()), conv_scratch_);
+    return;
   }
+  produce(out, rows, ctx, [&](RowStore &dst) {
+    switch (s.kind) {
+      case StepKind::ConvO4:
+        run_conv_o4(ctx, g, s, *model_.conv_o4(index), in, s.sum_value >= 0 ? &stores_[size_t(s.sum_value)] : nullptr,
+                    dst, rows);
+        break;
+      case StepKind::DwGate: run_dwgate(ctx, *model_.gate(index), in, dst, rows); break;
+      case StepKind::Elementwise: run_elementwise(ctx, g, *s.op, in, dst, rows); break;
+      case StepKind::Binary: run_binary(ctx, s.op->type, in, stores_[size_t(s.inputs[1])], dst, rows); break;
+      case StepKind::PixelShuffle:
+        run_pixel_shuffle(ctx, g, s.op->factor, s.activation, s.shuffled_input, in, dst, rows);
+        break;
+      case StepKind::Upsample: run_upsample_bilinear(ctx, s.op->factor, in, dst, rows); break;
+      case StepKind::Concat: {
+        std::vector<const RowStore *> inputs;
+        for (int v : s.inputs) inputs.push_back(&stores_[size_t(v)]);
+        run_concat(ctx, inputs, dst, rows);
+        break;
+      }
+      case StepKind::Conv: break;  // above
+    }
+  });
 }
 
 }  // namespace xunit

@@ -41,13 +41,16 @@ class StripeExecutor {
  private:
   struct Layout;
   void run_step(size_t index, int pass, const RowOpContext &ctx);
+  // Runs `write` on rows `rows` of `out`, through a float32 staging buffer when `out` holds
+  // bfloat16.
+  void produce(RowStore &out, RowRange rows, const RowOpContext &ctx, const std::function<void(RowStore &)> &write);
 
   const CompiledModel &model_;
   int width_;
   RowSchedule schedule_;
   std::vector<RowStore> stores_;  // per value id (computed values only)
   RowStore assembled_;            // a conv's source window copied from a Ring value
-  float *assembled_memory_ = nullptr;
+  char *assembled_memory_ = nullptr, *staging_memory_ = nullptr;
   const float *zero_row_ = nullptr;
   ConvScratch conv_scratch_;
   std::vector<double> step_seconds_;

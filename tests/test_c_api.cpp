@@ -316,3 +316,27 @@ TEST_CASE("c api: the last error is per thread") {
   CHECK(other.empty());
   CHECK(std::string(xunit_last_error()).find("nonexistent") != std::string::npos);
 }
+
+TEST_CASE("c api: bf16 and auto precision run where the CPU allows, close to fp32") {
+  Model model(model_bytes("xdncnn_c3_f16_b2"));
+  const int w = 40, h = 30;
+  std::vector<float> in = ramp_image(w, h, 3, 9);
+  std::vector<float> fp32 = run_f32(model.m, in, w, h, 3, 1, 2);
+  for (int32_t precision : {int32_t(XUNIT_PRECISION_BF16), int32_t(XUNIT_PRECISION_AUTO)}) {
+    CAPTURE(precision);
+    std::vector<float> out(in.size());
+    xunit_image a = f32_image(w, h, 3, in.data()), b = f32_image(w, h, 3, out.data());
+    xunit_run_options o = options(2, -1);
+    o.precision = precision;
+    const xunit_status st = xunit_run(model.m, &o, &a, &b);
+    if (st == XUNIT_ERROR_UNSUPPORTED) {  // bf16 without AVX-512 (e.g. XUNIT_ISA=avx2)
+      CHECK(precision == XUNIT_PRECISION_BF16);
+      CHECK(std::string(xunit_last_error()).find("AVX-512") != std::string::npos);
+      continue;
+    }
+    REQUIRE(st == XUNIT_OK);
+    float worst = 0;
+    for (size_t i = 0; i < out.size(); ++i) worst = std::max(worst, std::abs(out[i] - fp32[i]));
+    CHECK(worst <= 2e-2f);
+  }
+}

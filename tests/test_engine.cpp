@@ -3,6 +3,7 @@
 
 #include "engine_harness.h"
 #include "models/synthetic/graph_factory.h"
+#include "common/error.h"
 #include "engine/stripe_executor.h"
 #include "kernels/isa.h"
 
@@ -181,4 +182,34 @@ TEST_CASE("the planner fuses conv+activation, conv+sum and dw-conv+gate+affine")
   CHECK(affines == 2);  // the next block's BatchNorm rides on the previous gate
   CHECK(sums == 1);     // the global residual
   CHECK(plan.steps.size() == 1 + 3 * 2 + 1);  // input affine, 3 x (conv, gate), tail conv
+}
+
+TEST_CASE("bfloat16 and automatic precision stay close to float32, for any chunk and stripe") {
+  if (kernels::active_isa() < kernels::Isa::Avx512) {
+    GraphFactory f(16);
+    Graph g = f.xdncnn(3, 16, 1);
+    CHECK_THROWS_AS(load_graph(g, DType::F32, {0, ConvAlgorithm::Auto, Precision::Bf16}), UnsupportedError);
+    return;
+  }
+  GraphFactory f(16);
+  for (int family = 0; family < 3; ++family) {
+    Graph g = family == 0 ? f.xdncnn(3, 32, 2) : family == 1 ? f.xsrgan(3, 16, 1, 2) : f.mixed(3);
+    HwcImage in = random_image(23, 19, 3, 4);
+    HwcImage want = run_oracle(g, in);
+    float scale = 0;
+    for (float v : want.data) scale = std::max(scale, std::abs(v));
+    for (Precision p : {Precision::Bf16, Precision::Auto}) {
+      LoadedModel m = load_graph(g, DType::F32, {0, ConvAlgorithm::Auto, p});
+      for (int chunk : {3, 8, 0})
+        for (int tile : {0, 7}) {
+          CAPTURE(family);
+          CAPTURE(int(p));
+          CAPTURE(chunk);
+          CAPTURE(tile);
+          const float err = max_abs_diff(run_engine(*m.model, in, tile, 2, chunk), want);
+          CHECK(err <= 2e-2f * std::max(1.f, scale));  // bfloat16 keeps 8 bits of mantissa
+          if (p == Precision::Bf16) CHECK(err > 0.f);  // really computed in bfloat16
+        }
+    }
+  }
 }

@@ -38,9 +38,14 @@ typedef enum xunit_pixel_type {
 typedef enum xunit_task { XUNIT_TASK_DENOISE = 0, XUNIT_TASK_SUPER_RESOLUTION = 1 } xunit_task;
 
 typedef enum xunit_precision {
-  XUNIT_PRECISION_FP32 = 0,
-  XUNIT_PRECISION_BF16 = 1, /* not yet available in this build: returns XUNIT_ERROR_UNSUPPORTED */
-  XUNIT_PRECISION_AUTO = 2  /* the fastest precision that keeps quality; FP32 in this build */
+  XUNIT_PRECISION_FP32 = 0, /* float32 throughout: matches PyTorch to ~1e-6 (the default) */
+  /* The convolutions read bfloat16 activations and weights and accumulate in float32; the xUnit
+   * gate and the output layer stay float32. Needs AVX-512 (fast with AVX512-BF16); otherwise
+   * xunit_run returns XUNIT_ERROR_UNSUPPORTED. */
+  XUNIT_PRECISION_BF16 = 1,
+  /* bfloat16 for the convolutions that are faster so, float32 for the others (3x3 convs, which
+   * use Winograd in float32); float32 everywhere on CPUs without AVX512-BF16. */
+  XUNIT_PRECISION_AUTO = 2
 } xunit_precision;
 
 /* An image in memory: interleaved channels, rows `row_stride` bytes apart (>= width * channels *
@@ -99,7 +104,7 @@ xunit_status xunit_model_get_info(const xunit_model *model, xunit_model_info *ou
 /* A metadata value by key (e.g. "family", "source_sha256", "converter_version"), or NULL. */
 const char *xunit_model_get_metadata(const xunit_model *model, const char *key);
 
-/* Default options: all cores, automatic tiles, FP32, no progress callback. */
+/* Default options: all cores, automatic stripes, FP32, no progress callback. */
 void xunit_run_options_init(xunit_run_options *options);
 
 /* Runs the network on `input`, writing `output`, which must be preallocated with width and height

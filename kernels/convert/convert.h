@@ -1,0 +1,17 @@
+// float32 -> bfloat16 conversion of a run of values (the inputs of bf16 convolutions), round to
+// nearest even; NaN stays NaN. The AVX512-BF16 variant (vcvtneps2bf16) flushes float32
+// denormals (below 1.2e-38) to zero, which the others round like any value.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace xunit::kernels {
+
+void f32_to_bf16__scalar(const float *src, uint16_t *dst, size_t n);
+void f32_to_bf16__avx512(const float *src, uint16_t *dst, size_t n);
+void f32_to_bf16__avx512bf16(const float *src, uint16_t *dst, size_t n);
+
+using F32ToBf16Fn = void (*)(const float *, uint16_t *, size_t);
+F32ToBf16Fn select_f32_to_bf16();
+
+}  // namespace xunit::kernels
