@@ -37,6 +37,7 @@ const char *kUsage =
     "  --precision P[,P...]  fp32, bf16, auto. Default: fp32\n"
     "  --tile T              stripe width (0 whole image, -1 automatic). Default: -1\n"
     "  --repeat R            timed runs per configuration (median reported). Default: 5\n"
+    "  --warmup W            untimed runs first (oneDNN code generation, page faults). Default: 1\n"
     "  --csv FILE            also write the results as CSV\n"
     "  --profile             after timing, one more run printing where its time went (warm)\n"
     "  -h, --help            this text\n";
@@ -121,7 +122,7 @@ int main(int argc, char **argv) {
     std::vector<std::pair<int, int>> sizes;
     std::vector<int> threads;
     std::vector<std::string> precisions = {"fp32"};
-    int tile = -1, repeat = 5;
+    int tile = -1, repeat = 5, warmup = 1;
     std::string csv_path;
     bool profile = false;
     for (int i = 1; i < argc; ++i) {
@@ -160,6 +161,8 @@ int main(int argc, char **argv) {
         tile = std::atoi(value());
       } else if (a == "--repeat") {
         repeat = std::max(1, std::atoi(value()));
+      } else if (a == "--warmup") {
+        warmup = std::max(0, std::atoi(value()));
       } else if (a == "--csv") {
         csv_path = value();
       } else if (a == "--profile") {
@@ -213,7 +216,10 @@ int main(int argc, char **argv) {
             o.precision = p == "bf16" ? XUNIT_PRECISION_BF16 : p == "auto" ? XUNIT_PRECISION_AUTO : XUNIT_PRECISION_FP32;
             char size[32];
             std::snprintf(size, sizeof size, "%dx%d", w, h);
-            if (xunit_run(model, &o, &a, &b) != XUNIT_OK) {  // warm-up: primitives, page faults
+            bool failed = false;
+            for (int wu = 0; wu < warmup && !failed; ++wu)  // primitives, page faults
+              failed = xunit_run(model, &o, &a, &b) != XUNIT_OK;
+            if (failed) {
               std::printf("%-22s %11s %4d %-9s %s\n", m.name.c_str(), size, threads[ti], p.c_str(), xunit_last_error());
               continue;
             }

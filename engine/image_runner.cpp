@@ -69,9 +69,9 @@ std::vector<Stripe> make_stripes(int width, int tile_width, int halo) {
 void print_profile(const CompiledModel &model, const std::vector<double> &seconds, double total, int width,
                    int height, const StripeGeometry &geo, size_t stripes, size_t arena_bytes) {
   const Plan &plan = model.plan();
-  std::fprintf(stderr, "xunit profile: %dx%d, %zu stripe(s) of %d columns, %d rows per pass%s, %.1f MB scratch, %.1f ms\n",
-               width, height, stripes, geo.tile_width, geo.stream.chunk_rows, geo.stream.compact ? ", compact" : "",
-               double(arena_bytes) / (1 << 20), total * 1e3);
+  std::fprintf(stderr, "xunit profile: %dx%d, %zu stripe(s) of %d columns, %d rows per pass, %.1f MB scratch, %.1f ms\n",
+               width, height, stripes, geo.tile_width, geo.stream.chunk_rows, double(arena_bytes) / (1 << 20),
+               total * 1e3);
   double steps = 0;
   for (size_t i = 0; i < seconds.size(); ++i) {
     const Step &s = plan.steps[i];
@@ -102,7 +102,6 @@ StripeGeometry choose_geometry(const CompiledModel &model, int width, int height
   const int by_width = (16384 + width * s * s - 1) / (width * s * s);
   shape.chunk_rows = std::max(4, std::min(64, round_up(std::max(32 / s, by_width), 4)));
   if (config.chunk_rows > 0) shape.chunk_rows = config.chunk_rows;
-  shape.compact = config.compact == 1;
   geo.tile_width = config.tile_size > 0 ? std::min(config.tile_size, width) : width;
   if (config.tile_size >= 0) return geo;
 
@@ -111,10 +110,7 @@ StripeGeometry choose_geometry(const CompiledModel &model, int width, int height
   auto fits = [&](int tile) {
     return StripeExecutor::arena_bytes(model, height, std::min(width, tile + 2 * halo), shape) <= budget;
   };
-  // The whole width in one stripe, with the faster rings if they fit, else the compact ones.
-  if (fits(width)) return geo;
-  shape.compact = config.compact != 0;
-  if (fits(width)) return geo;
+  if (fits(width)) return geo;  // the whole width in one stripe
   // The widest stripe within the budget (memory grows linearly with the width).
   for (;;) {
     int lo = 16, hi = width;

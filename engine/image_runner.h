@@ -22,9 +22,8 @@ struct RunConfig {
   int threads = 1;
   int tile_size = -1;       // stripe width in input pixels; 0: the whole width; -1: automatic
   size_t memory_budget = 0; // 0: kDefaultMemoryBudget
-  // For tests and tuning (see StreamShape): 0 / -1 automatic.
+  // For tests and tuning (see StreamShape): 0 automatic.
   int chunk_rows = 0;  // input rows per pass
-  int compact = -1;    // -1 when memory is short, 0 never, 1 always
   std::function<bool(float)> progress;  // returns false to cancel; calls are serialized
 };
 

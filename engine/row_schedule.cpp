@@ -20,7 +20,6 @@ BilinearTap bilinear_tap(int dst, int factor, int size) {
 RowSchedule::RowSchedule(const Graph &graph, const Plan &plan, int height, const StreamShape &shape)
     : graph_(graph), plan_(plan) {
   const int chunk_rows = shape.chunk_rows;
-  const bool compact = shape.compact;
   check(height >= 1 && chunk_rows >= 1, "internal error: bad row schedule");
   const size_t n = graph.values.size();
   rows_.resize(n);
@@ -56,12 +55,10 @@ RowSchedule::RowSchedule(const Graph &graph, const Plan &plan, int height, const
     passes_ = std::max(passes_, int(needed));
   }
 
-  // Replay the passes to size the buffers: in every pass, the oldest row any consumer reads
-  // decides how far back a Ring must reach (in chunks, or in rows before the current chunk).
-  ring_chunks_.assign(n, 1);
+  // Replay the passes to size the carries: in every pass, the oldest row a consumer reads
+  // before the chunk of that pass decides how far back a Ring must keep rows.
   max_window_.assign(n, 0);
   carry_rows_.assign(n, 0);
-  std::vector<int> lookback(n, 0);
   for (int k = 1; k <= passes_; ++k) {
     for (size_t v = 0; v < n; ++v) {
       const ValuePlan &vp = plan.values[v];
@@ -73,28 +70,18 @@ RowSchedule::RowSchedule(const Graph &graph, const Plan &plan, int height, const
         carry_rows_[v] = std::max(carry_rows_[v], vr.frontier(k - 1) - std::max(w.lo, 0));
         continue;
       }
-      int oldest = INT_MAX;
       for (int c : vp.consumers) {
         RowRange out = rows_[size_t(plan.steps[size_t(c)].output)].in_pass(k);
         if (out.empty()) continue;
         RowRange need = rows_needed(c, int(v), out);
         need.lo = std::max(need.lo, 0);
         need.hi = std::min(need.hi, vr.height);
-        if (!need.empty()) oldest = std::min(oldest, need.lo);
+        if (need.empty()) continue;
+        check(need.hi <= vr.frontier(k), "internal error: a step reads rows not yet computed");
+        carry_rows_[v] = std::max(carry_rows_[v], vr.frontier(k - 1) - need.lo);
       }
-      if (int(v) == graph.output && !vr.in_pass(k).empty()) oldest = std::min(oldest, vr.in_pass(k).lo);
-      if (oldest == INT_MAX) continue;
-      check(oldest < vr.frontier(k), "internal error: a step reads rows not yet computed");
-      ring_chunks_[v] = std::max(ring_chunks_[v], k - vr.pass_of(oldest) + 1);
-      lookback[v] = std::max(lookback[v], vr.frontier(k - 1) - oldest);
     }
   }
-  for (size_t v = 0; v < n; ++v)
-    if (compact && plan.values[v].computed && plan.values[v].storage == Storage::Ring && ring_chunks_[v] > 1 &&
-        lookback[v] < (ring_chunks_[v] - 1) * rows_[v].chunk) {
-      ring_chunks_[v] = 1;
-      carry_rows_[v] = lookback[v];
-    }
 }
 
 RowRange RowSchedule::rows_needed(int step, int input, RowRange out) const {

@@ -38,9 +38,6 @@ struct ValueRows {
 // How a stripe streams.
 struct StreamShape {
   int chunk_rows = 32;  // input rows per pass (>= 1)
-  // Keep Rings as one chunk plus a carry wherever that takes less memory (at the cost of
-  // copying the carry).
-  bool compact = false;
 };
 
 class RowSchedule {
@@ -54,23 +51,21 @@ class RowSchedule {
   // to the image (rows outside [0, height) are zero padding).
   RowRange rows_needed(int step, int input, RowRange out) const;
 
-  // How a Ring value keeps the rows its consumers still need (RowStore::init_ring): either
-  // `ring_chunks` chunks (the pass that writes one overwrites the oldest) or, when cheaper, one
-  // chunk and a carry of `carry_rows` rows from before it.
-  int ring_chunks(int value) const { return ring_chunks_[size_t(value)]; }
+  // Rows of a value that must outlive the pass that computed them: consumers in later passes
+  // read that far back (a Ring: a conv or gate looking r rows above its chunk, a residual add
+  // trailing its operand; a Window: the rows its next window shares with this one).
   int carry_rows(int value) const { return carry_rows_[size_t(value)]; }
   // The rows a Window value holds during pass k: the input window of its conv.
   RowRange window(int value, int k) const;
-  // Largest window over all passes (its buffer size); rows it carries from one pass to the next.
+  // Largest window over all passes (its buffer size).
   int max_window_rows(int value) const { return max_window_[size_t(value)]; }
-  int window_carry_rows(int value) const { return carry_rows_[size_t(value)]; }
 
  private:
   const Graph &graph_;
   const Plan &plan_;
   int passes_ = 0;
   std::vector<ValueRows> rows_;
-  std::vector<int> ring_chunks_, max_window_, carry_rows_;
+  std::vector<int> max_window_, carry_rows_;
 };
 
 // PyTorch's bilinear source row/column for destination index `dst` (align_corners=False,

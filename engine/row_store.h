@@ -1,16 +1,17 @@
 // The rows of one value while a stripe streams through the network (engine/row_schedule.h).
 //
 // Layout: `planes` channel blocks of `block` lanes (nChw16c / nChw8c; block 1 is nchw). A group
-// of consecutive rows is stored plane after plane, each plane `rows * width * block` floats: a
-// dense oneDNN tensor of those rows. Three kinds:
-//   Ring   the chunk each pass computes is a dense tensor in one of `chunks` slots; a pass
-//          overwrites the oldest chunk (the schedule sized the ring so nobody needs it anymore).
-//          With one slot, the rows consumers still need from before the current chunk (a conv's
-//          or a dw gate's lookback) are kept in a small carry buffer instead of a second chunk.
-//   Window the input window of the one conv that reads the value: rows [lo, hi) of the current
-//          pass as one dense tensor; rows the previous window already held are carried over,
-//          rows outside the image are zero (the conv's padding), the producer writes the rest.
-//   Dense  one dense tensor of rows [lo, hi) (scratch: assembled conv inputs).
+// of consecutive rows is stored plane after plane, each plane `rows * width * block` elements:
+// a dense oneDNN tensor of those rows. A value's rows live in two places:
+//   - the rows of the current pass, in a buffer lent to the value only from its producer's step
+//     to its last consumer's step of that pass (the stripe executor shares these buffers
+//     between values whose steps do not overlap): for a Ring the chunk the pass computes (a
+//     dense tensor, what oneDNN writes), for a Window the input window of the one conv that
+//     reads it (rows outside the image are zero rows, the conv's padding; the producer writes
+//     the new rows in place);
+//   - a small persistent carry of the last rows later passes still read (a gate's lookback of
+//     r rows, the rows a conv's next window shares with this one, a residual's lag).
+// A Dense store is one dense tensor of rows [lo, hi) (scratch).
 #pragma once
 #include <cstddef>
 
@@ -30,22 +31,19 @@ class RowStore {
  public:
   enum class Kind { Ring, Window, Dense };
 
-  static size_t ring_bytes(const RowLayout &l, int chunk_rows, int chunks, int carry_rows) {
-    return (size_t(chunks) * size_t(chunk_rows) + size_t(carry_rows)) * size_t(l.planes()) * l.row_bytes();
-  }
-  static size_t window_bytes(const RowLayout &l, int max_rows, int carry_rows) {
-    return (size_t(max_rows) + size_t(carry_rows)) * size_t(l.planes()) * l.row_bytes();
-  }
-  static size_t dense_bytes(const RowLayout &l, int rows) { return size_t(rows) * size_t(l.planes()) * l.row_bytes(); }
+  static size_t rows_bytes(const RowLayout &l, int rows) { return size_t(rows) * size_t(l.planes()) * l.row_bytes(); }
 
-  void init_ring(const RowLayout &layout, const ValueRows &rows, int chunks, int carry_rows, void *memory);
-  void init_window(const RowLayout &layout, const ValueRows &rows, int max_rows, int carry_rows, void *memory);
+  void init_ring(const RowLayout &layout, const ValueRows &rows, int carry_rows, void *carry);
+  void init_window(const RowLayout &layout, const ValueRows &rows, int carry_rows, void *carry);
   void init_dense(const RowLayout &layout, int height, void *memory);
 
-  // Start of pass k. Ring: the chunk of this pass goes to the oldest slot. Window: lay out the
-  // window `rows` (see RowSchedule::window), carrying over what the previous window held.
-  void begin_ring_pass(int k);
-  void begin_window_pass(int k, RowRange window);
+  // Pass k reaches this value (before its producer writes): `memory` holds the pass's rows
+  // until end_pass. Ring: the chunk of rows_.in_pass(k). Window: the rows `window` (see
+  // RowSchedule::window), starting with the carried rows.
+  void begin_ring_pass(int k, void *memory);
+  void begin_window_pass(int k, RowRange window, void *memory);
+  // After the last reader of this pass: keep in the carry what later passes read.
+  void end_pass();
   // Dense: hold rows `range` (contents unspecified until written).
   void set_dense_rows(RowRange range);
 
@@ -61,9 +59,9 @@ class RowStore {
   char *at(char *base, RowRange held, int plane, int y) const {
     return base + (size_t(plane) * size_t(held.size()) + size_t(y - held.lo)) * layout_.row_bytes();
   }
-  char *slot(int pass) const {
-    return memory_ + size_t(pass % chunks_) * size_t(chunk_rows_) * layout_.planes() * layout_.row_bytes();
-  }
+  // The carry: rows [carried_.lo, carried_.hi), the last rows of a dense block of carry_rows_
+  // rows that ends at carried_.hi.
+  RowRange carry_block() const { return {carried_.hi - carry_rows_, carried_.hi}; }
   // Copies the rows of `from` (in its layout `from_rows`) that lie in `rows` into `to`.
   void copy_held(const char *from, RowRange from_rows, char *to, RowRange to_rows, RowRange rows) const;
 
@@ -71,18 +69,13 @@ class RowStore {
   RowLayout layout_;
   ValueRows rows_;
   int height_ = 0;
-  char *memory_ = nullptr;
-  // Ring
-  int chunks_ = 1, chunk_rows_ = 0, pass_ = 0;
-  // Ring with one slot: rows [carried_.lo, carried_.hi) kept from earlier chunks, stored as the
-  // last rows of a dense block of carry_rows_ rows ending at carried_.hi.
+  int pass_ = 0;
   int carry_rows_ = 0;
   char *carry_ = nullptr;
   RowRange carried_;
-  // Window / Dense: the held rows and the buffer holding them.
+  // The rows of the current pass (Ring: its chunk) and the buffer holding them.
   RowRange held_;
   char *current_ = nullptr;
-  int window_rows_ = 0;
 };
 
 }  // namespace xunit

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -31,56 +32,132 @@ RowLayout conv_source_layout(const CompiledModel &m, size_t step, int width) {
 
 }  // namespace
 
+// Offsets for buffers live over step intervals [birth, death], first fit by offset: buffers
+// whose intervals overlap get disjoint memory. Returns the region's size.
+struct Interval {
+  int birth, death;
+  size_t bytes, offset = 0;
+};
+size_t assign_offsets(std::vector<Interval> &intervals) {
+  std::vector<size_t> order(intervals.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return intervals[a].birth != intervals[b].birth ? intervals[a].birth < intervals[b].birth
+                                                    : intervals[a].bytes > intervals[b].bytes;
+  });
+  std::vector<size_t> placed;
+  size_t total = 0;
+  for (size_t i : order) {
+    Interval &cur = intervals[i];
+    std::vector<std::pair<size_t, size_t>> busy;  // [offset, end) of buffers alive with cur
+    for (size_t j : placed)
+      if (intervals[j].death >= cur.birth && intervals[j].birth <= cur.death)
+        busy.push_back({intervals[j].offset, intervals[j].offset + intervals[j].bytes});
+    std::sort(busy.begin(), busy.end());
+    size_t at = 0;
+    for (auto [lo, hi] : busy) {
+      if (at + cur.bytes <= lo) break;
+      at = std::max(at, hi);
+    }
+    cur.offset = at;
+    total = std::max(total, at + cur.bytes);
+    placed.push_back(i);
+  }
+  return total;
+}
+
 // Where everything of a stripe lives in its arena.
 struct StripeExecutor::Layout {
-  std::vector<size_t> store_offset;  // per value (computed ones)
-  size_t assembled_offset = 0, staging_offset = 0, zero_offset = 0, scratch_offset = 0;
-  size_t assembled_bytes = 0, staging_bytes = 0, zero_bytes = 0, scratch_bytes = 0, total = 0;
+  std::vector<int> birth, death;
+  std::vector<size_t> carry_offset, pass_offset;       // per value
+  std::vector<size_t> assembled_offset, staging_offset;  // per step (0 bytes when unused)
+  size_t input_staging_offset = 0;
+  size_t zero_offset = 0, zero_bytes = 0, scratch_offset = 0, scratch_bytes = 0, total = 0;
 
   Layout(const CompiledModel &m, const RowSchedule &s, int width) {
     const Graph &g = m.graph();
     const Plan &plan = m.plan();
+    const size_t nv = g.values.size(), ns = plan.steps.size();
     size_t at = 0;
     auto take = [&](size_t bytes) {
       size_t offset = at;
       at += align_up(bytes);
       return offset;
     };
-    store_offset.assign(g.values.size(), 0);
-    for (size_t v = 0; v < g.values.size(); ++v) {
+    // Persistent: carries.
+    carry_offset.assign(nv, 0);
+    for (size_t v = 0; v < nv; ++v)
+      if (plan.values[v].computed)
+        carry_offset[v] = take(RowStore::rows_bytes(value_layout(m, int(v), width), s.carry_rows(int(v))));
+
+    // Borrowed per pass: every value from its producer to its last reader; scratch of a step.
+    std::vector<Interval> intervals;
+    std::vector<size_t> interval_of_value(nv, SIZE_MAX);
+    birth.assign(nv, 0);
+    death.assign(nv, 0);
+    for (size_t v = 0; v < nv; ++v) {
       const ValuePlan &vp = plan.values[v];
       if (!vp.computed) continue;
+      birth[v] = vp.producer;  // -1 for the input
+      death[v] = birth[v];
+      for (int c : vp.consumers) death[v] = std::max(death[v], c);
+      if (int(v) == g.output) death[v] = int(ns);
       RowLayout l = value_layout(m, int(v), width);
-      const size_t bytes =
-          vp.storage == Storage::Ring
-              ? RowStore::ring_bytes(l, s.rows(int(v)).chunk, s.ring_chunks(int(v)), s.carry_rows(int(v)))
-              : RowStore::window_bytes(l, s.max_window_rows(int(v)), s.window_carry_rows(int(v)));
-      store_offset[v] = take(bytes);
+      const int rows = vp.storage == Storage::Ring ? s.rows(int(v)).chunk : s.max_window_rows(int(v));
+      interval_of_value[v] = intervals.size();
+      intervals.push_back({birth[v], death[v], align_up(RowStore::rows_bytes(l, rows))});
       l.element_bytes = 4;
       zero_bytes = std::max(zero_bytes, l.row_bytes());
-      // A bf16 value is produced in float32 into a staging buffer first, a pass's rows at a time.
-      if (vp.bf16) staging_bytes = std::max(staging_bytes, RowStore::dense_bytes(l, s.rows(int(v)).chunk));
     }
-    // Conv sources held in a Ring are copied into one shared window; and every distinct chunk
-    // height of a conv sizes the shared oneDNN scratchpad.
-    for (size_t i = 0; i < plan.steps.size(); ++i) {
+    std::vector<size_t> interval_of_assembled(ns, SIZE_MAX), interval_of_staging(ns, SIZE_MAX);
+    size_t interval_of_input_staging = SIZE_MAX;
+    for (size_t i = 0; i < ns; ++i) {
       const Step &st = plan.steps[i];
+      const ValuePlan &out = plan.values[size_t(st.output)];
+      if (out.bf16) {  // produced in float32, then converted
+        RowLayout l = value_layout(m, st.output, width);
+        l.element_bytes = 4;
+        interval_of_staging[i] = intervals.size();
+        intervals.push_back({int(i), int(i), align_up(RowStore::rows_bytes(l, s.rows(st.output).chunk))});
+      }
       if (st.kind != StepKind::Conv) continue;
-      const ValueRows &out = s.rows(st.output);
+      const ValueRows &rows = s.rows(st.output);
       const int w = width * g.values[size_t(st.output)].scale;
+      // Every distinct chunk height of a conv sizes the shared oneDNN scratchpad.
       std::vector<int> heights;
       for (int k = 1; k <= s.passes(); ++k) {
-        const int n = out.in_pass(k).size();
+        const int n = rows.in_pass(k).size();
         if (n > 0 && std::find(heights.begin(), heights.end(), n) == heights.end()) heights.push_back(n);
       }
       for (int n : heights) scratch_bytes = std::max(scratch_bytes, m.conv(i)->scratch_bytes(n, w));
       const RowLayout src = conv_source_layout(m, i, width);
       zero_bytes = std::max(zero_bytes, src.row_bytes());
-      if (plan.values[size_t(st.inputs[0])].storage == Storage::Ring)
-        assembled_bytes = std::max(assembled_bytes, RowStore::dense_bytes(src, out.chunk + 2 * st.radius));
+      if (plan.values[size_t(st.inputs[0])].storage == Storage::Ring) {
+        interval_of_assembled[i] = intervals.size();
+        intervals.push_back({int(i), int(i), align_up(RowStore::rows_bytes(src, rows.chunk + 2 * st.radius))});
+      }
     }
-    assembled_offset = take(assembled_bytes);
-    staging_offset = take(staging_bytes);
+    if (plan.values[size_t(g.input)].bf16) {
+      RowLayout l = value_layout(m, g.input, width);
+      l.element_bytes = 4;
+      interval_of_input_staging = intervals.size();
+      intervals.push_back({-1, -1, align_up(RowStore::rows_bytes(l, s.rows(g.input).chunk))});
+    }
+    // Skew the buffers against each other: chunk sizes are often powers of two, and a kernel
+    // reading one buffer while writing another at the same address modulo 4 KiB stalls on
+    // false store-to-load dependencies (4K aliasing).
+    for (size_t i = 0; i < intervals.size(); ++i) intervals[i].bytes += 64 * (1 + 7 * (i % 16));
+    const size_t region = take(assign_offsets(intervals));
+    auto offset_of = [&](size_t interval) { return interval == SIZE_MAX ? 0 : region + intervals[interval].offset; };
+    pass_offset.assign(nv, 0);
+    for (size_t v = 0; v < nv; ++v) pass_offset[v] = offset_of(interval_of_value[v]);
+    assembled_offset.assign(ns, 0);
+    staging_offset.assign(ns, 0);
+    for (size_t i = 0; i < ns; ++i) {
+      assembled_offset[i] = offset_of(interval_of_assembled[i]);
+      staging_offset[i] = offset_of(interval_of_staging[i]);
+    }
+    input_staging_offset = offset_of(interval_of_input_staging);
     zero_offset = take(zero_bytes);
     scratch_offset = take(scratch_bytes);
     total = at;
@@ -98,64 +175,83 @@ StripeExecutor::StripeExecutor(const CompiledModel &model, int height, int width
   const Layout layout(model, schedule_, width);
   char *base = static_cast<char *>(arena.get(layout.total));
   const Graph &g = model.graph();
-  stores_.resize(g.values.size());
-  for (size_t v = 0; v < g.values.size(); ++v) {
+  const size_t nv = g.values.size(), ns = model.plan().steps.size();
+  stores_.resize(nv);
+  pass_memory_.assign(nv, nullptr);
+  birth_ = layout.birth;
+  death_ = layout.death;
+  for (size_t v = 0; v < nv; ++v) {
     const ValuePlan &vp = model.plan().values[v];
     if (!vp.computed) continue;
-    char *memory = base + layout.store_offset[v];
     const RowLayout l = value_layout(model, int(v), width);
+    char *carry = base + layout.carry_offset[v];
     if (vp.storage == Storage::Ring)
-      stores_[v].init_ring(l, schedule_.rows(int(v)), schedule_.ring_chunks(int(v)), schedule_.carry_rows(int(v)),
-                           memory);
+      stores_[v].init_ring(l, schedule_.rows(int(v)), schedule_.carry_rows(int(v)), carry);
     else
-      stores_[v].init_window(l, schedule_.rows(int(v)), schedule_.max_window_rows(int(v)),
-                             schedule_.window_carry_rows(int(v)), memory);
+      stores_[v].init_window(l, schedule_.rows(int(v)), schedule_.carry_rows(int(v)), carry);
+    pass_memory_[v] = base + layout.pass_offset[v];
   }
+  assembled_memory_.assign(ns, nullptr);
+  staging_memory_.assign(ns, nullptr);
+  for (size_t i = 0; i < ns; ++i) {
+    assembled_memory_[i] = base + layout.assembled_offset[i];
+    staging_memory_[i] = base + layout.staging_offset[i];
+  }
+  input_staging_ = base + layout.input_staging_offset;
   std::memset(base + layout.zero_offset, 0, layout.zero_bytes);
   zero_row_ = reinterpret_cast<const float *>(base + layout.zero_offset);
-  assembled_memory_ = base + layout.assembled_offset;
-  staging_memory_ = base + layout.staging_offset;
   conv_scratch_ = {base + layout.scratch_offset, layout.scratch_bytes};
 }
 
-void StripeExecutor::produce(RowStore &out, RowRange rows, const RowOpContext &ctx,
+void StripeExecutor::produce(RowStore &out, RowRange rows, const RowOpContext &ctx, char *staging,
                              const std::function<void(RowStore &)> &write) {
   if (out.layout().element_bytes == 4) return write(out);
   // bfloat16 store: produce float32 rows, then convert them.
   RowLayout l = out.layout();
   l.element_bytes = 4;
-  RowStore staging;
-  staging.init_dense(l, out.height(), staging_memory_);
-  staging.set_dense_rows(rows);
-  write(staging);
-  copy_rows(ctx, staging, out, rows);
+  RowStore f32;
+  f32.init_dense(l, out.height(), staging);
+  f32.set_dense_rows(rows);
+  write(f32);
+  copy_rows(ctx, f32, out, rows);
 }
 
 bool StripeExecutor::run(int threads, const LoadFn &load, const StoreFn &store, const ContinueFn &keep_going) {
   const Graph &g = model_.graph();
   const Plan &plan = model_.plan();
   const RowOpContext ctx{zero_row_, std::max(1, threads)};
+  const int steps = int(plan.steps.size());
+  // The values each step time (-1: loading, steps: storing) begins and ends.
+  std::vector<std::vector<int>> born(size_t(steps) + 2), dead(size_t(steps) + 2);
+  for (size_t v = 0; v < stores_.size(); ++v)
+    if (plan.values[v].computed) {
+      born[size_t(birth_[v] + 1)].push_back(int(v));
+      dead[size_t(death_[v] + 1)].push_back(int(v));
+    }
   for (int k = 1; k <= schedule_.passes(); ++k) {
-    for (size_t v = 0; v < stores_.size(); ++v) {
-      if (!plan.values[v].computed) continue;
-      if (plan.values[v].storage == Storage::Ring)
-        stores_[v].begin_ring_pass(k);
-      else
-        stores_[v].begin_window_pass(k, schedule_.window(int(v), k));
-    }
-    const RowRange in_rows = schedule_.rows(g.input).in_pass(k);
-    if (!in_rows.empty()) produce(stores_[size_t(g.input)], in_rows, ctx, [&](RowStore &in) { load(in, in_rows); });
-    for (size_t i = 0; i < plan.steps.size(); ++i) {
-      if (step_seconds_.empty()) {
-        run_step(i, k, ctx);
-        continue;
+    for (int t = -1; t <= steps; ++t) {
+      for (int v : born[size_t(t + 1)]) {
+        if (plan.values[size_t(v)].storage == Storage::Ring)
+          stores_[size_t(v)].begin_ring_pass(k, pass_memory_[size_t(v)]);
+        else
+          stores_[size_t(v)].begin_window_pass(k, schedule_.window(v, k), pass_memory_[size_t(v)]);
       }
-      const auto t0 = std::chrono::steady_clock::now();
-      run_step(i, k, ctx);
-      step_seconds_[i] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (t == -1) {
+        const RowRange in_rows = schedule_.rows(g.input).in_pass(k);
+        if (!in_rows.empty())
+          produce(stores_[size_t(g.input)], in_rows, ctx, input_staging_, [&](RowStore &in) { load(in, in_rows); });
+      } else if (t == steps) {
+        const RowRange out_rows = schedule_.rows(g.output).in_pass(k);
+        if (!out_rows.empty()) store(stores_[size_t(g.output)], out_rows);
+      } else if (step_seconds_.empty()) {
+        run_step(size_t(t), k, ctx);
+      } else {
+        const auto t0 = std::chrono::steady_clock::now();
+        run_step(size_t(t), k, ctx);
+        step_seconds_[size_t(t)] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      }
+      for (int v : dead[size_t(t + 1)]) stores_[size_t(v)].end_pass();
     }
-    const RowRange out_rows = schedule_.rows(g.output).in_pass(k);
-    if (!out_rows.empty()) store(stores_[size_t(g.output)], out_rows);
     if (keep_going && !keep_going(k, schedule_.passes())) return false;
   }
   return true;
@@ -174,7 +270,7 @@ void StripeExecutor::run_step(size_t index, int pass, const RowOpContext &ctx) {
     if (model_.plan().values[size_t(s.inputs[0])].storage == Storage::Window) {
       src = in.dense();  // the producer wrote the window in place
     } else {
-      assembled_.init_dense(conv_source_layout(model_, index, width_), in.height(), assembled_memory_);
+      assembled_.init_dense(conv_source_layout(model_, index, width_), in.height(), assembled_memory_[index]);
       assembled_.set_dense_rows(window);
       copy_rows(ctx, in, assembled_, window);
       src = assembled_.dense();
@@ -183,7 +279,7 @@ void StripeExecutor::run_step(size_t index, int pass, const RowOpContext &ctx) {
     model_.conv(index)->execute(rows.size(), out.layout().width, src, static_cast<float *>(out.dense()), conv_scratch_);
     return;
   }
-  produce(out, rows, ctx, [&](RowStore &dst) {
+  produce(out, rows, ctx, staging_memory_[index], [&](RowStore &dst) {
     switch (s.kind) {
       case StepKind::ConvO4:
         run_conv_o4(ctx, g, s, *model_.conv_o4(index), in, s.sum_value >= 0 ? &stores_[size_t(s.sum_value)] : nullptr,

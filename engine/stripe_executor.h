@@ -1,7 +1,9 @@
 // Runs the whole plan over one stripe of an image: `width` input columns (the columns the stripe
 // owns plus its halo), every row, streamed top to bottom in passes of `chunk_rows` input rows
 // (engine/row_schedule.h). Memory is proportional to the stripe width and the chunk height,
-// never to the image height. All scratch lives in one Arena.
+// never to the image height. All scratch lives in one Arena: the carries of every value, and
+// one region whose buffers each value borrows from its producer's step to its last reader's
+// step of a pass (assigned once, by liveness, like registers).
 #pragma once
 #include <cstddef>
 #include <functional>
@@ -43,14 +45,21 @@ class StripeExecutor {
   void run_step(size_t index, int pass, const RowOpContext &ctx);
   // Runs `write` on rows `rows` of `out`, through a float32 staging buffer when `out` holds
   // bfloat16.
-  void produce(RowStore &out, RowRange rows, const RowOpContext &ctx, const std::function<void(RowStore &)> &write);
+  void produce(RowStore &out, RowRange rows, const RowOpContext &ctx, char *staging,
+               const std::function<void(RowStore &)> &write);
 
   const CompiledModel &model_;
   int width_;
   RowSchedule schedule_;
   std::vector<RowStore> stores_;  // per value id (computed values only)
-  RowStore assembled_;            // a conv's source window copied from a Ring value
-  char *assembled_memory_ = nullptr, *staging_memory_ = nullptr;
+  // Per value: the steps that produce it (-1: the input, loaded first) and read it last
+  // (steps.size(): the output, stored last), and its buffer for the current pass.
+  std::vector<int> birth_, death_;
+  std::vector<char *> pass_memory_;
+  // Per step: a conv's source window assembled from a Ring, a bf16 output's float32 staging.
+  std::vector<char *> assembled_memory_, staging_memory_;
+  char *input_staging_ = nullptr;
+  RowStore assembled_;
   const float *zero_row_ = nullptr;
   ConvScratch conv_scratch_;
   std::vector<double> step_seconds_;

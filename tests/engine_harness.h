@@ -38,10 +38,8 @@ inline HwcImage random_image(int w, int h, int c, unsigned seed) {
   return img;
 }
 
-// tile: stripe width (0 whole, -1 automatic); chunk: rows per pass (0 automatic); compact: see
-// RunConfig.
-inline HwcImage run_engine(const CompiledModel &m, const HwcImage &in, int tile, int threads, int chunk = 0,
-                           int compact = -1) {
+// tile: stripe width (0 whole, -1 automatic); chunk: rows per pass (0 automatic).
+inline HwcImage run_engine(const CompiledModel &m, const HwcImage &in, int tile, int threads, int chunk = 0) {
   const Graph &g = m.graph();
   const int s = g.output_scale();
   HwcImage out{in.width * s, in.height * s, g.out_channels(), {}};
@@ -54,7 +52,6 @@ inline HwcImage run_engine(const CompiledModel &m, const HwcImage &in, int tile,
   cfg.threads = threads;
   cfg.tile_size = tile;
   cfg.chunk_rows = chunk;
-  cfg.compact = compact;
   run_image(m, a, b, cfg);
   return out;
 }

@@ -73,14 +73,12 @@ TEST_CASE("streaming: any chunk height gives the reference result, rows never re
     LoadedModel m = load_graph(g);
     HwcImage in = random_image(13, 29, 3, unsigned(family));
     HwcImage want = run_oracle(m.model->graph(), in);
-    for (int chunk : {1, 2, 3, 5, 8, 13, 29, 64})
-      for (int compact : {0, 1}) {
-        CAPTURE(family);
-        CAPTURE(chunk);
-        CAPTURE(compact);
-        CHECK(max_abs_diff(run_engine(*m.model, in, 0, 1, chunk, compact), want) <= 1e-4f);
-        CHECK(max_abs_diff(run_engine(*m.model, in, 6, 2, chunk, compact), want) <= 1e-4f);
-      }
+    for (int chunk : {1, 2, 3, 5, 8, 13, 29, 64}) {
+      CAPTURE(family);
+      CAPTURE(chunk);
+      CHECK(max_abs_diff(run_engine(*m.model, in, 0, 1, chunk), want) <= 1e-4f);
+      CHECK(max_abs_diff(run_engine(*m.model, in, 6, 2, chunk), want) <= 1e-4f);
+    }
   }
 }
 
@@ -89,15 +87,10 @@ TEST_CASE("streaming: memory depends on the stripe width and chunk height, not t
   for (int family = 0; family < 2; ++family) {
     Graph g = family == 0 ? f.xdncnn(3, 32, 3) : f.xsrgan(3, 16, 2, 2);
     LoadedModel m = load_graph(g);
-    for (bool compact : {false, true}) {
-      const StreamShape shape{16, compact}, taller{32, compact};
-      const size_t tall = StripeExecutor::arena_bytes(*m.model, 4000, 100, shape);
-      CHECK(StripeExecutor::arena_bytes(*m.model, 40000, 100, shape) == tall);
-      CHECK(StripeExecutor::arena_bytes(*m.model, 4000, 200, shape) > tall);
-      CHECK(StripeExecutor::arena_bytes(*m.model, 4000, 100, taller) > tall);
-    }
-    CHECK(StripeExecutor::arena_bytes(*m.model, 4000, 100, {16, true}) <
-          StripeExecutor::arena_bytes(*m.model, 4000, 100, {16, false}));
+    const size_t tall = StripeExecutor::arena_bytes(*m.model, 4000, 100, {16});
+    CHECK(StripeExecutor::arena_bytes(*m.model, 40000, 100, {16}) == tall);
+    CHECK(StripeExecutor::arena_bytes(*m.model, 4000, 200, {16}) > tall);
+    CHECK(StripeExecutor::arena_bytes(*m.model, 4000, 100, {32}) > tall);
   }
 }
 
@@ -110,7 +103,6 @@ TEST_CASE("automatic stripes keep within the memory budget") {
   StripeGeometry geo = choose_geometry(*m.model, 3000, 2000, cfg);
   CHECK(geo.tile_width < 3000);
   const int halo = m.model->graph().halo();
-  CHECK(geo.stream.compact);
   CHECK(StripeExecutor::arena_bytes(*m.model, 2000, geo.tile_width + 2 * halo, geo.stream) <= cfg.memory_budget);
   cfg.memory_budget = 0;  // the default budget fits a small image in one stripe
   CHECK(choose_geometry(*m.model, 300, 200, cfg).tile_width == 300);
