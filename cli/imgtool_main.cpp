@@ -1,14 +1,12 @@
-// xunit-imgtool: small image utilities for demos and tests.
-//   xunit-imgtool synth W H CLEAN.png [NOISY.png --sigma S --seed N]   procedural test image (+ noise)
-//   xunit-imgtool psnr A B                                             PSNR of B against A (dB)
+// xunit-imgtool: a procedural test image for demos (shipping no photographs of anyone's).
+//   xunit-imgtool synth W H OUT.png
+// Noisy versions and PSNR: xunit-run --add-noise / --psnr.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <random>
 #include <string>
 
 #include "cli/image_io.h"
-#include "common/error.h"
 
 namespace {
 
@@ -40,49 +38,21 @@ Image synth(int w, int h) {
   return img;
 }
 
-int usage() {
-  std::fputs("usage: xunit-imgtool synth W H CLEAN.png [NOISY.png --sigma S --seed N]\n"
-             "       xunit-imgtool psnr REFERENCE.png IMAGE.png\n", stderr);
-  return 2;
-}
-
 }  // namespace
 
 int main(int argc, char **argv) {
+  if (argc != 5 || std::string(argv[1]) != "synth") {
+    std::fputs("usage: xunit-imgtool synth W H OUT.png\n", stderr);
+    return 2;
+  }
+  const int w = std::atoi(argv[2]), h = std::atoi(argv[3]);
+  if (w < 1 || h < 1 || w > 16384 || h > 16384) {
+    std::fputs("xunit-imgtool: W and H must be in [1, 16384]\n", stderr);
+    return 2;
+  }
   try {
-    if (argc >= 5 && std::string(argv[1]) == "synth") {
-      int w = std::atoi(argv[2]), h = std::atoi(argv[3]);
-      if (w < 1 || h < 1 || w > 16384 || h > 16384) return usage();
-      Image clean = synth(w, h);
-      xunit::cli::save_image(argv[4], clean, true);
-      if (argc >= 6) {
-        float sigma = 25.f;
-        unsigned seed = 0;
-        for (int i = 6; i + 1 < argc; i += 2) {
-          std::string a = argv[i];
-          if (a == "--sigma") sigma = std::strtof(argv[i + 1], nullptr);
-          else if (a == "--seed") seed = unsigned(std::strtoul(argv[i + 1], nullptr, 10));
-          else return usage();
-        }
-        std::mt19937 rng(seed);
-        std::normal_distribution<float> n(0.f, sigma / 255.f);
-        Image noisy = clean;
-        for (float &p : noisy.pixels) p += n(rng);
-        xunit::cli::save_image(argv[5], noisy, true);
-      }
-      return 0;
-    }
-    if (argc == 4 && std::string(argv[1]) == "psnr") {
-      Image a = xunit::cli::load_image(argv[2]), b = xunit::cli::load_image(argv[3]);
-      xunit::check(a.width == b.width && a.height == b.height && a.channels == b.channels,
-                   "images differ in size or channels");
-      double se = 0;
-      for (size_t i = 0; i < a.pixels.size(); ++i) se += double(a.pixels[i] - b.pixels[i]) * (a.pixels[i] - b.pixels[i]);
-      double mse = se / double(a.pixels.size());
-      std::printf("%.2f\n", mse > 0 ? 10.0 * std::log10(1.0 / mse) : 99.0);
-      return 0;
-    }
-    return usage();
+    xunit::cli::save_image(argv[4], synth(w, h), true);
+    return 0;
   } catch (const std::exception &e) {
     std::fprintf(stderr, "xunit-imgtool: %s\n", e.what());
     return 1;

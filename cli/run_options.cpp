@@ -1,65 +1,120 @@
 #include "cli/run_options.h"
 
+#include <cmath>
 #include <cstdlib>
 
 namespace xunit::cli {
 
 const char *kRunUsage =
-    "usage: xunit-run [-m MODEL] -i INPUT -o OUTPUT [options]\n"
+    "NAME\n"
+    "    xunit-run - denoise or super-resolve images with xUnit networks on the CPU\n"
     "\n"
-    "Restores images (denoising or super-resolution) with an xUnit network on the CPU.\n"
+    "SYNOPSIS\n"
+    "    xunit-run [-m MODEL | -s SCALE] [options] -i INPUT -o OUTPUT\n"
+    "    xunit-run --list-models\n"
+    "    xunit-run --info MODEL\n"
     "\n"
-    "  -i INPUT           an image (.png 8/16-bit, .jpg, .bmp, .tga) or a .npy float32 array\n"
-    "                     (H, W, C) in the network's domain ([0,1]); or a folder of them.\n"
-    "  -o OUTPUT          the result: format from the extension (.png .jpg .bmp .tga .npy); a folder\n"
-    "                     when INPUT is a folder (created if missing; files keep their names).\n"
-    "                     .npy output is the raw network output, unclamped.\n"
-    "  -m MODEL           an .xunit model (see xunit-convert). Default: the shipped denoiser for the\n"
-    "                     input's channels (models/ next to the program, or $XUNIT_MODEL_DIR).\n"
-    "  -t TILE            width in input pixels of the column stripes the image is cut into (each is\n"
-    "                     streamed top to bottom, so memory grows with the width, not the height);\n"
-    "                     0 = one stripe (the whole width); default automatic (bounded memory).\n"
-    "  -j THREADS         threads; default all cores.\n"
-    "  --precision P      fp32 (default) | bf16 | auto.\n"
-    "  --max-pixels N     refuse images with more than N pixels (default 268435456).\n"
-    "  -y, --overwrite    replace existing output files (never the input).\n"
-    "  -q, --quiet        no summary line on stderr.\n"
-    "  -h, --help         this text.\n"
+    "DESCRIPTION\n"
+    "    Restores INPUT (a file or a folder of files) with an .xunit model and writes OUTPUT.\n"
+    "    Without -m the shipped denoiser for the image's channels is used (color or gray);\n"
+    "    -s 2 or -s 4 picks the shipped super-resolution model.\n"
     "\n"
-    "Channels: 16-bit PNG in gives 16-bit PNG out; an alpha channel is passed through unchanged\n"
-    "(resized with the image for super-resolution). A gray model on a color image runs on each\n"
-    "of R, G, B; a color model on a gray image runs on the gray value replicated to RGB and the\n"
-    "result is averaged back to gray. .npy arrays must have the model's channel count.\n"
+    "    Images: .png (8- and 16-bit), .jpg, .bmp, .tga; 16-bit PNG in gives 16-bit PNG out.\n"
+    "    .npy: float32 (H, W) or (H, W, C) arrays in the network's domain ([0, 1] for images),\n"
+    "    written back unclamped: the raw network output, for exact comparisons.\n"
+    "    An alpha channel is passed through (resized with the image for super-resolution). A\n"
+    "    gray model runs on each of R, G, B of a color image; a color model runs on a gray image\n"
+    "    replicated to RGB and its result is averaged back to gray.\n"
     "\n"
-    "Exit status: 0 success; 1 a file failed (one line on stderr per failure); 2 bad usage.\n"
+    "OPTIONS\n"
+    "  Input and output\n"
+    "    -i, --input PATH      an image or .npy file, or a folder of them (not recursive)\n"
+    "    -o, --output PATH     the output file; a folder when INPUT is one (created if\n"
+    "                          missing; files keep their names)\n"
+    "    -f, --format EXT      png, jpg, bmp, tga or npy: the format of a folder's outputs\n"
+    "                          (default: each input's own)\n"
+    "    -y, --overwrite       replace existing outputs (default: refuse; the input itself\n"
+    "                          is never written)\n"
+    "    --max-pixels N        refuse images larger than N pixels (default 268435456)\n"
+    "  Model\n"
+    "    -m, --model MODEL     an .xunit file (see xunit-convert), or a shipped model's name\n"
+    "    -s, --scale 2|4       super-resolve with the shipped model of that scale\n"
+    "    --list-models         list the shipped models and exit\n"
+    "    --info MODEL          describe a model (task, size, training, validation) and exit\n"
+    "  Processing\n"
+    "    -x, --tta             test-time augmentation: average the results of the 8\n"
+    "                          flips/rotations of the input (8x the time, a little better)\n"
+    "    -j, --threads N       threads (default 0: all cores)\n"
+    "    -t, --tile N          width in input pixels of the column stripes the image is cut\n"
+    "                          into; each is streamed top to bottom, so memory grows with the\n"
+    "                          width, not the height. 0: one stripe. Default: automatic\n"
+    "                          (bounded memory)\n"
+    "    --precision P         fp32 (default), bf16 (bfloat16 convolutions; AVX-512 CPUs), or\n"
+    "                          auto (bfloat16 only where it is faster)\n"
+    "  Test inputs and evaluation\n"
+    "    --add-noise SIGMA     add Gaussian noise of SIGMA/255 to each input first\n"
+    "    --seed N              seed of that noise (default 0); each file's noise also depends\n"
+    "                          on its name, so reruns give identical files\n"
+    "    --no-model            with --add-noise: write the noisy inputs, run no model\n"
+    "    --psnr REF            print PSNR (dB, colour channels) and SSIM (luma) of each output\n"
+    "                          against REF: a file, or a folder holding files of the same names\n"
+    "  Other\n"
+    "    -q, --quiet           no progress bar and no summary line\n"
+    "    -h, --help            this text\n"
     "\n"
-    "examples:\n"
-    "  xunit-run -i noisy.png -o clean.png\n"
-    "  xunit-run -m models/xsrgan-x4.xunit -i small.png -o big.png -j 2\n"
-    "  xunit-run -m model.xunit -i input.npy -o output.npy -t 0\n";
+    "ENVIRONMENT\n"
+    "    XUNIT_MODEL_DIR       a folder searched first for shipped models\n"
+    "    XUNIT_ISA             avx512bf16, avx512, avx2 or scalar: cap the instruction set\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0  every output written\n"
+    "    1  an error (one line on stderr per failed file; the other files are written)\n"
+    "    2  bad usage\n"
+    "    130  interrupted (Ctrl-C): outputs finished before are kept, no partial file is left\n"
+    "\n"
+    "EXAMPLES\n"
+    "    xunit-run -i noisy.png -o clean.png\n"
+    "    xunit-run -s 4 -i small.jpg -o big.png\n"
+    "    xunit-run -i photos/ -o restored/ -f png -x\n"
+    "    xunit-run --add-noise 25 --seed 1 --no-model -i clean/ -o noisy/\n"
+    "    xunit-run -i noisy/ -o denoised/ --psnr clean/\n"
+    "    xunit-run -m model.xunit -i input.npy -o output.npy -t 0\n";
 
 namespace {
+
 long parse_long(const std::string &flag, const char *v, long lo, long hi) {
   char *end = nullptr;
-  long n = std::strtol(v, &end, 10);
+  const long n = std::strtol(v, &end, 10);
   if (!end || *end || !*v || n < lo || n > hi)
     throw UsageError{flag + ": expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]"};
   return n;
 }
+
 }  // namespace
 
 RunOptions parse_run_options(int argc, char **argv) {
   RunOptions o;
+  bool noise_given = false;
   for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
+    const std::string a = argv[i];
     auto value = [&]() -> const char * {
       if (i + 1 >= argc) throw UsageError{a + " needs a value"};
       return argv[++i];
     };
     if (a == "-h" || a == "--help") o.help = true;
+    else if (a == "--list-models") o.list_models = true;
+    else if (a == "--info") o.info = value();
     else if (a == "-m" || a == "--model") o.model = value();
-    else if (a == "-i" || a == "--input") o.input = value();
+    else if (a == "-s" || a == "--scale") {
+      o.scale = int(parse_long(a, value(), 2, 4));
+      if (o.scale == 3) throw UsageError{"-s: the shipped models upscale by 2 or 4"};
+    } else if (a == "-i" || a == "--input") o.input = value();
     else if (a == "-o" || a == "--output") o.output = value();
+    else if (a == "-f" || a == "--format") {
+      o.format = value();
+      if (o.format != "png" && o.format != "jpg" && o.format != "bmp" && o.format != "tga" && o.format != "npy")
+        throw UsageError{"-f must be png, jpg, bmp, tga or npy"};
+    } else if (a == "-x" || a == "--tta") o.tta = true;
     else if (a == "-t" || a == "--tile") o.tile = int(parse_long(a, value(), 0, 1 << 20));
     else if (a == "-j" || a == "--threads") o.threads = int(parse_long(a, value(), 0, 4096));
     else if (a == "--max-pixels") o.max_pixels = size_t(parse_long(a, value(), 1, 1L << 40));
@@ -67,11 +122,25 @@ RunOptions parse_run_options(int argc, char **argv) {
       o.precision = value();
       if (o.precision != "fp32" && o.precision != "bf16" && o.precision != "auto")
         throw UsageError{"--precision must be fp32, bf16 or auto"};
-    } else if (a == "-y" || a == "--overwrite") o.overwrite = true;
+    } else if (a == "--add-noise") {
+      char *end = nullptr;
+      const char *v = value();
+      o.noise_sigma = std::strtof(v, &end);
+      if (!end || *end || !*v || !std::isfinite(o.noise_sigma) || o.noise_sigma < 0 || o.noise_sigma > 255)
+        throw UsageError{"--add-noise: expected a sigma in [0, 255] (of 255)"};
+      noise_given = true;
+    } else if (a == "--seed") o.seed = uint64_t(parse_long(a, value(), 0, 1L << 62));
+    else if (a == "--no-model") o.no_model = true;
+    else if (a == "--psnr") o.psnr_reference = value();
+    else if (a == "-y" || a == "--overwrite") o.overwrite = true;
     else if (a == "-q" || a == "--quiet") o.quiet = true;
     else throw UsageError{"unknown argument '" + a + "'"};
   }
-  if (!o.help && (o.input.empty() || o.output.empty())) throw UsageError{"-i and -o are required"};
+  if (o.help || o.list_models || !o.info.empty()) return o;
+  if (o.input.empty() || o.output.empty()) throw UsageError{"-i and -o are required"};
+  if (!o.model.empty() && o.scale) throw UsageError{"-m and -s are exclusive"};
+  if (o.no_model && !noise_given) throw UsageError{"--no-model is for making noisy inputs: give --add-noise"};
+  if (o.no_model && (!o.model.empty() || o.scale || o.tta)) throw UsageError{"--no-model runs no model: drop -m, -s and -x"};
   return o;
 }
 

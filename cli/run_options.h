@@ -1,26 +1,35 @@
 // Command-line parsing for xunit-run.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace xunit::cli {
 
 struct RunOptions {
-  std::string model;   // empty: the shipped default for the input's channels
+  std::string model;   // file or shipped name; empty: the shipped default
+  int scale = 0;       // -s: the shipped super-resolution model of this scale
   std::string input, output;
-  int tile = -1;       // -1 automatic, 0 whole image
+  std::string format;  // -f: output extension for folders; empty: the input's
+  int tile = -1;       // -1 automatic, 0 one stripe
   int threads = 0;     // 0 all cores
   std::string precision = "fp32";
+  bool tta = false;
+  float noise_sigma = 0;  // --add-noise
+  uint64_t seed = 0;
+  bool no_model = false;
+  std::string psnr_reference;
   bool overwrite = false;
   bool quiet = false;
   size_t max_pixels = 0;  // 0: the library default
-  bool help = false;
+  bool help = false, list_models = false;
+  std::string info;  // --info MODEL
 };
 
-// Parses argv; throws UsageError on bad usage.
 struct UsageError {
   std::string message;
 };
+// Parses argv; throws UsageError on bad usage.
 RunOptions parse_run_options(int argc, char **argv);
 
 extern const char *kRunUsage;

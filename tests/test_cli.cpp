@@ -1,6 +1,7 @@
 // The command-line tools end to end, run as a user runs them: exit status, one line on stderr
 // for every failure, no output file left behind on failure, results equal to PyTorch's.
 #include <doctest/doctest.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,9 @@
 #include <string>
 
 #include "cli/image_io.h"
+#include "cli/quality.h"
+#include "engine/model_file.h"
+#include "models/synthetic/graph_factory.h"
 #include "common/file_io.h"
 #include "test_paths.h"
 #include "xunit/xunit.h"
@@ -49,9 +53,9 @@ struct TempDir {
   std::string operator/(const std::string &name) const { return path + "/" + name; }
 };
 
-Result run(const TempDir &dir, const std::string &tool, const std::string &args) {
+Result run(const TempDir &dir, const std::string &tool, const std::string &args, const std::string &env = "") {
   const std::string out = dir / ".stdout", err = dir / ".stderr";
-  const std::string cmd = bin_dir() + tool + " " + args + " >" + out + " 2>" + err;
+  const std::string cmd = env + bin_dir() + tool + " " + args + " >" + out + " 2>" + err;
   int raw = std::system(cmd.c_str());
   Result r;
   r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
@@ -250,10 +254,154 @@ TEST_CASE("cli: xunit-run refuses bad requests with one line and writes nothing"
 
   Result help = run(dir, "xunit-run", "--help");
   CHECK(help.status == 0);
-  CHECK(help.out.find("usage: xunit-run") != std::string::npos);
+  CHECK(help.out.find("SYNOPSIS") != std::string::npos);
+  CHECK(help.out.find("EXIT STATUS") != std::string::npos);
 
   // An existing output is kept unless -y.
   std::ofstream(dir / "keep.png") << "precious";
   failing("-m " + model + " -i " + in + " -o " + (dir / "keep.png"), "output exists");
   CHECK(slurp(dir / "keep.png") == "precious");
+}
+
+namespace {
+
+// A model folder as shipped: the fixtures converted under the shipped names.
+std::string make_model_dir(const TempDir &dir) {
+  const std::string models = dir / "models";
+  mkdir(models.c_str(), 0755);
+  const std::pair<const char *, const char *> shipped[] = {{"xdncnn_c3_f16_b2", "xdncnn-color"},
+                                                           {"xdncnn_c1_f24_b3", "xdncnn-gray"},
+                                                           {"xsrgan_c3_f16_b2_x2", "xsrgan-x2"},
+                                                           {"xsrgan_c1_f16_b1_x4", "xsrgan-x4"}};
+  for (auto [fixture, name] : shipped) {
+    Result r = run(dir, "xunit-convert", parity_dir() + fixture + "/model.pt " + models + "/" + name +
+                                             ".xunit --meta 'title=test " + name + "'");
+    REQUIRE(r.status == 0);
+  }
+  return models;
+}
+
+std::string read_bytes(const std::string &path) { return slurp(path); }
+
+}  // namespace
+
+TEST_CASE("cli: shipped models are found, listed, described and picked by channels and -s") {
+  TempDir dir;
+  const std::string models = make_model_dir(dir);
+  const std::string env = "XUNIT_MODEL_DIR=" + models + " ";
+  Result list = run(dir, "xunit-run", "--list-models", env);
+  CHECK(list.status == 0);
+  for (const char *n : {"xdncnn-color", "xdncnn-gray", "xsrgan-x2", "xsrgan-x4"}) CHECK(list.out.find(n) != std::string::npos);
+  CHECK(list.out.find("super-resolution x4") != std::string::npos);
+  Result info = run(dir, "xunit-run", "--info xsrgan-x2", env);
+  CHECK(info.status == 0);
+  CHECK(info.out.find("super-resolution x2") != std::string::npos);
+  CHECK(info.out.find("test xsrgan-x2") != std::string::npos);
+  expect_failure(run(dir, "xunit-run", "--info nosuch", env), "no model 'nosuch'");
+
+  xunit::cli::save_image(dir / "rgb.png", gradient(20, 12, 3, 8), false);
+  xunit::cli::save_image(dir / "gray.png", gradient(20, 12, 1, 8), false);
+  // No -m: the shipped denoiser of the image's channels, the same as naming it.
+  for (auto [img, model] : {std::pair{"rgb.png", "xdncnn-color"}, {"gray.png", "xdncnn-gray"}}) {
+    CAPTURE(img);
+    REQUIRE(run(dir, "xunit-run", "-q -i " + (dir / img) + " -o " + (dir / "auto.png") + " -y", env).status == 0);
+    REQUIRE(run(dir, "xunit-run", "-q -m " + std::string(model) + " -i " + (dir / img) + " -o " + (dir / "named.png") + " -y", env).status == 0);
+    CHECK(read_bytes(dir / "auto.png") == read_bytes(dir / "named.png"));
+  }
+  // -s picks the super-resolution model (here x4 is a gray model: it runs on each of R, G, B).
+  REQUIRE(run(dir, "xunit-run", "-q -s 4 -i " + (dir / "rgb.png") + " -o " + (dir / "big.png"), env).status == 0);
+  Image big = xunit::cli::load_image(dir / "big.png");
+  CHECK(big.width == 80);
+  CHECK(big.height == 48);
+  CHECK(run(dir, "xunit-run", "-s 3 -i a -o b").status == 2);
+  CHECK(run(dir, "xunit-run", "-m x -s 2 -i a -o b").status == 2);
+}
+
+TEST_CASE("cli: noisy test inputs, PSNR/SSIM against references, output formats for folders") {
+  TempDir dir;
+  const std::string models = make_model_dir(dir);
+  const std::string env = "XUNIT_MODEL_DIR=" + models + " ";
+  mkdir((dir / "clean").c_str(), 0755);
+  xunit::cli::save_image(dir / "clean/a.png", gradient(32, 24, 3, 8), false);
+  xunit::cli::save_image(dir / "clean/b.png", gradient(40, 16, 3, 8), false);
+
+  // --add-noise --no-model makes test inputs: reproducible, different per file and per seed.
+  REQUIRE(run(dir, "xunit-run", "-q --add-noise 25 --seed 7 --no-model -i " + (dir / "clean") + " -o " + (dir / "noisy")).status == 0);
+  REQUIRE(run(dir, "xunit-run", "-q --add-noise 25 --seed 7 --no-model -i " + (dir / "clean/a.png") + " -o " + (dir / "a7.png")).status == 0);
+  REQUIRE(run(dir, "xunit-run", "-q --add-noise 25 --seed 8 --no-model -i " + (dir / "clean/a.png") + " -o " + (dir / "a8.png")).status == 0);
+  CHECK(read_bytes(dir / "noisy/a.png") == read_bytes(dir / "a7.png"));
+  CHECK(read_bytes(dir / "a7.png") != read_bytes(dir / "a8.png"));
+  const xunit::cli::Quality nq = xunit::cli::measure(xunit::cli::load_image(dir / "noisy/a.png"), xunit::cli::load_image(dir / "clean/a.png"));
+  CHECK(nq.psnr > 19.0);  // sigma 25 of 255: 20.2 dB before clipping
+  CHECK(nq.psnr < 21.5);
+
+  // --psnr with a folder of references: one line per file and the mean; -f sets the format.
+  Result r = run(dir, "xunit-run", "-i " + (dir / "noisy") + " -o " + (dir / "out") + " -f bmp --psnr " + (dir / "clean"), env);
+  REQUIRE(r.status == 0);
+  CHECK(xunit::file_exists(dir / "out/a.bmp"));
+  CHECK(xunit::file_exists(dir / "out/b.bmp"));
+  CHECK(r.out.find("a.bmp: PSNR") != std::string::npos);
+  CHECK(r.out.find("mean: PSNR") != std::string::npos);
+  CHECK(r.err.find('\r') == std::string::npos);  // no progress bar when stderr is not a terminal
+  // An image against itself: infinite PSNR, SSIM 1.
+  Result same = run(dir, "xunit-run", "--add-noise 0 --no-model -q -i " + (dir / "clean/a.png") + " -o " + (dir / "copy.png") +
+                                          " --psnr " + (dir / "clean/a.png"));
+  CHECK(same.out.find("PSNR inf dB, SSIM 1.0000") != std::string::npos);
+  expect_failure(run(dir, "xunit-run", "--no-model -i a -o b"), "--add-noise");
+}
+
+TEST_CASE("cli: test-time augmentation averages the 8 symmetries") {
+  TempDir dir;
+  // A pixel-wise network (1x1 convs only) is exactly equivariant: augmentation changes nothing.
+  xunit::synthetic::GraphFactory f(3);
+  xunit::Graph g;
+  int x = g.add_input("x", 3);
+  int h = f.unary(g, xunit::OpType::Relu, f.conv(g, x, 8, 1));
+  g.output = f.binary(g, xunit::OpType::Add, f.conv(g, h, 3, 1), x);
+  g.validate_and_infer();
+  g.metadata["family"] = "test";
+  std::vector<uint8_t> bytes = xunit::serialize_model(g, xunit::DType::F32);
+  xunit::write_file_atomic(dir / "pointwise.xunit", bytes.data(), bytes.size(), true);
+  Image img = gradient(13, 9, 3, 8);
+  xunit::cli::save_image(dir / "in.npy", img, false);
+  for (const char *tta : {"", "-x"})
+    REQUIRE(run(dir, "xunit-run", std::string("-q -m ") + (dir / "pointwise.xunit") + " -i " + (dir / "in.npy") + " -o " +
+                                      (dir / (std::string("out") + tta + ".npy")) + " " + tta).status == 0);
+  CHECK(max_diff(xunit::cli::load_image(dir / "out.npy"), xunit::cli::load_image(dir / "out-x.npy")) <= 1e-6f);
+
+  // A real denoiser with a 7x7 gate is not: the augmented result differs, a little.
+  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xdncnn_c3_f16_b2/model.pt " + (dir / "m.xunit")).status == 0);
+  for (const char *tta : {"", "-x"})
+    REQUIRE(run(dir, "xunit-run", std::string("-q -m ") + (dir / "m.xunit") + " -i " + (dir / "in.npy") + " -o " +
+                                      (dir / (std::string("d") + tta + ".npy")) + " " + tta).status == 0);
+  const float d = max_diff(xunit::cli::load_image(dir / "d.npy"), xunit::cli::load_image(dir / "d-x.npy"));
+  CHECK(d > 1e-5f);
+  CHECK(d < 0.5f);
+  // Super-resolution: the output grid transforms with the input's.
+  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xsrgan_c3_f16_b2_x2/model.pt " + (dir / "sr.xunit")).status == 0);
+  REQUIRE(run(dir, "xunit-run", "-q -x -m " + (dir / "sr.xunit") + " -i " + (dir / "in.npy") + " -o " + (dir / "sr.npy")).status == 0);
+  CHECK(xunit::cli::load_image(dir / "sr.npy").width == 26);
+}
+
+TEST_CASE("cli: Ctrl-C in a batch leaves whole files only and exits 130") {
+  TempDir dir;
+  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xdncnn_c3_f16_b2/model.pt " + (dir / "m.xunit")).status == 0);
+  mkdir((dir / "in").c_str(), 0755);
+  for (int i = 0; i < 40; ++i) xunit::cli::save_image(dir / ("in/" + std::to_string(100 + i) + ".png"), gradient(300, 200, 3, 8), false);
+  // Interrupt shortly after the start; the run must stop early, cleanly.
+  const std::string cmd = "cd " + dir.path + " && (" + bin_dir() + "xunit-run -q -x -j 1 -m m.xunit -i in -o out & pid=$!; sleep 1.5; kill -INT $pid; wait $pid; echo $? > status) 2>/dev/null";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  CHECK(slurp(dir / "status") == "130\n");
+  int whole = 0;
+  DIR *d = opendir((dir / "out").c_str());
+  REQUIRE(d != nullptr);
+  while (dirent *e = readdir(d)) {
+    const std::string n = e->d_name;
+    if (n == "." || n == "..") continue;
+    CHECK(n[0] != '.');  // no temporary file left
+    CHECK(xunit::cli::load_image(dir / ("out/" + n)).width == 300);
+    ++whole;
+  }
+  closedir(d);
+  CHECK(whole < 40);  // it did stop
 }

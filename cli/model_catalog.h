@@ -1,0 +1,28 @@
+// The shipped models: where xunit-run finds them, which one a request means, how to describe one.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace xunit::cli {
+
+// Folders searched, in order: $XUNIT_MODEL_DIR, models/ of the source tree (from build/bin),
+// share/xunit/models of the install prefix (from bin/), models/ next to the executable.
+std::vector<std::string> model_dirs();
+
+// `name` as given when it is a file, else the shipped model of that name (".xunit" optional).
+// Throws xunit::Error listing where it looked.
+std::string find_model(const std::string &name);
+
+// The shipped model for a task: the color or gray denoiser for an image of `channels` colour
+// channels (scale 1), or the super-resolution model of `scale` (2 or 4).
+std::string default_model(int channels, int scale);
+
+// Every shipped model found (first folder that has one wins), sorted by name.
+std::vector<std::string> shipped_models();
+
+// Several lines about a model: task, scale, channels, receptive field, parameters, metadata.
+std::string describe_model(const std::string &path);
+// One line: name, task, scale, channels and title.
+std::string summarize_model(const std::string &path);
+
+}  // namespace xunit::cli

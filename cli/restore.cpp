@@ -1,0 +1,200 @@
+#include "cli/restore.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "common/error.h"
+
+namespace xunit::cli {
+
+namespace {
+
+// A float image of `c` interleaved channels.
+struct Planes {
+  int w = 0, h = 0, c = 0;
+  std::vector<float> v;
+  float &at(int x, int y, int ch) { return v[(size_t(y) * w + x) * c + ch]; }
+  float at(int x, int y, int ch) const { return v[(size_t(y) * w + x) * c + ch]; }
+};
+
+// The 8 symmetries of the square: rotate by 90 * (t % 4) degrees, then mirror if t >= 4.
+// Output pixel (x, y) of the transformed image comes from source pixel source(t, x, y).
+void source_of(int t, int x, int y, int w_out, int h_out, int *sx, int *sy) {
+  int u = x, v = y, w = w_out, h = h_out;
+  if (t >= 4) u = w - 1 - u;  // undo the mirror
+  for (int r = 0; r < t % 4; ++r) {  // undo the rotations (each maps (u, v) in a w x h image)
+    const int nu = v, nv = w - 1 - u;
+    u = nu, v = nv;
+    std::swap(w, h);
+  }
+  *sx = u, *sy = v;
+}
+
+Planes transform(const Planes &in, int t) {
+  Planes out;
+  out.c = in.c;
+  const bool swap = t % 2 == 1;
+  out.w = swap ? in.h : in.w;
+  out.h = swap ? in.w : in.h;
+  out.v.resize(in.v.size());
+  for (int y = 0; y < out.h; ++y)
+    for (int x = 0; x < out.w; ++x) {
+      int sx, sy;
+      source_of(t, x, y, out.w, out.h, &sx, &sy);
+      for (int c = 0; c < in.c; ++c) out.at(x, y, c) = in.at(sx, sy, c);
+    }
+  return out;
+}
+
+// Adds the inverse transform of `out` (a result for transform t) into `sum`.
+void accumulate_inverse(const Planes &out, int t, Planes &sum) {
+  for (int y = 0; y < out.h; ++y)
+    for (int x = 0; x < out.w; ++x) {
+      int sx, sy;
+      source_of(t, x, y, out.w, out.h, &sx, &sy);
+      for (int c = 0; c < out.c; ++c) sum.at(sx, sy, c) += out.at(x, y, c);
+    }
+}
+
+class Runner {
+ public:
+  Runner(const xunit_model *model, const RestoreOptions &o, int runs) : model_(model), o_(o), runs_(runs) {
+    xunit_model_get_info(model, &info_);
+  }
+  const xunit_model_info &info() const { return info_; }
+
+  Planes run(const Planes &in) {
+    Planes out;
+    out.w = in.w * info_.scale;
+    out.h = in.h * info_.scale;
+    out.c = info_.out_channels;
+    out.v.assign(size_t(out.w) * out.h * out.c, 0.f);
+    xunit_image a{in.w, in.h, in.c, XUNIT_PIXEL_F32, size_t(in.w) * in.c * sizeof(float), const_cast<float *>(in.v.data())};
+    xunit_image b{out.w, out.h, out.c, XUNIT_PIXEL_F32, size_t(out.w) * out.c * sizeof(float), out.v.data()};
+    xunit_run_options opts;
+    xunit_run_options_init(&opts);
+    opts.threads = o_.threads;
+    opts.tile_size = o_.tile;
+    opts.precision = o_.precision;
+    if (o_.progress) {
+      opts.progress = [](float f, void *self) {
+        auto *r = static_cast<Runner *>(self);
+        return r->o_.progress((float(r->done_) + f) / float(r->runs_)) ? 0 : 1;
+      };
+      opts.progress_user_data = this;
+    }
+    const xunit_status st = xunit_run(model_, &opts, &a, &b);
+    if (st == XUNIT_ERROR_CANCELLED) throw Cancelled();
+    if (st != XUNIT_OK) throw Error(xunit_last_error());
+    ++done_;
+    return out;
+  }
+
+  // The model on `in`, averaged over the 8 symmetries when tta is on.
+  Planes run_tta(const Planes &in) {
+    if (!o_.tta) return run(in);
+    Planes sum;
+    for (int t = 0; t < 8; ++t) {
+      Planes out = run(transform(in, t));
+      if (t == 0) {
+        sum = out;
+        continue;
+      }
+      accumulate_inverse(out, t, sum);
+    }
+    for (float &v : sum.v) v /= 8.f;
+    return sum;
+  }
+
+ private:
+  const xunit_model *model_;
+  const RestoreOptions &o_;
+  xunit_model_info info_;
+  int runs_, done_ = 0;
+};
+
+// Bilinear resize of one channel by an integer factor (PyTorch's align_corners=False).
+std::vector<float> upscale_plane(const std::vector<float> &p, int w, int h, int f) {
+  if (f == 1) return p;
+  std::vector<float> out(size_t(w) * f * size_t(h) * f);
+  auto coord = [f](int dst, int size, int *i0, int *i1, float *t) {
+    const float s = std::max((float(dst) + 0.5f) / float(f) - 0.5f, 0.f);
+    *i0 = std::min(int(s), size - 1);
+    *i1 = std::min(*i0 + 1, size - 1);
+    *t = s - float(*i0);
+  };
+  for (int y = 0; y < h * f; ++y) {
+    int y0, y1;
+    float ty;
+    coord(y, h, &y0, &y1, &ty);
+    for (int x = 0; x < w * f; ++x) {
+      int x0, x1;
+      float tx;
+      coord(x, w, &x0, &x1, &tx);
+      const float top = p[size_t(y0) * w + x0] * (1 - tx) + p[size_t(y0) * w + x1] * tx;
+      const float bot = p[size_t(y1) * w + x0] * (1 - tx) + p[size_t(y1) * w + x1] * tx;
+      out[size_t(y) * w * f + x] = top * (1 - ty) + bot * ty;
+    }
+  }
+  return out;
+}
+
+Planes channels_of(const Image &img, int first, int count) {
+  Planes p{img.width, img.height, count, std::vector<float>(size_t(img.width) * img.height * count)};
+  for (size_t i = 0; i < size_t(img.width) * img.height; ++i)
+    for (int c = 0; c < count; ++c) p.v[i * count + c] = img.pixels[i * img.channels + first + c];
+  return p;
+}
+
+}  // namespace
+
+Image restore(const xunit_model *model, const Image &img, const RestoreOptions &o) {
+  xunit_model_info info;
+  xunit_model_get_info(model, &info);
+  const bool raw = img.bits == 32;
+  const bool has_alpha = !raw && (img.channels == 2 || img.channels == 4);
+  const int colour = has_alpha ? img.channels - 1 : img.channels;
+  const int s = info.scale, W = img.width, H = img.height;
+  check(info.out_channels == info.in_channels, "the model turns " + std::to_string(info.in_channels) + " channels into " +
+                                                   std::to_string(info.out_channels) + ": not an image model");
+
+  Planes result;  // (H*s, W*s, colour)
+  const int per_image = o.tta ? 8 : 1;
+  if (colour == info.in_channels) {
+    Runner r(model, o, per_image);
+    result = r.run_tta(channels_of(img, 0, colour));
+  } else if (!raw && info.in_channels == 1 && colour == 3) {
+    Runner r(model, o, 3 * per_image);
+    result = {W * s, H * s, 3, std::vector<float>(size_t(W) * s * H * s * 3)};
+    for (int c = 0; c < 3; ++c) {
+      Planes out = r.run_tta(channels_of(img, c, 1));
+      for (size_t i = 0; i < out.v.size(); ++i) result.v[i * 3 + c] = out.v[i];
+    }
+  } else if (!raw && info.in_channels == 3 && colour == 1) {
+    Runner r(model, o, per_image);
+    Planes gray = channels_of(img, 0, 1), rgb{W, H, 3, std::vector<float>(size_t(W) * H * 3)};
+    for (size_t i = 0; i < gray.v.size(); ++i) rgb.v[i * 3] = rgb.v[i * 3 + 1] = rgb.v[i * 3 + 2] = gray.v[i];
+    Planes out = r.run_tta(rgb);
+    result = {W * s, H * s, 1, std::vector<float>(out.v.size() / 3)};
+    for (size_t i = 0; i < result.v.size(); ++i) result.v[i] = (out.v[i * 3] + out.v[i * 3 + 1] + out.v[i * 3 + 2]) / 3.f;
+  } else {
+    throw Error("the image has " + std::to_string(colour) + " channel(s); the model takes " +
+                std::to_string(info.in_channels) + (raw ? " (.npy arrays are not adapted)" : ""));
+  }
+
+  Image out;
+  out.width = W * s;
+  out.height = H * s;
+  out.channels = img.channels;
+  out.bits = img.bits;
+  out.pixels.resize(size_t(out.width) * out.height * out.channels);
+  std::vector<float> alpha;
+  if (has_alpha) alpha = upscale_plane(channels_of(img, colour, 1).v, W, H, s);
+  for (size_t i = 0; i < size_t(out.width) * out.height; ++i) {
+    for (int c = 0; c < colour; ++c) out.pixels[i * out.channels + c] = result.v[i * colour + c];
+    if (has_alpha) out.pixels[i * out.channels + colour] = alpha[i];
+  }
+  return out;
+}
+
+}  // namespace xunit::cli
