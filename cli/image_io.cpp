@@ -97,13 +97,17 @@ std::vector<uint8_t> encode(Format format, const Image &image) {
 
 }  // namespace
 
+Image decode_image(const uint8_t *data, size_t size, size_t max_pixels, bool npy_by_name) {
+  check(size > 0, "empty file");
+  if (is_npy(data, size)) return decode_npy(data, size, max_pixels);
+  check(!npy_by_name, "not a .npy file (bad magic)");
+  return decode_with_stb(data, size, max_pixels);
+}
+
 Image load_image(const std::string &path, size_t max_pixels) {
   std::vector<uint8_t> bytes = read_file(path);  // its errors name the path
   try {
-    check(!bytes.empty(), "empty file");
-    if (is_npy(bytes.data(), bytes.size())) return decode_npy(bytes.data(), bytes.size(), max_pixels);
-    check(format_of(path) != Format::kNpy, "not a .npy file (bad magic)");
-    return decode_with_stb(bytes.data(), bytes.size(), max_pixels);
+    return decode_image(bytes.data(), bytes.size(), max_pixels, format_of(path) == Format::kNpy);
   } catch (const Error &e) {
     throw Error("cannot decode '" + path + "': " + e.what());
   } catch (const std::bad_alloc &) {

@@ -2,6 +2,7 @@
 // float32 .npy arrays, as interleaved float pixels.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ constexpr size_t kDefaultMaxPixels = size_t(1) << 28;
 // float32 (or float64, converted), little-endian, C order, shape (H, W) or (H, W, C).
 // Throws xunit::Error with one line naming the file and the reason (decoder's reason included).
 Image load_image(const std::string &path, size_t max_pixels = kDefaultMaxPixels);
+
+// The same, from bytes in memory (`npy_by_name`: the file name ends in .npy, so a bad magic is
+// reported as such).
+Image decode_image(const uint8_t *data, size_t size, size_t max_pixels, bool npy_by_name = false);
 
 // Output format from the extension: .png (8-bit, or 16-bit when bits == 16), .jpg/.jpeg
 // (quality 95), .bmp, .tga, .npy (float32, unclamped). Image values are clamped to [0,1] and

@@ -11,3 +11,7 @@ if [ "${XUNIT_SKIP_SANITIZERS:-0}" != 1 ]; then
   # oneDNN's JIT code is opaque to the sanitizers; leaks in it are not ours to report.
   (cd build-asan && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure)
 fi
+if [ "${XUNIT_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "== libFuzzer targets, ${XUNIT_FUZZ_SECONDS:-20} s each"
+  scripts/fuzz.sh "${XUNIT_FUZZ_SECONDS:-20}"
+fi
