@@ -46,12 +46,26 @@ const char *kind_name(Kind kind) {
   }
 }
 
+// stb's terse failure strings, said so that a user understands them.
 std::string stb_reason(Kind kind) {
   const char *r = stbi_failure_reason();
-  std::string reason = r ? r : "";
-  if (reason.empty()) return std::string("corrupt or truncated ") + kind_name(kind) + " data";
-  if (reason == "unknown image type") return std::string("invalid ") + kind_name(kind) + " header";
-  return reason;
+  const std::string reason = r ? r : "", what = kind_name(kind);
+  if (reason.empty()) return "corrupt or truncated " + what + " data";
+  if (reason == "unknown image type") return "invalid " + what + " header";
+  if (reason == "outofdata" || reason == "bad huffman code" || reason == "no SOF" || reason == "bad zlib header" ||
+      reason == "bad codelengths" || reason == "bad distance" || reason == "read past buffer" || reason == "corrupt JPEG")
+    return "corrupt or truncated " + what + " data (" + reason + ")";
+  if (reason == "too large") return what + " header announces an image too large to decode";
+  return what + ": " + reason;
+}
+
+// The size a PNG's IHDR announces, read before stb, so that the pixel limit is what reports a
+// decompression bomb (stb refuses some with a terse "too large", and accepts others).
+bool png_size(const uint8_t *data, size_t size, uint32_t *w, uint32_t *h) {
+  if (size < 24 || std::memcmp(data + 12, "IHDR", 4) != 0) return false;
+  *w = uint32_t(data[16]) << 24 | uint32_t(data[17]) << 16 | uint32_t(data[18]) << 8 | data[19];
+  *h = uint32_t(data[20]) << 24 | uint32_t(data[21]) << 16 | uint32_t(data[22]) << 8 | data[23];
+  return true;
 }
 
 uint32_t le16(const uint8_t *p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8; }
@@ -107,6 +121,12 @@ Image decode_with_stb(const uint8_t *data, size_t size, size_t max_pixels) {
   check(size <= size_t(INT_MAX), "file too large to decode (over 2 GiB)");
   const Kind kind = detect(data, size);
   check(kind != Kind::kNone, "unrecognized image format (supported: png, jpg, bmp, tga, npy)");
+  const auto limit_error = [&](size_t w, size_t h) {
+    return Error("image " + std::to_string(w) + "x" + std::to_string(h) + " exceeds the limit of " +
+                 std::to_string(max_pixels) + " pixels (see --max-pixels)");
+  };
+  uint32_t pw = 0, ph = 0;
+  if (kind == Kind::kPng && png_size(data, size, &pw, &ph) && uint64_t(pw) * ph > max_pixels) throw limit_error(pw, ph);
   const int len = int(size);
   int w = 0, h = 0, comp = 0;
   if (!stbi_info_from_memory(data, len, &w, &h, &comp)) {
@@ -126,9 +146,7 @@ Image decode_with_stb(const uint8_t *data, size_t size, size_t max_pixels) {
   check(w > 0 && h > 0, "image header has an empty size");
   check(comp >= 1 && comp <= 4, "unsupported channel count " + std::to_string(comp));
   size_t pixels = 0;
-  check(checked_mul(size_t(w), size_t(h), &pixels) && pixels <= max_pixels,
-        "image " + std::to_string(w) + "x" + std::to_string(h) + " exceeds the limit of " +
-            std::to_string(max_pixels) + " pixels");
+  if (!checked_mul(size_t(w), size_t(h), &pixels) || pixels > max_pixels) throw limit_error(size_t(w), size_t(h));
   size_t count = 0;
   check(checked_mul(pixels, size_t(comp), &count), "image too large");
 

@@ -1,4 +1,7 @@
 // xunit-convert: PyTorch checkpoint (zip / legacy) or .safetensors -> .xunit model.
+#include <limits.h>
+#include <stdlib.h>
+
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -106,6 +109,10 @@ int main(int argc, char **argv) {
   if (input.empty() || output.empty()) return usage_error("INPUT and OUTPUT are required");
   try {
     std::vector<uint8_t> bytes = xunit::read_file(input);
+    char in_real[PATH_MAX], out_real[PATH_MAX];
+    xunit::check(!(realpath(input.c_str(), in_real) && realpath(output.c_str(), out_real) &&
+                   std::string(in_real) == out_real),
+                 "refusing to write over the input '" + input + "'");
     xunit::check(overwrite || !xunit::file_exists(output),
                  "output exists (use -y to overwrite): '" + output + "'");
     xunit::convert::CheckpointFormat format;

@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build}
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-Release} "$@" >/dev/null
-cmake --build "$build_dir" -j"${JOBS:-2}"
+cmake --build "$build_dir" -j"${JOBS:-2}" ${TARGET:+--target $TARGET}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: set-up, Release build + ctest, then the same tests under ASan + UBSan.
+# The whole test suite: set-up, Release build + ctest, the same tests under ASan + UBSan, the
+# concurrency tests under ThreadSanitizer, then every fuzzer for a while.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -10,6 +11,9 @@ if [ "${XUNIT_SKIP_SANITIZERS:-0}" != 1 ]; then
   BUILD_DIR=build-asan BUILD_TYPE=RelWithDebInfo scripts/build.sh -DXUNIT_SANITIZE=ON -DXUNIT_BUILD_BENCH=OFF
   # oneDNN's JIT code is opaque to the sanitizers; leaks in it are not ours to report.
   (cd build-asan && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure)
+  echo "== one model shared by 8 threads, under ThreadSanitizer"
+  TARGET=xunit-tests BUILD_DIR=build-tsan BUILD_TYPE=RelWithDebInfo scripts/build.sh -DXUNIT_TSAN=ON -DXUNIT_BUILD_BENCH=OFF
+  TSAN_OPTIONS=halt_on_error=1 build-tsan/bin/xunit-tests -tc="c api: one model shared*,c api: the last error*"
 fi
 if [ "${XUNIT_SKIP_FUZZ:-0}" != 1 ]; then
   echo "== libFuzzer targets, ${XUNIT_FUZZ_SECONDS:-20} s each"

@@ -340,3 +340,15 @@ TEST_CASE("c api: bf16 and auto precision run where the CPU allows, close to fp3
     CHECK(worst <= 2e-2f);
   }
 }
+
+TEST_CASE("c api: a run that needs more memory than there is fails with OUT_OF_MEMORY, not a crash") {
+  Model model(model_bytes("xdncnn_c3_f16_b2"));
+  // One stripe 16 million pixels wide: its scratch (~20 KB per column) is hundreds of GB.
+  const int w = 1 << 24, h = 2;
+  std::vector<uint8_t> in(size_t(w) * h * 3, 128), out(size_t(w) * h * 3, 7);
+  xunit_image a{w, h, 3, XUNIT_PIXEL_U8, size_t(w) * 3, in.data()}, b{w, h, 3, XUNIT_PIXEL_U8, size_t(w) * 3, out.data()};
+  xunit_run_options o = options(1, 0);
+  CHECK(xunit_run(model.m, &o, &a, &b) == XUNIT_ERROR_OUT_OF_MEMORY);
+  CHECK(std::string(xunit_last_error()) == "out of memory");
+  CHECK(out[12345] == 7);  // nothing written
+}

@@ -601,7 +601,7 @@ TEST_CASE("image_io: truncated and corrupt images are refused with the file name
   bad_ihdr[12] = 'X';  // first chunk is no longer IHDR
   write_raw(dir.file("bad.png"), bad_ihdr);
   std::string msg = error_of([&] { load_image(dir.file("bad.png")); });
-  CHECK(msg == "cannot decode '" + dir.file("bad.png") + "': first not IHDR");
+  CHECK(msg == "cannot decode '" + dir.file("bad.png") + "': PNG: first not IHDR");
   std::vector<uint8_t> bad_sig = full;
   bad_sig[7] = 0;
   write_raw(dir.file("badsig.png"), bad_sig);
@@ -634,15 +634,14 @@ TEST_CASE("image_io: the pixel limit is checked before decoding") {
   write_raw(dir.file("huge.png"), png_header_only(17000, 17000));
   std::string msg = error_of([&] { load_image(dir.file("huge.png")); });
   CHECK(msg == "cannot decode '" + dir.file("huge.png") +
-                   "': image 17000x17000 exceeds the limit of 268435456 pixels");
+                   "': image 17000x17000 exceeds the limit of 268435456 pixels (see --max-pixels)");
   // A caller's smaller limit applies to the header too.
   write_raw(dir.file("mid.png"), png_header_only(3000, 3000, 2));
   CHECK(error_of([&] { load_image(dir.file("mid.png"), 1000000); }).find("3000x3000 exceeds") !=
         std::string::npos);
-  // Headers stb itself finds absurd are refused with stb's reason.
+  // Headers stb itself finds absurd are refused by the limit too, before stb sees them.
   write_raw(dir.file("absurd.png"), png_header_only(100000, 100000, 2));
-  CHECK(error_of([&] { load_image(dir.file("absurd.png")); }) ==
-        "cannot decode '" + dir.file("absurd.png") + "': too large");
+  CHECK(error_of([&] { load_image(dir.file("absurd.png")); }).find("100000x100000 exceeds the limit") != std::string::npos);
 
   Image img = make_image(5, 4, 3, 8);
   save_image(dir.file("small.png"), img, false);
