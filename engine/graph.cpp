@@ -1,8 +1,10 @@
 #include "engine/graph.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "common/error.h"
+#include "engine/resize_taps.h"
 
 namespace xunit {
 
@@ -24,19 +26,26 @@ constexpr OpName kOpNames[] = {
     {OpType::PixelShuffle, "pixel_shuffle"},
     {OpType::UpsampleBilinear, "upsample_bilinear"},
     {OpType::Concat, "concat"},
+    {OpType::Resize, "resize"},
+    {OpType::PixelShuffleDcr, "pixel_shuffle_dcr"},
 };
 }  // namespace
 
 const char *dtype_name(DType dtype) {
   switch (dtype) {
-    case DType::F32: return "fp32";
-    case DType::F16: return "fp16";
-    case DType::BF16: return "bf16";
+    case DType::F32:
+      return "fp32";
+    case DType::F16:
+      return "fp16";
+    case DType::BF16:
+      return "bf16";
   }
   return "?";
 }
 
-size_t dtype_size(DType dtype) { return dtype == DType::F32 ? 4 : 2; }
+size_t dtype_size(DType dtype) {
+  return dtype == DType::F32 ? 4 : 2;
+}
 
 const char *op_type_name(OpType type) {
   for (const auto &entry : kOpNames)
@@ -136,7 +145,8 @@ void Graph::infer(const Op &op, std::vector<bool> &defined) {
   std::string where = "op '" + op.name + "' (" + op_type_name(op.type) + "): ";
   check(op.output >= 0 && size_t(op.output) < values.size(), where + "bad output value");
   if (defined.size() < values.size()) defined.resize(values.size(), false);
-  check(!defined[size_t(op.output)], where + "redefines value '" + values[size_t(op.output)].name + "'");
+  check(!defined[size_t(op.output)],
+        where + "redefines value '" + values[size_t(op.output)].name + "'");
   check(!op.inputs.empty(), where + "has no inputs");
   for (int id : op.inputs) {
     check(id >= 0 && size_t(id) < values.size(), where + "references an unknown value");
@@ -200,6 +210,7 @@ void Graph::infer(const Op &op, std::vector<bool> &defined) {
       same_grid();
       break;
     case OpType::PixelShuffle:
+    case OpType::PixelShuffleDcr:
       expect_arity(1);
       check(op.factor >= 2 && op.factor <= kMaxFactor, where + "bad factor");
       check(channels % (op.factor * op.factor) == 0, where + "channels not divisible by factor^2");
@@ -212,6 +223,20 @@ void Graph::infer(const Op &op, std::vector<bool> &defined) {
       check(op.factor >= 2 && op.factor <= kMaxFactor, where + "bad factor");
       scale *= op.factor;
       radius = (radius + 1) * op.factor;
+      break;
+    case OpType::Resize:
+      expect_arity(1);
+      check(op.factor >= 2 && op.factor <= kMaxFactor, where + "bad factor");
+      check(op.resize_mode >= 0 && op.resize_mode <= int(ResizeMode::Cubic),
+            where + "unknown resize mode");
+      check(op.coordinates >= 0 && op.coordinates <= int(ResizeCoordinates::Asymmetric),
+            where + "unknown coordinate mode");
+      check(op.nearest_rounding >= 0 && op.nearest_rounding <= int(NearestRounding::Ceil),
+            where + "unknown nearest rounding");
+      check(std::isfinite(op.cubic_a) && std::fabs(op.cubic_a) <= 4.f,
+            where + "cubic coefficient out of range");
+      scale *= op.factor;
+      radius = (radius + resize_reach(op)) * op.factor;
       break;
     case OpType::Concat: {
       check(op.inputs.size() >= 2, where + "expects at least 2 inputs");
@@ -237,11 +262,13 @@ void Graph::validate_and_infer() {
   std::vector<bool> defined(values.size(), false);
   defined[size_t(input)] = true;
   Value &in = values[size_t(input)];
-  check(in.channels >= 1 && in.channels <= kMaxChannels, "graph input has an invalid channel count");
+  check(in.channels >= 1 && in.channels <= kMaxChannels,
+        "graph input has an invalid channel count");
   in.scale = 1;
   in.radius = 0;
   for (const Op &op : ops) infer(op, defined);
-  check(defined[size_t(output)], "graph output '" + values[size_t(output)].name + "' is never computed");
+  check(defined[size_t(output)],
+        "graph output '" + values[size_t(output)].name + "' is never computed");
 }
 
 int Graph::halo() const {

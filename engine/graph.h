@@ -14,11 +14,11 @@ const char *dtype_name(DType dtype);
 size_t dtype_size(DType dtype);
 
 enum class OpType {
-  Conv2d,            // k x k, stride 1, zero padding k/2, groups, optional bias
-  Affine,            // y = x * scale[c] + shift[c] (an unfoldable BatchNorm)
+  Conv2d,  // k x k, stride 1, zero padding k/2, groups, optional bias
+  Affine,  // y = x * scale[c] + shift[c] (an unfoldable BatchNorm)
   Relu,
-  LeakyRelu,         // attr alpha
-  PRelu,             // tensor slope: [1] shared or [C]
+  LeakyRelu,  // attr alpha
+  PRelu,      // tensor slope: [1] shared or [C]
   Sigmoid,
   Gate,              // y = in0 * sigmoid(in1): the xUnit gate
   Add,               // y = in0 + in1
@@ -26,6 +26,8 @@ enum class OpType {
   PixelShuffle,      // attr factor; C*f*f -> C
   UpsampleBilinear,  // attr factor; align_corners=False, source coordinates clamped at 0
   Concat,            // channel concatenation of all inputs
+  Resize,            // attrs factor + ResizeSpec (engine/resize_taps.h): nearest / linear / cubic
+  PixelShuffleDcr,   // attr factor; C*f*f -> C with depth-column-row order (ONNX DepthToSpace DCR)
 };
 const char *op_type_name(OpType type);
 bool op_type_from_name(const std::string &name, OpType *out);
@@ -64,6 +66,11 @@ struct Op {
   int out_channels = 0;
   int factor = 1;
   float alpha = 0.f;
+  // Resize: how source pixels are chosen and weighted (see engine/resize_taps.h).
+  int resize_mode = 0;       // ResizeMode
+  int coordinates = 0;       // ResizeCoordinates
+  int nearest_rounding = 0;  // NearestRounding
+  float cubic_a = -0.75f;
   // Tensor ids (-1 when absent): conv weight [O, I/groups, k, k] and bias [O]; affine scale and
   // shift [C]; prelu slope.
   int weight = -1;

@@ -9,6 +9,7 @@
 #include "common/sha256.h"
 #include "engine/byte_codec.h"
 #include "engine/model_format.h"
+#include "engine/resize_taps.h"
 
 namespace xunit {
 
@@ -27,6 +28,11 @@ void write_attr_float(ByteWriter &w, const char *name, float v) {
   w.str(name);
   w.u32(kAttrFloat);
   w.f32(v);
+}
+void write_attr_string(ByteWriter &w, const char *name, const std::string &v) {
+  w.str(name);
+  w.u32(kAttrString);
+  w.str(v);
 }
 void write_attr_tensor(ByteWriter &w, const char *name, const Graph &g, int id) {
   w.str(name);
@@ -72,8 +78,19 @@ std::vector<uint8_t> encode_graph(const Graph &g) {
         add_tensor("slope", op.slope);
         break;
       case OpType::PixelShuffle:
+      case OpType::PixelShuffleDcr:
       case OpType::UpsampleBilinear:
         add_int("factor", op.factor);
+        break;
+      case OpType::Resize:
+        add_int("factor", op.factor);
+        write_attr_string(attrs, "mode", resize_mode_name(op.resize_mode)), ++n;
+        write_attr_string(attrs, "coordinates", resize_coordinates_name(op.coordinates)), ++n;
+        if (op.resize_mode == int(ResizeMode::Nearest))
+          write_attr_string(attrs, "nearest_rounding", nearest_rounding_name(op.nearest_rounding)),
+              ++n;
+        if (op.resize_mode == int(ResizeMode::Cubic))
+          write_attr_float(attrs, "cubic_a", op.cubic_a), ++n;
         break;
       default:
         break;
@@ -108,6 +125,13 @@ void append_blob(std::vector<uint8_t> &out, const Tensor &t, DType storage) {
   }
 }
 
+// The lowest minor version that has every op type of the graph (docs/xunit-format.md).
+uint16_t minor_version_needed(const Graph &g) {
+  for (const Op &op : g.ops)
+    if (op.type == OpType::Resize || op.type == OpType::PixelShuffleDcr) return 1;
+  return 0;
+}
+
 }  // namespace
 
 std::vector<uint8_t> serialize_model(const Graph &graph, DType storage) {
@@ -123,8 +147,10 @@ std::vector<uint8_t> serialize_model(const Graph &graph, DType storage) {
 
   // The tensor table holds absolute blob offsets, so compute the weights layout first.
   size_t table_size = 4;
-  for (const Tensor &t : graph.tensors) table_size += 4 + t.name.size() + 4 + 4 + 8 * t.shape.size() + 16;
-  size_t weights_offset = (tensors_offset + table_size + kBlobAlignment - 1) / kBlobAlignment * kBlobAlignment;
+  for (const Tensor &t : graph.tensors)
+    table_size += 4 + t.name.size() + 4 + 4 + 8 * t.shape.size() + 16;
+  size_t weights_offset =
+      (tensors_offset + table_size + kBlobAlignment - 1) / kBlobAlignment * kBlobAlignment;
   std::vector<size_t> blob_offsets;
   size_t cursor = weights_offset;
   for (const Tensor &t : graph.tensors) {
@@ -150,7 +176,7 @@ std::vector<uint8_t> serialize_model(const Graph &graph, DType storage) {
   ByteWriter w;
   w.raw(kMagic, 8);
   w.u16(kVersionMajor);
-  w.u16(kVersionMinor);
+  w.u16(minor_version_needed(graph));
   w.u32(kHeaderSize);
   size_t file_size_at = w.size();
   w.u64(0);  // file size, patched below
@@ -212,7 +238,8 @@ void read_tensors(Graph &g, const uint8_t *bytes, const Section &table, const Se
     t.name = r.str(256);
     check(names.insert(t.name).second, "invalid model: duplicate tensor '" + t.name + "'");
     uint32_t dtype = r.u32();
-    check(dtype <= uint32_t(DType::BF16), "invalid model: tensor '" + t.name + "' has unknown dtype");
+    check(dtype <= uint32_t(DType::BF16),
+          "invalid model: tensor '" + t.name + "' has unknown dtype");
     t.storage = DType(dtype);
     uint32_t rank = r.u32();
     check(rank >= 1 && rank <= 4, "invalid model: tensor '" + t.name + "' has bad rank");
@@ -227,7 +254,8 @@ void read_tensors(Graph &g, const uint8_t *bytes, const Section &table, const Se
     size_t want = 0, end = 0;
     check(checked_mul(numel, dtype_size(t.storage), &want) && nbytes == want,
           "invalid model: tensor '" + t.name + "' size does not match its shape");
-    check(offset % format::kBlobAlignment == 0, "invalid model: tensor '" + t.name + "' is misaligned");
+    check(offset % format::kBlobAlignment == 0,
+          "invalid model: tensor '" + t.name + "' is misaligned");
     check(offset >= weights.offset && checked_add(offset, nbytes, &end) &&
               end <= weights.offset + weights.size,
           "invalid model: tensor '" + t.name + "' lies outside the weights section");
@@ -280,27 +308,62 @@ void read_graph(Graph &g, const uint8_t *bytes, const Section &s) {
       int64_t iv = 0;
       float fv = 0;
       int tv = -1;
+      std::string sv;
       switch (kind) {
-        case kAttrInt: iv = r.i64(); break;
-        case kAttrFloat: fv = r.f32(); break;
-        case kAttrString: r.str(1 << 16); break;
-        case kAttrTensor: tv = tensor_attr(g, r, where); break;
-        default: throw Error("invalid model: " + where + " attribute '" + name + "' has unknown kind");
+        case kAttrInt:
+          iv = r.i64();
+          break;
+        case kAttrFloat:
+          fv = r.f32();
+          break;
+        case kAttrString:
+          sv = r.str(1 << 16);
+          break;
+        case kAttrTensor:
+          tv = tensor_attr(g, r, where);
+          break;
+        default:
+          throw Error("invalid model: " + where + " attribute '" + name + "' has unknown kind");
       }
-      check(iv >= -(1 << 30) && iv <= (1 << 30), "invalid model: " + where + " attribute out of range");
-      check(std::isfinite(fv), "invalid model: " + where + " attribute '" + name + "' is not finite");
+      check(iv >= -(1 << 30) && iv <= (1 << 30),
+            "invalid model: " + where + " attribute out of range");
+      check(std::isfinite(fv),
+            "invalid model: " + where + " attribute '" + name + "' is not finite");
       // Unknown attribute names are ignored: a newer minor version may add optional ones.
-      if (name == "kernel") op.kernel = int(iv);
-      else if (name == "groups") op.groups = int(iv);
-      else if (name == "in_channels") op.in_channels = int(iv);
-      else if (name == "out_channels") op.out_channels = int(iv);
-      else if (name == "factor") op.factor = int(iv);
-      else if (name == "alpha") op.alpha = fv;
-      else if (name == "weight") op.weight = tv;
-      else if (name == "bias") op.bias = tv;
-      else if (name == "scale") op.scale = tv;
-      else if (name == "shift") op.shift = tv;
-      else if (name == "slope") op.slope = tv;
+      if (name == "kernel")
+        op.kernel = int(iv);
+      else if (name == "groups")
+        op.groups = int(iv);
+      else if (name == "in_channels")
+        op.in_channels = int(iv);
+      else if (name == "out_channels")
+        op.out_channels = int(iv);
+      else if (name == "factor")
+        op.factor = int(iv);
+      else if (name == "alpha")
+        op.alpha = fv;
+      else if (name == "weight")
+        op.weight = tv;
+      else if (name == "bias")
+        op.bias = tv;
+      else if (name == "scale")
+        op.scale = tv;
+      else if (name == "shift")
+        op.shift = tv;
+      else if (name == "slope")
+        op.slope = tv;
+      else if (name == "cubic_a")
+        op.cubic_a = fv;
+      else if (name == "mode") {
+        check(resize_mode_from_name(sv, &op.resize_mode),
+              "unsupported model: " + where + " has unknown resize mode '" + sv + "'");
+      } else if (name == "coordinates") {
+        check(resize_coordinates_from_name(sv, &op.coordinates),
+              "unsupported model: " + where + " has unknown coordinate mode '" + sv + "'");
+      } else if (name == "nearest_rounding") {
+        check(nearest_rounding_from_name(sv, &op.nearest_rounding),
+              "unsupported model: " + where + " has unknown nearest rounding '" + sv + "'");
+      }
     }
     g.add_op(std::move(op), out);
   }
@@ -332,7 +395,8 @@ Graph parse_model(const uint8_t *bytes, size_t size) {
   uint32_t header_size = header.u32();
   uint64_t file_size = header.u64();
   check(file_size == size, "invalid model: file is truncated or has trailing bytes (header says " +
-                               std::to_string(file_size) + " bytes, file has " + std::to_string(size) + ")");
+                               std::to_string(file_size) + " bytes, file has " +
+                               std::to_string(size) + ")");
   auto digest = Sha256::digest(bytes, size - kChecksumSize);
   check(std::memcmp(digest.data(), bytes + size - kChecksumSize, kChecksumSize) == 0,
         "invalid model: checksum mismatch (file corrupted)");
@@ -361,7 +425,8 @@ Graph parse_model(const uint8_t *bytes, size_t size) {
     check(!sections[kind].present, "invalid model: duplicate section");
     sections[kind] = {offset, length, true};
   }
-  for (uint32_t k = 1; k <= 4; ++k) check(sections[k].present, "invalid model: a section is missing");
+  for (uint32_t k = 1; k <= 4; ++k)
+    check(sections[k].present, "invalid model: a section is missing");
 
   Graph g;
   read_metadata(g, bytes, sections[kSectionMetadata]);

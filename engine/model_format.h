@@ -1,4 +1,5 @@
-// Constants of the .xunit file format, version 1. The normative description is docs/xunit-format.md.
+// Constants of the .xunit file format, version 1.x. The normative description is
+// docs/xunit-format.md.
 #pragma once
 #include <cstdint>
 
@@ -6,7 +7,8 @@ namespace xunit::format {
 
 constexpr uint8_t kMagic[8] = {0x89, 'X', 'U', 'N', 'I', 'T', '\r', '\n'};
 constexpr uint16_t kVersionMajor = 1;
-constexpr uint16_t kVersionMinor = 0;
+constexpr uint16_t kVersionMinor =
+    1;  // the newest minor version written (1.1: resize, pixel_shuffle_dcr)
 constexpr uint32_t kHeaderSize = 64;
 constexpr uint32_t kSectionEntrySize = 24;
 constexpr uint32_t kChecksumSize = 32;   // SHA-256 trailer

@@ -33,6 +33,10 @@ bool is_activation(OpType t) {
   return t == OpType::Relu || t == OpType::LeakyRelu || t == OpType::Sigmoid;
 }
 
+bool is_unary(OpType t) {
+  return is_activation(t) || t == OpType::PRelu || t == OpType::Affine;
+}
+
 PostOp activation_post(const Op &op) {
   PostOp p;
   p.kind = op.type == OpType::Relu        ? PostOp::Relu
@@ -45,7 +49,10 @@ PostOp activation_post(const Op &op) {
 class Planner {
  public:
   Planner(const Graph &g, int simd_block, Precision precision)
-      : g_(g), uses_(count_uses(g)), fused_(g.ops.size(), false), defined_by_(g.values.size(), -1),
+      : g_(g),
+        uses_(count_uses(g)),
+        fused_(g.ops.size(), false),
+        defined_by_(g.values.size(), -1),
         precision_(precision) {
     plan_.simd_block = simd_block;
     for (size_t i = 0; i < g.ops.size(); ++i) defined_by_[size_t(g.ops[i].output)] = int(i);
@@ -56,16 +63,33 @@ class Planner {
       if (fused_[i]) continue;
       const Op &op = g_.ops[i];
       switch (op.type) {
-        case OpType::Conv2d: plan_conv(op); break;
-        case OpType::PixelShuffle: plan_shuffle(op); break;
-        case OpType::UpsampleBilinear: add(StepKind::Upsample, op); break;
-        case OpType::Concat: add(StepKind::Concat, op); break;
+        case OpType::Conv2d:
+          plan_conv(op);
+          break;
+        case OpType::PixelShuffle:
+        case OpType::PixelShuffleDcr:
+          plan_shuffle(op);
+          break;
+        case OpType::UpsampleBilinear:
+          add(StepKind::Upsample, op);
+          break;
+        case OpType::Resize:
+          add(StepKind::Resize, op);
+          break;
+        case OpType::Concat:
+          add(StepKind::Concat, op);
+          break;
         case OpType::Gate:
         case OpType::Add:
-        case OpType::Mul: add(StepKind::Binary, op); break;
-        default: add(StepKind::Elementwise, op); break;
+        case OpType::Mul:
+          add(StepKind::Binary, op);
+          break;
+        default:
+          plan_elementwise(op);
+          break;
       }
     }
+    virtualize_concats();
     assign_values();
     return std::move(plan_);
   }
@@ -90,12 +114,21 @@ class Planner {
 
   void plan_conv(const Op &op) {
     const bool depthwise = op.groups == op.in_channels && op.groups == op.out_channels;
+    const int conv_index = int(&op - g_.ops.data());
     if (depthwise) {
       const Op *gate = sole_consumer(op.output);
-      if (gate && gate->type == OpType::Gate && gate->inputs[0] == op.inputs[0] &&
-          gate->inputs[1] == op.output) {
+      // The gate's multiplicand: the dw conv's own input (xUnitS) or a value that already exists
+      // where the conv runs (xUnitD gates x by a dw conv of relu(conv1x1(x))). The kernel reads
+      // both in one channel layout: wide values all use the SIMD block.
+      const bool fusable =
+          gate && gate->type == OpType::Gate && gate->inputs[1] == op.output &&
+          gate->inputs[0] != op.output &&
+          (gate->inputs[0] == op.inputs[0] ||
+           (defined_by_[size_t(gate->inputs[0])] < conv_index && op.out_channels > 4));
+      if (fusable) {
         mark_fused(gate);
         Step &s = add(StepKind::DwGate, op);
+        if (gate->inputs[0] != op.inputs[0]) s.inputs.push_back(gate->inputs[0]);
         s.radius = op.kernel / 2;
         s.output = gate->output;
         const Op *affine = sole_consumer(gate->output);
@@ -112,9 +145,10 @@ class Planner {
     const bool few_out = op.groups == 1 && op.out_channels <= 4 && op.in_channels > 4;
     Step &s = add(few_out ? StepKind::ConvO4 : StepKind::Conv, op);
     s.radius = op.kernel / 2;
-    const bool winograd = op.kernel == 3 && op.groups == 1 && op.in_channels > 4 && plan_.simd_block == 16;
-    s.bf16 = !few_out && (precision_ == Precision::Bf16 || (precision_ == Precision::Auto && !winograd));
-    const int conv_index = int(&op - g_.ops.data());
+    const bool winograd =
+        op.kernel == 3 && op.groups == 1 && op.in_channels > 4 && plan_.simd_block == 16;
+    s.bf16 =
+        !few_out && (precision_ == Precision::Bf16 || (precision_ == Precision::Auto && !winograd));
     for (;;) {
       const Op *next = sole_consumer(s.output);
       if (!next) break;
@@ -142,7 +176,24 @@ class Planner {
     }
   }
 
+  // Unary ops applied one after the other run as one pass over the rows.
+  void plan_elementwise(const Op &op) {
+    Step &s = add(StepKind::Elementwise, op);
+    for (const Op *next = sole_consumer(s.output); next && is_unary(next->type);
+         next = sole_consumer(s.output)) {
+      mark_fused(next);
+      s.chain.push_back(next);
+      s.output = next->output;
+    }
+  }
+
   void plan_shuffle(const Op &op) {
+    if (op.type == OpType::PixelShuffleDcr) {  // already sub-pixel-major: read whole channel blocks
+      Step &s = add(StepKind::PixelShuffle, op);
+      s.shuffled_input = true;
+      fuse_shuffle_activation(s);
+      return;
+    }
     // A conv planned just before, read by this shuffle alone and adding nothing to its result,
     // can store its channels in the order the shuffle reads them.
     int conv = -1;
@@ -155,7 +206,11 @@ class Planner {
     if (conv >= 0) plan_.steps[size_t(conv)].subpixel_factor = op.factor;
     Step &s = add(StepKind::PixelShuffle, op);
     s.shuffled_input = conv >= 0;
-    const Op *next = sole_consumer(op.output);
+    fuse_shuffle_activation(s);
+  }
+
+  void fuse_shuffle_activation(Step &s) {
+    const Op *next = sole_consumer(s.output);
     if (next && (is_activation(next->type) || next->type == OpType::PRelu)) {
       mark_fused(next);
       s.activation = next;
@@ -163,16 +218,67 @@ class Planner {
     }
   }
 
+  // A concat read only by steps that can gather channels from several values (element-wise
+  // steps, other concats, conv source windows, which are copied anyway) is never materialized:
+  // DenseNet-style blocks then concatenate without copying (each layer reads the block's
+  // outputs where they were written). Materialized concats read the parts directly.
+  void virtualize_concats() {
+    std::vector<std::vector<int>> readers(g_.values.size());
+    for (size_t i = 0; i < plan_.steps.size(); ++i) {
+      const Step &s = plan_.steps[i];
+      for (int v : s.inputs) readers[size_t(v)].push_back(int(i));
+      if (s.sum_value >= 0) readers[size_t(s.sum_value)].push_back(int(i));
+    }
+    parts_.assign(g_.values.size(), {});
+    std::vector<bool> removed(plan_.steps.size(), false);
+    for (size_t i = 0; i < plan_.steps.size(); ++i) {
+      Step &s = plan_.steps[i];
+      if (s.kind != StepKind::Concat) continue;
+      std::vector<int> flat;  // virtual inputs replaced by their parts
+      for (int v : s.inputs) {
+        if (parts_[size_t(v)].empty())
+          flat.push_back(v);
+        else
+          flat.insert(flat.end(), parts_[size_t(v)].begin(), parts_[size_t(v)].end());
+      }
+      s.inputs = flat;
+      bool gather_only = s.output != g_.output && !readers[size_t(s.output)].empty();
+      for (int r : readers[size_t(s.output)]) {
+        const Step &c = plan_.steps[size_t(r)];
+        const bool as_source = c.inputs[0] == s.output && c.sum_value != s.output &&
+                               std::count(c.inputs.begin(), c.inputs.end(), s.output) == 1;
+        gather_only =
+            gather_only && ((c.kind == StepKind::Elementwise && as_source) ||
+                            c.kind == StepKind::Concat || (c.kind == StepKind::Conv && as_source));
+      }
+      if (!gather_only) continue;
+      parts_[size_t(s.output)] = flat;
+      removed[i] = true;
+    }
+    // Drop the virtual concats' steps (step indices of the others shift down).
+    std::vector<Step> kept;
+    for (size_t i = 0; i < plan_.steps.size(); ++i)
+      if (!removed[i]) kept.push_back(std::move(plan_.steps[i]));
+    plan_.steps = std::move(kept);
+  }
+
   // Layout and storage of every computed value (see ValuePlan).
   void assign_values() {
     auto &vals = plan_.values;
     vals.assign(g_.values.size(), ValuePlan{});
     vals[size_t(g_.input)].computed = true;
+    for (size_t v = 0; v < vals.size(); ++v) vals[v].parts = parts_[v];
     for (size_t i = 0; i < plan_.steps.size(); ++i) {
       const Step &s = plan_.steps[i];
       vals[size_t(s.output)].computed = true;
       vals[size_t(s.output)].producer = int(i);
-      std::vector<int> read = s.inputs;
+      std::vector<int> read;
+      for (int v : s.inputs) {
+        if (parts_[size_t(v)].empty())
+          read.push_back(v);
+        else
+          read.insert(read.end(), parts_[size_t(v)].begin(), parts_[size_t(v)].end());
+      }
       if (s.sum_value >= 0) read.push_back(s.sum_value);
       for (int v : read) {
         auto &c = vals[size_t(v)].consumers;
@@ -189,7 +295,8 @@ class Planner {
       // sources when there are few channels (the first layer of a network). The dw gate
       // kernels write the layout they read.
       vp.block = channels > 4 || conv_output ? plan_.simd_block : 1;
-      if (producer && producer->kind == StepKind::DwGate) vp.block = vals[size_t(producer->inputs[0])].block;
+      if (producer && producer->kind == StepKind::DwGate)
+        vp.block = vals[size_t(producer->inputs[0])].block;
       if (vp.consumers.size() == 1 && int(v) != g_.output && !conv_output &&
           vp.block == conv_source_block(channels, plan_.simd_block)) {
         const Step &c = plan_.steps[size_t(vp.consumers[0])];
@@ -209,6 +316,7 @@ class Planner {
   std::vector<bool> fused_;
   std::vector<int> defined_by_;  // value -> index of the op that defines it (-1: graph input)
   Precision precision_;
+  std::vector<std::vector<int>> parts_;  // per value: the parts of a virtual concat
   Plan plan_;
 };
 
@@ -219,8 +327,8 @@ Plan make_plan(const Graph &graph, int simd_block, Precision precision) {
 }
 
 std::string Plan::describe(const Graph &g) const {
-  static const char *kKinds[] = {"conv", "conv_o4", "dwgate", "elementwise", "binary", "pixel_shuffle",
-                                 "upsample", "concat"};
+  static const char *kKinds[] = {"conv",          "conv_o4",  "dwgate", "elementwise", "binary",
+                                 "pixel_shuffle", "upsample", "concat", "resize"};
   std::ostringstream out;
   for (const Step &s : steps) {
     out << kKinds[int(s.kind)] << " " << s.op->name;
@@ -229,11 +337,17 @@ std::string Plan::describe(const Graph &g) const {
       out << " +" << kPost[p.kind];
     }
     if (s.post_affine) out << " +affine";
+    for (const Op *op : s.chain) out << " +" << op_type_name(op->type);
+    if (s.kind == StepKind::DwGate && s.inputs.size() > 1)
+      out << " (gating " << g.values[size_t(s.inputs[1])].name << ")";
     if (s.bf16) out << " (bf16)";
     if (s.activation) out << " +" << op_type_name(s.activation->type);
     const ValuePlan &v = values[size_t(s.output)];
-    out << " -> " << g.values[size_t(s.output)].name << " [" << (v.storage == Storage::Ring ? "ring" : "window")
-        << ", block " << v.block << "]\n";
+    for (int v : s.inputs)
+      if (values[size_t(v)].is_virtual())
+        out << " (reads virtual " << g.values[size_t(v)].name << ")";
+    out << " -> " << g.values[size_t(s.output)].name << " ["
+        << (v.storage == Storage::Ring ? "ring" : "window") << ", block " << v.block << "]\n";
   }
   return out.str();
 }

@@ -10,14 +10,15 @@
 namespace xunit {
 
 enum class StepKind {
-  Conv,          // dense/grouped conv via oneDNN, with fused post-ops
-  ConvO4,        // conv to at most 4 channels (a network's last layer), kernels/conv_o4, fused post-ops
-  DwGate,        // depthwise conv + bias + sigmoid + multiply (+ affine), kernels/dwgate
-  Elementwise,   // affine / relu / leaky relu / prelu / sigmoid on one input
+  Conv,    // dense/grouped conv via oneDNN, with fused post-ops
+  ConvO4,  // conv to at most 4 channels (a network's last layer), kernels/conv_o4, fused post-ops
+  DwGate,  // depthwise conv + bias + sigmoid + multiply (+ affine), kernels/dwgate
+  Elementwise,   // a chain of affine / relu / leaky relu / prelu / sigmoid on one input
   Binary,        // add / mul / gate on two inputs
-  PixelShuffle,  // optionally followed by an activation
-  Upsample,      // bilinear
+  PixelShuffle,  // CRD or DCR order, optionally followed by an activation
+  Upsample,      // bilinear (the upsample_bilinear op)
   Concat,
+  Resize,  // nearest / linear / cubic (the resize op)
 };
 
 // Post-operations applied in order to a conv's result (they become oneDNN post-ops).
@@ -30,20 +31,23 @@ struct PostOp {
 
 struct Step {
   StepKind kind = StepKind::Elementwise;
-  const Op *op = nullptr;     // the main op: conv, dw conv, elementwise, binary, ...
-  std::vector<int> inputs;    // value ids read row by row (a conv's or dw gate's source first)
-  int output = -1;            // value id written
-  std::vector<PostOp> post;   // Conv, ConvO4: fused post-ops
-  int sum_value = -1;         // Conv, ConvO4: the value a Sum post-op adds
+  const Op *op = nullptr;  // the main op: conv, dw conv, elementwise, binary, ...
+  // Value ids read row by row: a conv's or dw gate's source first; a dw gate's multiplicand
+  // second when it is not the dw conv's own input (xUnitD: x * sigmoid(dw(relu(conv1x1(x))))).
+  std::vector<int> inputs;
+  int output = -1;                  // value id written
+  std::vector<PostOp> post;         // Conv, ConvO4: fused post-ops
+  int sum_value = -1;               // Conv, ConvO4: the value a Sum post-op adds
   const Op *post_affine = nullptr;  // DwGate: an Affine fused after the gate
+  std::vector<const Op *> chain;    // Elementwise: further unary ops applied after `op`, in order
   const Op *activation = nullptr;   // PixelShuffle: an activation fused after the shuffle
   // Conv feeding only a PixelShuffle by this factor: its output channels are stored in
   // sub-pixel-major order (channel s * C + c holds the op's c * f * f + s), so that the shuffle
   // (marked shuffled_input) moves whole channel blocks. 0: natural order.
   int subpixel_factor = 0;
   bool shuffled_input = false;
-  int radius = 0;             // rows above/below the output rows that the first input must supply
-  bool bf16 = false;          // Conv: bfloat16 source and weights, float32 accumulation and result
+  int radius = 0;     // rows above/below the output rows that the first input must supply
+  bool bf16 = false;  // Conv: bfloat16 source and weights, float32 accumulation and result
 };
 
 // How a value is held while rows stream through (see engine/row_store.h).
@@ -54,11 +58,15 @@ enum class Storage {
 
 struct ValuePlan {
   bool computed = false;  // the graph input or a step output (values fused away are not)
-  int block = 16;         // channel lanes interleaved per plane: 16 or 8 (nChw16c/nChw8c), 1 (nchw)
+  // A concat that is never materialized: its readers (element-wise steps, concats, conv source
+  // windows) read these computed values, in channel order, where their producers wrote them.
+  std::vector<int> parts;
+  int block = 16;  // channel lanes interleaved per plane: 16 or 8 (nChw16c/nChw8c), 1 (nchw)
   Storage storage = Storage::Ring;
-  bool bf16 = false;      // stored as bfloat16: the input window of a bf16 conv
-  int producer = -1;      // step index; -1 for the graph input
-  std::vector<int> consumers;  // step indices that read it (each once)
+  bool bf16 = false;           // stored as bfloat16: the input window of a bf16 conv
+  int producer = -1;           // step index; -1 for the graph input
+  std::vector<int> consumers;  // step indices that read it (each once), directly or as a part
+  bool is_virtual() const { return !parts.empty(); }
 };
 
 struct Plan {
@@ -78,8 +86,12 @@ enum class Precision { Fp32, Bf16, Auto };
 Plan make_plan(const Graph &graph, int simd_block, Precision precision = Precision::Fp32);
 
 // The channel block a conv wants its source in: planar (nchw) for a few channels, else blocked.
-inline int conv_source_block(int channels, int simd_block) { return channels > 4 ? simd_block : 1; }
+inline int conv_source_block(int channels, int simd_block) {
+  return channels > 4 ? simd_block : 1;
+}
 
-inline int round_up(int n, int multiple) { return (n + multiple - 1) / multiple * multiple; }
+inline int round_up(int n, int multiple) {
+  return (n + multiple - 1) / multiple * multiple;
+}
 
 }  // namespace xunit

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "engine/resize_taps.h"
 
 namespace xunit {
 
@@ -49,14 +50,18 @@ PlanarImage conv2d(const Graph &g, const Op &op, const PlanarImage &x) {
   return y;
 }
 
-float sigmoid(float v) { return 1.f / (1.f + std::exp(-v)); }
+float sigmoid(float v) {
+  return 1.f / (1.f + std::exp(-v));
+}
 
-PlanarImage pixel_shuffle(const PlanarImage &x, int f) {
+// CRD (PyTorch) order: channel c at sub-pixel s reads c * f * f + s; DCR: s * C + c.
+PlanarImage pixel_shuffle(const PlanarImage &x, int f, bool dcr) {
   PlanarImage y = make(x.channels / (f * f), x.height * f, x.width * f);
   for (int c = 0; c < y.channels; ++c)
     for (int yy = 0; yy < y.height; ++yy)
       for (int xx = 0; xx < y.width; ++xx) {
-        int src_c = c * f * f + (yy % f) * f + (xx % f);
+        const int sub = (yy % f) * f + (xx % f);
+        int src_c = dcr ? sub * y.channels + c : c * f * f + sub;
         y.data[(size_t(c) * y.height + yy) * y.width + xx] =
             x.data[(size_t(src_c) * x.height + yy / f) * x.width + xx / f];
       }
@@ -90,6 +95,32 @@ PlanarImage upsample_bilinear(const PlanarImage &x, int f) {
   return y;
 }
 
+// Separable: along rows first, then along columns of the row results.
+PlanarImage resize(const Op &op, const PlanarImage &x) {
+  const int f = op.factor;
+  PlanarImage y = make(x.channels, x.height * f, x.width * f);
+  std::vector<ResizeTaps> cols(size_t(y.width));
+  for (int xx = 0; xx < y.width; ++xx) cols[size_t(xx)] = resize_taps(op, xx, x.width);
+  for (int c = 0; c < y.channels; ++c) {
+    const float *p = &x.data[size_t(c) * x.height * x.width];
+    for (int yy = 0; yy < y.height; ++yy) {
+      const ResizeTaps ty = resize_taps(op, yy, x.height);
+      for (int xx = 0; xx < y.width; ++xx) {
+        const ResizeTaps &tx = cols[size_t(xx)];
+        double acc = 0;
+        for (int i = 0; i < ty.count; ++i) {
+          double row = 0;
+          for (int j = 0; j < tx.count; ++j)
+            row += double(tx.weight[j]) * p[size_t(ty.index[i]) * x.width + tx.index[j]];
+          acc += double(ty.weight[i]) * row;
+        }
+        y.data[(size_t(c) * y.height + yy) * y.width + xx] = float(acc);
+      }
+    }
+  }
+  return y;
+}
+
 }  // namespace
 
 PlanarImage run_reference(const Graph &g, const PlanarImage &input) {
@@ -100,14 +131,16 @@ PlanarImage run_reference(const Graph &g, const PlanarImage &input) {
     const PlanarImage &a = values[size_t(op.inputs[0])];
     PlanarImage y;
     switch (op.type) {
-      case OpType::Conv2d: y = conv2d(g, op, a); break;
+      case OpType::Conv2d:
+        y = conv2d(g, op, a);
+        break;
       case OpType::Affine: {
         y = a;
         size_t plane = size_t(a.height) * a.width;
         for (int c = 0; c < a.channels; ++c)
           for (size_t i = 0; i < plane; ++i)
-            y.data[c * plane + i] = a.data[c * plane + i] * g.tensor(op.scale).data[c] +
-                                    g.tensor(op.shift).data[c];
+            y.data[c * plane + i] =
+                a.data[c * plane + i] * g.tensor(op.scale).data[c] + g.tensor(op.shift).data[c];
         break;
       }
       case OpType::Relu:
@@ -121,8 +154,10 @@ PlanarImage run_reference(const Graph &g, const PlanarImage &input) {
           if (op.type == OpType::Sigmoid) {
             v = sigmoid(v);
           } else if (v < 0) {
-            if (op.type == OpType::Relu) v = 0;
-            else if (op.type == OpType::LeakyRelu) v *= op.alpha;
+            if (op.type == OpType::Relu)
+              v = 0;
+            else if (op.type == OpType::LeakyRelu)
+              v *= op.alpha;
             else {
               const Tensor &s = g.tensor(op.slope);
               v *= s.numel() == 1 ? s.data[0] : s.data[i / plane];
@@ -139,12 +174,24 @@ PlanarImage run_reference(const Graph &g, const PlanarImage &input) {
         y = a;
         for (size_t i = 0; i < y.data.size(); ++i) {
           float u = a.data[i], v = b.data[i];
-          y.data[i] = op.type == OpType::Gate ? u * sigmoid(v) : op.type == OpType::Add ? u + v : u * v;
+          y.data[i] = op.type == OpType::Gate  ? u * sigmoid(v)
+                      : op.type == OpType::Add ? u + v
+                                               : u * v;
         }
         break;
       }
-      case OpType::PixelShuffle: y = pixel_shuffle(a, op.factor); break;
-      case OpType::UpsampleBilinear: y = upsample_bilinear(a, op.factor); break;
+      case OpType::PixelShuffle:
+        y = pixel_shuffle(a, op.factor, false);
+        break;
+      case OpType::PixelShuffleDcr:
+        y = pixel_shuffle(a, op.factor, true);
+        break;
+      case OpType::Resize:
+        y = resize(op, a);
+        break;
+      case OpType::UpsampleBilinear:
+        y = upsample_bilinear(a, op.factor);
+        break;
       case OpType::Concat: {
         y = make(g.values[size_t(op.output)].channels, a.height, a.width);
         size_t at = 0;

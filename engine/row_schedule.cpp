@@ -4,6 +4,7 @@
 #include <climits>
 
 #include "common/error.h"
+#include "engine/resize_taps.h"
 
 namespace xunit {
 
@@ -31,26 +32,42 @@ RowSchedule::RowSchedule(const Graph &graph, const Plan &plan, int height, const
   }
   // Delays: how far each value's frontier trails k * chunk. A step's output row y needs rows up
   // to y + r of its input (its radius, or what a resampling reads): the delays add up along
-  // the graph as the receptive field does.
+  // the graph as the receptive field does. A virtual concat trails its slowest part.
+  auto delay_of = [&](int v) {
+    int d = rows_[size_t(v)].delay;
+    for (int part : plan.values[size_t(v)].parts) d = std::max(d, rows_[size_t(part)].delay);
+    return d;
+  };
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     const Step &s = plan.steps[i];
     int d = 0;
-    for (int v : s.inputs) d = std::max(d, rows_[size_t(v)].delay);
+    for (int v : s.inputs) d = std::max(d, delay_of(v));
     if (s.sum_value >= 0) d = std::max(d, rows_[size_t(s.sum_value)].delay);
-    const int d0 = rows_[size_t(s.inputs[0])].delay;
+    const int d0 = delay_of(s.inputs[0]);
     switch (s.kind) {
       case StepKind::Conv:
       case StepKind::ConvO4:
-      case StepKind::DwGate: d = std::max(d, d0 + s.radius); break;
-      case StepKind::PixelShuffle: d = s.op->factor * d0 + s.op->factor - 1; break;
-      case StepKind::Upsample: d = (d0 + 1) * s.op->factor; break;
-      default: break;
+      case StepKind::DwGate:
+        d = std::max(d, d0 + s.radius);
+        break;
+      case StepKind::PixelShuffle:
+        d = s.op->factor * d0 + s.op->factor - 1;
+        break;
+      case StepKind::Upsample:
+        d = (d0 + 1) * s.op->factor;
+        break;
+      case StepKind::Resize:
+        d = (d0 + resize_reach(*s.op)) * s.op->factor;
+        break;
+      default:
+        break;
     }
     rows_[size_t(s.output)].delay = d;
   }
   for (size_t v = 0; v < n; ++v) {
     if (!plan.values[v].computed) continue;
-    const long needed = (long(rows_[v].height) + rows_[v].delay + rows_[v].chunk - 1) / rows_[v].chunk;
+    const long needed =
+        (long(rows_[v].height) + rows_[v].delay + rows_[v].chunk - 1) / rows_[v].chunk;
     check(needed < INT_MAX / 2, "internal error: too many passes");
     passes_ = std::max(passes_, int(needed));
   }
@@ -87,13 +104,23 @@ RowSchedule::RowSchedule(const Graph &graph, const Plan &plan, int height, const
 RowRange RowSchedule::rows_needed(int step, int input, RowRange out) const {
   if (out.empty()) return {0, 0};
   const Step &s = plan_.steps[size_t(step)];
+  // Whether `input` is the step's first input (a conv's or dw gate's source), itself or as a
+  // part of a virtual concat.
+  const std::vector<int> &parts = plan_.values[size_t(s.inputs[0])].parts;
+  const bool source =
+      input == s.inputs[0] || std::find(parts.begin(), parts.end(), input) != parts.end();
   switch (s.kind) {
     case StepKind::Conv:
     case StepKind::ConvO4:
-      if (input == s.sum_value && input != s.inputs[0]) return out;
+    case StepKind::DwGate:  // (a dw gate's separate multiplicand is read row for row)
+      if (!source) return out;
       return {out.lo - s.radius, out.hi + s.radius};
-    case StepKind::DwGate:
-      return {out.lo - s.radius, out.hi + s.radius};
+    case StepKind::Resize: {
+      const int h = rows_[size_t(input)].height;
+      const ResizeTaps first = resize_taps(*s.op, out.lo, h),
+                       last = resize_taps(*s.op, out.hi - 1, h);
+      return {first.index[0], last.index[last.count - 1] + 1};
+    }
     case StepKind::PixelShuffle: {
       const int f = s.op->factor;
       return {out.lo / f, (out.hi - 1) / f + 1};

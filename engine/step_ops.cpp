@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/error.h"
+#include "engine/resize_taps.h"
 #include "kernels/conv_o4/conv_o4.h"
 #include "kernels/convert/convert.h"
 #include "kernels/dwgate/dwgate.h"
@@ -18,7 +20,8 @@ std::vector<const float *> read_rows(const RowStore &s, RowRange rows, const flo
   std::vector<const float *> p;
   p.reserve(size_t(s.layout().planes()) * size_t(rows.size()));
   for (int plane = 0; plane < s.layout().planes(); ++plane)
-    for (int y = rows.lo; y < rows.hi; ++y) p.push_back(y < 0 || y >= s.height() ? zero : s.row(plane, y));
+    for (int y = rows.lo; y < rows.hi; ++y)
+      p.push_back(y < 0 || y >= s.height() ? zero : s.row(plane, y));
   return p;
 }
 
@@ -35,7 +38,8 @@ struct ChannelRow {
   const float *at;
   int stride;
 };
-ChannelRow channel(const std::vector<const float *> &rows, const RowLayout &l, int n, int c, int i) {
+ChannelRow channel(const std::vector<const float *> &rows, const RowLayout &l, int n, int c,
+                   int i) {
   return {rows[size_t(c / l.block) * size_t(n) + size_t(i)] + c % l.block, l.block};
 }
 struct ChannelRowOut {
@@ -77,22 +81,35 @@ struct Unary {
   }
   float operator()(float v, int c) const {
     switch (type) {
-      case OpType::Relu: return v < 0.f ? 0.f : v;
-      case OpType::LeakyRelu: return v < 0.f ? v * alpha : v;
-      case OpType::Sigmoid: return 1.f / (1.f + std::exp(-v));
-      case OpType::PRelu: return v < 0.f ? v * slope[shared_slope ? 0 : c] : v;
-      case OpType::Affine: return v * scale[c] + shift[c];
-      default: return v;
+      case OpType::Relu:
+        return v < 0.f ? 0.f : v;
+      case OpType::LeakyRelu:
+        return v < 0.f ? v * alpha : v;
+      case OpType::Sigmoid:
+        return 1.f / (1.f + std::exp(-v));
+      case OpType::PRelu:
+        return v < 0.f ? v * slope[shared_slope ? 0 : c] : v;
+      case OpType::Affine:
+        return v * scale[c] + shift[c];
+      default:
+        return v;
     }
   }
 };
 
 }  // namespace
 
-void run_dwgate(const RowOpContext &ctx, const PackedGate &pg, const RowStore &in, RowStore &out, RowRange rows) {
+void run_dwgate(const RowOpContext &ctx, const PackedGate &pg, const RowStore &in,
+                const RowStore *multiplicand, RowStore &out, RowRange rows) {
   const int r = pg.kernel / 2, n = rows.size(), taps = pg.kernel * pg.kernel;
   const int in_n = n + 2 * r;
   std::vector<const float *> src = read_rows(in, {rows.lo - r, rows.hi + r}, ctx.zero_row);
+  std::vector<const float *> mul;
+  if (multiplicand) {
+    check(same_layout(multiplicand->layout(), out.layout()),
+          "internal error: gate multiplicand in another layout");
+    mul = read_rows(*multiplicand, rows, ctx.zero_row);
+  }
   std::vector<float *> dst = write_rows(out, rows);
   const kernels::DwGateFn fn = kernels::select_dwgate(pg.block);
   // Jobs of (plane, band of rows) so that one chunk keeps every thread busy.
@@ -105,6 +122,7 @@ void run_dwgate(const RowOpContext &ctx, const PackedGate &pg, const RowStore &i
     if (y0 == y1) continue;
     kernels::DwGateParams p;
     p.in_rows = &src[size_t(b) * size_t(in_n) + size_t(y0)];
+    if (multiplicand) p.x_rows = &mul[size_t(b) * size_t(n) + size_t(y0)];
     p.out_rows = &dst[size_t(b) * size_t(n) + size_t(y0)];
     p.weights = pg.weights.data() + size_t(b) * taps * pg.block;
     p.bias = pg.bias.data() + size_t(b) * pg.block;
@@ -177,42 +195,110 @@ void run_conv_o4(const RowOpContext &ctx, const Graph &g, const Step &step, cons
   }
 }
 
-void run_elementwise(const RowOpContext &ctx, const Graph &g, const Op &op, const RowStore &in, RowStore &out,
-                     RowRange rows) {
-  const Unary f(g, op);
-  const int n = rows.size();
-  const RowLayout &li = in.layout(), &lo = out.layout();
-  std::vector<const float *> src = read_rows(in, rows, ctx.zero_row);
-  std::vector<float *> dst = write_rows(out, rows);
-  if (same_layout(li, lo)) {
-    const int B = lo.block, jobs = lo.planes() * n;
-#pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && jobs > 1)
-    for (int job = 0; job < jobs; ++job) {
-      const int plane = job / n;
-      const float *s = src[size_t(job)];
-      float *d = dst[size_t(job)];
-      const int lanes = std::min(B, lo.channels - plane * B);
-      for (int x = 0; x < lo.width; ++x)
-        for (int l = 0; l < B; ++l) d[x * B + l] = l < lanes ? f(s[x * B + l], plane * B + l) : 0.f;
+namespace {
+
+// Applies `ops` in order to channels [c0, c0 + lanes) of one row: `s` and `d` hold B
+// interleaved lanes per pixel (d may be s). B is a compile-time constant so that the lane loops
+// vectorize.
+template <int B>
+void apply_unary_ops(const std::vector<Unary> &ops, const float *s, float *d, int width, int c0,
+                     int lanes) {
+  for (size_t k = 0; k < ops.size(); ++k) {
+    const Unary &f = ops[k];
+    const float *from = k == 0 ? s : d;
+    if (lanes == B && f.type == OpType::Affine) {
+      const float *sc = f.scale + c0, *sh = f.shift + c0;
+      for (int x = 0; x < width; ++x)
+        for (int l = 0; l < B; ++l) d[x * B + l] = from[x * B + l] * sc[l] + sh[l];
+    } else if (lanes == B && f.type == OpType::Relu) {
+      for (int x = 0; x < width; ++x)
+        for (int l = 0; l < B; ++l) d[x * B + l] = from[x * B + l] < 0.f ? 0.f : from[x * B + l];
+    } else if (lanes == B &&
+               (f.type == OpType::LeakyRelu || (f.type == OpType::PRelu && f.shared_slope))) {
+      const float a = f.type == OpType::LeakyRelu ? f.alpha : f.slope[0];
+      for (int x = 0; x < width; ++x)
+        for (int l = 0; l < B; ++l)
+          d[x * B + l] = from[x * B + l] < 0.f ? from[x * B + l] * a : from[x * B + l];
+    } else {
+      for (int x = 0; x < width; ++x)
+        for (int l = 0; l < lanes; ++l) d[x * B + l] = f(from[x * B + l], c0 + l);
     }
-    return;
-  }
-#pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && n > 1)
-  for (int i = 0; i < n; ++i) {
-    for (int c = 0; c < lo.channels; ++c) {
-      ChannelRow s = channel(src, li, n, c, i);
-      ChannelRowOut d = channel(dst, lo, n, c, i);
-      for (int x = 0; x < lo.width; ++x) d.at[x * d.stride] = f(s.at[x * s.stride], c);
-    }
-    zero_padding(dst, lo, n, i);
   }
 }
 
-void run_binary(const RowOpContext &ctx, OpType type, const RowStore &a, const RowStore &b, RowStore &out,
-                RowRange rows) {
+void apply_unary_ops(int block, const std::vector<Unary> &ops, const float *s, float *d, int width,
+                     int c0, int lanes) {
+  switch (block) {
+    case 16:
+      return apply_unary_ops<16>(ops, s, d, width, c0, lanes);
+    case 8:
+      return apply_unary_ops<8>(ops, s, d, width, c0, lanes);
+    default:
+      return apply_unary_ops<1>(ops, s, d, width, c0, lanes);
+  }
+}
+
+// Whether part `p` covers output plane `plane` lane for lane (same block, aligned offset), and
+// which of its planes that is.
+bool aligned_plane(const ChannelPart &p, const RowLayout &lo, int plane, int *part_plane) {
+  const RowLayout &li = p.store->layout();
+  if (li.block != lo.block || p.offset % lo.block != 0 || li.width != lo.width) return false;
+  *part_plane = plane - p.offset / lo.block;
+  return *part_plane >= 0 && *part_plane < li.planes();
+}
+
+}  // namespace
+
+void run_elementwise(const RowOpContext &ctx, const Graph &g, const Step &step, const Parts &in,
+                     RowStore &out, RowRange rows) {
+  std::vector<Unary> ops{Unary(g, *step.op)};
+  for (const Op *op : step.chain) ops.emplace_back(g, *op);
+  const int n = rows.size();
+  const RowLayout &lo = out.layout();
+  const int B = lo.block;
+  std::vector<std::vector<const float *>> src;
+  for (const ChannelPart &p : in) src.push_back(read_rows(*p.store, rows, ctx.zero_row));
+  std::vector<float *> dst = write_rows(out, rows);
+  // One job per output plane row: it gathers that plane's channels from whichever parts hold them.
+  const int jobs = lo.planes() * n;
+#pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && jobs > 1)
+  for (int job = 0; job < jobs; ++job) {
+    const int plane = job / n, i = job % n;
+    float *d = dst[size_t(job)];
+    const int c_lo = plane * B, c_hi = std::min(lo.channels, c_lo + B);
+    for (size_t k = 0; k < in.size(); ++k) {
+      const ChannelPart &p = in[k];
+      const RowLayout &li = p.store->layout();
+      const int p_lo = std::max(c_lo, p.offset), p_hi = std::min(c_hi, p.offset + li.channels);
+      if (p_lo >= p_hi) continue;
+      int pp = 0;
+      if (aligned_plane(p, lo, plane, &pp)) {
+        // The part's lanes of this plane (a partial last plane leaves the next part's lanes).
+        apply_unary_ops(B, ops, src[k][size_t(pp) * size_t(n) + size_t(i)], d, lo.width, c_lo,
+                        p_hi - c_lo);
+        continue;
+      }
+      for (int c = p_lo; c < p_hi; ++c) {
+        ChannelRow sr = channel(src[k], li, n, c - p.offset, i);
+        float *dc = d + (c - c_lo);
+        for (int x = 0; x < lo.width; ++x) {
+          float v = sr.at[x * sr.stride];
+          for (const Unary &f : ops) v = f(v, c);
+          dc[size_t(x) * B] = v;
+        }
+      }
+    }
+    for (int x = 0; x < lo.width; ++x)
+      for (int l = c_hi - c_lo; l < B; ++l) d[size_t(x) * B + l] = 0.f;  // padded lanes
+  }
+}
+
+void run_binary(const RowOpContext &ctx, OpType type, const RowStore &a, const RowStore &b,
+                RowStore &out, RowRange rows) {
   const int n = rows.size();
   const RowLayout &la = a.layout(), &lb = b.layout(), &lo = out.layout();
-  std::vector<const float *> sa = read_rows(a, rows, ctx.zero_row), sb = read_rows(b, rows, ctx.zero_row);
+  std::vector<const float *> sa = read_rows(a, rows, ctx.zero_row),
+                             sb = read_rows(b, rows, ctx.zero_row);
   std::vector<float *> dst = write_rows(out, rows);
   auto apply = [type](float u, float v) {
     return type == OpType::Add ? u + v : type == OpType::Mul ? u * v : u / (1.f + std::exp(-v));
@@ -223,7 +309,8 @@ void run_binary(const RowOpContext &ctx, OpType type, const RowStore &a, const R
     const int jobs = lo.planes() * n;
 #pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && jobs > 1)
     for (int job = 0; job < jobs; ++job)
-      for (size_t k = 0; k < floats; ++k) dst[size_t(job)][k] = apply(sa[size_t(job)][k], sb[size_t(job)][k]);
+      for (size_t k = 0; k < floats; ++k)
+        dst[size_t(job)][k] = apply(sa[size_t(job)][k], sb[size_t(job)][k]);
     return;
   }
 #pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && n > 1)
@@ -231,14 +318,15 @@ void run_binary(const RowOpContext &ctx, OpType type, const RowStore &a, const R
     for (int c = 0; c < lo.channels; ++c) {
       ChannelRow u = channel(sa, la, n, c, i), v = channel(sb, lb, n, c, i);
       ChannelRowOut d = channel(dst, lo, n, c, i);
-      for (int x = 0; x < lo.width; ++x) d.at[x * d.stride] = apply(u.at[x * u.stride], v.at[x * v.stride]);
+      for (int x = 0; x < lo.width; ++x)
+        d.at[x * d.stride] = apply(u.at[x * u.stride], v.at[x * v.stride]);
     }
     zero_padding(dst, lo, n, i);
   }
 }
 
-void run_pixel_shuffle(const RowOpContext &ctx, const Graph &g, int f, const Op *activation, bool shuffled_input,
-                       const RowStore &in, RowStore &out, RowRange rows) {
+void run_pixel_shuffle(const RowOpContext &ctx, const Graph &g, int f, const Op *activation,
+                       bool shuffled_input, const RowStore &in, RowStore &out, RowRange rows) {
   const int n = rows.size();
   const RowLayout &li = in.layout(), &lo = out.layout();
   const RowRange src_rows = {rows.lo / f, (rows.hi - 1) / f + 1};
@@ -252,8 +340,10 @@ void run_pixel_shuffle(const RowOpContext &ctx, const Graph &g, int f, const Op 
   if (shuffled_input && li.block == lo.block && C % lo.block == 0) {
     // Whole blocks: output block p at sub-pixel s is input block s * C / B + p, lane for lane.
     const int B = lo.block, planes = lo.planes();
-    const bool leaky = activation && (activation->type == OpType::LeakyRelu || activation->type == OpType::Relu);
-    const float alpha = activation && activation->type == OpType::LeakyRelu ? activation->alpha : 0.f;
+    const bool leaky =
+        activation && (activation->type == OpType::LeakyRelu || activation->type == OpType::Relu);
+    const float alpha =
+        activation && activation->type == OpType::LeakyRelu ? activation->alpha : 0.f;
     const int jobs = planes * n;
 #pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && jobs > 1)
     for (int job = 0; job < jobs; ++job) {
@@ -293,10 +383,12 @@ void run_pixel_shuffle(const RowOpContext &ctx, const Graph &g, int f, const Op 
   }
 }
 
-void run_upsample_bilinear(const RowOpContext &ctx, int f, const RowStore &in, RowStore &out, RowRange rows) {
+void run_upsample_bilinear(const RowOpContext &ctx, int f, const RowStore &in, RowStore &out,
+                           RowRange rows) {
   const int n = rows.size();
   const RowLayout &li = in.layout(), &lo = out.layout();
-  const RowRange src_rows = {bilinear_tap(rows.lo, f, in.height()).i0, bilinear_tap(rows.hi - 1, f, in.height()).i1 + 1};
+  const RowRange src_rows = {bilinear_tap(rows.lo, f, in.height()).i0,
+                             bilinear_tap(rows.hi - 1, f, in.height()).i1 + 1};
   const int src_n = src_rows.size();
   std::vector<const float *> src = read_rows(in, src_rows, ctx.zero_row);
   std::vector<float *> dst = write_rows(out, rows);
@@ -321,72 +413,140 @@ void run_upsample_bilinear(const RowOpContext &ctx, int f, const RowStore &in, R
   }
 }
 
-void run_concat(const RowOpContext &ctx, const std::vector<const RowStore *> &inputs, RowStore &out, RowRange rows) {
+void run_resize(const RowOpContext &ctx, const Op &op, const RowStore &in, RowStore &out,
+                RowRange rows) {
   const int n = rows.size();
-  const RowLayout &lo = out.layout();
-  std::vector<std::vector<const float *>> src;
-  for (const RowStore *s : inputs) src.push_back(read_rows(*s, rows, ctx.zero_row));
+  const RowLayout &li = in.layout(), &lo = out.layout();
+  const ResizeTaps first = resize_taps(op, rows.lo, in.height()),
+                   last = resize_taps(op, rows.hi - 1, in.height());
+  const RowRange src_rows = {first.index[0], last.index[last.count - 1] + 1};
+  const int src_n = src_rows.size();
+  std::vector<const float *> src = read_rows(in, src_rows, ctx.zero_row);
   std::vector<float *> dst = write_rows(out, rows);
-#pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && n > 1)
-  for (int i = 0; i < n; ++i) {
-    int c0 = 0;
-    for (size_t j = 0; j < inputs.size(); ++j) {
-      const RowLayout &li = inputs[j]->layout();
-      for (int c = 0; c < li.channels; ++c) {
-        ChannelRow s = channel(src[j], li, n, c, i);
-        ChannelRowOut d = channel(dst, lo, n, c0 + c, i);
-        for (int x = 0; x < lo.width; ++x) d.at[x * d.stride] = s.at[x * s.stride];
+  std::vector<ResizeTaps> cols(size_t(lo.width));
+  for (int x = 0; x < lo.width; ++x) cols[size_t(x)] = resize_taps(op, x, li.width);
+  const bool blocked = li.block == lo.block;
+  const int jobs = blocked ? lo.planes() * n : n;
+#pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && jobs > 1)
+  for (int job = 0; job < jobs; ++job) {
+    const int i = job % n;
+    const ResizeTaps ty = resize_taps(op, rows.lo + i, in.height());
+    if (blocked) {  // whole pixels of B lanes: the same taps for every lane
+      const int plane = job / n, B = lo.block;
+      float *d = dst[size_t(job)];
+      const float *r[4];
+      for (int k = 0; k < ty.count; ++k)
+        r[k] = src[size_t(plane) * size_t(src_n) + size_t(ty.index[k] - src_rows.lo)];
+      for (int x = 0; x < lo.width; ++x) {
+        const ResizeTaps &tx = cols[size_t(x)];
+        float *o = d + size_t(x) * B;
+        for (int l = 0; l < B; ++l) o[l] = 0.f;
+        for (int k = 0; k < ty.count; ++k) {
+          const float wy = ty.weight[k];
+          for (int j = 0; j < tx.count; ++j) {
+            const float w = wy * tx.weight[j];
+            const float *v = r[k] + size_t(tx.index[j]) * B;
+            for (int l = 0; l < B; ++l) o[l] += w * v[l];
+          }
+        }
       }
-      c0 += li.channels;
+      continue;  // padded lanes are zero in the source, so they stay zero
+    }
+    for (int c = 0; c < lo.channels; ++c) {
+      ChannelRowOut d = channel(dst, lo, n, c, i);
+      for (int x = 0; x < lo.width; ++x) {
+        const ResizeTaps &tx = cols[size_t(x)];
+        float acc = 0.f;
+        for (int k = 0; k < ty.count; ++k) {
+          ChannelRow r = channel(src, li, src_n, c, ty.index[k] - src_rows.lo);
+          float row = 0.f;
+          for (int j = 0; j < tx.count; ++j) row += tx.weight[j] * r.at[tx.index[j] * r.stride];
+          acc += ty.weight[k] * row;
+        }
+        d.at[x * d.stride] = acc;
+      }
     }
     zero_padding(dst, lo, n, i);
   }
 }
 
-void copy_rows(const RowOpContext &ctx, const RowStore &in, RowStore &out, RowRange rows) {
+void run_concat(const RowOpContext &ctx, const std::vector<const RowStore *> &inputs, RowStore &out,
+                RowRange rows) {
+  Parts parts;
+  int offset = 0;
+  for (const RowStore *s : inputs) {
+    parts.push_back({s, offset});
+    offset += s->layout().channels;
+  }
+  copy_rows(ctx, parts, out, rows);
+}
+
+namespace {
+
+// Fills float row `d` (plane `plane` of layout lo, row i of the pass) from the parts: whole
+// planes where a part is aligned, else channel by channel; zero padded lanes.
+void gather_plane_row(const Parts &in, const std::vector<std::vector<const float *>> &src,
+                      const RowLayout &lo, int n, int plane, int i, float *d) {
+  const int B = lo.block, c_lo = plane * B, c_hi = std::min(lo.channels, c_lo + B);
+  for (size_t k = 0; k < in.size(); ++k) {
+    const ChannelPart &p = in[k];
+    const RowLayout &li = p.store->layout();
+    const int p_lo = std::max(c_lo, p.offset), p_hi = std::min(c_hi, p.offset + li.channels);
+    if (p_lo >= p_hi) continue;
+    int pp = 0;
+    if (aligned_plane(p, lo, plane, &pp) && p_hi - c_lo == B) {
+      std::memcpy(d, src[k][size_t(pp) * size_t(n) + size_t(i)], lo.row_elements() * sizeof(float));
+      continue;
+    }
+    for (int c = p_lo; c < p_hi; ++c) {
+      ChannelRow s = channel(src[k], li, n, c - p.offset, i);
+      float *dc = d + (c - c_lo);
+      for (int x = 0; x < lo.width; ++x) dc[size_t(x) * B] = s.at[x * s.stride];
+    }
+  }
+  for (int x = 0; x < lo.width; ++x)
+    for (int l = c_hi - c_lo; l < B; ++l) d[size_t(x) * B + l] = 0.f;
+}
+
+}  // namespace
+
+void copy_rows(const RowOpContext &ctx, const Parts &in, RowStore &out, RowRange rows) {
   const int n = rows.size();
-  const RowLayout &li = in.layout(), &lo = out.layout();
-  std::vector<const float *> src = read_rows(in, rows, ctx.zero_row);
+  const RowLayout &lo = out.layout();
+  std::vector<std::vector<const float *>> src;
+  for (const ChannelPart &p : in) src.push_back(read_rows(*p.store, rows, ctx.zero_row));
+  const bool whole = in.size() == 1 && same_layout(in[0].store->layout(), lo);
+  const int jobs = lo.planes() * n;
   if (lo.element_bytes == 2) {  // float32 -> bfloat16 (the source of a bf16 conv)
     std::vector<uint16_t *> dst;
     for (int plane = 0; plane < lo.planes(); ++plane)
-      for (int y = rows.lo; y < rows.hi; ++y) dst.push_back(static_cast<uint16_t *>(out.row_bytes(plane, y)));
+      for (int y = rows.lo; y < rows.hi; ++y)
+        dst.push_back(static_cast<uint16_t *>(out.row_bytes(plane, y)));
     const kernels::F32ToBf16Fn convert = kernels::select_f32_to_bf16();
-    const int jobs = lo.planes() * n;
-    if (same_layout(li, lo)) {
+    if (whole) {
 #pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && jobs > 8)
-      for (int job = 0; job < jobs; ++job) convert(src[size_t(job)], dst[size_t(job)], lo.row_elements());
+      for (int job = 0; job < jobs; ++job)
+        convert(src[0][size_t(job)], dst[size_t(job)], lo.row_elements());
       return;
     }
 #pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && jobs > 8)
     for (int job = 0; job < jobs; ++job) {  // regroup the channels in float32, then convert
-      const int plane = job / n, i = job % n;
-      std::vector<float> row(lo.row_elements(), 0.f);
-      for (int lane = 0; lane < lo.block && plane * lo.block + lane < lo.channels; ++lane) {
-        ChannelRow s = channel(src, li, n, plane * lo.block + lane, i);
-        for (int x = 0; x < lo.width; ++x) row[size_t(x) * lo.block + lane] = s.at[x * s.stride];
-      }
+      std::vector<float> row(lo.row_elements());
+      gather_plane_row(in, src, lo, n, job / n, job % n, row.data());
       convert(row.data(), dst[size_t(job)], row.size());
     }
     return;
   }
   std::vector<float *> dst = write_rows(out, rows);
-  if (same_layout(li, lo)) {
-    const int jobs = lo.planes() * n;
+  if (whole) {
 #pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && jobs > 8)
     for (int job = 0; job < jobs; ++job)
-      std::memcpy(dst[size_t(job)], src[size_t(job)], lo.row_elements() * sizeof(float));
+      std::memcpy(dst[size_t(job)], src[0][size_t(job)], lo.row_elements() * sizeof(float));
     return;
   }
-#pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && n > 1)
-  for (int i = 0; i < n; ++i) {
-    for (int c = 0; c < lo.channels; ++c) {
-      ChannelRow s = channel(src, li, n, c, i);
-      ChannelRowOut d = channel(dst, lo, n, c, i);
-      for (int x = 0; x < lo.width; ++x) d.at[x * d.stride] = s.at[x * s.stride];
-    }
-    zero_padding(dst, lo, n, i);
-  }
+#pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && jobs > 8)
+  for (int job = 0; job < jobs; ++job)
+    gather_plane_row(in, src, lo, n, job / n, job % n, dst[size_t(job)]);
 }
 
 }  // namespace xunit

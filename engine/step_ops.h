@@ -15,8 +15,8 @@ namespace xunit {
 // Gate weights packed per channel block as the dwgate kernels expect (padded lanes zero).
 struct PackedGate {
   int kernel = 0, block = 0, blocks = 0;
-  std::vector<float> weights;  // [blocks][k*k][block]
-  std::vector<float> bias;     // [blocks][block]
+  std::vector<float> weights;                 // [blocks][k*k][block]
+  std::vector<float> bias;                    // [blocks][block]
   std::vector<float> post_scale, post_shift;  // empty when there is no fused affine
 };
 
@@ -27,24 +27,34 @@ struct PackedConvO4 {
   std::vector<float> bias;     // [out_channels]
 };
 
+// Channels [offset, offset + store->layout().channels) of a value read from several stores (a
+// virtual concat, engine/plan.h); a plain value is one part at offset 0.
+struct ChannelPart {
+  const RowStore *store = nullptr;
+  int offset = 0;
+};
+using Parts = std::vector<ChannelPart>;
+
 // Context shared by the ops of one stripe: a row of zeros as wide as the widest row.
 struct RowOpContext {
   const float *zero_row = nullptr;
   int threads = 1;
 };
 
-// The dw conv + gate (+ affine) of a DwGate step: `in` is the dw conv's (and the gate's) input.
-void run_dwgate(const RowOpContext &ctx, const PackedGate &gate, const RowStore &in, RowStore &out,
-                RowRange rows);
+// The dw conv + gate (+ affine) of a DwGate step: `in` is the dw conv's input; the gate multiplies
+// `multiplicand` (same layout) when given, else `in` itself.
+void run_dwgate(const RowOpContext &ctx, const PackedGate &gate, const RowStore &in,
+                const RowStore *multiplicand, RowStore &out, RowRange rows);
 // A ConvO4 step: the conv, then its post-ops in order (`sum` holds the Sum operand, if any).
-void run_conv_o4(const RowOpContext &ctx, const Graph &g, const Step &step, const PackedConvO4 &conv,
-                 const RowStore &in, const RowStore *sum, RowStore &out, RowRange rows);
-// affine / relu / leaky relu / prelu / sigmoid.
-void run_elementwise(const RowOpContext &ctx, const Graph &g, const Op &op, const RowStore &in,
+void run_conv_o4(const RowOpContext &ctx, const Graph &g, const Step &step,
+                 const PackedConvO4 &conv, const RowStore &in, const RowStore *sum, RowStore &out,
+                 RowRange rows);
+// An Elementwise step: its op, then its chain (affine / relu / leaky relu / prelu / sigmoid).
+void run_elementwise(const RowOpContext &ctx, const Graph &g, const Step &step, const Parts &in,
                      RowStore &out, RowRange rows);
 // add / mul / gate (a * sigmoid(b)).
-void run_binary(const RowOpContext &ctx, OpType type, const RowStore &a, const RowStore &b, RowStore &out,
-                RowRange rows);
+void run_binary(const RowOpContext &ctx, OpType type, const RowStore &a, const RowStore &b,
+                RowStore &out, RowRange rows);
 // Pixel shuffle by `factor`, then the optional activation op (relu / leaky relu / prelu / sigmoid).
 // `shuffled_input`: the input's channels are in sub-pixel-major order (Step::subpixel_factor).
 void run_pixel_shuffle(const RowOpContext &ctx, const Graph &g, int factor, const Op *activation,
@@ -53,11 +63,18 @@ void run_pixel_shuffle(const RowOpContext &ctx, const Graph &g, int factor, cons
 // stripe's edges: inside a stripe those columns lie in the halo and are never kept.
 void run_upsample_bilinear(const RowOpContext &ctx, int factor, const RowStore &in, RowStore &out,
                            RowRange rows);
+// A resize op (engine/resize_taps.h). Source pixels are clamped at the stripe's edges, as for
+// bilinear upsampling.
+void run_resize(const RowOpContext &ctx, const Op &op, const RowStore &in, RowStore &out,
+                RowRange rows);
 // Channel concatenation.
 void run_concat(const RowOpContext &ctx, const std::vector<const RowStore *> &inputs, RowStore &out,
                 RowRange rows);
 // Copies rows between layouts (zeros for rows outside the source image); the destination may
-// hold bfloat16 (rounded to nearest even).
-void copy_rows(const RowOpContext &ctx, const RowStore &in, RowStore &out, RowRange rows);
+// hold bfloat16 (rounded to nearest even). The parts fill the destination's channels.
+void copy_rows(const RowOpContext &ctx, const Parts &in, RowStore &out, RowRange rows);
+inline void copy_rows(const RowOpContext &ctx, const RowStore &in, RowStore &out, RowRange rows) {
+  copy_rows(ctx, Parts{{&in, 0}}, out, rows);
+}
 
 }  // namespace xunit

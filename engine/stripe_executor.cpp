@@ -15,7 +15,9 @@ namespace xunit {
 namespace {
 
 constexpr size_t kAlign = 64;
-size_t align_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+size_t align_up(size_t n) {
+  return (n + kAlign - 1) / kAlign * kAlign;
+}
 
 RowLayout value_layout(const CompiledModel &m, int value, int width) {
   const Value &v = m.graph().values[size_t(value)];
@@ -69,7 +71,7 @@ size_t assign_offsets(std::vector<Interval> &intervals) {
 // Where everything of a stripe lives in its arena.
 struct StripeExecutor::Layout {
   std::vector<int> birth, death;
-  std::vector<size_t> carry_offset, pass_offset;       // per value
+  std::vector<size_t> carry_offset, pass_offset;         // per value
   std::vector<size_t> assembled_offset, staging_offset;  // per step (0 bytes when unused)
   size_t input_staging_offset = 0;
   size_t zero_offset = 0, zero_bytes = 0, scratch_offset = 0, scratch_bytes = 0, total = 0;
@@ -88,7 +90,8 @@ struct StripeExecutor::Layout {
     carry_offset.assign(nv, 0);
     for (size_t v = 0; v < nv; ++v)
       if (plan.values[v].computed)
-        carry_offset[v] = take(RowStore::rows_bytes(value_layout(m, int(v), width), s.carry_rows(int(v))));
+        carry_offset[v] =
+            take(RowStore::rows_bytes(value_layout(m, int(v), width), s.carry_rows(int(v))));
 
     // Borrowed per pass: every value from its producer to its last reader; scratch of a step.
     std::vector<Interval> intervals;
@@ -103,7 +106,8 @@ struct StripeExecutor::Layout {
       for (int c : vp.consumers) death[v] = std::max(death[v], c);
       if (int(v) == g.output) death[v] = int(ns);
       RowLayout l = value_layout(m, int(v), width);
-      const int rows = vp.storage == Storage::Ring ? s.rows(int(v)).chunk : s.max_window_rows(int(v));
+      const int rows =
+          vp.storage == Storage::Ring ? s.rows(int(v)).chunk : s.max_window_rows(int(v));
       interval_of_value[v] = intervals.size();
       intervals.push_back({birth[v], death[v], align_up(RowStore::rows_bytes(l, rows))});
       l.element_bytes = 4;
@@ -118,7 +122,8 @@ struct StripeExecutor::Layout {
         RowLayout l = value_layout(m, st.output, width);
         l.element_bytes = 4;
         interval_of_staging[i] = intervals.size();
-        intervals.push_back({int(i), int(i), align_up(RowStore::rows_bytes(l, s.rows(st.output).chunk))});
+        intervals.push_back(
+            {int(i), int(i), align_up(RowStore::rows_bytes(l, s.rows(st.output).chunk))});
       }
       if (st.kind != StepKind::Conv) continue;
       const ValueRows &rows = s.rows(st.output);
@@ -127,14 +132,16 @@ struct StripeExecutor::Layout {
       std::vector<int> heights;
       for (int k = 1; k <= s.passes(); ++k) {
         const int n = rows.in_pass(k).size();
-        if (n > 0 && std::find(heights.begin(), heights.end(), n) == heights.end()) heights.push_back(n);
+        if (n > 0 && std::find(heights.begin(), heights.end(), n) == heights.end())
+          heights.push_back(n);
       }
       for (int n : heights) scratch_bytes = std::max(scratch_bytes, m.conv(i)->scratch_bytes(n, w));
       const RowLayout src = conv_source_layout(m, i, width);
       zero_bytes = std::max(zero_bytes, src.row_bytes());
       if (plan.values[size_t(st.inputs[0])].storage == Storage::Ring) {
         interval_of_assembled[i] = intervals.size();
-        intervals.push_back({int(i), int(i), align_up(RowStore::rows_bytes(src, rows.chunk + 2 * st.radius))});
+        intervals.push_back(
+            {int(i), int(i), align_up(RowStore::rows_bytes(src, rows.chunk + 2 * st.radius))});
       }
     }
     if (plan.values[size_t(g.input)].bf16) {
@@ -148,7 +155,9 @@ struct StripeExecutor::Layout {
     // false store-to-load dependencies (4K aliasing).
     for (size_t i = 0; i < intervals.size(); ++i) intervals[i].bytes += 64 * (1 + 7 * (i % 16));
     const size_t region = take(assign_offsets(intervals));
-    auto offset_of = [&](size_t interval) { return interval == SIZE_MAX ? 0 : region + intervals[interval].offset; };
+    auto offset_of = [&](size_t interval) {
+      return interval == SIZE_MAX ? 0 : region + intervals[interval].offset;
+    };
     pass_offset.assign(nv, 0);
     for (size_t v = 0; v < nv; ++v) pass_offset[v] = offset_of(interval_of_value[v]);
     assembled_offset.assign(ns, 0);
@@ -164,13 +173,14 @@ struct StripeExecutor::Layout {
   }
 };
 
-size_t StripeExecutor::arena_bytes(const CompiledModel &model, int height, int width, const StreamShape &shape) {
+size_t StripeExecutor::arena_bytes(const CompiledModel &model, int height, int width,
+                                   const StreamShape &shape) {
   RowSchedule schedule(model.graph(), model.plan(), height, shape);
   return Layout(model, schedule, width).total;
 }
 
-StripeExecutor::StripeExecutor(const CompiledModel &model, int height, int width, const StreamShape &shape,
-                               Arena &arena)
+StripeExecutor::StripeExecutor(const CompiledModel &model, int height, int width,
+                               const StreamShape &shape, Arena &arena)
     : model_(model), width_(width), schedule_(model.graph(), model.plan(), height, shape) {
   const Layout layout(model, schedule_, width);
   char *base = static_cast<char *>(arena.get(layout.total));
@@ -216,7 +226,8 @@ void StripeExecutor::produce(RowStore &out, RowRange rows, const RowOpContext &c
   copy_rows(ctx, f32, out, rows);
 }
 
-bool StripeExecutor::run(int threads, const LoadFn &load, const StoreFn &store, const ContinueFn &keep_going) {
+bool StripeExecutor::run(int threads, const LoadFn &load, const StoreFn &store,
+                         const ContinueFn &keep_going) {
   const Graph &g = model_.graph();
   const Plan &plan = model_.plan();
   const RowOpContext ctx{zero_row_, std::max(1, threads)};
@@ -239,7 +250,8 @@ bool StripeExecutor::run(int threads, const LoadFn &load, const StoreFn &store, 
       if (t == -1) {
         const RowRange in_rows = schedule_.rows(g.input).in_pass(k);
         if (!in_rows.empty())
-          produce(stores_[size_t(g.input)], in_rows, ctx, input_staging_, [&](RowStore &in) { load(in, in_rows); });
+          produce(stores_[size_t(g.input)], in_rows, ctx, input_staging_,
+                  [&](RowStore &in) { load(in, in_rows); });
       } else if (t == steps) {
         const RowRange out_rows = schedule_.rows(g.output).in_pass(k);
         if (!out_rows.empty()) store(stores_[size_t(g.output)], out_rows);
@@ -248,13 +260,26 @@ bool StripeExecutor::run(int threads, const LoadFn &load, const StoreFn &store, 
       } else {
         const auto t0 = std::chrono::steady_clock::now();
         run_step(size_t(t), k, ctx);
-        step_seconds_[size_t(t)] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        step_seconds_[size_t(t)] +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       }
       for (int v : dead[size_t(t + 1)]) stores_[size_t(v)].end_pass();
     }
     if (keep_going && !keep_going(k, schedule_.passes())) return false;
   }
   return true;
+}
+
+Parts StripeExecutor::parts_of(int value) const {
+  const ValuePlan &vp = model_.plan().values[size_t(value)];
+  if (!vp.is_virtual()) return {{&stores_[size_t(value)], 0}};
+  Parts parts;
+  int offset = 0;
+  for (int v : vp.parts) {
+    parts.push_back({&stores_[size_t(v)], offset});
+    offset += stores_[size_t(v)].layout().channels;
+  }
+  return parts;
 }
 
 void StripeExecutor::run_step(size_t index, int pass, const RowOpContext &ctx) {
@@ -270,35 +295,51 @@ void StripeExecutor::run_step(size_t index, int pass, const RowOpContext &ctx) {
     if (model_.plan().values[size_t(s.inputs[0])].storage == Storage::Window) {
       src = in.dense();  // the producer wrote the window in place
     } else {
-      assembled_.init_dense(conv_source_layout(model_, index, width_), in.height(), assembled_memory_[index]);
+      const Parts parts = parts_of(s.inputs[0]);
+      assembled_.init_dense(conv_source_layout(model_, index, width_), parts[0].store->height(),
+                            assembled_memory_[index]);
       assembled_.set_dense_rows(window);
-      copy_rows(ctx, in, assembled_, window);
+      copy_rows(ctx, parts, assembled_, window);
       src = assembled_.dense();
     }
     if (s.sum_value >= 0) copy_rows(ctx, stores_[size_t(s.sum_value)], out, rows);
-    model_.conv(index)->execute(rows.size(), out.layout().width, src, static_cast<float *>(out.dense()), conv_scratch_);
+    model_.conv(index)->execute(rows.size(), out.layout().width, src,
+                                static_cast<float *>(out.dense()), conv_scratch_);
     return;
   }
   produce(out, rows, ctx, staging_memory_[index], [&](RowStore &dst) {
     switch (s.kind) {
       case StepKind::ConvO4:
-        run_conv_o4(ctx, g, s, *model_.conv_o4(index), in, s.sum_value >= 0 ? &stores_[size_t(s.sum_value)] : nullptr,
-                    dst, rows);
+        run_conv_o4(ctx, g, s, *model_.conv_o4(index), in,
+                    s.sum_value >= 0 ? &stores_[size_t(s.sum_value)] : nullptr, dst, rows);
         break;
-      case StepKind::DwGate: run_dwgate(ctx, *model_.gate(index), in, dst, rows); break;
-      case StepKind::Elementwise: run_elementwise(ctx, g, *s.op, in, dst, rows); break;
-      case StepKind::Binary: run_binary(ctx, s.op->type, in, stores_[size_t(s.inputs[1])], dst, rows); break;
+      case StepKind::DwGate:
+        run_dwgate(ctx, *model_.gate(index), in,
+                   s.inputs.size() > 1 ? &stores_[size_t(s.inputs[1])] : nullptr, dst, rows);
+        break;
+      case StepKind::Elementwise:
+        run_elementwise(ctx, g, s, parts_of(s.inputs[0]), dst, rows);
+        break;
+      case StepKind::Binary:
+        run_binary(ctx, s.op->type, in, stores_[size_t(s.inputs[1])], dst, rows);
+        break;
       case StepKind::PixelShuffle:
         run_pixel_shuffle(ctx, g, s.op->factor, s.activation, s.shuffled_input, in, dst, rows);
         break;
-      case StepKind::Upsample: run_upsample_bilinear(ctx, s.op->factor, in, dst, rows); break;
+      case StepKind::Upsample:
+        run_upsample_bilinear(ctx, s.op->factor, in, dst, rows);
+        break;
+      case StepKind::Resize:
+        run_resize(ctx, *s.op, in, dst, rows);
+        break;
       case StepKind::Concat: {
         std::vector<const RowStore *> inputs;
         for (int v : s.inputs) inputs.push_back(&stores_[size_t(v)]);
         run_concat(ctx, inputs, dst, rows);
         break;
       }
-      case StepKind::Conv: break;  // above
+      case StepKind::Conv:
+        break;  // above
     }
   });
 }

@@ -18,10 +18,12 @@ namespace xunit {
 
 class StripeExecutor {
  public:
-  StripeExecutor(const CompiledModel &model, int height, int width, const StreamShape &shape, Arena &arena);
+  StripeExecutor(const CompiledModel &model, int height, int width, const StreamShape &shape,
+                 Arena &arena);
 
   // Arena bytes for such a stripe (stores, scratch windows, oneDNN scratchpad).
-  static size_t arena_bytes(const CompiledModel &model, int height, int width, const StreamShape &shape);
+  static size_t arena_bytes(const CompiledModel &model, int height, int width,
+                            const StreamShape &shape);
 
   // Fills input rows `rows` (input resolution) of `input`; called once per pass with new rows.
   using LoadFn = std::function<void(RowStore &input, RowRange rows)>;
@@ -32,7 +34,8 @@ class StripeExecutor {
 
   // `threads` > 1 parallelizes every step (oneDNN uses the calling thread's OpenMP setting).
   // Returns false when stopped early.
-  bool run(int threads, const LoadFn &load, const StoreFn &store, const ContinueFn &keep_going = {});
+  bool run(int threads, const LoadFn &load, const StoreFn &store,
+           const ContinueFn &keep_going = {});
 
   int passes() const { return schedule_.passes(); }
 
@@ -43,6 +46,8 @@ class StripeExecutor {
  private:
   struct Layout;
   void run_step(size_t index, int pass, const RowOpContext &ctx);
+  // Where the channels of a value are read from (several stores for a virtual concat).
+  Parts parts_of(int value) const;
   // Runs `write` on rows `rows` of `out`, through a float32 staging buffer when `out` holds
   // bfloat16.
   void produce(RowStore &out, RowRange rows, const RowOpContext &ctx, char *staging,

@@ -32,6 +32,7 @@ std::vector<Variant> simd_variants() {
 struct Case {
   int rows, width, kernel;
   bool affine;
+  bool multiplicand;  // gate separate rows (xUnitD) instead of the dw conv's own input
 };
 
 // Runs `fn` and the reference on the same random rows (the first and last input rows are the
@@ -45,13 +46,21 @@ float compare_with_reference(DwGateFn fn, int block, const Case &c, unsigned see
   for (auto &row : input)
     for (auto &x : row) x = d(rng);
   if (seed % 2)
-    for (int i = 0; i < c.kernel / 2; ++i) std::fill(input[size_t(i)].begin(), input[size_t(i)].end(), 0.f);
-  std::vector<float> w(size_t(c.kernel) * c.kernel * nlanes), bias(nlanes), scale(nlanes), shift(nlanes);
+    for (int i = 0; i < c.kernel / 2; ++i)
+      std::fill(input[size_t(i)].begin(), input[size_t(i)].end(), 0.f);
+  std::vector<float> w(size_t(c.kernel) * c.kernel * nlanes), bias(nlanes), scale(nlanes),
+      shift(nlanes);
   for (auto *v : {&w, &bias, &scale, &shift})
     for (auto &x : *v) x = d(rng);
   for (auto &x : w) x *= 3.f;  // drive the sigmoid through its whole range, saturation included
   std::vector<const float *> in_ptrs;
   for (auto &row : input) in_ptrs.push_back(row.data());
+  std::vector<std::vector<float>> mult(size_t(c.rows), std::vector<float>(nfloats));
+  std::vector<const float *> mult_ptrs;
+  for (auto &row : mult) {
+    for (auto &x : row) x = d(rng);
+    mult_ptrs.push_back(row.data());
+  }
   const size_t out_rows = size_t(c.rows);
   std::vector<std::vector<float>> want(out_rows, std::vector<float>(nfloats, -1.f));
   std::vector<std::vector<float>> got(out_rows, std::vector<float>(nfloats, -2.f));
@@ -62,6 +71,7 @@ float compare_with_reference(DwGateFn fn, int block, const Case &c, unsigned see
   }
   DwGateParams p;
   p.in_rows = in_ptrs.data();
+  if (c.multiplicand) p.x_rows = mult_ptrs.data();
   p.weights = w.data();
   p.bias = bias.data();
   if (c.affine) {
@@ -97,12 +107,15 @@ TEST_CASE("dwgate: every SIMD variant matches the scalar reference") {
     for (int k : {1, 3, 5, 7, 9})
       for (int rows : {1, 2, 5})
         for (int w : {1, 2, 3, 6, 7, 8, 9, 15, 16, 17, 33})
-          for (bool affine : {false, true}) {
+          for (int mode = 0; mode < 4; ++mode) {
+            const bool affine = mode & 1, multiplicand = mode & 2;
             CAPTURE(v.name);
+            CAPTURE(multiplicand);
             CAPTURE(k);
             CAPTURE(rows);
             CAPTURE(w);
-            float e = compare_with_reference(v.fn, v.block, {rows, w, k, affine}, seed++);
+            float e =
+                compare_with_reference(v.fn, v.block, {rows, w, k, affine, multiplicand}, seed++);
             // Summation order (FMA, register tiles) differs from the reference: up to 81 taps of
             // ~N(0, 9) products round differently; the sigmoid itself is within 1e-7.
             CHECK(e <= 5e-6f);
@@ -137,4 +150,34 @@ TEST_CASE("ISA override never exceeds the CPU") {
   CHECK(parse_isa("avx2", &parsed));
   CHECK(parsed == Isa::Avx2);
   CHECK(!parse_isa("sse9", &parsed));
+}
+
+TEST_CASE("dwgate: a separate multiplicand is what the gate scales (xUnitD)") {
+  // Zero taps and bias b: every variant must output m * sigmoid(b), whatever the conv input is.
+  const int B = 16, W = 5;
+  std::vector<float> in(size_t(W) * B, 7.f), m(size_t(W) * B), out(size_t(W) * B);
+  for (size_t i = 0; i < m.size(); ++i) m[i] = float(i) * 0.25f - 3.f;
+  std::vector<float> w(9 * B, 0.f), bias(B, 0.5f);
+  const float *in_rows[3] = {in.data(), in.data(), in.data()};
+  const float *m_rows[1] = {m.data()};
+  float *out_rows[1] = {out.data()};
+  std::vector<Variant> variants = simd_variants();
+  variants.push_back({"scalar", f32_dwgate__scalar, 16});
+  for (const Variant &v : variants) {
+    if (v.block != B) continue;
+    CAPTURE(v.name);
+    DwGateParams p;
+    p.in_rows = in_rows;
+    p.x_rows = m_rows;
+    p.out_rows = out_rows;
+    p.weights = w.data();
+    p.bias = bias.data();
+    p.rows = 1;
+    p.width = W;
+    p.kernel = 3;
+    p.block = B;
+    v.fn(p);
+    for (size_t i = 0; i < m.size(); ++i)
+      CHECK(out[i] == doctest::Approx(m[i] / (1.f + std::exp(-0.5f))).epsilon(1e-6));
+  }
 }

@@ -1,11 +1,11 @@
 // The planned oneDNN/kernels path against the scalar reference executor, and tiled against untiled.
 #include <doctest/doctest.h>
 
-#include "engine_harness.h"
-#include "models/synthetic/graph_factory.h"
 #include "common/error.h"
 #include "engine/stripe_executor.h"
+#include "engine_harness.h"
 #include "kernels/isa.h"
+#include "models/synthetic/graph_factory.h"
 
 using namespace xunit;
 using namespace xunit::testing;
@@ -49,7 +49,56 @@ TEST_CASE("engine handles concat, prelu, sigmoid, grouped conv and padded channe
   }
 }
 
-TEST_CASE("tiled output equals untiled for every tile size, including tiles smaller than the halo") {
+TEST_CASE("engine matches the reference executor on xdense-shaped graphs, both variants") {
+  GraphFactory f(21);
+  struct Case {
+    int channels, features;
+    std::vector<int> blocks;
+    int growth, bn_size, scale;
+  };
+  // Growth 16 keeps the dense concatenations on channel-block boundaries; 4 and 6 do not.
+  for (const Case &c : {Case{3, 16, {2, 3}, 16, 2, 1}, Case{1, 12, {3}, 4, 3, 1},
+                        Case{3, 12, {2, 2}, 6, 2, 2}, Case{3, 16, {1, 2}, 8, 2, 4}}) {
+    Graph g = f.xdense(c.channels, c.features, c.blocks, c.growth, c.bn_size, c.scale);
+    CAPTURE(c.growth);
+    CAPTURE(c.scale);
+    LoadedModel m = load_graph(g);
+    HwcImage in = random_image(19, 15, c.channels, 8);
+    HwcImage want = run_oracle(m.model->graph(), in);
+    CHECK(max_abs_diff(run_engine(*m.model, in, 0, 2), want) <= 1e-4f);
+    CHECK(max_abs_diff(run_engine(*m.model, in, 6, 2, 3), want) <= 1e-4f);
+    CHECK(max_abs_diff(run_engine(*m.model, in, 0, 1, 1), want) <= 1e-4f);
+    for (int block : {8, 16}) {
+      LoadedModel narrow = load_graph(g, DType::F32, {block, ConvAlgorithm::Auto});
+      CHECK(max_abs_diff(run_engine(*narrow.model, in, 5, 2, 4), want) <= 1e-4f);
+    }
+  }
+}
+
+TEST_CASE("engine resizes with every mode and coordinate rule, whole, tiled and streamed") {
+  GraphFactory f(22);
+  for (ResizeMode mode : {ResizeMode::Nearest, ResizeMode::Linear, ResizeMode::Cubic})
+    for (ResizeCoordinates coords : {ResizeCoordinates::HalfPixel, ResizeCoordinates::Asymmetric})
+      for (int factor : {2, 3}) {
+        for (int channels : {1, 3}) {
+          NearestRounding rounding =
+              factor == 3 ? NearestRounding::RoundPreferFloor : NearestRounding::Floor;
+          Graph g = f.resampler(channels, 20, factor, mode, coords, rounding);
+          CAPTURE(resize_mode_name(int(mode)));
+          CAPTURE(resize_coordinates_name(int(coords)));
+          CAPTURE(factor);
+          LoadedModel m = load_graph(g);
+          HwcImage in = random_image(14, 11, channels, 3);
+          HwcImage want = run_oracle(m.model->graph(), in);
+          CHECK(max_abs_diff(run_engine(*m.model, in, 0, 2), want) <= 1e-4f);
+          CHECK(max_abs_diff(run_engine(*m.model, in, 4, 2, 2), want) <= 1e-4f);
+          CHECK(max_abs_diff(run_engine(*m.model, in, 1, 1, 1), want) <= 1e-4f);
+        }
+      }
+}
+
+TEST_CASE(
+    "tiled output equals untiled for every tile size, including tiles smaller than the halo") {
   GraphFactory f(4);
   Graph g = f.xdncnn(3, 16, 1, 5);
   LoadedModel m = load_graph(g);
@@ -58,7 +107,9 @@ TEST_CASE("tiled output equals untiled for every tile size, including tiles smal
     HwcImage in = random_image(w, h, 3, unsigned(w * 100 + h));
     HwcImage whole = run_engine(*m.model, in, 0, 1);
     for (int tile : {1, 2, 3, 7, 16, 64, -1}) {
-      CAPTURE(w); CAPTURE(h); CAPTURE(tile);
+      CAPTURE(w);
+      CAPTURE(h);
+      CAPTURE(tile);
       CHECK(max_abs_diff(run_engine(*m.model, in, tile, 2), whole) <= 1e-5f);
     }
   }
@@ -103,7 +154,8 @@ TEST_CASE("automatic stripes keep within the memory budget") {
   StripeGeometry geo = choose_geometry(*m.model, 3000, 2000, cfg);
   CHECK(geo.tile_width < 3000);
   const int halo = m.model->graph().halo();
-  CHECK(StripeExecutor::arena_bytes(*m.model, 2000, geo.tile_width + 2 * halo, geo.stream) <= cfg.memory_budget);
+  CHECK(StripeExecutor::arena_bytes(*m.model, 2000, geo.tile_width + 2 * halo, geo.stream) <=
+        cfg.memory_budget);
   cfg.memory_budget = 0;  // the default budget fits a small image in one stripe
   CHECK(choose_geometry(*m.model, 300, 200, cfg).tile_width == 300);
   // The result does not depend on the geometry the budget forces.
@@ -139,8 +191,7 @@ TEST_CASE("super-resolution tiles map to scale x tiles") {
   LoadedModel m = load_graph(g);
   HwcImage in = random_image(21, 13, 1, 11);
   HwcImage whole = run_engine(*m.model, in, 0, 1);
-  for (int tile : {1, 5, 8})
-    CHECK(max_abs_diff(run_engine(*m.model, in, tile, 2), whole) <= 1e-5f);
+  for (int tile : {1, 5, 8}) CHECK(max_abs_diff(run_engine(*m.model, in, tile, 2), whole) <= 1e-5f);
 }
 
 TEST_CASE("every forced ISA gives the same result") {
@@ -176,11 +227,36 @@ TEST_CASE("the planner fuses conv+activation, conv+sum and dw-conv+gate+affine")
   CHECK(plan.steps.size() == 1 + 3 * 2 + 1);  // input affine, 3 x (conv, gate), tail conv
 }
 
+TEST_CASE("the planner gates xUnitD in one step and reads dense concatenations in place") {
+  GraphFactory f(23);
+  Graph g = f.xdense(3, 16, {3, 2}, 8, 2);
+  Plan plan = make_plan(g, 16);
+  std::string d = plan.describe(g);
+  CAPTURE(d);
+  int gates = 0, separate = 0, concats = 0, chains = 0;
+  for (const Step &s : plan.steps) {
+    gates += s.kind == StepKind::DwGate;
+    separate += s.kind == StepKind::DwGate && s.inputs.size() == 2;
+    concats += s.kind == StepKind::Concat;
+    chains += s.kind == StepKind::Elementwise && !s.chain.empty();
+  }
+  int virtuals = 0;
+  for (const ValuePlan &v : plan.values) virtuals += v.is_virtual();
+  CHECK(gates == 1 + 5);     // the head's and every dense layer's xUnitD
+  CHECK(separate == gates);  // each gates its conv's input, not the dw conv's own input
+  // Every concatenation is read where its parts were written, except the last: the tail conv
+  // (to 3 channels, our own kernel) reads one materialized tensor.
+  CHECK(concats == 1);
+  CHECK(virtuals == 4);
+  CHECK(chains == 5 + 1);  // BN -> ReLU before every dense layer and the transition
+}
+
 TEST_CASE("bfloat16 and automatic precision stay close to float32, for any chunk and stripe") {
   if (kernels::active_isa() < kernels::Isa::Avx512) {
     GraphFactory f(16);
     Graph g = f.xdncnn(3, 16, 1);
-    CHECK_THROWS_AS(load_graph(g, DType::F32, {0, ConvAlgorithm::Auto, Precision::Bf16}), UnsupportedError);
+    CHECK_THROWS_AS(load_graph(g, DType::F32, {0, ConvAlgorithm::Auto, Precision::Bf16}),
+                    UnsupportedError);
     return;
   }
   GraphFactory f(16);

@@ -1,6 +1,7 @@
 // .xunit serialization: round trips, storage types, and refusal of damaged files.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/error.h"
@@ -124,4 +125,33 @@ TEST_CASE("graph validation names the inconsistent op") {
   } catch (const Error &e) {
     CHECK(std::string(e.what()).find(g.ops[1].name) != std::string::npos);
   }
+}
+
+TEST_CASE("resize and DCR shuffles need format 1.1; other models stay 1.0") {
+  GraphFactory f(31);
+  auto minor_of = [](const std::vector<uint8_t> &bytes) { return bytes[10] | (bytes[11] << 8); };
+  CHECK(minor_of(serialize_model(f.xdncnn(3, 8, 1), DType::F32)) == 0);
+  Graph g = f.resampler(3, 8, 3, ResizeMode::Cubic, ResizeCoordinates::Asymmetric);
+  std::vector<uint8_t> bytes = serialize_model(g, DType::F32);
+  CHECK(minor_of(bytes) == 1);
+  Graph back = parse_model(bytes.data(), bytes.size());
+  int resizes = 0;
+  for (const Op &op : back.ops)
+    if (op.type == OpType::Resize) {
+      ++resizes;
+      CHECK(op.factor == 3);
+      CHECK(op.resize_mode == int(ResizeMode::Cubic));
+      CHECK(op.coordinates == int(ResizeCoordinates::Asymmetric));
+      CHECK(op.cubic_a == -0.75f);
+    }
+  CHECK(resizes == 2);
+  CHECK(back.ops.size() == g.ops.size());
+
+  // A mode this reader does not know is refused by name, not guessed.
+  const std::string cubic = "cubic";
+  auto at = std::search(bytes.begin(), bytes.end(), cubic.begin(), cubic.end());
+  REQUIRE(at != bytes.end());
+  std::memcpy(&*at, "cubix", 5);
+  reseal(bytes);
+  CHECK(parse_error(bytes).find("unknown resize mode 'cubix'") != std::string::npos);
 }

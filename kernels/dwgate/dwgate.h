@@ -1,6 +1,8 @@
 // f32 depthwise-conv + gate: the xUnit activation in one pass over one channel block.
-//   y = x * sigmoid(bias + sum_{i,j} w[i][j] * x[row + i - r][col + j - r])   (r = kernel / 2)
+//   y = m * sigmoid(bias + sum_{i,j} w[i][j] * x[row + i - r][col + j - r])   (r = kernel / 2)
 //   y = y * post_scale + post_shift                                          (optional)
+// where the multiplicand m is x itself (xUnitS) or another tensor of the same shape (xUnitD
+// gates x by a dw conv of relu(conv1x1(x))).
 // per lane of a block of `block` channels. Each row holds `width` pixels with the lanes
 // interleaved: row[col * block + lane]. Rows are passed as pointers so that a caller can stream
 // an image through in chunks (rows from different buffers) and pass a row of zeros for the
@@ -11,12 +13,14 @@
 namespace xunit::kernels {
 
 struct DwGateParams {
-  const float *const *in_rows = nullptr;  // rows + kernel - 1 input rows, starting r above the first output row
-  float *const *out_rows = nullptr;       // `rows` output rows
-  const float *weights = nullptr;         // [kernel * kernel][block]
-  const float *bias = nullptr;            // [block]
-  const float *post_scale = nullptr;      // [block] or null
-  const float *post_shift = nullptr;      // [block] or null (both or neither)
+  const float *const *in_rows =
+      nullptr;  // rows + kernel - 1 input rows, starting r above the first output row
+  const float *const *x_rows = nullptr;  // `rows` multiplicand rows; null: the centre input rows
+  float *const *out_rows = nullptr;      // `rows` output rows
+  const float *weights = nullptr;        // [kernel * kernel][block]
+  const float *bias = nullptr;           // [block]
+  const float *post_scale = nullptr;     // [block] or null
+  const float *post_shift = nullptr;     // [block] or null (both or neither)
   int rows = 0, width = 0;
   int kernel = 7;  // odd
   int block = 16;

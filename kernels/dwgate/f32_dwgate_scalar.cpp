@@ -9,6 +9,7 @@ void f32_dwgate__scalar(const DwGateParams &p) {
   for (int i = 0; i < p.rows; ++i) {
     const float *const *in = p.in_rows + i;
     float *out = p.out_rows[i];
+    const float *m = p.x_rows ? p.x_rows[i] : in[r];
     for (int x = 0; x < W; ++x)
       for (int lane = 0; lane < B; ++lane) {
         float acc = p.bias[lane];
@@ -18,7 +19,7 @@ void f32_dwgate__scalar(const DwGateParams &p) {
             if (sx < 0 || sx >= W) continue;
             acc += p.weights[(ky * k + kx) * B + lane] * in[ky][sx * B + lane];
           }
-        float v = in[r][x * B + lane] / (1.f + std::exp(-acc));
+        float v = m[x * B + lane] / (1.f + std::exp(-acc));
         if (p.post_scale) v = v * p.post_scale[lane] + p.post_shift[lane];
         out[x * B + lane] = v;
       }

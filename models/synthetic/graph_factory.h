@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/graph.h"
+#include "engine/resize_taps.h"
 
 namespace xunit::synthetic {
 
@@ -30,7 +31,8 @@ class GraphFactory {
     op.out_channels = out_c;
     const int icg = op.in_channels / groups;
     const float s = 1.5f / std::sqrt(float(icg * k * k));
-    op.weight = g.add_tensor(op.name + ".w", {out_c, icg, k, k}, random(size_t(out_c) * icg * k * k, s));
+    op.weight =
+        g.add_tensor(op.name + ".w", {out_c, icg, k, k}, random(size_t(out_c) * icg * k * k, s));
     if (bias) op.bias = g.add_tensor(op.name + ".b", {out_c}, random(size_t(out_c), 0.1f));
     op.inputs = {in};
     return add(g, op);
@@ -45,12 +47,14 @@ class GraphFactory {
     op.inputs = {in};
     return add(g, op);
   }
-  int unary(Graph &g, OpType t, int in, float alpha = 0.1f) {
+  int unary(Graph &g, OpType t, int in, float alpha = 0.1f, bool shared_slope = false) {
     Op op;
     op.type = t;
     op.name = std::string(op_type_name(t)) + std::to_string(g.ops.size());
     op.alpha = alpha;
-    if (t == OpType::PRelu) op.slope = g.add_tensor(op.name + ".a", {g.values[size_t(in)].channels}, random(size_t(g.values[size_t(in)].channels), 0.1f, 0.2f));
+    const int c = shared_slope ? 1 : g.values[size_t(in)].channels;
+    if (t == OpType::PRelu)
+      op.slope = g.add_tensor(op.name + ".a", {c}, random(size_t(c), 0.1f, 0.2f));
     op.inputs = {in};
     return add(g, op);
   }
@@ -69,6 +73,19 @@ class GraphFactory {
     op.inputs = {in};
     return add(g, op);
   }
+  // A resize op (engine/resize_taps.h).
+  int resample(Graph &g, int in, int factor, ResizeMode mode, ResizeCoordinates coordinates,
+               NearestRounding rounding = NearestRounding::Floor) {
+    Op op;
+    op.type = OpType::Resize;
+    op.name = "resize" + std::to_string(g.ops.size());
+    op.factor = factor;
+    op.resize_mode = int(mode);
+    op.coordinates = int(coordinates);
+    op.nearest_rounding = int(rounding);
+    op.inputs = {in};
+    return add(g, op);
+  }
   int concat(Graph &g, std::vector<int> ins) {
     Op op;
     op.type = OpType::Concat;
@@ -79,6 +96,78 @@ class GraphFactory {
   int xunit(Graph &g, int x, int k) {
     int logits = conv(g, x, g.values[size_t(x)].channels, k, g.values[size_t(x)].channels);
     return binary(g, OpType::Gate, x, logits);
+  }
+
+  // xUnitD: x * sigmoid(dw(relu(conv1x1(x)))) (the BatchNorms folded into the convs).
+  int xunit_dense(Graph &g, int x, int k) {
+    const int c = g.values[size_t(x)].channels;
+    int a = unary(g, OpType::Relu, conv(g, x, c, 1));
+    return binary(g, OpType::Gate, x, conv(g, a, c, k, c));
+  }
+
+  // A Dense-xUnit-shaped network (MODELS.md g_xdense). Denoiser: BN -> ReLU pre-activations (an
+  // affine then a relu), xModule = conv3 -> xUnitD -> BN, tail conv5 + x. SR variant: PReLU
+  // with one shared slope instead, xModule without BN, a pixel-shuffle upsampler and hrconv,
+  // tail + bilinear skip.
+  Graph xdense(int channels, int features, std::vector<int> blocks, int growth, int bn_size,
+               int scale = 1, int k = 7) {
+    const bool sr = scale > 1;
+    Graph g;
+    int x = g.add_input("x", channels);
+    auto pre = [&](int v) {
+      return sr ? unary(g, OpType::PRelu, v, 0.f, true) : unary(g, OpType::Relu, affine(g, v));
+    };
+    auto x_module = [&](int v, int out) {
+      int h = xunit_dense(g, conv(g, v, out, 3), k);
+      return sr ? h : affine(g, h);
+    };
+    int h = x_module(x, features);
+    int c = features;
+    for (size_t b = 0; b < blocks.size(); ++b) {
+      for (int layer = 0; layer < blocks[b]; ++layer) {
+        int t = conv(g, pre(h), bn_size * growth, 1, 1, false);
+        t = sr ? unary(g, OpType::PRelu, t, 0.f, true) : unary(g, OpType::Relu, t);
+        h = concat(g, {h, x_module(t, growth)});
+        c += growth;
+      }
+      if (b + 1 < blocks.size()) {
+        c /= 2;
+        h = conv(g, pre(h), c, 1, 1, false);
+      }
+    }
+    if (!sr) {
+      g.output = binary(g, OpType::Add, conv(g, h, channels, 5), x);
+    } else {
+      int skip = resize(g, OpType::UpsampleBilinear, x, scale);
+      for (int s = scale; s > 1; s /= 2)
+        h = unary(g, OpType::LeakyRelu, resize(g, OpType::PixelShuffle, conv(g, h, 4 * c, 3), 2));
+      h = unary(g, OpType::LeakyRelu, conv(g, h, c, 3));
+      g.output = binary(g, OpType::Add, conv(g, h, channels, 5), skip);
+    }
+    g.validate_and_infer();
+    return g;
+  }
+
+  // Feature-space resampling: conv -> resize -> conv, plus a resized skip of the input, and a
+  // DCR-ordered depth-to-space branch.
+  Graph resampler(int channels, int features, int factor, ResizeMode mode,
+                  ResizeCoordinates coordinates,
+                  NearestRounding rounding = NearestRounding::Floor) {
+    Graph g;
+    int x = g.add_input("x", channels);
+    int h = unary(g, OpType::LeakyRelu, conv(g, x, features, 3));
+    h = conv(g, resample(g, h, factor, mode, coordinates, rounding), features, 3);
+    Op dcr;
+    dcr.type = OpType::PixelShuffleDcr;
+    dcr.name = "dcr" + std::to_string(g.ops.size());
+    dcr.factor = factor;
+    dcr.inputs = {conv(g, x, features * factor * factor, 3)};
+    int d = add(g, dcr);
+    h = binary(g, OpType::Add, h, d);
+    g.output = binary(g, OpType::Add, conv(g, h, channels, 3),
+                      resample(g, x, factor, mode, coordinates, rounding));
+    g.validate_and_infer();
+    return g;
   }
 
   // An xDnCNN-shaped denoiser: [affine -> conv3 -> xunit] x (blocks+1) -> conv5 + x.
@@ -112,7 +201,8 @@ class GraphFactory {
       h = binary(g, OpType::Add, h, conv(g, t, features, 3, 1, false));
     }
     for (int s = scale; s > 1; s /= 2)
-      h = unary(g, OpType::LeakyRelu, resize(g, OpType::PixelShuffle, conv(g, h, 4 * features, 3), 2));
+      h = unary(g, OpType::LeakyRelu,
+                resize(g, OpType::PixelShuffle, conv(g, h, 4 * features, 3), 2));
     h = unary(g, OpType::LeakyRelu, conv(g, h, features, 3));
     g.output = binary(g, OpType::Add, conv(g, h, channels, 5), skip);
     g.validate_and_infer();
@@ -126,10 +216,10 @@ class GraphFactory {
     int b = unary(g, OpType::PRelu, conv(g, a, 20, 1));
     int c = concat(g, {a, b, x});
     int d = conv(g, c, 24, 3, 1);
-    int e = conv(g, d, 24, 3, 4);                       // grouped
+    int e = conv(g, d, 24, 3, 4);  // grouped
     int f = unary(g, OpType::Sigmoid, e);
     int m = binary(g, OpType::Mul, d, f);
-    int gt = binary(g, OpType::Gate, m, d);              // gate without a dw conv
+    int gt = binary(g, OpType::Gate, m, d);  // gate without a dw conv
     int s = unary(g, OpType::Sigmoid, conv(g, gt, 16, 3));
     int y = xunit(g, s, 5);
     g.output = binary(g, OpType::Add, x, conv(g, y, channels, 3));
