@@ -1,5 +1,7 @@
 #include "engine/stripe_executor.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -32,6 +34,11 @@ RowLayout conv_source_layout(const CompiledModel &m, size_t step, int width) {
   return {in.channels, m.conv_source_block(step), width * in.scale, s.bf16 ? 2 : 4};
 }
 
+size_t physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? size_t(pages) * size_t(page) : SIZE_MAX;
+}
+
 }  // namespace
 
 // Offsets for buffers live over step intervals [birth, death], first fit by offset: buffers
@@ -40,6 +47,13 @@ struct Interval {
   int birth, death;
   size_t bytes, offset = 0;
 };
+// A lower bound of the region assign_offsets will need: the largest buffer.
+static size_t region_estimate(const std::vector<Interval> &intervals) {
+  size_t m = 0;
+  for (const Interval &i : intervals) m = std::max(m, i.bytes);
+  return m;
+}
+
 size_t assign_offsets(std::vector<Interval> &intervals) {
   std::vector<size_t> order(intervals.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -127,6 +141,9 @@ struct StripeExecutor::Layout {
       }
       if (st.kind != StepKind::Conv) continue;
       const ValueRows &rows = s.rows(st.output);
+      // Buffers beyond the machine's memory fail here, as OUT_OF_MEMORY, before oneDNN is asked
+      // for primitives of that size (some of its implementations refuse giant shapes outright).
+      if (at + region_estimate(intervals) > physical_memory_bytes()) throw std::bad_alloc();
       const int w = width * g.values[size_t(st.output)].scale;
       // Every distinct chunk height of a conv sizes the shared oneDNN scratchpad.
       std::vector<int> heights;

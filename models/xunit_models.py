@@ -11,6 +11,9 @@ checkpoints users bring (see docs / shared MODELS.md for the key layout):
   * xUnitD  : y = x * sigmoid(BN(dwconv_k(relu(BN(conv1x1(x))))))
   * g_xdncnn / g_dncnn (denoisers, global residual)
   * g_xsrgan / g_srgan (super-resolution, bilinear skip)
+  * g_xdense (Dense xUnit, arXiv 1811.11051): the denoiser of the official
+    denoising/ tree (scale=1) and the super-resolution one of its
+    super-resolution/ tree (scale 2/4/8)
 
 When batch_norm=False the BN slots hold parameter-free nn.Identity modules, so
 the index numbering of later layers does not change.
@@ -27,7 +30,7 @@ import torch.nn.functional as F
 
 __all__ = [
     "xUnit", "xUnitS", "xUnitD",
-    "g_xdncnn", "g_dncnn", "g_xsrgan", "g_srgan",
+    "g_xdncnn", "g_dncnn", "g_xsrgan", "g_srgan", "g_xdense",
     "randomize_batchnorm", "build", "ARCHS",
 ]
 
@@ -241,6 +244,109 @@ def g_srgan(in_channels=3, num_features=64, gen_blocks=16, scale=4):
 
 
 # --------------------------------------------------------------------------
+# Dense xUnit networks
+# --------------------------------------------------------------------------
+class _XModule(nn.Module):
+    """features.0 conv3x3 (+bias), features.1 xUnitD; the denoiser adds features.2 BN."""
+
+    def __init__(self, in_channels, out_channels, batch_norm, kernel_size=7):
+        super().__init__()
+        layers = [nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=True),
+                  xUnitD(out_channels, kernel_size=kernel_size, batch_norm=batch_norm)]
+        if batch_norm:
+            layers.append(nn.BatchNorm2d(out_channels))
+        self.features = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.features(x)
+
+
+def _pre_activation(channels, sr):
+    """BN -> ReLU (two slots) for the denoiser, one shared-slope PReLU for SR."""
+    return [nn.PReLU()] if sr else [nn.BatchNorm2d(channels), nn.ReLU(inplace=True)]
+
+
+class _XDenseLayer(nn.Module):
+    """pre -> conv1x1 (no bias, -> bn_size * growth) -> pre -> xModule(-> growth); cat([x, f])."""
+
+    def __init__(self, in_channels, growth_rate, bn_size, sr, kernel_size=7):
+        super().__init__()
+        mid = bn_size * growth_rate
+        self.features = nn.Sequential(
+            *_pre_activation(in_channels, sr),
+            nn.Conv2d(in_channels, mid, kernel_size=1, bias=False),
+            *_pre_activation(mid, sr),
+            _XModule(mid, growth_rate, batch_norm=not sr, kernel_size=kernel_size))
+
+    def forward(self, x):
+        return torch.cat([x, self.features(x)], dim=1)
+
+
+class _XDenseBlock(nn.Module):
+    def __init__(self, in_channels, num_layers, growth_rate, bn_size, sr, kernel_size=7):
+        super().__init__()
+        self.features = nn.Sequential(*[
+            _XDenseLayer(in_channels + growth_rate * i, growth_rate, bn_size, sr, kernel_size)
+            for i in range(num_layers)])
+
+    def forward(self, x):
+        return self.features(x)
+
+
+class _Transition(nn.Module):
+    """pre -> conv1x1 (no bias), halving the channels."""
+
+    def __init__(self, in_channels, out_channels, sr):
+        super().__init__()
+        self.features = nn.Sequential(*_pre_activation(in_channels, sr),
+                                      nn.Conv2d(in_channels, out_channels, kernel_size=1, bias=False))
+
+    def forward(self, x):
+        return self.features(x)
+
+
+class _XDense(nn.Module):
+    def __init__(self, in_channels, num_features, gen_blocks, growth_rate, bn_size, scale,
+                 kernel_size=7):
+        super().__init__()
+        sr = scale > 1
+        self.scale = scale
+        self.image_to_features = _XModule(in_channels, num_features, batch_norm=not sr,
+                                          kernel_size=kernel_size)
+        blocks = []
+        channels = num_features
+        for i, num_layers in enumerate(gen_blocks):
+            blocks.append(_XDenseBlock(channels, num_layers, growth_rate, bn_size, sr, kernel_size))
+            channels += num_layers * growth_rate
+            if i != len(gen_blocks) - 1:
+                blocks.append(_Transition(channels, channels // 2, sr))
+                channels //= 2
+        self.features = nn.Sequential(*blocks)
+        if sr:
+            self.usample = nn.Sequential(*[_UpsampleX2(channels) for _ in range(_log2_scale(scale))])
+            self.hrconv = nn.Conv2d(channels, channels, kernel_size=3, padding=1, bias=True)
+        self.features_to_image = nn.Conv2d(channels, in_channels, kernel_size=5, padding=2,
+                                           bias=True)
+
+    def forward(self, x):
+        if self.scale == 1:
+            return self.features_to_image(self.features(self.image_to_features(x))) + x
+        r = F.interpolate(x, scale_factor=self.scale, mode="bilinear", align_corners=False)
+        h = self.usample(self.features(self.image_to_features(x)))
+        return self.features_to_image(F.leaky_relu(self.hrconv(h), negative_slope=0.1)) + r
+
+
+def g_xdense(in_channels=3, num_features=64, gen_blocks=(4, 6, 8), growth_rate=None, bn_size=2,
+             scale=1, kernel_size=7):
+    """Dense xUnit network: the denoiser (scale=1; growth 16 by default) or the SR variant
+    (scale 2/4/8; growth 8 by default; PReLU, xUnitD without BN, pixel-shuffle upsampler)."""
+    if growth_rate is None:
+        growth_rate = 16 if scale == 1 else 8
+    return _XDense(in_channels, num_features, list(gen_blocks), growth_rate, bn_size, scale,
+                   kernel_size)
+
+
+# --------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------
 def randomize_batchnorm(model, generator=None):
@@ -267,11 +373,12 @@ ARCHS = {
     "dncnn": g_dncnn,
     "xsrgan": g_xsrgan,
     "srgan": g_srgan,
+    "xdense": g_xdense,
 }
 
 
 def build(arch, **cfg):
-    """Construct a generator by short arch name (xdncnn, dncnn, xsrgan, srgan).
+    """Construct a generator by short arch name (xdncnn, dncnn, xsrgan, srgan, xdense).
 
     Keys in cfg that the constructor does not take (e.g. ``scale`` for a
     denoiser when scale == 1, ``kernel_size`` for a non-xUnit net) are rejected
@@ -300,7 +407,9 @@ if __name__ == "__main__":
     for arch, cfg in [("xdncnn", dict(num_features=8, gen_blocks=1)),
                       ("dncnn", dict(num_features=8, gen_blocks=2)),
                       ("xsrgan", dict(num_features=8, gen_blocks=1, scale=4)),
-                      ("srgan", dict(num_features=8, gen_blocks=1, scale=2))]:
+                      ("srgan", dict(num_features=8, gen_blocks=1, scale=2)),
+                      ("xdense", dict(num_features=8, gen_blocks=[2, 1], growth_rate=4)),
+                      ("xdense", dict(num_features=8, gen_blocks=[1, 1], scale=2))]:
         m = build(arch, **cfg)
         print("==", arch, cfg)
         for k, v in m.state_dict().items():

@@ -48,7 +48,7 @@ LoadedModel convert_checkpoint(const std::string &checkpoint, const std::string 
 
 TEST_CASE("every family and checkpoint format matches PyTorch within 1e-4, whole and tiled") {
   std::vector<ParityCase> cases = read_cases();
-  REQUIRE(cases.size() >= 9);
+  REQUIRE(cases.size() >= 13);
   float worst = 0;
   for (const ParityCase &c : cases) {
     const HwcImage input = load_npy(kDir + c.name + "/input.npy");
@@ -122,4 +122,38 @@ TEST_CASE("converter errors name the problem") {
   CHECK(error_of(bad_shape, "").find("features.0.conv.weight") != std::string::npos);
   convert::StateDict empty;
   CHECK(!error_of(empty, "").empty());
+}
+
+TEST_CASE("xdense checkpoints: variant, blocks, growth and kernel come from the shapes") {
+  struct Want {
+    const char *name, *task, *blocks, *growth, *kernel;
+    int scale;
+  };
+  for (const Want &w : {Want{"xdense_c3_f16_g8_b2-3", "denoise", "2,3", "8", "7", 1},
+                        Want{"xdense_c1_f12_g4_b3_k5", "denoise", "3", "4", "5", 1},
+                        Want{"xdense_sr_c3_f8_g4_x4", "sr", "1,2,1", "4", "7", 4}}) {
+    CAPTURE(w.name);
+    std::vector<uint8_t> bytes = read_file(kDir + w.name + "/model.pt");
+    convert::StateDict dict = convert::load_checkpoint(bytes);
+    Graph g = convert::build_graph(dict, "xdense", {});
+    CHECK(g.metadata.at("task") == w.task);
+    CHECK(g.metadata.at("gen_blocks") == w.blocks);
+    CHECK(g.metadata.at("growth_rate") == w.growth);
+    CHECK(g.metadata.at("xunit_kernel") == w.kernel);
+    CHECK(g.output_scale() == w.scale);
+    // A dense layer's bottleneck conv without its BatchNorm is a missing key, named.
+    if (std::string(w.task) == "denoise") {
+      convert::StateDict broken = dict;
+      for (size_t i = 0; i < broken.tensors.size(); ++i)
+        if (broken.tensors[i].name == "features.0.features.0.features.3.running_var")
+          broken.tensors.erase(broken.tensors.begin() + long(i));
+      try {
+        convert::build_graph(broken, "", {});
+        FAIL("a missing BatchNorm statistic was accepted");
+      } catch (const Error &e) {
+        CHECK(std::string(e.what()).find("features.0.features.0.features.3.running_var") !=
+              std::string::npos);
+      }
+    }
+  }
 }

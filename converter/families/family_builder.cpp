@@ -13,20 +13,24 @@ std::string shape_string(const std::vector<int64_t> &shape) {
   return s + "]";
 }
 bool ends_with(const std::string &s, const std::string &suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 }  // namespace
 
 WeightSource::WeightSource(const StateDict &dict) : dict_(dict) {}
 
-bool WeightSource::has(const std::string &key) const { return dict_.find(key) != nullptr; }
+bool WeightSource::has(const std::string &key) const {
+  return dict_.find(key) != nullptr;
+}
 
 const NamedTensor &WeightSource::take(const std::string &key, const std::vector<int64_t> &shape) {
   const NamedTensor *t = dict_.find(key);
   check(t != nullptr, "missing key '" + key + "'");
   bool ok = t->shape.size() == shape.size();
   for (size_t i = 0; ok && i < shape.size(); ++i) ok = shape[i] < 0 || shape[i] == t->shape[i];
-  check(ok, "key '" + key + "' has shape " + shape_string(t->shape) + ", expected " + shape_string(shape));
+  check(ok, "key '" + key + "' has shape " + shape_string(t->shape) + ", expected " +
+                shape_string(shape));
   for (float v : t->data) check(std::isfinite(v), "key '" + key + "' holds a non-finite value");
   used_.insert(key);
   return *t;
@@ -52,8 +56,10 @@ int WeightSource::max_index(const std::string &prefix) const {
   for (const auto &t : dict_.tensors) {
     if (t.name.compare(0, p.size(), p) != 0) continue;
     size_t end = t.name.find('.', p.size());
-    std::string digits = t.name.substr(p.size(), end == std::string::npos ? std::string::npos : end - p.size());
-    if (digits.empty() || digits.size() > 6 || digits.find_first_not_of("0123456789") != std::string::npos)
+    std::string digits =
+        t.name.substr(p.size(), end == std::string::npos ? std::string::npos : end - p.size());
+    if (digits.empty() || digits.size() > 6 ||
+        digits.find_first_not_of("0123456789") != std::string::npos)
       continue;
     best = std::max(best, std::stoi(digits));
   }
@@ -81,10 +87,11 @@ std::string GraphBuilder::unique(const std::string &name) {
   return n == 0 ? name : name + "#" + std::to_string(n);
 }
 
-int GraphBuilder::conv(const std::string &prefix, int input, int out_channels, int kernel, int groups,
-                       const BatchNorm *fold_after) {
+int GraphBuilder::conv(const std::string &prefix, int input, int out_channels, int kernel,
+                       int groups, const BatchNorm *fold_after) {
   const int in_channels = channels(input);
-  const NamedTensor &wt = w_.take(prefix + ".weight", {out_channels, in_channels / groups, kernel, kernel});
+  const NamedTensor &wt =
+      w_.take(prefix + ".weight", {out_channels, in_channels / groups, kernel, kernel});
   std::vector<float> weight = wt.data;
   std::vector<float> bias(size_t(out_channels), 0.f);
   const bool has_bias = w_.has(prefix + ".bias");
@@ -92,8 +99,10 @@ int GraphBuilder::conv(const std::string &prefix, int input, int out_channels, i
   if (fold_after) {
     const size_t per_out = weight.size() / size_t(out_channels);
     for (int o = 0; o < out_channels; ++o) {
-      for (size_t i = 0; i < per_out; ++i) weight[size_t(o) * per_out + i] *= fold_after->scale[size_t(o)];
-      bias[size_t(o)] = bias[size_t(o)] * fold_after->scale[size_t(o)] + fold_after->shift[size_t(o)];
+      for (size_t i = 0; i < per_out; ++i)
+        weight[size_t(o) * per_out + i] *= fold_after->scale[size_t(o)];
+      bias[size_t(o)] =
+          bias[size_t(o)] * fold_after->scale[size_t(o)] + fold_after->shift[size_t(o)];
     }
   }
   Op op;
@@ -103,9 +112,10 @@ int GraphBuilder::conv(const std::string &prefix, int input, int out_channels, i
   op.groups = groups;
   op.in_channels = in_channels;
   op.out_channels = out_channels;
-  op.weight = g_.add_tensor(op.name + ".weight", {out_channels, in_channels / groups, kernel, kernel},
-                            std::move(weight));
-  if (has_bias || fold_after) op.bias = g_.add_tensor(op.name + ".bias", {out_channels}, std::move(bias));
+  op.weight = g_.add_tensor(
+      op.name + ".weight", {out_channels, in_channels / groups, kernel, kernel}, std::move(weight));
+  if (has_bias || fold_after)
+    op.bias = g_.add_tensor(op.name + ".bias", {out_channels}, std::move(bias));
   op.inputs = {input};
   return g_.add_op(op, op.name);
 }
@@ -138,6 +148,28 @@ int GraphBuilder::binary(OpType type, int a, int b, const std::string &name) {
   return g_.add_op(op, op.name);
 }
 
+int GraphBuilder::prelu(const std::string &prefix, int input) {
+  const int c = channels(input);
+  const NamedTensor &t = w_.take(prefix + ".weight", {-1});
+  check(t.shape[0] == 1 || t.shape[0] == c,
+        "key '" + prefix + ".weight' has " + std::to_string(t.shape[0]) +
+            " PReLU slopes, expected 1 or " + std::to_string(c));
+  Op op;
+  op.type = OpType::PRelu;
+  op.name = unique(prefix);
+  op.slope = g_.add_tensor(op.name + ".slope", {t.shape[0]}, t.data);
+  op.inputs = {input};
+  return g_.add_op(op, op.name);
+}
+
+int GraphBuilder::concat(const std::vector<int> &inputs, const std::string &name) {
+  Op op;
+  op.type = OpType::Concat;
+  op.name = unique(name);
+  op.inputs = inputs;
+  return g_.add_op(op, op.name);
+}
+
 int GraphBuilder::pixel_shuffle(int input, int factor, const std::string &name) {
   Op op;
   op.type = OpType::PixelShuffle;
@@ -156,7 +188,8 @@ int GraphBuilder::upsample_bilinear(int input, int factor, const std::string &na
   return g_.add_op(op, op.name);
 }
 
-int GraphBuilder::xunit_slim(const std::string &prefix, int input, int kernel, bool batch_norm, float eps) {
+int GraphBuilder::xunit_slim(const std::string &prefix, int input, int kernel, bool batch_norm,
+                             float eps) {
   const int c = channels(input);
   BatchNorm bn;
   if (batch_norm) bn = take_batchnorm(w_, prefix + ".features.1", c, eps);

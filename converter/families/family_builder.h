@@ -49,6 +49,9 @@ class GraphBuilder {
   int affine(const std::string &name, int input, const BatchNorm &bn);
   int unary(OpType type, int input, const std::string &name, float alpha = 0.f);
   int binary(OpType type, int a, int b, const std::string &name);
+  // nn.PReLU from "<prefix>.weight": one shared slope [1] or one per channel [C].
+  int prelu(const std::string &prefix, int input);
+  int concat(const std::vector<int> &inputs, const std::string &name);
   int pixel_shuffle(int input, int factor, const std::string &name);
   int upsample_bilinear(int input, int factor, const std::string &name);
   // xUnitS: x * sigmoid(BN(dwconv(x))); `batch_norm` false when slot 1 is an Identity.

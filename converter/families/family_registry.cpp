@@ -12,7 +12,8 @@ float Settings::get_float(const std::string &key, float fallback) {
   used_[key] = true;
   char *end = nullptr;
   float v = std::strtof(it->second.c_str(), &end);
-  check(end && *end == 0 && !it->second.empty(), "--set " + key + ": not a number: '" + it->second + "'");
+  check(end && *end == 0 && !it->second.empty(),
+        "--set " + key + ": not a number: '" + it->second + "'");
   return v;
 }
 
@@ -49,6 +50,21 @@ bool match_srgan(const WeightSource &w) {
          !w.has("features.0.xunit.features.0.weight");
 }
 
+bool match_xdense(const WeightSource &w) {
+  return w.has("image_to_features.features.0.weight") &&
+         w.has("image_to_features.features.1.features.3.weight");
+}
+
+// The first conv's weight (its input channels are the image's), under each family's key.
+std::vector<int64_t> first_conv_shape(const WeightSource &w) {
+  for (const char *key : {"image_to_features.conv.weight", "image_to_features.weight",
+                          "image_to_features.features.0.weight"})
+    if (w.has(key)) return w.shape_of(key);
+  throw Error(
+      "missing key 'image_to_features.conv.weight' (or 'image_to_features.weight', "
+      "'image_to_features.features.0.weight'): the checkpoint has no first conv");
+}
+
 }  // namespace
 
 const std::vector<Family> &families() {
@@ -57,6 +73,7 @@ const std::vector<Family> &families() {
       {"dncnn", "denoise", match_dncnn, build_dncnn},
       {"xsrgan", "sr", match_xsrgan, build_xsrgan},
       {"srgan", "sr", match_srgan, build_srgan},
+      {"xdense", nullptr, match_xdense, build_xdense},
   };
   return kFamilies;
 }
@@ -91,10 +108,9 @@ Graph build_graph(const StateDict &dict, const std::string &arch,
   GraphBuilder builder(g, w);
   Settings s(settings);
   std::map<std::string, std::string> meta;
-  const std::vector<int64_t> first = w.has("image_to_features.conv.weight")
-                                         ? w.shape_of("image_to_features.conv.weight")
-                                         : w.shape_of("image_to_features.weight");
-  check(first.size() == 4 && first[1] >= 1 && first[1] <= 64, "the first conv has an unexpected shape");
+  const std::vector<int64_t> first = first_conv_shape(w);
+  check(first.size() == 4 && first[1] >= 1 && first[1] <= 64,
+        "the first conv has an unexpected shape");
   int input = g.add_input("image", int(first[1]));
   try {
     g.output = family->build(builder, w, s, input, meta);
@@ -112,7 +128,7 @@ Graph build_graph(const StateDict &dict, const std::string &arch,
   g.validate_and_infer();
   g.metadata = meta;
   g.metadata["family"] = family->name;
-  g.metadata["task"] = family->task;
+  if (family->task) g.metadata["task"] = family->task;
   g.metadata["scale"] = std::to_string(g.output_scale());
   g.metadata["in_channels"] = std::to_string(g.in_channels());
   g.metadata["out_channels"] = std::to_string(g.out_channels());

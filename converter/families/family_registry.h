@@ -27,22 +27,30 @@ class Settings {
 
 struct Family {
   const char *name;
-  const char *task;  // "denoise" or "sr"
+  const char *task;  // "denoise" or "sr"; null when the build decides (sets meta["task"])
   bool (*matches)(const WeightSource &w);
   // Adds the network to `graph` (input already added); returns the output value.
-  int (*build)(GraphBuilder &b, WeightSource &w, Settings &s, int input, std::map<std::string, std::string> &meta);
+  int (*build)(GraphBuilder &b, WeightSource &w, Settings &s, int input,
+               std::map<std::string, std::string> &meta);
 };
 
 const std::vector<Family> &families();
 
 // Builds the graph of `arch` (or of the only family whose keys match when arch is empty),
 // validates it, and fills the metadata (family, task, scale, channels, receptive field...).
-Graph build_graph(const StateDict &dict, const std::string &arch, const std::map<std::string, std::string> &settings);
+Graph build_graph(const StateDict &dict, const std::string &arch,
+                  const std::map<std::string, std::string> &settings);
 
 // Families defined in their own files.
-int build_xdncnn(GraphBuilder &b, WeightSource &w, Settings &s, int input, std::map<std::string, std::string> &meta);
-int build_dncnn(GraphBuilder &b, WeightSource &w, Settings &s, int input, std::map<std::string, std::string> &meta);
-int build_xsrgan(GraphBuilder &b, WeightSource &w, Settings &s, int input, std::map<std::string, std::string> &meta);
-int build_srgan(GraphBuilder &b, WeightSource &w, Settings &s, int input, std::map<std::string, std::string> &meta);
+int build_xdncnn(GraphBuilder &b, WeightSource &w, Settings &s, int input,
+                 std::map<std::string, std::string> &meta);
+int build_dncnn(GraphBuilder &b, WeightSource &w, Settings &s, int input,
+                std::map<std::string, std::string> &meta);
+int build_xsrgan(GraphBuilder &b, WeightSource &w, Settings &s, int input,
+                 std::map<std::string, std::string> &meta);
+int build_srgan(GraphBuilder &b, WeightSource &w, Settings &s, int input,
+                std::map<std::string, std::string> &meta);
+int build_xdense(GraphBuilder &b, WeightSource &w, Settings &s, int input,
+                 std::map<std::string, std::string> &meta);
 
 }  // namespace xunit::convert
