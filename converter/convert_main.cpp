@@ -18,17 +18,20 @@
 namespace {
 
 const char *kUsage =
-    "usage: xunit-convert INPUT OUTPUT.xunit [--arch NAME] [--set KEY=VALUE]... [--dtype fp32|fp16|bf16] [-y]\n"
+    "usage: xunit-convert INPUT OUTPUT.xunit [--arch NAME] [--set KEY=VALUE]... [--dtype "
+    "fp32|fp16|bf16] [-y]\n"
     "\n"
     "Converts a trained PyTorch checkpoint into an .xunit model, without running Python.\n"
     "\n"
     "INPUT     a PyTorch checkpoint (.pt/.pth; torch >= 1.6 zip or the legacy format) holding a\n"
-    "          state_dict, bare or under 'state_dict', 'model', 'g_model', ...; or a .safetensors file.\n"
+    "          state_dict, bare or under 'state_dict', 'model', 'g_model', ...; or a .safetensors "
+    "file.\n"
     "          Only tensors and plain containers are read: any other pickled object is refused.\n"
     "OUTPUT    the .xunit file to write (never overwritten unless -y is given).\n"
     "\n"
     "options:\n"
-    "  --arch NAME        model family: xdncnn, dncnn, xsrgan, srgan. Optional when the keys identify\n"
+    "  --arch NAME        model family: xdncnn, dncnn, xsrgan, srgan, xdense. Optional when the "
+    "keys identify\n"
     "                     the family; an ambiguity is reported with the candidates.\n"
     "  --set KEY=VALUE    a hyper-parameter the checkpoint cannot tell: eps (BatchNorm epsilon,\n"
     "                     default 1e-5), scale (SR families; checked against the checkpoint).\n"
@@ -48,9 +51,12 @@ int usage_error(const std::string &message) {
 
 const char *format_name(xunit::convert::CheckpointFormat f) {
   switch (f) {
-    case xunit::convert::CheckpointFormat::TorchZip: return "torch-zip";
-    case xunit::convert::CheckpointFormat::TorchLegacy: return "torch-legacy";
-    case xunit::convert::CheckpointFormat::Safetensors: return "safetensors";
+    case xunit::convert::CheckpointFormat::TorchZip:
+      return "torch-zip";
+    case xunit::convert::CheckpointFormat::TorchLegacy:
+      return "torch-legacy";
+    case xunit::convert::CheckpointFormat::Safetensors:
+      return "safetensors";
   }
   return "?";
 }
@@ -90,10 +96,14 @@ int main(int argc, char **argv) {
       const char *v = value("--dtype");
       if (!v) return usage_error("--dtype needs a value");
       std::string d = v;
-      if (d == "fp32") dtype = xunit::DType::F32;
-      else if (d == "fp16") dtype = xunit::DType::F16;
-      else if (d == "bf16") dtype = xunit::DType::BF16;
-      else return usage_error("--dtype must be fp32, fp16 or bf16");
+      if (d == "fp32")
+        dtype = xunit::DType::F32;
+      else if (d == "fp16")
+        dtype = xunit::DType::F16;
+      else if (d == "bf16")
+        dtype = xunit::DType::BF16;
+      else
+        return usage_error("--dtype must be fp32, fp16 or bf16");
     } else if (a == "-y" || a == "--overwrite") {
       overwrite = true;
     } else if (!a.empty() && a[0] == '-') {
@@ -123,7 +133,8 @@ int main(int argc, char **argv) {
       throw xunit::Error(input + ": " + e.what());
     }
     xunit::Graph graph = xunit::convert::build_graph(dict, arch, settings);
-    graph.metadata["source_sha256"] = xunit::Sha256::hex(xunit::Sha256::digest(bytes.data(), bytes.size()));
+    graph.metadata["source_sha256"] =
+        xunit::Sha256::hex(xunit::Sha256::digest(bytes.data(), bytes.size()));
     graph.metadata["source_format"] = format_name(format);
     graph.metadata["converter_version"] = xunit_version();
     graph.metadata["weights_dtype"] = xunit::dtype_name(dtype);
@@ -133,10 +144,11 @@ int main(int argc, char **argv) {
     }
     std::vector<uint8_t> model = xunit::serialize_model(graph, dtype);
     xunit::write_file_atomic(output, model.data(), model.size(), overwrite);
-    std::fprintf(stderr, "%s: %s, %s, %d -> %d channels, scale %d, %zu parameters, halo %d px (%zu bytes)\n",
-                 output.c_str(), graph.metadata["family"].c_str(), graph.metadata["task"].c_str(),
-                 graph.in_channels(), graph.out_channels(), graph.output_scale(),
-                 graph.parameter_count(), graph.halo(), model.size());
+    std::fprintf(
+        stderr, "%s: %s, %s, %d -> %d channels, scale %d, %zu parameters, halo %d px (%zu bytes)\n",
+        output.c_str(), graph.metadata["family"].c_str(), graph.metadata["task"].c_str(),
+        graph.in_channels(), graph.out_channels(), graph.output_scale(), graph.parameter_count(),
+        graph.halo(), model.size());
     return 0;
   } catch (const std::exception &e) {
     std::fprintf(stderr, "xunit-convert: %s\n", e.what());

@@ -100,25 +100,29 @@ class xUnitD(nn.Module):
 # --------------------------------------------------------------------------
 # Denoisers
 # --------------------------------------------------------------------------
+_XUNITS = {"slim": xUnitS, "vanilla": xUnit}
+
+
 class _XDnCNNBlock(nn.Module):
     """xunit(conv3x3(BN(x))); BN has the block's INPUT channel count."""
 
-    def __init__(self, in_channels, out_channels, kernel_size=7):
+    def __init__(self, in_channels, out_channels, kernel_size=7, xunit="slim"):
         super().__init__()
         self.bn = nn.BatchNorm2d(in_channels)
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=True)
-        self.xunit = xUnitS(out_channels, kernel_size=kernel_size, batch_norm=True)
+        self.xunit = _XUNITS[xunit](out_channels, kernel_size=kernel_size, batch_norm=True)
 
     def forward(self, x):
         return self.xunit(self.conv(self.bn(x)))
 
 
 class _XDnCNN(nn.Module):
-    def __init__(self, in_channels=3, num_features=64, gen_blocks=8, kernel_size=7):
+    def __init__(self, in_channels=3, num_features=64, gen_blocks=8, kernel_size=7, xunit="slim"):
         super().__init__()
-        self.image_to_features = _XDnCNNBlock(in_channels, num_features, kernel_size)
+        self.image_to_features = _XDnCNNBlock(in_channels, num_features, kernel_size, xunit)
         self.features = nn.Sequential(
-            *[_XDnCNNBlock(num_features, num_features, kernel_size) for _ in range(gen_blocks)])
+            *[_XDnCNNBlock(num_features, num_features, kernel_size, xunit)
+              for _ in range(gen_blocks)])
         self.features_to_image = nn.Conv2d(num_features, in_channels, kernel_size=5,
                                            padding=2, bias=True)
 
@@ -126,9 +130,10 @@ class _XDnCNN(nn.Module):
         return self.features_to_image(self.features(self.image_to_features(x))) + x
 
 
-def g_xdncnn(in_channels=3, num_features=64, gen_blocks=8, kernel_size=7):
-    """xUnit DnCNN denoiser; kernel_size is the xUnit depthwise kernel (block convs are 3x3)."""
-    return _XDnCNN(in_channels, num_features, gen_blocks, kernel_size)
+def g_xdncnn(in_channels=3, num_features=64, gen_blocks=8, kernel_size=7, xunit="slim"):
+    """xUnit DnCNN denoiser; kernel_size is the xUnit depthwise kernel (block convs are 3x3).
+    xunit="vanilla" swaps the official xUnitS for the vanilla xUnit (same key prefix)."""
+    return _XDnCNN(in_channels, num_features, gen_blocks, kernel_size, xunit)
 
 
 class _DnCNNBlock(nn.Module):
@@ -179,10 +184,10 @@ class _UpsampleX2(nn.Module):
 class _XSRBlock(nn.Module):
     """x + conv2(xunit(conv1(x))), 3x3 convs without bias, xUnitS without BN."""
 
-    def __init__(self, num_features, kernel_size=7):
+    def __init__(self, num_features, kernel_size=7, xunit="slim"):
         super().__init__()
         # attribute order mirrors the official code (xunit registered first)
-        self.xunit = xUnitS(num_features, kernel_size=kernel_size, batch_norm=False)
+        self.xunit = _XUNITS[xunit](num_features, kernel_size=kernel_size, batch_norm=False)
         self.conv1 = nn.Conv2d(num_features, num_features, kernel_size=3, padding=1, bias=False)
         self.conv2 = nn.Conv2d(num_features, num_features, kernel_size=3, padding=1, bias=False)
 
@@ -231,9 +236,10 @@ class _SRGenerator(nn.Module):
         return x + r
 
 
-def g_xsrgan(in_channels=3, num_features=64, gen_blocks=10, scale=4, kernel_size=7):
-    """xUnit SRGAN generator; kernel_size is the xUnit depthwise kernel."""
-    blocks = [_XSRBlock(num_features, kernel_size) for _ in range(gen_blocks)]
+def g_xsrgan(in_channels=3, num_features=64, gen_blocks=10, scale=4, kernel_size=7, xunit="slim"):
+    """xUnit SRGAN generator; kernel_size is the xUnit depthwise kernel; xunit="vanilla" swaps
+    in the vanilla xUnit (without BN, as the official blocks use theirs)."""
+    blocks = [_XSRBlock(num_features, kernel_size, xunit) for _ in range(gen_blocks)]
     return _SRGenerator(blocks, in_channels, num_features, scale)
 
 

@@ -48,7 +48,7 @@ LoadedModel convert_checkpoint(const std::string &checkpoint, const std::string 
 
 TEST_CASE("every family and checkpoint format matches PyTorch within 1e-4, whole and tiled") {
   std::vector<ParityCase> cases = read_cases();
-  REQUIRE(cases.size() >= 13);
+  REQUIRE(cases.size() >= 15);
   float worst = 0;
   for (const ParityCase &c : cases) {
     const HwcImage input = load_npy(kDir + c.name + "/input.npy");

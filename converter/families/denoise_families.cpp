@@ -27,18 +27,18 @@ int tail(GraphBuilder &b, int h, int input, int channels) {
 
 }  // namespace
 
-// Block: xunit(conv3x3(BN(x))), BN over the block's input channels (before the conv).
+// Block: xunit(conv3x3(BN(x))), BN over the block's input channels (before the conv); the xUnit
+// is xUnitS in the official code, the vanilla xUnit where a user swapped it in.
 int build_xdncnn(GraphBuilder &b, WeightSource &w, Settings &s, int input,
                  std::map<std::string, std::string> &meta) {
   const float eps = s.get_float("eps", 1e-5f);
   const DenoiseShape shape = infer_shape(w);
-  const int kernel = int(w.shape_of("image_to_features.xunit.features.0.weight").at(2));
-  const bool xunit_bn = w.has("image_to_features.xunit.features.1.weight");
+  const int kernel = b.xunit_kernel("image_to_features.xunit");
   auto block = [&](const std::string &prefix, int x) {
     BatchNorm bn = take_batchnorm(w, prefix + ".bn", b.channels(x), eps);
     int a = b.affine(prefix + ".bn", x, bn);
     int c = b.conv(prefix + ".conv", a, shape.features, 3);
-    return b.xunit_slim(prefix + ".xunit", c, kernel, xunit_bn, eps);
+    return b.xunit(prefix + ".xunit", c, eps);
   };
   int h = block("image_to_features", input);
   for (int i = 0; i < shape.blocks; ++i) h = block("features." + std::to_string(i), h);

@@ -188,13 +188,40 @@ int GraphBuilder::upsample_bilinear(int input, int factor, const std::string &na
   return g_.add_op(op, op.name);
 }
 
-int GraphBuilder::xunit_slim(const std::string &prefix, int input, int kernel, bool batch_norm,
-                             float eps) {
-  const int c = channels(input);
+namespace {
+bool is_vanilla_xunit(const WeightSource &w, const std::string &prefix) {
+  return w.has(prefix + ".features.2.weight");  // vanilla's dw conv; xUnitS has its Sigmoid there
+}
+}  // namespace
+
+int GraphBuilder::xunit_kernel(const std::string &prefix) const {
+  const std::string dw =
+      prefix + (is_vanilla_xunit(w_, prefix) ? ".features.2" : ".features.0") + ".weight";
+  const std::vector<int64_t> shape = w_.shape_of(dw);
+  check(shape.size() == 4 && shape[2] == shape[3],
+        "key '" + dw + "': expected a square depthwise kernel");
+  return int(shape[2]);
+}
+
+int GraphBuilder::xunit(const std::string &prefix, int input, float eps) {
+  const int c = channels(input), kernel = xunit_kernel(prefix);
+  const std::string p = prefix + ".features.";
+  if (!is_vanilla_xunit(w_, prefix)) {
+    const bool batch_norm = w_.has(p + "1.weight");
+    BatchNorm bn;
+    if (batch_norm) bn = take_batchnorm(w_, p + "1", c, eps);
+    int logits = conv(p + "0", input, c, kernel, c, batch_norm ? &bn : nullptr);
+    return binary(OpType::Gate, input, logits, prefix + ".gate");
+  }
+  // The BN before the ReLU cannot fold into the dw conv (its zero padding comes after the BN).
+  int a = input;
+  if (w_.has(p + "0.weight")) a = affine(p + "0", a, take_batchnorm(w_, p + "0", c, eps));
+  a = unary(OpType::Relu, a, p + "1");
+  const bool bn_after = w_.has(p + "3.weight");
   BatchNorm bn;
-  if (batch_norm) bn = take_batchnorm(w_, prefix + ".features.1", c, eps);
-  int gate_logits = conv(prefix + ".features.0", input, c, kernel, c, batch_norm ? &bn : nullptr);
-  return binary(OpType::Gate, input, gate_logits, prefix + ".gate");
+  if (bn_after) bn = take_batchnorm(w_, p + "3", c, eps);
+  int logits = conv(p + "2", a, c, kernel, c, bn_after ? &bn : nullptr);
+  return binary(OpType::Gate, input, logits, prefix + ".gate");
 }
 
 }  // namespace xunit::convert

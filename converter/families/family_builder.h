@@ -54,8 +54,13 @@ class GraphBuilder {
   int concat(const std::vector<int> &inputs, const std::string &name);
   int pixel_shuffle(int input, int factor, const std::string &name);
   int upsample_bilinear(int input, int factor, const std::string &name);
-  // xUnitS: x * sigmoid(BN(dwconv(x))); `batch_norm` false when slot 1 is an Identity.
-  int xunit_slim(const std::string &prefix, int input, int kernel, bool batch_norm, float eps);
+  // An xUnit module under "<prefix>.features.", the variant told by its keys (MODELS.md):
+  //   xUnitS  x * sigmoid(BN(dw(x)))            slots 0 dw, 1 BN
+  //   xUnit   x * sigmoid(BN(dw(relu(BN(x)))))  slots 0 BN, 2 dw, 3 BN
+  // a BN slot without keys being an Identity (batch_norm=False). Returns the gated value.
+  int xunit(const std::string &prefix, int input, float eps);
+  // The depthwise kernel size of the xUnit module under `prefix`.
+  int xunit_kernel(const std::string &prefix) const;
 
   int channels(int value) const { return g_.values[size_t(value)].channels; }
 

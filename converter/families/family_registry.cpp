@@ -35,19 +35,23 @@ void Settings::expect_all_used(const std::string &family) const {
 
 namespace {
 
+// An xUnit module's keys: slot 0 (xUnitS dw conv, vanilla BN) or 2 (vanilla dw conv).
+bool has_xunit(const WeightSource &w, const std::string &prefix) {
+  return w.has(prefix + ".features.0.weight") || w.has(prefix + ".features.2.weight");
+}
 bool match_xdncnn(const WeightSource &w) {
-  return w.has("image_to_features.bn.weight") && w.has("image_to_features.xunit.features.0.weight");
+  return w.has("image_to_features.bn.weight") && has_xunit(w, "image_to_features.xunit");
 }
 bool match_dncnn(const WeightSource &w) {
   return w.has("image_to_features.conv.weight") && w.has("image_to_features.bn.weight") &&
-         !w.has("image_to_features.xunit.features.0.weight");
+         !has_xunit(w, "image_to_features.xunit");
 }
 bool match_xsrgan(const WeightSource &w) {
-  return w.has("usample.0.conv.weight") && w.has("features.0.xunit.features.0.weight");
+  return w.has("usample.0.conv.weight") && has_xunit(w, "features.0.xunit");
 }
 bool match_srgan(const WeightSource &w) {
   return w.has("usample.0.conv.weight") && w.has("features.0.conv1.weight") &&
-         !w.has("features.0.xunit.features.0.weight");
+         !has_xunit(w, "features.0.xunit");
 }
 
 bool match_xdense(const WeightSource &w) {

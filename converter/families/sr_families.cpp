@@ -23,14 +23,15 @@ int build_sr(GraphBuilder &b, WeightSource &w, Settings &s, int input,
   check(s.get_int("scale", scale) == scale,
         "--set scale does not match the checkpoint, which upsamples by " + std::to_string(scale));
   int kernel = 0;
-  if (with_xunit) kernel = int(w.shape_of("features.0.xunit.features.0.weight").at(2));
+  if (with_xunit) kernel = b.xunit_kernel("features.0.xunit");
 
   int skip = b.upsample_bilinear(input, scale, "skip_upsample");
-  int h = b.unary(OpType::LeakyRelu, b.conv("image_to_features", input, features, 5), "lrelu", kSlope);
+  int h =
+      b.unary(OpType::LeakyRelu, b.conv("image_to_features", input, features, 5), "lrelu", kSlope);
   for (int i = 0; i < blocks; ++i) {
     const std::string p = "features." + std::to_string(i);
     int t = b.conv(p + ".conv1", h, features, 3);
-    t = with_xunit ? b.xunit_slim(p + ".xunit", t, kernel, /*batch_norm=*/false, 0.f)
+    t = with_xunit ? b.xunit(p + ".xunit", t, s.get_float("eps", 1e-5f))
                    : b.unary(OpType::Relu, t, p + ".relu");
     int u = b.conv(p + ".conv2", t, features, 3);
     h = b.binary(OpType::Add, h, u, p + ".residual");
