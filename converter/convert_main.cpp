@@ -1,4 +1,4 @@
-// xunit-convert: PyTorch checkpoint (zip / legacy) or .safetensors -> .xunit model.
+// xunit-convert: PyTorch checkpoint (zip / legacy), .safetensors or ONNX -> .xunit model.
 #include <limits.h>
 #include <stdlib.h>
 
@@ -12,27 +12,28 @@
 #include "common/sha256.h"
 #include "converter/checkpoint.h"
 #include "converter/families/family_registry.h"
+#include "converter/onnx/onnx_import.h"
 #include "engine/model_file.h"
 #include "xunit/xunit.h"
 
 namespace {
 
+// clang-format off
 const char *kUsage =
-    "usage: xunit-convert INPUT OUTPUT.xunit [--arch NAME] [--set KEY=VALUE]... [--dtype "
-    "fp32|fp16|bf16] [-y]\n"
+    "usage: xunit-convert INPUT OUTPUT.xunit [--arch NAME] [--set KEY=VALUE]... [--dtype fp32|fp16|bf16] [-y]\n"
     "\n"
-    "Converts a trained PyTorch checkpoint into an .xunit model, without running Python.\n"
+    "Converts a trained PyTorch checkpoint or an ONNX graph into an .xunit model, without Python.\n"
     "\n"
     "INPUT     a PyTorch checkpoint (.pt/.pth; torch >= 1.6 zip or the legacy format) holding a\n"
-    "          state_dict, bare or under 'state_dict', 'model', 'g_model', ...; or a .safetensors "
-    "file.\n"
-    "          Only tensors and plain containers are read: any other pickled object is refused.\n"
+    "          state_dict, bare or under 'state_dict', 'model', 'g_model', ...; a .safetensors file;\n"
+    "          or an ONNX model (.onnx, opset 11-18, as torch.onnx.export writes it, dynamic H/W).\n"
+    "          Only tensors and plain containers are read from a checkpoint: any other pickled\n"
+    "          object is refused.\n"
     "OUTPUT    the .xunit file to write (never overwritten unless -y is given).\n"
     "\n"
     "options:\n"
-    "  --arch NAME        model family: xdncnn, dncnn, xsrgan, srgan, xdense. Optional when the "
-    "keys identify\n"
-    "                     the family; an ambiguity is reported with the candidates.\n"
+    "  --arch NAME        checkpoint family: xdncnn, dncnn, xsrgan, srgan, xdense. Optional when the\n"
+    "                     keys identify the family; an ambiguity is reported with the candidates.\n"
     "  --set KEY=VALUE    a hyper-parameter the checkpoint cannot tell: eps (BatchNorm epsilon,\n"
     "                     default 1e-5), scale (SR families; checked against the checkpoint).\n"
     "  --dtype TYPE       weight storage: fp32 (default, exact), fp16 or bf16 (half the size).\n"
@@ -40,9 +41,14 @@ const char *kUsage =
     "  -y, --overwrite    replace OUTPUT if it exists.\n"
     "  -h, --help         this text.\n"
     "\n"
-    "Hyper-parameters (channels, features, blocks, kernel size, scale) are inferred from tensor\n"
-    "shapes. BatchNorm layers are folded into the convolutions where that is exact.\n"
+    "Checkpoints: hyper-parameters (channels, features, blocks, growth, kernel size, scale) are\n"
+    "inferred from tensor shapes; the family's graph is built and BatchNorm folded where exact.\n"
+    "ONNX: the graph is translated op by op: Conv (stride 1, 'same' padding), BatchNormalization,\n"
+    "Relu, LeakyRelu, PRelu, Sigmoid, Mul, Add, Sub/Div by constants, Concat (channels),\n"
+    "DepthToSpace (DCR/CRD), Resize (nearest/linear/cubic, integer scales, half_pixel or\n"
+    "asymmetric coordinates), Constant, Identity. Anything else is an error naming the node.\n"
     "Exit status: 0 on success, 1 on any error (one line on stderr), 2 on bad usage.\n";
+// clang-format on
 
 int usage_error(const std::string &message) {
   std::fprintf(stderr, "xunit-convert: %s (see --help)\n", message.c_str());
@@ -125,17 +131,29 @@ int main(int argc, char **argv) {
                  "refusing to write over the input '" + input + "'");
     xunit::check(overwrite || !xunit::file_exists(output),
                  "output exists (use -y to overwrite): '" + output + "'");
-    xunit::convert::CheckpointFormat format;
-    xunit::convert::StateDict dict;
-    try {
-      dict = xunit::convert::load_checkpoint(bytes, &format);
-    } catch (const xunit::Error &e) {
-      throw xunit::Error(input + ": " + e.what());
+    xunit::Graph graph;
+    if (xunit::convert::looks_like_onnx(input, bytes)) {
+      xunit::check(arch.empty(),
+                   "--arch applies to checkpoints; an ONNX file carries its own graph");
+      try {
+        graph = xunit::convert::import_onnx(bytes, settings);
+      } catch (const xunit::Error &e) {
+        throw xunit::Error(input + ": " + e.what());
+      }
+      graph.metadata["source_format"] = "onnx";
+    } else {
+      xunit::convert::CheckpointFormat format;
+      xunit::convert::StateDict dict;
+      try {
+        dict = xunit::convert::load_checkpoint(bytes, &format);
+      } catch (const xunit::Error &e) {
+        throw xunit::Error(input + ": " + e.what());
+      }
+      graph = xunit::convert::build_graph(dict, arch, settings);
+      graph.metadata["source_format"] = format_name(format);
     }
-    xunit::Graph graph = xunit::convert::build_graph(dict, arch, settings);
     graph.metadata["source_sha256"] =
         xunit::Sha256::hex(xunit::Sha256::digest(bytes.data(), bytes.size()));
-    graph.metadata["source_format"] = format_name(format);
     graph.metadata["converter_version"] = xunit_version();
     graph.metadata["weights_dtype"] = xunit::dtype_name(dtype);
     for (const auto &[k, v] : extra_meta) {

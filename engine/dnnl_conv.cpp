@@ -1,13 +1,12 @@
 #include "engine/dnnl_conv.h"
 
-#include <dnnl.hpp>
 #include <omp.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-
 #include <cstdlib>
+#include <dnnl.hpp>
 
 #include "common/error.h"
 #include "kernels/isa.h"
@@ -42,10 +41,14 @@ dnnl::stream &thread_stream() {
 
 tag layout_tag(int block) {
   switch (block) {
-    case 16: return tag::nChw16c;
-    case 8: return tag::nChw8c;
-    case 1: return tag::nchw;
-    default: throw Error("internal error: no oneDNN layout for channel block " + std::to_string(block));
+    case 16:
+      return tag::nChw16c;
+    case 8:
+      return tag::nChw8c;
+    case 1:
+      return tag::nchw;
+    default:
+      throw Error("internal error: no oneDNN layout for channel block " + std::to_string(block));
   }
 }
 
@@ -64,9 +67,9 @@ struct DnnlConv::Instance {
   uint64_t last_use = 0;
 };
 
-DnnlConv::DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_block, ConvAlgorithm algorithm,
-                   std::vector<int> out_order)
-    : graph_(graph), step_(step), src_block_(src_block), dst_block_(dst_block), algorithm_(algorithm) {
+DnnlConv::DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_block,
+                   ConvAlgorithm algorithm, std::vector<int> out_order)
+    : step_(step), src_block_(src_block), dst_block_(dst_block), algorithm_(algorithm) {
   const Op &op = *step.op;
   const int oc = op.out_channels;
   if (out_order.empty())
@@ -77,10 +80,12 @@ DnnlConv::DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_
   weights_.resize(graph.tensor(op.weight).numel());
   bias_.assign(size_t(oc), 0.f);
   for (int i = 0; i < oc && op.groups > 1; ++i)  // a permutation would mix the groups
-    check(out_order[size_t(i)] == i, "internal error: output channels of a grouped conv cannot be reordered");
+    check(out_order[size_t(i)] == i,
+          "internal error: output channels of a grouped conv cannot be reordered");
   for (int i = 0; i < oc; ++i) {
     const int from = out_order[size_t(i)];
-    std::copy(w + size_t(from) * per_out, w + size_t(from + 1) * per_out, weights_.begin() + long(size_t(i) * per_out));
+    std::copy(w + size_t(from) * per_out, w + size_t(from + 1) * per_out,
+              weights_.begin() + long(size_t(i) * per_out));
     if (op.bias >= 0) bias_[size_t(i)] = graph.tensor(op.bias).data[from];
   }
   for (const PostOp &p : step.post)
@@ -114,8 +119,8 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
   const dt src_type = step_.bf16 ? dt::bf16 : dt::f32;
   inst->src_md = dnnl::memory::desc({1, ic, rows + 2 * r, width}, src_type, layout_tag(src_block_));
   inst->dst_md = dnnl::memory::desc({1, oc, rows, width}, dt::f32, layout_tag(dst_block_));
-  dnnl::memory::dims wdims = g == 1 ? dnnl::memory::dims{oc, ic, k, k}
-                                    : dnnl::memory::dims{g, oc / g, ic / g, k, k};
+  dnnl::memory::dims wdims =
+      g == 1 ? dnnl::memory::dims{oc, ic, k, k} : dnnl::memory::dims{g, oc / g, ic / g, k, k};
   dnnl::memory::desc wany(wdims, src_type, tag::any);
   dnnl::memory::desc bias_md({oc}, dt::f32, tag::x);
   // Rows outside the image are zero rows in the source: pad only left and right.
@@ -128,16 +133,26 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
     for (size_t i = 0; i < fused; ++i) {
       const PostOp &p = step_.post[i];
       switch (p.kind) {
-        case PostOp::Relu: post.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f); break;
-        case PostOp::LeakyRelu: post.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, p.alpha, 0.f); break;
-        case PostOp::Sigmoid: post.append_eltwise(1.f, dnnl::algorithm::eltwise_logistic, 0.f, 0.f); break;
-        case PostOp::Sum: post.append_sum(1.f); break;
+        case PostOp::Relu:
+          post.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+          break;
+        case PostOp::LeakyRelu:
+          post.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, p.alpha, 0.f);
+          break;
+        case PostOp::Sigmoid:
+          post.append_eltwise(1.f, dnnl::algorithm::eltwise_logistic, 0.f, 0.f);
+          break;
+        case PostOp::Sum:
+          post.append_sum(1.f);
+          break;
         case PostOp::Affine: {
           dnnl::memory::desc md({1, oc, 1, 1}, dt::f32, tag::abcd);
           for (int which = 0; which < 2; ++which, ++affine) {
-            post.append_binary(which == 0 ? dnnl::algorithm::binary_mul : dnnl::algorithm::binary_add, md);
-            binary_args->emplace_back(DNNL_ARG_ATTR_MULTIPLE_POST_OP(post.len() - 1) | DNNL_ARG_SRC_1,
-                                      dnnl::memory(md, cpu_engine(), const_cast<float *>(affine_[affine].data())));
+            post.append_binary(
+                which == 0 ? dnnl::algorithm::binary_mul : dnnl::algorithm::binary_add, md);
+            binary_args->emplace_back(
+                DNNL_ARG_ATTR_MULTIPLE_POST_OP(post.len() - 1) | DNNL_ARG_SRC_1,
+                dnnl::memory(md, cpu_engine(), const_cast<float *>(affine_[affine].data())));
           }
           break;
         }
@@ -151,8 +166,8 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
   auto make_pd = [&](dnnl::algorithm algo, size_t fused) {
     std::vector<std::pair<int, dnnl::memory>> args;
     dnnl::primitive_attr attr = attributes(fused, &args);
-    dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, algo, inst->src_md, wany,
-                                         bias_md, inst->dst_md, strides, pad_l, pad_r);
+    dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, algo, inst->src_md,
+                                         wany, bias_md, inst->dst_md, strides, pad_l, pad_r);
     dnnl::convolution_forward::primitive_desc pd(desc, attr, cpu_engine());
     inst->binary_args = std::move(args);
     inst->unfused.assign(step_.post.begin() + long(fused), step_.post.end());
@@ -165,7 +180,8 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
     // post-ops to apply afterwards if that is what it takes (never a Sum: its operand is gone).
     for (size_t fused = step_.post.size() + 1; fused-- > 0 && !have_pd;) {
       bool sum_left = false;
-      for (size_t i = fused; i < step_.post.size(); ++i) sum_left |= step_.post[i].kind == PostOp::Sum;
+      for (size_t i = fused; i < step_.post.size(); ++i)
+        sum_left |= step_.post[i].kind == PostOp::Sum;
       if (sum_left) break;
       try {
         pd = make_pd(dnnl::algorithm::convolution_winograd, fused);
@@ -205,11 +221,16 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
   return inst;
 }
 
-size_t DnnlConv::scratch_bytes(int rows, int width) const { return instance(rows, width)->scratch_bytes; }
+size_t DnnlConv::scratch_bytes(int rows, int width) const {
+  return instance(rows, width)->scratch_bytes;
+}
 
-std::string DnnlConv::implementation(int rows, int width) const { return instance(rows, width)->implementation; }
+std::string DnnlConv::implementation(int rows, int width) const {
+  return instance(rows, width)->implementation;
+}
 
-void DnnlConv::execute(int rows, int width, const void *src, float *dst, ConvScratch scratch) const {
+void DnnlConv::execute(int rows, int width, const void *src, float *dst,
+                       ConvScratch scratch) const {
   std::shared_ptr<Instance> inst = instance(rows, width);
   check(scratch.bytes >= inst->scratch_bytes, "internal error: conv scratch too small");
   dnnl::engine &eng = cpu_engine();
@@ -219,7 +240,8 @@ void DnnlConv::execute(int rows, int width, const void *src, float *dst, ConvScr
                                                 {DNNL_ARG_WEIGHTS, inst->weights},
                                                 {DNNL_ARG_BIAS, inst->bias},
                                                 {DNNL_ARG_DST, dst_mem}};
-  if (inst->scratch_bytes > 0) args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(inst->scratch_md, eng, scratch.data);
+  if (inst->scratch_bytes > 0)
+    args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(inst->scratch_md, eng, scratch.data);
   for (const auto &[arg, mem] : inst->binary_args) args[arg] = mem;
   dnnl::stream &stream = thread_stream();
   inst->primitive.execute(stream, args);
@@ -227,11 +249,13 @@ void DnnlConv::execute(int rows, int width, const void *src, float *dst, ConvScr
   if (!inst->unfused.empty()) apply_post_ops(inst->unfused, rows, width, dst);
 }
 
-void DnnlConv::apply_post_ops(const std::vector<PostOp> &ops, int rows, int width, float *dst) const {
+void DnnlConv::apply_post_ops(const std::vector<PostOp> &ops, int rows, int width,
+                              float *dst) const {
   const int oc = step_.op->out_channels, B = dst_block_, planes = (oc + B - 1) / B;
   const size_t plane_floats = size_t(rows) * size_t(width) * B;
   size_t affine = 0;  // affine_ holds (scale, shift) for every Affine post-op of the step
-  for (size_t i = 0; i + ops.size() < step_.post.size(); ++i) affine += step_.post[i].kind == PostOp::Affine ? 2 : 0;
+  for (size_t i = 0; i + ops.size() < step_.post.size(); ++i)
+    affine += step_.post[i].kind == PostOp::Affine ? 2 : 0;
   for (const PostOp &p : ops) {
     // Per-lane parameters, zero on padded lanes so that they stay zero.
     std::vector<float> scale(size_t(planes) * B, 0.f), shift(size_t(planes) * B, 0.f);
@@ -257,7 +281,8 @@ void DnnlConv::apply_post_ops(const std::vector<PostOp> &ops, int rows, int widt
           for (size_t i = 0; i < plane_floats; i += size_t(B))
             for (int l = 0; l < B; ++l) v[i + size_t(l)] = v[i + size_t(l)] * a[l] + b[l];
           break;
-        case PostOp::Sum: break;  // never left unfused
+        case PostOp::Sum:
+          break;  // never left unfused
       }
       if (p.kind == PostOp::Sigmoid && (plane + 1) * B > oc)  // sigmoid(0) is not 0
         for (size_t i = 0; i < plane_floats; i += size_t(B))

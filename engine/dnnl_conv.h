@@ -34,8 +34,8 @@ class DnnlConv {
   // src_block / dst_block: the channel blocks of the source and destination tensors.
   // out_order, when not empty, permutes the output channels: result channel i is the op's
   // channel out_order[i] (so that a following pixel shuffle reads whole vectors).
-  DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_block, ConvAlgorithm algorithm,
-           std::vector<int> out_order = {});
+  DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_block,
+           ConvAlgorithm algorithm, std::vector<int> out_order = {});
   ~DnnlConv();
   DnnlConv(const DnnlConv &) = delete;
   DnnlConv &operator=(const DnnlConv &) = delete;
@@ -55,7 +55,6 @@ class DnnlConv {
   // Post-ops that oneDNN did not fuse (a suffix of the step's), applied to the result.
   void apply_post_ops(const std::vector<PostOp> &ops, int rows, int width, float *dst) const;
 
-  const Graph &graph_;
   const Step &step_;
   int src_block_, dst_block_;
   ConvAlgorithm algorithm_;

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=build/bin
 out=fuzz/corpus
-rm -rf "$out" && mkdir -p "$out"/{fuzz_xunit_model,fuzz_checkpoint,fuzz_safetensors,fuzz_image}
+rm -rf "$out" && mkdir -p "$out"/{fuzz_xunit_model,fuzz_checkpoint,fuzz_safetensors,fuzz_image,fuzz_onnx}
 fx=tests/fixtures
 # checkpoints: zip, legacy, wrapped, safetensors, the hostile reader fixtures
 for f in $fx/readers/*.pt $fx/parity/xdncnn_c3_f16_b2/model*.pt $fx/parity/xsrgan_c1_f16_b1_x4/model.pt \
@@ -14,6 +14,11 @@ for f in $fx/readers/*.pt $fx/parity/xdncnn_c3_f16_b2/model*.pt $fx/parity/xsrga
 done
 for f in $fx/readers/*.safetensors $fx/parity/{xdncnn_c3_f16_b1_k5,xsrgan_c3_f16_b2_x2}/model.safetensors; do
   cp "$f" "$out/fuzz_safetensors/$(echo "$f" | tr '/' '_')"
+done
+# ONNX: small exports (every op, resize modes), refused exports, hostile protobuf
+for f in $fx/onnx/zoo_opset11/model.onnx $fx/onnx/resize_*_x3_opset17/model.onnx \
+         $fx/onnx/xdncnn_vanilla_gray_opset13/model.onnx $fx/onnx/errors/*.onnx $fx/hostile/onnx_*.onnx; do
+  cp "$f" "$out/fuzz_onnx/$(echo "$f" | tr '/' '_')"
 done
 # .xunit models without their SHA-256 trailer (the target appends it)
 tmp=$(mktemp -d)

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_xunit_model fuzz_checkpoint fuzz_safetensors fuzz_image)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_xunit_model fuzz_checkpoint fuzz_safetensors fuzz_image fuzz_onnx)
 scripts/setup.sh  # clang and its fuzzer runtime among the rest
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DXUNIT_FUZZ=ON -DXUNIT_BUILD_TESTS=OFF -DXUNIT_BUILD_BENCH=OFF >/dev/null

@@ -2,6 +2,7 @@
 # Installs the build and test dependencies from Debian packages (idempotent; quiet when present).
 set -euo pipefail
 packages=(cmake g++ make pkg-config libdnnl-dev libstb-dev doctest-dev libbenchmark-dev zlib1g-dev
+          libonnx-dev libprotobuf-dev  # ONNX import: the ONNX protobuf schema and runtime
           clang libclang-rt-dev)  # clang + its sanitizer/fuzzer runtimes: the libFuzzer targets
 if [ "${XUNIT_WITH_TORCH:-0}" = 1 ]; then
   packages+=(python3-torch python3-numpy python3-pil)  # only to regenerate fixtures / train models

@@ -1,0 +1,558 @@
+#include "converter/onnx/onnx_import.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "common/error.h"
+#include "converter/onnx/onnx_model.h"
+#include "engine/resize_taps.h"
+
+namespace xunit::convert {
+
+namespace {
+
+using onnx_import::Attributes;
+using onnx_import::Constant;
+using onnx_import::node_label;
+using onnx_import::OnnxModel;
+
+constexpr int kMaxFactor = 8;
+
+std::string dims_string(const std::vector<int64_t> &dims) {
+  std::string s;
+  for (int64_t d : dims) s += (s.empty() ? "" : ",") + std::to_string(d);
+  return "[" + s + "]";
+}
+
+class Importer {
+ public:
+  explicit Importer(const OnnxModel &model) : model_(model), graph_(model.graph()) {}
+
+  Graph run() {
+    read_constants();
+    add_input();
+    count_uses();
+    for (int i : model_.topological_order(defined_up_front_)) translate(graph_.node(i));
+    check(graph_.output_size() == 1, "the ONNX graph has " + std::to_string(graph_.output_size()) +
+                                         " outputs; an image-to-image network has one");
+    const std::string &out = graph_.output(0).name();
+    check(!consts_.count(out), "the ONNX graph's output '" + out + "' is a constant");
+    g_.output = value(out, "the graph output: ");
+    g_.validate_and_infer();
+    return std::move(g_);
+  }
+
+ private:
+  // ------------------------------------------------------------------ graph set-up
+  void read_constants() {
+    for (const auto &t : graph_.initializer()) {
+      check(!t.name().empty(), "an initializer has no name");
+      check(consts_.emplace(t.name(), onnx_import::read_tensor(t, "")).second,
+            "initializer '" + t.name() + "' is defined twice");
+      defined_up_front_.insert(t.name());
+    }
+    check(graph_.sparse_initializer_size() == 0, "sparse initializers are not supported");
+  }
+
+  void add_input() {
+    std::vector<const onnx::ValueInfoProto *> inputs;
+    for (const auto &in : graph_.input())
+      if (!consts_.count(in.name()))
+        inputs.push_back(&in);  // (old IRs list initializers as inputs)
+    check(inputs.size() == 1, "the ONNX graph has " + std::to_string(inputs.size()) +
+                                  " non-constant inputs; an image-to-image network has one");
+    const onnx::ValueInfoProto &in = *inputs[0];
+    const std::string where = "graph input '" + in.name() + "': ";
+    check(in.type().has_tensor_type(), where + "not a tensor");
+    const auto &tt = in.type().tensor_type();
+    check(tt.elem_type() == onnx::TensorProto_DataType_FLOAT, where + "must be float32");
+    check(tt.has_shape() && tt.shape().dim_size() == 4,
+          where + "must have 4 dimensions (N, C, H, W)");
+    const auto &c = tt.shape().dim(1);
+    check(c.has_dim_value() && c.dim_value() >= 1 && c.dim_value() <= 4096,
+          where + "its channel dimension must be a fixed number");
+    const auto &n = tt.shape().dim(0);
+    check(!n.has_dim_value() || n.dim_value() == 1, where + "batch dimension must be 1 or dynamic");
+    values_[in.name()] = g_.add_input(in.name(), int(c.dim_value()));
+    defined_up_front_.insert(in.name());
+  }
+
+  void count_uses() {
+    for (int i = 0; i < graph_.node_size(); ++i)
+      for (const std::string &in : graph_.node(i).input())
+        if (!in.empty()) consumers_[in].push_back(i);
+    for (const auto &out : graph_.output()) consumers_[out.name()].push_back(-1);
+  }
+
+  // ------------------------------------------------------------------ value access
+  bool is_const(const std::string &name) const { return consts_.count(name) > 0; }
+  int value(const std::string &name, const std::string &where) {
+    auto it = values_.find(name);
+    if (it != values_.end()) return it->second;
+    auto s = deferred_sigmoid_.find(name);
+    if (s != deferred_sigmoid_.end()) return materialize_sigmoid(name);
+    throw Error(where + "'" + name + "' is a constant where an image tensor is expected");
+  }
+  const Constant &constant(const std::string &name, const std::string &where) {
+    auto it = consts_.find(name);
+    check(it != consts_.end(),
+          where + "input '" + name + "' must be a constant (an initializer or Constant node)");
+    return it->second;
+  }
+  int uses(const std::string &name) const {
+    auto it = consumers_.find(name);
+    return it == consumers_.end() ? 0 : int(it->second.size());
+  }
+  int channels(int v) const { return g_.values[size_t(v)].channels; }
+
+  std::string tensor_name(const std::string &base) {
+    std::string name = base;
+    while (g_.find_tensor(name) >= 0) name = base + "#" + std::to_string(++tensor_serial_);
+    return name;
+  }
+
+  // A per-channel vector from a constant that broadcasts along C of an [N, C, H, W] tensor:
+  // one value, or C values shaped [C], [C,1,1] or [1,C,1,1].
+  std::vector<float> per_channel(const Constant &c, int C, const std::string &where) {
+    if (c.values.size() == 1) return std::vector<float>(size_t(C), c.values[0]);
+    const std::vector<int64_t> &d = c.dims;
+    bool ok = c.values.size() == size_t(C);
+    if (d.size() == 4)
+      ok = ok && d[0] == 1 && d[1] == C && d[2] == 1 && d[3] == 1;
+    else if (d.size() == 3)
+      ok = ok && d[0] == C && d[1] == 1 && d[2] == 1;
+    else
+      ok = ok && d.size() == 1;
+    check(ok, where + "constant of shape " + dims_string(d) +
+                  " does not broadcast per channel over " + std::to_string(C) + " channels");
+    return c.values;
+  }
+
+  // ------------------------------------------------------------------ IR building
+  int emit(Op op, const std::string &output) {
+    const int v = g_.add_op(std::move(op), output);
+    values_[output] = v;
+    return v;
+  }
+  Op make_op(OpType type, const onnx::NodeProto &node, std::vector<int> inputs) {
+    Op op;
+    op.type = type;
+    op.name = node.name().empty() ? node.output(0) : node.name();
+    op.inputs = std::move(inputs);
+    return op;
+  }
+  int affine(const onnx::NodeProto &node, int x, std::vector<float> scale,
+             std::vector<float> shift) {
+    Op op = make_op(OpType::Affine, node, {x});
+    const int64_t C = channels(x);
+    op.scale = g_.add_tensor(tensor_name(op.name + ".scale"), {C}, std::move(scale));
+    op.shift = g_.add_tensor(tensor_name(op.name + ".shift"), {C}, std::move(shift));
+    return emit(op, node.output(0));
+  }
+  int materialize_sigmoid(const std::string &name) {
+    const auto &[input, node] = deferred_sigmoid_.at(name);
+    deferred_sigmoid_.erase(name);
+    return emit(make_op(OpType::Sigmoid, *node, {value(input, node_label(*node))}), name);
+  }
+
+  // ------------------------------------------------------------------ ops
+  void translate(const onnx::NodeProto &node) {
+    const std::string where = node_label(node);
+    check(node.domain().empty() || node.domain() == "ai.onnx",
+          where + "custom domain '" + node.domain() + "' is not supported");
+    check(node.output_size() >= 1 && !node.output(0).empty(), where + "has no output");
+    for (int k = 1; k < node.output_size(); ++k)  // BatchNorm's training outputs, Dropout's mask
+      check(node.output(k).empty() || uses(node.output(k)) == 0,
+            where + "its output '" + node.output(k) + "' is used, which is not supported");
+    Attributes attrs(node, where);
+    const std::string &type = node.op_type();
+    if (type == "Conv")
+      conv(node, attrs, where);
+    else if (type == "BatchNormalization")
+      batch_norm(node, attrs, where);
+    else if (type == "Relu" || type == "Sigmoid" || type == "LeakyRelu")
+      activation(node, attrs, where);
+    else if (type == "PRelu")
+      prelu(node, where);
+    else if (type == "Mul" || type == "Add" || type == "Sub" || type == "Div")
+      arithmetic(node, where);
+    else if (type == "Concat")
+      concat(node, attrs, where);
+    else if (type == "DepthToSpace")
+      depth_to_space(node, attrs, where);
+    else if (type == "Resize")
+      resize(node, attrs, where);
+    else if (type == "Constant")
+      constant_node(node, attrs, where);
+    else if (type == "Identity")
+      identity(node, where);
+    else
+      throw Error(where + "op type '" + type +
+                  "' is not supported (supported: " + onnx_supported_ops() + ")");
+    attrs.expect_all_read();
+  }
+
+  void expect_inputs(const onnx::NodeProto &node, int lo, int hi, const std::string &where) {
+    check(node.input_size() >= lo && node.input_size() <= hi,
+          where + "expects " +
+              (lo == hi ? std::to_string(lo) : std::to_string(lo) + " to " + std::to_string(hi)) +
+              " inputs, has " + std::to_string(node.input_size()));
+    for (int k = 0; k < lo; ++k)
+      check(!node.input(k).empty(), where + "input " + std::to_string(k) + " is missing");
+  }
+
+  void conv(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
+    expect_inputs(node, 2, 3, where);
+    const int x = value(node.input(0), where);
+    const Constant &w = constant(node.input(1), where);
+    check(w.dims.size() == 4, where + "weight of shape " + dims_string(w.dims) +
+                                  ": only 2-D convolutions are supported");
+    const int64_t out_c = w.dims[0], k = w.dims[2];
+    check(w.dims[2] == w.dims[3],
+          where + "kernel " + dims_string({w.dims[2], w.dims[3]}) + " is not square");
+    check(k % 2 == 1 && k <= 31,
+          where + "kernel size " + std::to_string(k) + " must be odd and at most 31");
+    const int64_t groups = a.get_int("group", 1);
+    const int in_c = channels(x);
+    check(groups >= 1 && in_c % groups == 0 && out_c % groups == 0 && w.dims[1] * groups == in_c,
+          where + "weight " + dims_string(w.dims) + " with group " + std::to_string(groups) +
+              " does not fit " + std::to_string(in_c) + " input channels");
+    const std::vector<int64_t> kernel_shape = a.get_ints("kernel_shape", {k, k});
+    check(kernel_shape == std::vector<int64_t>({k, k}),
+          where + "kernel_shape disagrees with the weight");
+    for (int64_t s : a.get_ints("strides", {1, 1}))
+      check(s == 1, where + "strides other than 1 are not supported");
+    for (int64_t d : a.get_ints("dilations", {1, 1}))
+      check(d == 1, where + "dilations other than 1 are not supported");
+    const std::string auto_pad = a.get_string("auto_pad", "NOTSET");
+    const int64_t r = k / 2;
+    if (auto_pad == "NOTSET") {
+      const std::vector<int64_t> pads = a.get_ints("pads", {0, 0, 0, 0});
+      check(pads == std::vector<int64_t>({r, r, r, r}),
+            where + "pads " + dims_string(pads) + " are not 'same' padding " +
+                dims_string({r, r, r, r}) +
+                " (only convolutions that keep the image size are supported)");
+    } else {
+      check(auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER" || (auto_pad == "VALID" && k == 1),
+            where + "auto_pad " + auto_pad + " changes the image size, which is not supported");
+      check(!a.has("pads"), where + "pads given together with auto_pad");
+    }
+    Op op = make_op(OpType::Conv2d, node, {x});
+    op.kernel = int(k);
+    op.groups = int(groups);
+    op.in_channels = in_c;
+    op.out_channels = int(out_c);
+    op.weight = g_.add_tensor(tensor_name(op.name + ".weight"), w.dims, w.values);
+    if (node.input_size() == 3 && !node.input(2).empty()) {
+      const Constant &b = constant(node.input(2), where);
+      check(b.values.size() == size_t(out_c), where + "bias has " +
+                                                  std::to_string(b.values.size()) + " values for " +
+                                                  std::to_string(out_c) + " output channels");
+      op.bias = g_.add_tensor(tensor_name(op.name + ".bias"), {out_c}, b.values);
+    }
+    const int v = emit(op, node.output(0));
+    conv_op_of_value_[v] = int(g_.ops.size()) - 1;
+  }
+
+  void batch_norm(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
+    expect_inputs(node, 5, 5, where);
+    const int x = value(node.input(0), where);
+    const int C = channels(x);
+    const float eps = a.get_float("epsilon", 1e-5f);
+    a.get_float("momentum", 0.9f);  // training only
+    check(a.get_int("training_mode", 0) == 0, where + "training_mode is not supported");
+    std::vector<std::vector<float>> p;
+    for (int k = 1; k <= 4; ++k) {
+      const Constant &c = constant(node.input(k), where);
+      check(c.values.size() == size_t(C), where + "parameter '" + node.input(k) + "' has " +
+                                              std::to_string(c.values.size()) + " values for " +
+                                              std::to_string(C) + " channels");
+      p.push_back(c.values);
+    }
+    std::vector<float> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
+    for (size_t c = 0; c < size_t(C); ++c) {
+      check(p[3][c] >= 0.f, where + "negative variance");
+      const double s = double(p[0][c]) / std::sqrt(double(p[3][c]) + double(eps));
+      scale[c] = float(s);
+      shift[c] = float(double(p[1][c]) - double(p[2][c]) * s);
+    }
+    // After a conv that feeds nothing else, the BatchNorm folds into its weights (exact).
+    auto conv = conv_op_of_value_.find(x);
+    if (conv != conv_op_of_value_.end() && uses(node.input(0)) == 1) {
+      Op &op = g_.ops[size_t(conv->second)];
+      Tensor &w = g_.tensors[size_t(op.weight)];
+      std::vector<float> weights(w.data, w.data + w.numel());
+      const size_t per_out = weights.size() / size_t(C);
+      for (size_t o = 0; o < size_t(C); ++o)
+        for (size_t i = 0; i < per_out; ++i) weights[o * per_out + i] *= scale[o];
+      w.set_owned(std::move(weights));
+      std::vector<float> bias(size_t(C), 0.f);
+      if (op.bias >= 0)
+        bias.assign(g_.tensors[size_t(op.bias)].data, g_.tensors[size_t(op.bias)].data + C);
+      for (size_t o = 0; o < size_t(C); ++o) bias[o] = bias[o] * scale[o] + shift[o];
+      if (op.bias >= 0)
+        g_.tensors[size_t(op.bias)].set_owned(std::move(bias));
+      else
+        op.bias = g_.add_tensor(tensor_name(op.name + ".bias"), {int64_t(C)}, std::move(bias));
+      values_[node.output(0)] = x;
+      conv_op_of_value_.erase(conv);
+      return;
+    }
+    affine(node, x, std::move(scale), std::move(shift));
+  }
+
+  void activation(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
+    expect_inputs(node, 1, 1, where);
+    const std::string &type = node.op_type();
+    if (type == "Sigmoid") {
+      // Sigmoid feeding one Mul (not squared): that Mul becomes the xUnit gate.
+      auto it = consumers_.find(node.output(0));
+      if (it != consumers_.end() && it->second.size() == 1 && it->second[0] >= 0) {
+        const onnx::NodeProto &user = graph_.node(it->second[0]);
+        if (user.op_type() == "Mul" && user.input_size() == 2 && user.input(0) != user.input(1) &&
+            !is_const(user.input(0)) && !is_const(user.input(1))) {
+          value(node.input(0), where);  // (checks it is an image tensor)
+          deferred_sigmoid_[node.output(0)] = {node.input(0), &node};
+          return;
+        }
+      }
+    }
+    const int x = value(node.input(0), where);
+    Op op = make_op(type == "Relu"      ? OpType::Relu
+                    : type == "Sigmoid" ? OpType::Sigmoid
+                                        : OpType::LeakyRelu,
+                    node, {x});
+    if (type == "LeakyRelu") op.alpha = a.get_float("alpha", 0.01f);
+    emit(op, node.output(0));
+  }
+
+  void prelu(const onnx::NodeProto &node, const std::string &where) {
+    expect_inputs(node, 2, 2, where);
+    const int x = value(node.input(0), where);
+    const Constant &slope = constant(node.input(1), where);
+    std::vector<float> s =
+        slope.values.size() == 1 ? slope.values : per_channel(slope, channels(x), where);
+    Op op = make_op(OpType::PRelu, node, {x});
+    const int64_t n = int64_t(s.size());
+    op.slope = g_.add_tensor(tensor_name(op.name + ".slope"), {n}, std::move(s));
+    emit(op, node.output(0));
+  }
+
+  void arithmetic(const onnx::NodeProto &node, const std::string &where) {
+    expect_inputs(node, 2, 2, where);
+    const std::string &type = node.op_type();
+    const std::string &a = node.input(0), &b = node.input(1);
+    check(!(is_const(a) && is_const(b)),
+          where + "both operands are constants (fold them before export)");
+    if (!is_const(a) && !is_const(b)) {
+      check(type == "Mul" || type == "Add", where + "between two image tensors is not supported");
+      if (type == "Mul") {
+        for (int k = 0; k < 2; ++k) {  // x * sigmoid(y) -> gate(x, y)
+          auto s = deferred_sigmoid_.find(node.input(k));
+          if (s == deferred_sigmoid_.end()) continue;
+          const int x = value(node.input(1 - k), where);
+          const int logits = value(s->second.first, where);
+          deferred_sigmoid_.erase(s);
+          emit(make_op(OpType::Gate, node, {x, logits}), node.output(0));
+          return;
+        }
+      }
+      const int x = value(a, where), y = value(b, where);
+      emit(make_op(type == "Mul" ? OpType::Mul : OpType::Add, node, {x, y}), node.output(0));
+      return;
+    }
+    // One image tensor and one constant broadcast per channel: an affine op.
+    const bool const_first = is_const(a);
+    const int x = value(const_first ? b : a, where);
+    const int C = channels(x);
+    std::vector<float> c = per_channel(constant(const_first ? a : b, where), C, where);
+    std::vector<float> scale(static_cast<size_t>(C), 1.f), shift(static_cast<size_t>(C), 0.f);
+    for (size_t i = 0; i < size_t(C); ++i) {
+      if (type == "Mul")
+        scale[i] = c[i];
+      else if (type == "Add")
+        shift[i] = c[i];
+      else if (type == "Sub")
+        const_first ? (scale[i] = -1.f, shift[i] = c[i]) : (shift[i] = -c[i]);
+      else {
+        check(!const_first, where + "dividing a constant by an image tensor is not supported");
+        check(c[i] != 0.f, where + "division by zero");
+        scale[i] = 1.f / c[i];
+      }
+    }
+    affine(node, x, std::move(scale), std::move(shift));
+  }
+
+  void concat(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
+    check(node.input_size() >= 1, where + "has no inputs");
+    const int64_t axis = a.get_int("axis", 1);
+    check(axis == 1 || axis == -3,
+          where + "axis " + std::to_string(axis) + ": only channel concatenation is supported");
+    std::vector<int> inputs;
+    for (const std::string &in : node.input()) inputs.push_back(value(in, where));
+    if (inputs.size() == 1) {
+      alias(node.output(0), inputs[0]);
+      return;
+    }
+    emit(make_op(OpType::Concat, node, inputs), node.output(0));
+  }
+
+  void depth_to_space(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
+    expect_inputs(node, 1, 1, where);
+    const int x = value(node.input(0), where);
+    const int64_t f = a.get_int("blocksize", 0);
+    check(f >= 2 && f <= kMaxFactor,
+          where + "blocksize " + std::to_string(f) + " is not between 2 and 8");
+    const std::string mode = a.get_string("mode", "DCR");
+    check(mode == "DCR" || mode == "CRD", where + "unknown mode '" + mode + "'");
+    Op op = make_op(mode == "CRD" ? OpType::PixelShuffle : OpType::PixelShuffleDcr, node, {x});
+    op.factor = int(f);
+    emit(op, node.output(0));
+  }
+
+  void resize(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
+    expect_inputs(node, 1, 4, where);
+    const int x = value(node.input(0), where);
+    const bool has_scales = node.input_size() >= 3 && !node.input(2).empty() &&
+                            !constant(node.input(2), where).values.empty();
+    const bool has_sizes = node.input_size() >= 4 && !node.input(3).empty();
+    check(
+        !has_sizes,
+        where + "resizing to computed output sizes is not supported (export with a scale_factor)");
+    check(has_scales, where + "has no scales");
+    const std::vector<float> &s = constant(node.input(2), where).values;
+    check(s.size() == 4 && s[0] == 1.f && s[1] == 1.f && s[2] == s[3] && s[2] >= 2.f &&
+              s[2] <= float(kMaxFactor) && s[2] == std::floor(s[2]),
+          where + "scales must be [1, 1, f, f] with an integer factor f from 2 to 8");
+    const std::string coords = a.get_string("coordinate_transformation_mode", "half_pixel");
+    const std::string mode = a.get_string("mode", "nearest");
+    const float cubic_a = a.get_float("cubic_coeff_a", -0.75f);
+    check(a.get_int("exclude_outside", 0) == 0, where + "exclude_outside=1 is not supported");
+    a.get_float("extrapolation_value", 0.f);  // tf_crop_and_resize only, refused below
+    a.get_int("antialias", 0);                // changes only downscaling
+    const std::vector<int64_t> axes = a.get_ints("axes", {});
+    check(axes.empty() || axes == std::vector<int64_t>({0, 1, 2, 3}),
+          where + "axes " + dims_string(axes) + " are not supported");
+    a.get_string("keep_aspect_ratio_policy", "stretch");  // sizes only, refused above
+    const std::string nearest = a.get_string("nearest_mode", "round_prefer_floor");
+    Op op = make_op(OpType::Resize, node, {x});
+    op.factor = int(s[2]);
+    op.cubic_a = cubic_a;
+    check(resize_mode_from_name(mode, &op.resize_mode), where + "unknown mode '" + mode + "'");
+    if (coords == "half_pixel" ||
+        coords == "pytorch_half_pixel") {  // equal for outputs of >= 2 pixels
+      op.coordinates = int(ResizeCoordinates::HalfPixel);
+    } else if (coords == "asymmetric") {
+      op.coordinates = int(ResizeCoordinates::Asymmetric);
+    } else if (coords == "align_corners") {
+      throw Error(
+          where +
+          "coordinate mode align_corners samples a grid that depends on the whole image's size, "
+          "which tiled execution cannot reproduce (export with align_corners=False)");
+    } else {
+      throw Error(where + "coordinate mode '" + coords +
+                  "' is not supported (half_pixel, pytorch_half_pixel and "
+                  "asymmetric are)");
+    }
+    if (op.resize_mode == int(ResizeMode::Nearest))
+      check(nearest_rounding_from_name(nearest, &op.nearest_rounding),
+            where + "unknown nearest_mode '" + nearest + "'");
+    if (op.resize_mode == int(ResizeMode::Linear) &&
+        op.coordinates == int(ResizeCoordinates::HalfPixel)) {
+      op.type = OpType::UpsampleBilinear;  // the same sampling, readable by format 1.0 readers
+    }
+    emit(op, node.output(0));
+  }
+
+  void constant_node(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
+    expect_inputs(node, 0, 0, where);
+    Constant c;
+    if (const onnx::TensorProto *t = a.get_tensor("value")) {
+      c = onnx_import::read_tensor(*t, where);
+    } else if (a.has("value_float")) {
+      c.values = {a.get_float("value_float", 0.f)};
+    } else if (a.has("value_floats")) {
+      throw Error(where + "value_floats is not supported (use value)");
+    } else if (a.has("value_int")) {
+      c.values = {float(a.get_int("value_int", 0))};
+    } else if (a.has("value_ints")) {
+      for (int64_t v : a.get_ints("value_ints", {})) c.values.push_back(float(v));
+      c.dims = {int64_t(c.values.size())};
+    } else {
+      throw Error(where + "has no supported value attribute");
+    }
+    consts_[node.output(0)] = std::move(c);
+  }
+
+  void identity(const onnx::NodeProto &node, const std::string &where) {
+    expect_inputs(node, 1, 1, where);
+    const std::string &in = node.input(0);
+    if (is_const(in)) {
+      consts_[node.output(0)] = consts_.at(in);
+      return;
+    }
+    alias(node.output(0), value(in, where));
+  }
+
+  // A second name for an IR value: its uses can no longer be counted by name, so a BatchNorm
+  // after it is not folded into its conv.
+  void alias(const std::string &name, int v) {
+    values_[name] = v;
+    conv_op_of_value_.erase(v);
+  }
+
+  const OnnxModel &model_;
+  const onnx::GraphProto &graph_;
+  Graph g_;
+  std::map<std::string, Constant> consts_;
+  std::map<std::string, int> values_;                  // ONNX value name -> IR value
+  std::map<std::string, std::vector<int>> consumers_;  // node indices (-1: the graph output)
+  std::map<std::string, std::pair<std::string, const onnx::NodeProto *>> deferred_sigmoid_;
+  std::map<int, int> conv_op_of_value_;  // IR value -> index of the conv op that defines it
+  std::set<std::string> defined_up_front_;
+  int tensor_serial_ = 0;
+};
+
+}  // namespace
+
+const char *onnx_supported_ops() {
+  return "Conv, BatchNormalization, Relu, LeakyRelu, PRelu, Sigmoid, Mul, Add, Sub, Div, Concat, "
+         "DepthToSpace, "
+         "Resize, Constant, Identity";
+}
+
+bool looks_like_onnx(const std::string &path, const std::vector<uint8_t> &bytes) {
+  const std::string ext = ".onnx";
+  if (path.size() >= ext.size()) {
+    std::string tail = path.substr(path.size() - ext.size());
+    std::transform(tail.begin(), tail.end(), tail.begin(),
+                   [](unsigned char c) { return char(std::tolower(c)); });
+    if (tail == ext) return true;
+  }
+  // A serialized ModelProto starts with field 1 (ir_version, a varint): byte 0x08. No
+  // checkpoint format starts so ("PK", a pickle's 0x80, a safetensors length's low byte can,
+  // but then byte 8 is '{').
+  return bytes.size() > 8 && bytes[0] == 0x08 && bytes[8] != '{';
+}
+
+Graph import_onnx(const std::vector<uint8_t> &bytes,
+                  const std::map<std::string, std::string> &settings) {
+  check(settings.empty(), "--set " + (settings.empty() ? std::string() : settings.begin()->first) +
+                              ": ONNX models carry their own hyper-parameters and take no --set");
+  OnnxModel model(bytes.data(), bytes.size());
+  Graph g = Importer(model).run();
+  g.metadata["family"] = "onnx";
+  g.metadata["task"] = g.output_scale() > 1 ? "sr" : "denoise";
+  g.metadata["scale"] = std::to_string(g.output_scale());
+  g.metadata["in_channels"] = std::to_string(g.in_channels());
+  g.metadata["out_channels"] = std::to_string(g.out_channels());
+  g.metadata["receptive_field"] = std::to_string(g.halo());
+  g.metadata["onnx_opset"] = std::to_string(model.opset());
+  if (!model.producer().empty()) g.metadata["onnx_producer"] = model.producer();
+  return g;
+}
+
+}  // namespace xunit::convert

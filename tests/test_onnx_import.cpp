@@ -1,0 +1,319 @@
+// ONNX import: PyTorch exports of random xUnit networks against PyTorch's own outputs
+// (fixtures: tests/fixtures/make_onnx_fixtures.py), and malformed or unsupported graphs, built
+// here with the ONNX protobuf schema, refused with an error naming the node.
+#include <doctest/doctest.h>
+#include <onnx/onnx_pb.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "cli/npy_io.h"
+#include "common/error.h"
+#include "common/file_io.h"
+#include "converter/onnx/onnx_import.h"
+#include "engine/plan.h"
+#include "engine_harness.h"
+
+using namespace xunit;
+using namespace xunit::testing;
+
+namespace {
+
+const std::string kDir = std::string(XUNIT_TEST_DATA_DIR) + "/onnx/";
+
+HwcImage load_npy(const std::string &path) {
+  std::vector<uint8_t> bytes = read_file(path);
+  cli::Image img = cli::decode_npy(bytes.data(), bytes.size(), size_t(1) << 30);
+  return {img.width, img.height, img.channels, img.pixels};
+}
+
+// A small ONNX model built in code: input "x" [1, C, h, w] (dynamic h, w), output named later.
+struct OnnxBuilder {
+  onnx::ModelProto m;
+  explicit OnnxBuilder(int opset = 17, int channels = 3) {
+    m.set_ir_version(8);
+    m.set_producer_name("test");
+    auto *o = m.add_opset_import();
+    o->set_domain("");
+    o->set_version(opset);
+    auto *in = m.mutable_graph()->add_input();
+    in->set_name("x");
+    auto *tt = in->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto_DataType_FLOAT);
+    tt->mutable_shape()->add_dim()->set_dim_value(1);
+    tt->mutable_shape()->add_dim()->set_dim_value(channels);
+    tt->mutable_shape()->add_dim()->set_dim_param("h");
+    tt->mutable_shape()->add_dim()->set_dim_param("w");
+  }
+  onnx::TensorProto *init(const std::string &name, std::vector<int64_t> dims,
+                          std::vector<float> values) {
+    auto *t = m.mutable_graph()->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto_DataType_FLOAT);
+    for (int64_t d : dims) t->add_dims(d);
+    for (float v : values) t->add_float_data(v);
+    return t;
+  }
+  onnx::NodeProto *node(const std::string &type, std::vector<std::string> inputs,
+                        const std::string &output) {
+    auto *n = m.mutable_graph()->add_node();
+    n->set_op_type(type);
+    n->set_name(output + "_node");
+    for (auto &i : inputs) n->add_input(i);
+    n->add_output(output);
+    return n;
+  }
+  static void attr_ints(onnx::NodeProto *n, const std::string &name, std::vector<int64_t> v) {
+    auto *a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto_AttributeType_INTS);
+    for (int64_t x : v) a->add_ints(x);
+  }
+  static void attr_int(onnx::NodeProto *n, const std::string &name, int64_t v) {
+    auto *a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto_AttributeType_INT);
+    a->set_i(v);
+  }
+  static void attr_string(onnx::NodeProto *n, const std::string &name, const std::string &v) {
+    auto *a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto_AttributeType_STRING);
+    a->set_s(v);
+  }
+  // A 3x3 'same' conv from `in` (c_in channels) to c_out channels with weights w0 + i * dw.
+  onnx::NodeProto *conv(const std::string &in, int c_in, int c_out, const std::string &out,
+                        float w0 = 0.01f) {
+    std::vector<float> w(static_cast<size_t>(c_out * c_in * 9)), b(static_cast<size_t>(c_out));
+    for (size_t i = 0; i < w.size(); ++i) w[i] = w0 + 0.003f * float(i % 17) - 0.02f;
+    for (size_t i = 0; i < b.size(); ++i) b[i] = 0.05f * float(i);
+    init(out + ".w", {c_out, c_in, 3, 3}, w);
+    init(out + ".b", {c_out}, b);
+    auto *n = node("Conv", {in, out + ".w", out + ".b"}, out);
+    attr_ints(n, "pads", {1, 1, 1, 1});
+    return n;
+  }
+  void output(const std::string &name) { m.mutable_graph()->add_output()->set_name(name); }
+  std::vector<uint8_t> bytes() const {
+    std::string s = m.SerializeAsString();
+    return std::vector<uint8_t>(s.begin(), s.end());
+  }
+};
+
+std::string import_error(const std::vector<uint8_t> &bytes) {
+  try {
+    convert::import_onnx(bytes, {});
+  } catch (const Error &e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("ONNX exports of random xUnit networks match PyTorch within 1e-4, whole and tiled") {
+  std::ifstream list(kDir + "cases.txt");
+  std::string name;
+  int scale = 0, cases = 0;
+  float worst = 0;
+  while (list >> name >> scale) {
+    CAPTURE(name);
+    ++cases;
+    const HwcImage input = load_npy(kDir + name + "/input.npy");
+    const HwcImage want = load_npy(kDir + name + "/output.npy");
+    Graph g = convert::import_onnx(read_file(kDir + name + "/model.onnx"), {});
+    CHECK(g.output_scale() == scale);
+    CHECK(g.metadata.at("family") == "onnx");
+    CHECK(g.metadata.at("onnx_opset") == name.substr(name.rfind("opset") + 5));
+    // (the test input has another size than the export's example: dynamic H/W)
+    CHECK(max_abs_diff(run_oracle(g, input), want) <= 1e-4f);
+    LoadedModel m = load_graph(g);
+    for (auto [tile, chunk] : {std::pair{0, 0}, {5, 3}, {1, 1}}) {
+      CAPTURE(tile);
+      const float err = max_abs_diff(run_engine(*m.model, input, tile, 2, chunk), want);
+      worst = std::max(worst, err);
+      CHECK(err <= 1e-4f);
+    }
+  }
+  CHECK(cases >= 28);
+  MESSAGE("worst ONNX parity error: " << worst);
+}
+
+TEST_CASE("ONNX: exported xUnit gates, dense concatenations and BatchNorms are fused") {
+  Graph dense = convert::import_onnx(read_file(kDir + "xdense_opset17/model.onnx"), {});
+  Plan plan = make_plan(dense, 16);
+  int gates = 0, virtuals = 0;
+  for (const Step &s : plan.steps) gates += s.kind == StepKind::DwGate;
+  for (const ValuePlan &v : plan.values) virtuals += v.is_virtual();
+  CHECK(gates == 5);     // head + 4 dense layers: Mul(x, Sigmoid(dw(...))) became one step each
+  CHECK(virtuals >= 3);  // dense concatenations read in place
+
+  // Conv -> BatchNormalization folds into the conv (one op); the same BN after a concat cannot.
+  OnnxBuilder b;
+  b.conv("x", 3, 4, "c");
+  b.init("s", {4}, {1.5f, 0.5f, 2.f, 1.f});
+  b.init("t", {4}, {0.1f, -0.2f, 0.f, 0.3f});
+  b.init("mean", {4}, {0.2f, 0.1f, -0.1f, 0.f});
+  b.init("var", {4}, {1.f, 0.5f, 2.f, 4.f});
+  b.node("BatchNormalization", {"c", "s", "t", "mean", "var"}, "y");
+  b.output("y");
+  Graph folded = convert::import_onnx(b.bytes(), {});
+  CHECK(folded.ops.size() == 1);
+  OnnxBuilder u = b;
+  u.m.mutable_graph()->mutable_output(0)->set_name("y2");
+  u.node("Add", {"y", "c"}, "y2");  // c has a second reader: no folding
+  Graph unfolded = convert::import_onnx(u.bytes(), {});
+  CHECK(unfolded.ops.size() == 3);
+  HwcImage in = random_image(9, 7, 3, 3);
+  HwcImage a = run_oracle(folded, in), both = run_oracle(unfolded, in);
+  // y2 = bn(c) + c, so bn(c) = y2 - c: the folded conv must give the same bn(c).
+  float worst = 0;
+  OnnxBuilder plain;
+  plain.conv("x", 3, 4, "c");
+  plain.output("c");
+  HwcImage c = run_oracle(convert::import_onnx(plain.bytes(), {}), in);
+  for (size_t i = 0; i < a.data.size(); ++i)
+    worst = std::max(worst, std::abs(a.data[i] - (both.data[i] - c.data[i])));
+  CHECK(worst <= 1e-5f);
+}
+
+TEST_CASE("ONNX: unsupported exports are refused with the node and the reason") {
+  std::ifstream list(kDir + "errors/cases.txt");
+  std::string file, text;
+  int n = 0;
+  while (list >> file && std::getline(list, text)) {
+    text = text.substr(1);
+    CAPTURE(file);
+    const std::string e = import_error(read_file(kDir + "errors/" + file));
+    CHECK(e.find(text) != std::string::npos);
+    CHECK(e.find("node '") != std::string::npos);
+    ++n;
+  }
+  CHECK(n >= 6);
+}
+
+TEST_CASE("ONNX: malformed and unsupported graphs fail with one clear error") {
+  auto base = [] {
+    OnnxBuilder b;
+    b.conv("x", 3, 3, "y");
+    b.output("y");
+    return b;
+  };
+  CHECK(import_error(base().bytes()).empty());
+
+  std::vector<uint8_t> garbage = {0x08, 0x07, 0xff, 0xff, 0xff, 0xff,
+                                  0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+  CHECK(import_error(garbage).find("not an ONNX model") != std::string::npos);
+  CHECK(import_error({}).find("empty") != std::string::npos);
+  {
+    OnnxBuilder b(9);
+    b.conv("x", 3, 3, "y");
+    b.output("y");
+    CHECK(import_error(b.bytes()).find("opset 9 is not supported") != std::string::npos);
+  }
+  {
+    OnnxBuilder b = base();
+    b.m.mutable_graph()->mutable_initializer(0)->set_data_location(
+        onnx::TensorProto_DataLocation_EXTERNAL);
+    CHECK(import_error(b.bytes()).find("external file") != std::string::npos);
+  }
+  {
+    OnnxBuilder b = base();
+    b.m.mutable_graph()->mutable_initializer(0)->mutable_float_data()->RemoveLast();
+    CHECK(import_error(b.bytes()).find("needs 81") != std::string::npos);
+  }
+  {
+    OnnxBuilder b = base();
+    b.m.mutable_graph()->mutable_initializer(1)->set_float_data(0, std::nanf(""));
+    CHECK(import_error(b.bytes()).find("non-finite") != std::string::npos);
+  }
+  {
+    OnnxBuilder b = base();
+    OnnxBuilder::attr_int(b.m.mutable_graph()->mutable_node(0), "frobnicate", 1);
+    CHECK(import_error(b.bytes()).find("attribute 'frobnicate' is not supported") !=
+          std::string::npos);
+  }
+  {
+    OnnxBuilder b = base();
+    b.m.mutable_graph()->mutable_node(0)->set_input(0, "nowhere");
+    CHECK(import_error(b.bytes()).find("input 'nowhere' is never defined") != std::string::npos);
+  }
+  {
+    OnnxBuilder b;  // a -> b -> a
+    b.node("Relu", {"b"}, "a");
+    b.node("Relu", {"a"}, "b");
+    b.output("a");
+    CHECK(import_error(b.bytes()).find("cycle") != std::string::npos);
+  }
+  {
+    OnnxBuilder b;
+    b.node("Relu", {"x"}, "a");
+    b.node("Sigmoid", {"x"}, "a");
+    b.output("a");
+    CHECK(import_error(b.bytes()).find("defined twice") != std::string::npos);
+  }
+  {
+    OnnxBuilder b = base();
+    *b.m.mutable_graph()->add_input() = b.m.graph().input(0);
+    b.m.mutable_graph()->mutable_input(1)->set_name("x2");
+    CHECK(import_error(b.bytes()).find("2 non-constant inputs") != std::string::npos);
+  }
+  {
+    OnnxBuilder b = base();
+    b.m.mutable_graph()
+        ->mutable_input(0)
+        ->mutable_type()
+        ->mutable_tensor_type()
+        ->mutable_shape()
+        ->mutable_dim(1)
+        ->set_dim_param("c");
+    CHECK(import_error(b.bytes()).find("channel dimension must be a fixed number") !=
+          std::string::npos);
+  }
+  {
+    OnnxBuilder b;  // x * constant that varies over space: not per-channel
+    b.init("k", {1, 1, 2, 2}, {1, 2, 3, 4});
+    b.node("Mul", {"x", "k"}, "y");
+    b.output("y");
+    CHECK(import_error(b.bytes()).find("does not broadcast per channel") != std::string::npos);
+  }
+  {
+    OnnxBuilder b;
+    OnnxBuilder::attr_int(b.node("Concat", {"x", "x"}, "y"), "axis", 2);
+    b.output("y");
+    CHECK(import_error(b.bytes()).find("only channel concatenation") != std::string::npos);
+  }
+  for (std::vector<float> scales :
+       {std::vector<float>{1, 1, 2, 3}, {1, 1, 1.5f, 1.5f}, {1, 2, 2, 2}, {1, 1, 16, 16}}) {
+    OnnxBuilder b;
+    b.init("roi", {0}, {});
+    b.init("scales", {4}, scales);
+    b.node("Resize", {"x", "roi", "scales"}, "y");
+    b.output("y");
+    CHECK(import_error(b.bytes()).find("integer factor f from 2 to 8") != std::string::npos);
+  }
+  {
+    OnnxBuilder b;
+    b.init("roi", {0}, {});
+    b.init("scales", {4}, {1, 1, 2, 2});
+    OnnxBuilder::attr_string(b.node("Resize", {"x", "roi", "scales"}, "y"),
+                             "coordinate_transformation_mode", "tf_crop_and_resize");
+    b.output("y");
+    CHECK(import_error(b.bytes()).find("'tf_crop_and_resize' is not supported") !=
+          std::string::npos);
+  }
+  {
+    OnnxBuilder b;
+    OnnxBuilder::attr_int(b.node("DepthToSpace", {"x"}, "y"), "blocksize",
+                          2);  // 3 channels: not C*4
+    b.output("y");
+    CHECK(import_error(b.bytes()).find("channels not divisible by factor^2") != std::string::npos);
+  }
+  {
+    OnnxBuilder b = base();
+    b.m.mutable_graph()->mutable_node(0)->set_domain("com.example");
+    CHECK(import_error(b.bytes()).find("custom domain") != std::string::npos);
+  }
+  CHECK_THROWS_WITH_AS(convert::import_onnx(base().bytes(), {{"eps", "1e-3"}}),
+                       doctest::Contains("no --set"), Error);
+}
