@@ -11,12 +11,12 @@ struct DenoiseShape {
 };
 
 DenoiseShape infer_shape(WeightSource &w) {
-  std::vector<int64_t> first = w.shape_of("image_to_features.conv.weight");
+  std::vector<int64_t> first = w.conv_shape("image_to_features.conv.weight");
   DenoiseShape s;
   s.channels = int(first[1]);
   s.features = int(first[0]);
   s.blocks = w.max_index("features") + 1;
-  check(first[2] == 3 && first[3] == 3, "image_to_features.conv.weight: expected a 3x3 conv");
+  check(first[2] == 3, "image_to_features.conv.weight: expected a 3x3 conv");
   return s;
 }
 

@@ -39,7 +39,7 @@ class DenseBuilder {
 
   // xModule: conv3x3 -> xUnitD (-> BN for the denoiser).
   int x_module(const std::string &p, int x) {
-    const int out = int(w_.shape_of(p + ".features.0.weight").at(0));
+    const int out = int(w_.conv_shape(p + ".features.0.weight")[0]);
     int h = xunit_dense(p + ".features.1", b_.conv(p + ".features.0", x, out, 3));
     if (!sr_) h = b_.affine(p + ".features.2", h, take_batchnorm(w_, p + ".features.2", out, eps_));
     return h;
@@ -59,7 +59,7 @@ class DenseBuilder {
     int slot = 0;
     int t = pre_activation(p, slot, x, &slot);
     const std::string conv = p + ".features." + std::to_string(slot);
-    const int mid = int(w_.shape_of(conv + ".weight").at(0));
+    const int mid = int(w_.conv_shape(conv + ".weight")[0]);
     check(!w_.has(conv + ".bias"), conv + ": the bottleneck conv of a dense layer has no bias");
     if (sr_) {
       t = b_.conv(conv, t, mid, 1);
@@ -83,7 +83,7 @@ class DenseBuilder {
     int t = pre_activation(p, slot, x, &slot);
     const std::string conv = p + ".features." + std::to_string(slot);
     check(!w_.has(conv + ".bias"), conv + ": a transition conv has no bias");
-    return b_.conv(conv, t, int(w_.shape_of(conv + ".weight").at(0)), 1);
+    return b_.conv(conv, t, int(w_.conv_shape(conv + ".weight")[0]), 1);
   }
 
   int kernel_ = 7, growth_ = 0, bottleneck_ = 0;
@@ -105,8 +105,8 @@ int build_xdense(GraphBuilder &b, WeightSource &w, Settings &s, int input,
                  std::map<std::string, std::string> &meta) {
   const float eps = s.get_float("eps", 1e-5f);
   const bool sr = xdense_is_sr(w);
-  const std::vector<int64_t> first = w.shape_of("image_to_features.features.0.weight");
-  check(first.size() == 4 && first[2] == 3 && first[3] == 3,
+  const std::vector<int64_t> first = w.conv_shape("image_to_features.features.0.weight");
+  check(first[2] == 3,
         "image_to_features.features.0.weight: expected a 3x3 conv");
   const int channels = int(first[1]);
   DenseBuilder d(b, w, eps, sr);

@@ -19,6 +19,8 @@ class WeightSource {
   const NamedTensor &take(const std::string &key, const std::vector<int64_t> &shape);
   // Shape of a tensor without marking it used (for inferring hyper-parameters).
   std::vector<int64_t> shape_of(const std::string &key) const;
+  // The shape of a conv weight [out, in / groups, k, k]: rank 4 and square, or an error naming it.
+  std::vector<int64_t> conv_shape(const std::string &key) const;
   // Errors on keys never taken (num_batches_tracked is ignored).
   void expect_all_used(const std::string &family) const;
   // Largest i such that "<prefix>.<i>." starts some key, or -1.

@@ -13,8 +13,8 @@ constexpr float kSlope = 0.1f;
 
 int build_sr(GraphBuilder &b, WeightSource &w, Settings &s, int input,
              std::map<std::string, std::string> &meta, bool with_xunit) {
-  std::vector<int64_t> first = w.shape_of("image_to_features.weight");
-  check(first[2] == 5 && first[3] == 5, "image_to_features.weight: expected a 5x5 conv");
+  std::vector<int64_t> first = w.conv_shape("image_to_features.weight");
+  check(first[2] == 5, "image_to_features.weight: expected a 5x5 conv");
   const int channels = int(first[1]), features = int(first[0]);
   const int blocks = w.max_index("features") + 1;
   const int stages = w.max_index("usample") + 1;
