@@ -17,6 +17,7 @@ for t in "${targets[@]}"; do
   work=build-fuzz/corpus/$t
   mkdir -p "$work"
   cp -n fuzz/corpus/$t/* "$work"/ 2>/dev/null || true
+  cp -n fuzz/regressions/$t/* "$work"/ 2>/dev/null || true  # inputs that once crashed it
   echo "== $t for ${seconds}s"
   (cd build-fuzz && ./bin/$t -max_total_time="$seconds" -rss_limit_mb=2048 -max_len=262144 -timeout=10 \
      -print_final_stats=1 "corpus/$t" 2>&1 | grep -E "^(stat::number_of_executed_units|stat::new_units_added|==.*ERROR|SUMMARY)" || true)
