@@ -14,16 +14,19 @@ using namespace xunit::kernels;
 
 void run(benchmark::State &state, ConvO4Fn fn, int block) {
   const int width = int(state.range(0)), rows = int(state.range(1)), kernel = int(state.range(2));
-  const int out = int(state.range(3)), channels = 64, planes = channels / block, in_n = rows + kernel - 1;
+  const int out = int(state.range(3)), channels = int(state.range(4)), planes = channels / block,
+            in_n = rows + kernel - 1;
   std::mt19937 rng(1);
   std::normal_distribution<float> d(0.f, 1.f);
-  std::vector<float> input(size_t(planes) * in_n * width * block), output(size_t(out) * rows * width);
+  std::vector<float> input(size_t(planes) * in_n * width * block),
+      output(size_t(out) * rows * width);
   std::vector<float> weights(size_t(out) * planes * kernel * kernel * block), bias(4, 0.1f);
   for (auto *v : {&input, &weights})
     for (auto &x : *v) x = d(rng) * 0.3f;
   std::vector<const float *> in_ptrs;
   std::vector<float *> out_ptrs;
-  for (int i = 0; i < planes * in_n; ++i) in_ptrs.push_back(input.data() + size_t(i) * width * block);
+  for (int i = 0; i < planes * in_n; ++i)
+    in_ptrs.push_back(input.data() + size_t(i) * width * block);
   for (int i = 0; i < out * rows; ++i) out_ptrs.push_back(output.data() + size_t(i) * width);
   ConvO4Params p;
   p.in_rows = in_ptrs.data();
@@ -43,18 +46,23 @@ void run(benchmark::State &state, ConvO4Fn fn, int block) {
     benchmark::ClobberMemory();
   }
   const double macs = double(rows) * width * channels * kernel * kernel * out;
-  state.counters["GFLOP/s"] = benchmark::Counter(2 * macs * 1e-9 * double(state.iterations()), benchmark::Counter::kIsRate);
-  state.counters["GB/s"] = benchmark::Counter(double(rows) * width * (channels + out) * 4 * 1e-9 * double(state.iterations()),
-                                              benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2 * macs * 1e-9 * double(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["GB/s"] = benchmark::Counter(
+      double(rows) * width * (channels + out) * 4 * 1e-9 * double(state.iterations()),
+      benchmark::Counter::kIsRate);
 }
 
 void shapes(benchmark::internal::Benchmark *b) {
-  b->Args({512, 32, 5, 3});
-  b->Args({512, 32, 5, 1});
-  b->Args({512, 32, 3, 3});
+  b->Args({512, 32, 5, 3, 64});
+  b->Args({512, 32, 5, 1, 64});
+  b->Args({512, 32, 3, 3, 64});
+  b->Args({512, 32, 5, 3, 208});  // the tail of a Dense xUnit network
 }
 
-void BM_f32_conv_o4__scalar(benchmark::State &s) { run(s, f32_conv_o4__scalar, 16); }
+void BM_f32_conv_o4__scalar(benchmark::State &s) {
+  run(s, f32_conv_o4__scalar, 16);
+}
 void BM_f32_conv_o4_c8__avx2(benchmark::State &s) {
   if (cpu_isa() < Isa::Avx2) return s.SkipWithError("no AVX2");
   run(s, f32_conv_o4_c8__avx2, 8);
@@ -64,7 +72,7 @@ void BM_f32_conv_o4_c16__avx512(benchmark::State &s) {
   run(s, f32_conv_o4_c16__avx512, 16);
 }
 
-BENCHMARK(BM_f32_conv_o4__scalar)->Args({512, 2, 5, 3});
+BENCHMARK(BM_f32_conv_o4__scalar)->Args({512, 2, 5, 3, 64});
 BENCHMARK(BM_f32_conv_o4_c8__avx2)->Apply(shapes);
 BENCHMARK(BM_f32_conv_o4_c16__avx512)->Apply(shapes);
 

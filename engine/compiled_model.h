@@ -34,6 +34,7 @@ class CompiledModel {
   const DnnlConv *conv(size_t step) const { return convs_[step].get(); }
   const PackedGate *gate(size_t step) const { return gates_[step].get(); }
   const PackedConvO4 *conv_o4(size_t step) const { return convs_o4_[step].get(); }
+  const PackedPointwise *pointwise(size_t step) const { return pointwise_[step].get(); }
   // The block a conv step's source is read in (its input is copied into a window of it).
   int conv_source_block(size_t step) const;
   // Scratch memory of finished runs, for the next ones.
@@ -49,6 +50,7 @@ class CompiledModel {
   std::vector<std::unique_ptr<DnnlConv>> convs_;
   std::vector<std::unique_ptr<PackedGate>> gates_;
   std::vector<std::unique_ptr<PackedConvO4>> convs_o4_;
+  std::vector<std::unique_ptr<PackedPointwise>> pointwise_;
   mutable ArenaPool scratch_;
 };
 

@@ -145,6 +145,8 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
         case PostOp::Sum:
           post.append_sum(1.f);
           break;
+        case PostOp::PRelu:  // only Pointwise steps (kernels/pointwise) carry one
+          throw Error("internal error: a PReLU post-op on a oneDNN conv");
         case PostOp::Affine: {
           dnnl::memory::desc md({1, oc, 1, 1}, dt::f32, tag::abcd);
           for (int which = 0; which < 2; ++which, ++affine) {
@@ -282,7 +284,8 @@ void DnnlConv::apply_post_ops(const std::vector<PostOp> &ops, int rows, int widt
             for (int l = 0; l < B; ++l) v[i + size_t(l)] = v[i + size_t(l)] * a[l] + b[l];
           break;
         case PostOp::Sum:
-          break;  // never left unfused
+        case PostOp::PRelu:
+          break;  // never left unfused; never on a oneDNN conv
       }
       if (p.kind == PostOp::Sigmoid && (plane + 1) * B > oc)  // sigmoid(0) is not 0
         for (size_t i = 0; i < plane_floats; i += size_t(B))

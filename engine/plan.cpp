@@ -1,6 +1,7 @@
 #include "engine/plan.h"
 
 #include <algorithm>
+#include <set>
 #include <sstream>
 
 #include "common/error.h"
@@ -90,7 +91,9 @@ class Planner {
       }
     }
     virtualize_concats();
+    fuse_pointwise();
     assign_values();
+    mark_gathers();
     return std::move(plan_);
   }
 
@@ -222,6 +225,18 @@ class Planner {
   // steps, other concats, conv source windows, which are copied anyway) is never materialized:
   // DenseNet-style blocks then concatenate without copying (each layer reads the block's
   // outputs where they were written). Materialized concats read the parts directly.
+  // Whether values laid side by side each start on a channel-block boundary of the SIMD block
+  // (so that a reader can take every plane from its part in place).
+  bool plane_aligned(const std::vector<int> &parts) const {
+    int offset = 0;
+    for (int v : parts) {
+      const int c = g_.values[size_t(v)].channels;
+      if (c <= 4 || offset % plan_.simd_block != 0) return false;
+      offset += c;
+    }
+    return true;
+  }
+
   void virtualize_concats() {
     std::vector<std::vector<int>> readers(g_.values.size());
     for (size_t i = 0; i < plan_.steps.size(); ++i) {
@@ -249,7 +264,8 @@ class Planner {
                                std::count(c.inputs.begin(), c.inputs.end(), s.output) == 1;
         gather_only =
             gather_only && ((c.kind == StepKind::Elementwise && as_source) ||
-                            c.kind == StepKind::Concat || (c.kind == StepKind::Conv && as_source));
+                            c.kind == StepKind::Concat || (c.kind == StepKind::Conv && as_source) ||
+                            (c.kind == StepKind::ConvO4 && as_source && plane_aligned(flat)));
       }
       if (!gather_only) continue;
       parts_[size_t(s.output)] = flat;
@@ -260,6 +276,134 @@ class Planner {
     for (size_t i = 0; i < plan_.steps.size(); ++i)
       if (!removed[i]) kept.push_back(std::move(plan_.steps[i]));
     plan_.steps = std::move(kept);
+  }
+
+  // Steps that read each value (as an input, a Sum operand, or through a virtual concat), plus
+  // one for the graph output.
+  std::vector<int> count_readers() const {
+    std::vector<std::set<int>> readers(g_.values.size());
+    for (size_t i = 0; i < plan_.steps.size(); ++i) {
+      const Step &s = plan_.steps[i];
+      std::vector<int> read = s.inputs;
+      if (s.sum_value >= 0) read.push_back(s.sum_value);
+      for (int v : read) {
+        readers[size_t(v)].insert(int(i));
+        for (int part : parts_[size_t(v)]) readers[size_t(part)].insert(int(i));
+      }
+    }
+    std::vector<int> n(g_.values.size());
+    for (size_t v = 0; v < n.size(); ++v) n[v] = int(readers[v].size()) + (int(v) == g_.output);
+    return n;
+  }
+
+  // A 1x1 conv whose input is an element-wise step's output read by nothing else becomes one
+  // Pointwise step that applies those element-wise ops on the fly (kernels/pointwise): a
+  // DenseNet layer's BN -> ReLU then never writes the pre-activated tensor (as wide as the whole
+  // block's concatenation) and reads it back. An element-wise step that alone reads the conv's
+  // result joins as a post-op.
+  void fuse_pointwise() {
+    const std::vector<int> readers = count_readers();
+    std::vector<int> producer(g_.values.size(), -1);
+    for (size_t i = 0; i < plan_.steps.size(); ++i)
+      producer[size_t(plan_.steps[i].output)] = int(i);
+    std::vector<bool> removed(plan_.steps.size(), false);
+    for (size_t i = 0; i < plan_.steps.size(); ++i) {
+      Step &s = plan_.steps[i];
+      const Op &op = *s.op;
+      if (s.kind != StepKind::Conv || op.kernel != 1 || op.groups != 1 || op.in_channels <= 4 ||
+          op.out_channels <= 4 || s.sum_value >= 0 || s.subpixel_factor || !pointwise_post(s.post))
+        continue;
+      const int e = producer[size_t(s.inputs[0])];
+      if (e < 0 || removed[size_t(e)] || readers[size_t(s.inputs[0])] != 1) continue;
+      const Step &pre = plan_.steps[size_t(e)];
+      std::vector<const Op *> ops{pre.op};
+      ops.insert(ops.end(), pre.chain.begin(), pre.chain.end());
+      if (pre.kind != StepKind::Elementwise || !pointwise_pre(ops)) continue;
+      s.kind = StepKind::Pointwise;
+      s.pre = ops;
+      s.inputs = pre.inputs;
+      s.bf16 = false;
+      s.radius = 0;
+      removed[size_t(e)] = true;
+      // An element-wise step after it (the SR variant's PReLU) joins the post-ops if it fits.
+      for (size_t j = i + 1; j < plan_.steps.size(); ++j) {
+        const Step &next = plan_.steps[j];
+        if (next.kind != StepKind::Elementwise || next.inputs[0] != s.output ||
+            readers[size_t(s.output)] != 1)
+          continue;
+        std::vector<PostOp> post = s.post;
+        std::vector<const Op *> more{next.op};
+        more.insert(more.end(), next.chain.begin(), next.chain.end());
+        for (const Op *m : more) post.push_back(post_op_of(*m));
+        if (!pointwise_post(post)) break;
+        s.post = post;
+        s.output = next.output;
+        removed[j] = true;
+        break;
+      }
+    }
+    std::vector<Step> kept;
+    for (size_t i = 0; i < plan_.steps.size(); ++i)
+      if (!removed[i]) kept.push_back(std::move(plan_.steps[i]));
+    plan_.steps = std::move(kept);
+  }
+
+  static PostOp post_op_of(const Op &op) {
+    PostOp p{PostOp::Relu};
+    switch (op.type) {
+      case OpType::Relu:
+        break;
+      case OpType::LeakyRelu:
+        p.kind = PostOp::LeakyRelu, p.alpha = op.alpha;
+        break;
+      case OpType::PRelu:
+        p.kind = PostOp::PRelu, p.slope = op.slope;
+        break;
+      case OpType::Affine:
+        p.kind = PostOp::Affine, p.scale = op.scale, p.shift = op.shift;
+        break;
+      default:
+        p.kind = PostOp::Sigmoid;
+        break;  // (refused by pointwise_post)
+    }
+    return p;
+  }
+  // What kernels/pointwise applies before the conv: affines, then at most one activation.
+  static bool pointwise_pre(const std::vector<const Op *> &ops) {
+    bool activated = false;
+    for (const Op *op : ops) {
+      if (activated) return false;
+      if (op->type == OpType::Relu || op->type == OpType::LeakyRelu || op->type == OpType::PRelu)
+        activated = true;
+      else if (op->type != OpType::Affine)
+        return false;
+    }
+    return true;
+  }
+  // ... and after: affines (folded into the weights), at most one activation, affines.
+  static bool pointwise_post(const std::vector<PostOp> &post) {
+    int activations = 0;
+    for (const PostOp &p : post) {
+      if (p.kind == PostOp::Sigmoid || p.kind == PostOp::Sum) return false;
+      activations += p.kind != PostOp::Affine;
+    }
+    return activations <= 1;
+  }
+
+  // Pointwise steps read their input's planes in place when every part of it starts on a
+  // channel-block boundary in the SIMD block; otherwise they gather the channels first.
+  void mark_gathers() {
+    for (Step &s : plan_.steps) {
+      if (s.kind != StepKind::Pointwise) continue;
+      const ValuePlan &in = plan_.values[size_t(s.inputs[0])];
+      std::vector<int> parts = in.is_virtual() ? in.parts : std::vector<int>{s.inputs[0]};
+      int offset = 0;
+      for (int v : parts) {
+        if (plan_.values[size_t(v)].block != plan_.simd_block || offset % plan_.simd_block != 0)
+          s.gather = true;
+        offset += g_.values[size_t(v)].channels;
+      }
+    }
   }
 
   // Layout and storage of every computed value (see ValuePlan).
@@ -328,16 +472,21 @@ Plan make_plan(const Graph &graph, int simd_block, Precision precision) {
 
 std::string Plan::describe(const Graph &g) const {
   static const char *kKinds[] = {"conv",          "conv_o4",  "dwgate", "elementwise", "binary",
-                                 "pixel_shuffle", "upsample", "concat", "resize"};
+                                 "pixel_shuffle", "upsample", "concat", "resize",      "pointwise"};
   std::ostringstream out;
   for (const Step &s : steps) {
     out << kKinds[int(s.kind)] << " " << s.op->name;
     for (const PostOp &p : s.post) {
-      static const char *kPost[] = {"relu", "leaky_relu", "sigmoid", "affine", "sum"};
+      static const char *kPost[] = {"relu", "leaky_relu", "sigmoid", "affine", "sum", "prelu"};
       out << " +" << kPost[p.kind];
     }
     if (s.post_affine) out << " +affine";
     for (const Op *op : s.chain) out << " +" << op_type_name(op->type);
+    if (!s.pre.empty()) {
+      out << " (after";
+      for (const Op *op : s.pre) out << " " << op_type_name(op->type);
+      out << (s.gather ? ", gathered)" : ")");
+    }
     if (s.kind == StepKind::DwGate && s.inputs.size() > 1)
       out << " (gating " << g.values[size_t(s.inputs[1])].name << ")";
     if (s.bf16) out << " (bf16)";

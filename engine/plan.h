@@ -18,15 +18,17 @@ enum class StepKind {
   PixelShuffle,  // CRD or DCR order, optionally followed by an activation
   Upsample,      // bilinear (the upsample_bilinear op)
   Concat,
-  Resize,  // nearest / linear / cubic (the resize op)
+  Resize,     // nearest / linear / cubic (the resize op)
+  Pointwise,  // 1x1 conv with the element-wise ops before and after it fused, kernels/pointwise
 };
 
 // Post-operations applied in order to a conv's result (they become oneDNN post-ops).
 struct PostOp {
-  enum Kind { Relu, LeakyRelu, Sigmoid, Affine, Sum } kind;
+  enum Kind { Relu, LeakyRelu, Sigmoid, Affine, Sum, PRelu } kind;
   float alpha = 0.f;           // LeakyRelu slope
   int scale = -1, shift = -1;  // Affine tensors
   int value = -1;              // Sum: the value added
+  int slope = -1;              // PRelu (Pointwise steps only): its slope tensor
 };
 
 struct Step {
@@ -40,7 +42,12 @@ struct Step {
   int sum_value = -1;               // Conv, ConvO4: the value a Sum post-op adds
   const Op *post_affine = nullptr;  // DwGate: an Affine fused after the gate
   std::vector<const Op *> chain;    // Elementwise: further unary ops applied after `op`, in order
-  const Op *activation = nullptr;   // PixelShuffle: an activation fused after the shuffle
+  // Pointwise: the element-wise ops applied to the input before the 1x1 conv (affines, then
+  // at most one activation); `inputs` are then what those ops read.
+  std::vector<const Op *> pre;
+  bool gather =
+      false;  // Pointwise: the input's channels are copied together first (not plane-aligned)
+  const Op *activation = nullptr;  // PixelShuffle: an activation fused after the shuffle
   // Conv feeding only a PixelShuffle by this factor: its output channels are stored in
   // sub-pixel-major order (channel s * C + c holds the op's c * f * f + s), so that the shuffle
   // (marked shuffled_input) moves whole channel blocks. 0: natural order.

@@ -9,6 +9,7 @@
 #include "kernels/conv_o4/conv_o4.h"
 #include "kernels/convert/convert.h"
 #include "kernels/dwgate/dwgate.h"
+#include "kernels/pointwise/pointwise.h"
 
 namespace xunit {
 
@@ -139,10 +140,19 @@ void run_dwgate(const RowOpContext &ctx, const PackedGate &pg, const RowStore &i
 }
 
 void run_conv_o4(const RowOpContext &ctx, const Graph &g, const Step &step, const PackedConvO4 &pc,
-                 const RowStore &in, const RowStore *sum, RowStore &out, RowRange rows) {
+                 const Parts &in, const RowStore *sum, RowStore &out, RowRange rows) {
   const int r = pc.kernel / 2, n = rows.size(), in_n = n + 2 * r;
   const RowLayout &lo = out.layout();  // planar: one plane per output channel
-  std::vector<const float *> src = read_rows(in, {rows.lo - r, rows.hi + r}, ctx.zero_row);
+  // Input rows per plane, from whichever part holds the plane (a virtual concat's are aligned).
+  std::vector<const float *> src(size_t(pc.planes) * size_t(in_n));
+  for (const ChannelPart &part : in) {
+    check(part.store->layout().block == pc.block && part.offset % pc.block == 0,
+          "internal error: conv_o4 input not plane-aligned");
+    std::vector<const float *> rows_of_part =
+        read_rows(*part.store, {rows.lo - r, rows.hi + r}, ctx.zero_row);
+    std::copy(rows_of_part.begin(), rows_of_part.end(),
+              src.begin() + long(part.offset / pc.block) * in_n);
+  }
   std::vector<float *> dst = write_rows(out, rows);
   std::vector<const float *> addend;
   if (sum) addend = read_rows(*sum, rows, ctx.zero_row);
@@ -185,6 +195,12 @@ void run_conv_o4(const RowOpContext &ctx, const Graph &g, const Step &step, cons
               for (int x = 0; x < lo.width; ++x) d[x] = d[x] * a + b;
               break;
             }
+            case PostOp::PRelu: {
+              const Tensor &t = g.tensor(post.slope);
+              const float a = t.data[t.numel() == 1 ? 0 : c];
+              for (int x = 0; x < lo.width; ++x) d[x] = d[x] < 0.f ? d[x] * a : d[x];
+              break;
+            }
             case PostOp::Sum: {
               ChannelRow s = channel(addend, sum->layout(), n, c, i);
               for (int x = 0; x < lo.width; ++x) d[x] += s.at[x * s.stride];
@@ -192,6 +208,59 @@ void run_conv_o4(const RowOpContext &ctx, const Graph &g, const Step &step, cons
             }
           }
         }
+  }
+}
+
+void run_pointwise(const RowOpContext &ctx, const PackedPointwise &pp, const Parts &in,
+                   RowStore &out, RowRange rows) {
+  const int n = rows.size(), B = pp.block;
+  // Row pointers of every input plane, found in whichever part holds it.
+  std::vector<const float *> src(size_t(pp.in_planes) * size_t(n));
+  for (const ChannelPart &part : in) {
+    const RowLayout &l = part.store->layout();
+    check(l.block == B && part.offset % B == 0,
+          "internal error: pointwise input not plane-aligned");
+    for (int pl = 0; pl < l.planes(); ++pl)
+      for (int i = 0; i < n; ++i)
+        src[size_t(part.offset / B + pl) * size_t(n) + size_t(i)] =
+            part.store->row(pl, rows.lo + i);
+  }
+  std::vector<float *> dst = write_rows(out, rows);
+  const kernels::PointwiseFn fn = kernels::select_pointwise(B);
+  const int width = out.layout().width;
+  // Jobs of (row, band of columns): enough to keep every thread busy on a short chunk.
+  const int bands = std::max(1, std::min(width / 16, (2 * ctx.threads + n - 1) / n));
+  const int jobs = n * bands;
+#pragma omp parallel for num_threads(ctx.threads) schedule(static) if (ctx.threads > 1 && jobs > 1)
+  for (int job = 0; job < jobs; ++job) {
+    const int i = job / bands, band = job % bands;
+    const int x0 = int(long(width) * band / bands), x1 = int(long(width) * (band + 1) / bands);
+    if (x0 == x1) continue;
+    std::vector<const float *> in_rows(size_t(pp.in_planes));
+    std::vector<float *> out_rows(size_t(pp.out_planes));
+    for (int pl = 0; pl < pp.in_planes; ++pl)
+      in_rows[size_t(pl)] = src[size_t(pl) * size_t(n) + size_t(i)] + size_t(x0) * B;
+    for (int q = 0; q < pp.out_planes; ++q)
+      out_rows[size_t(q)] = dst[size_t(q) * size_t(n) + size_t(i)] + size_t(x0) * B;
+    kernels::PointwiseParams p;
+    p.in_rows = in_rows.data();
+    p.out_rows = out_rows.data();
+    p.weights = pp.weights.data();
+    p.bias = pp.bias.data();
+    if (!pp.pre_scale.empty()) p.pre_scale = pp.pre_scale.data(), p.pre_shift = pp.pre_shift.data();
+    if (!pp.pre_slope.empty()) p.pre_slope = pp.pre_slope.data();
+    if (!pp.post_slope.empty()) p.post_slope = pp.post_slope.data();
+    if (!pp.post_scale.empty())
+      p.post_scale = pp.post_scale.data(), p.post_shift = pp.post_shift.data();
+    p.rows = 1;
+    p.width = x1 - x0;
+    p.block = B;
+    p.in_planes = pp.in_planes;
+    p.out_planes = pp.out_planes;
+    thread_local std::vector<float> scratch;
+    scratch.resize(size_t(kernels::pointwise_scratch_floats(p)));
+    p.scratch = scratch.data();
+    fn(p);
   }
 }
 

@@ -35,6 +35,16 @@ struct ChannelPart {
 };
 using Parts = std::vector<ChannelPart>;
 
+// A Pointwise step's parameters as kernels/pointwise expects them (channels padded to whole
+// blocks; the conv's leading affine post-ops folded into weights and bias).
+struct PackedPointwise {
+  int block = 0, in_planes = 0, out_planes = 0;
+  std::vector<float> weights;  // [in_planes * block][out_planes * block]
+  std::vector<float> bias;
+  std::vector<float> pre_scale, pre_shift, pre_slope;     // empty when absent
+  std::vector<float> post_slope, post_scale, post_shift;  // empty when absent
+};
+
 // Context shared by the ops of one stripe: a row of zeros as wide as the widest row.
 struct RowOpContext {
   const float *zero_row = nullptr;
@@ -47,8 +57,12 @@ void run_dwgate(const RowOpContext &ctx, const PackedGate &gate, const RowStore 
                 const RowStore *multiplicand, RowStore &out, RowRange rows);
 // A ConvO4 step: the conv, then its post-ops in order (`sum` holds the Sum operand, if any).
 void run_conv_o4(const RowOpContext &ctx, const Graph &g, const Step &step,
-                 const PackedConvO4 &conv, const RowStore &in, const RowStore *sum, RowStore &out,
+                 const PackedConvO4 &conv, const Parts &in, const RowStore *sum, RowStore &out,
                  RowRange rows);
+// A Pointwise step: `in` must be plane-aligned in `pp.block` (else gather it first, see
+// copy_rows).
+void run_pointwise(const RowOpContext &ctx, const PackedPointwise &pp, const Parts &in,
+                   RowStore &out, RowRange rows);
 // An Elementwise step: its op, then its chain (affine / relu / leaky relu / prelu / sigmoid).
 void run_elementwise(const RowOpContext &ctx, const Graph &g, const Step &step, const Parts &in,
                      RowStore &out, RowRange rows);

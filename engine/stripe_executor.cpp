@@ -139,6 +139,12 @@ struct StripeExecutor::Layout {
         intervals.push_back(
             {int(i), int(i), align_up(RowStore::rows_bytes(l, s.rows(st.output).chunk))});
       }
+      if (st.kind == StepKind::Pointwise && st.gather) {  // its input's channels copied together
+        interval_of_assembled[i] = intervals.size();
+        intervals.push_back({int(i), int(i),
+                             align_up(RowStore::rows_bytes(conv_source_layout(m, i, width),
+                                                           s.rows(st.output).chunk))});
+      }
       if (st.kind != StepKind::Conv) continue;
       const ValueRows &rows = s.rows(st.output);
       // Buffers beyond the machine's memory fail here, as OUT_OF_MEMORY, before oneDNN is asked
@@ -327,7 +333,7 @@ void StripeExecutor::run_step(size_t index, int pass, const RowOpContext &ctx) {
   produce(out, rows, ctx, staging_memory_[index], [&](RowStore &dst) {
     switch (s.kind) {
       case StepKind::ConvO4:
-        run_conv_o4(ctx, g, s, *model_.conv_o4(index), in,
+        run_conv_o4(ctx, g, s, *model_.conv_o4(index), parts_of(s.inputs[0]),
                     s.sum_value >= 0 ? &stores_[size_t(s.sum_value)] : nullptr, dst, rows);
         break;
       case StepKind::DwGate:
@@ -337,6 +343,18 @@ void StripeExecutor::run_step(size_t index, int pass, const RowOpContext &ctx) {
       case StepKind::Elementwise:
         run_elementwise(ctx, g, s, parts_of(s.inputs[0]), dst, rows);
         break;
+      case StepKind::Pointwise: {
+        Parts parts = parts_of(s.inputs[0]);
+        if (s.gather) {
+          assembled_.init_dense(conv_source_layout(model_, index, width_), parts[0].store->height(),
+                                assembled_memory_[index]);
+          assembled_.set_dense_rows(rows);
+          copy_rows(ctx, parts, assembled_, rows);
+          parts = {{&assembled_, 0}};
+        }
+        run_pointwise(ctx, *model_.pointwise(index), parts, dst, rows);
+        break;
+      }
       case StepKind::Binary:
         run_binary(ctx, s.op->type, in, stores_[size_t(s.inputs[1])], dst, rows);
         break;

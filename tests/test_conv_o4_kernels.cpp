@@ -20,7 +20,8 @@ struct Variant {
 };
 
 // Largest |got - want| / max(1, |want|) of `fn` against the reference on random rows.
-float compare(ConvO4Fn fn, int block, int planes, int out_channels, int rows, int width, int kernel, unsigned seed) {
+float compare(ConvO4Fn fn, int block, int planes, int out_channels, int rows, int width, int kernel,
+              unsigned seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> d(0.f, 1.f);
   const int in_n = rows + kernel - 1;
@@ -33,8 +34,10 @@ float compare(ConvO4Fn fn, int block, int planes, int out_channels, int rows, in
   for (auto &x : bias) x = d(rng);
   std::vector<const float *> in_ptrs;
   for (auto &row : input) in_ptrs.push_back(row.data());
-  std::vector<std::vector<float>> want(size_t(out_channels) * rows, std::vector<float>(size_t(width), -1.f));
-  std::vector<std::vector<float>> got(size_t(out_channels) * rows, std::vector<float>(size_t(width), -2.f));
+  std::vector<std::vector<float>> want(size_t(out_channels) * rows,
+                                       std::vector<float>(size_t(width), -1.f));
+  std::vector<std::vector<float>> got(size_t(out_channels) * rows,
+                                      std::vector<float>(size_t(width), -2.f));
   std::vector<float *> want_ptrs, got_ptrs;
   for (auto &row : want) want_ptrs.push_back(row.data());
   for (auto &row : got) got_ptrs.push_back(row.data());
@@ -57,7 +60,8 @@ float compare(ConvO4Fn fn, int block, int planes, int out_channels, int rows, in
   float worst = 0;
   for (size_t r = 0; r < want.size(); ++r)
     for (int x = 0; x < width; ++x) {
-      const float e = std::abs(got[r][size_t(x)] - want[r][size_t(x)]) / std::max(1.f, std::abs(want[r][size_t(x)]));
+      const float e = std::abs(got[r][size_t(x)] - want[r][size_t(x)]) /
+                      std::max(1.f, std::abs(want[r][size_t(x)]));
       if (!(e <= worst)) worst = e;
     }
   return worst;
@@ -75,7 +79,7 @@ TEST_CASE("conv_o4: every SIMD variant matches the scalar reference") {
   for (const Variant &v : variants)
     for (int out : {1, 2, 3, 4})
       for (int kernel : {1, 3, 5})
-        for (int planes : {1, 3})
+        for (int planes : {1, 3, 9})
           for (int width : {1, 2, 4, 5, 6, 9, 13, 31})
             for (int rows : {1, 3}) {
               CAPTURE(v.name);
@@ -84,7 +88,7 @@ TEST_CASE("conv_o4: every SIMD variant matches the scalar reference") {
               CAPTURE(planes);
               CAPTURE(width);
               const float e = compare(v.fn, v.block, planes, out, rows, width, kernel, seed++);
-              CHECK(e <= 1e-5f);  // summation order only: up to 1200 terms of ~N(0, 0.01)
+              CHECK(e <= 5e-5f);  // summation order only: up to 3600 terms
               worst = std::max(worst, e);
             }
   MESSAGE("largest relative difference to the reference: " << worst);
@@ -97,7 +101,8 @@ TEST_CASE("conv_o4: the selection follows the ISA override") {
   if (cpu_isa() >= Isa::Avx2) {
     set_isa_override(Isa::Avx2);
     CHECK(picks(8, f32_conv_o4_c8__avx2));
-    CHECK(picks(16, f32_conv_o4__scalar));  // no 16-lane AVX2 variant: the engine uses 8-lane blocks there
+    CHECK(picks(
+        16, f32_conv_o4__scalar));  // no 16-lane AVX2 variant: the engine uses 8-lane blocks there
   }
   if (cpu_isa() >= Isa::Avx512) {
     set_isa_override(Isa::Avx512);

@@ -75,6 +75,38 @@ TEST_CASE("engine matches the reference executor on xdense-shaped graphs, both v
   }
 }
 
+TEST_CASE("engine fuses BN -> activation -> conv1x1 -> activation into one pointwise step") {
+  GraphFactory f(24);
+  for (int mid : {16, 20, 40})
+    for (int out : {8, 32, 36})
+      for (int variant = 0; variant < 3; ++variant) {
+        Graph g;
+        int x = g.add_input("x", 3);
+        // h is read twice, so its pre-activation cannot ride on its conv as post-ops.
+        int h = f.conv(g, x, mid, 3), a = h;
+        if (variant == 0) a = f.unary(g, OpType::Relu, f.affine(g, h));
+        if (variant == 1) a = f.unary(g, OpType::PRelu, h);
+        if (variant == 2) a = f.unary(g, OpType::LeakyRelu, f.affine(g, f.affine(g, h)), 0.2f);
+        a = f.conv(g, a, out, 1, 1, variant != 0);
+        if (variant == 0) a = f.unary(g, OpType::Relu, a);
+        if (variant == 1) a = f.affine(g, f.unary(g, OpType::PRelu, a, 0.f, true));
+        g.output = f.conv(g, f.concat(g, {h, a}), 3, 3);
+        g.validate_and_infer();
+        CAPTURE(mid);
+        CAPTURE(out);
+        CAPTURE(variant);
+        Plan plan = make_plan(g, 16);
+        int pointwise = 0;
+        for (const Step &st : plan.steps) pointwise += st.kind == StepKind::Pointwise;
+        CHECK(pointwise == 1);
+        LoadedModel m = load_graph(g);
+        HwcImage in = random_image(17, 13, 3, 4);
+        HwcImage want = run_oracle(m.model->graph(), in);
+        CHECK(max_abs_diff(run_engine(*m.model, in, 0, 2), want) <= 1e-4f);
+        CHECK(max_abs_diff(run_engine(*m.model, in, 5, 1, 3), want) <= 1e-4f);
+      }
+}
+
 TEST_CASE("engine resizes with every mode and coordinate rule, whole, tiled and streamed") {
   GraphFactory f(22);
   for (ResizeMode mode : {ResizeMode::Nearest, ResizeMode::Linear, ResizeMode::Cubic})
@@ -233,22 +265,29 @@ TEST_CASE("the planner gates xUnitD in one step and reads dense concatenations i
   Plan plan = make_plan(g, 16);
   std::string d = plan.describe(g);
   CAPTURE(d);
-  int gates = 0, separate = 0, concats = 0, chains = 0;
+  int gates = 0, separate = 0, concats = 0, chains = 0, pointwise = 0;
   for (const Step &s : plan.steps) {
     gates += s.kind == StepKind::DwGate;
     separate += s.kind == StepKind::DwGate && s.inputs.size() == 2;
     concats += s.kind == StepKind::Concat;
     chains += s.kind == StepKind::Elementwise && !s.chain.empty();
+    pointwise += s.kind == StepKind::Pointwise && s.pre.size() == 2;
   }
   int virtuals = 0;
   for (const ValuePlan &v : plan.values) virtuals += v.is_virtual();
   CHECK(gates == 1 + 5);     // the head's and every dense layer's xUnitD
   CHECK(separate == gates);  // each gates its conv's input, not the dw conv's own input
   // Every concatenation is read where its parts were written, except the last: the tail conv
-  // (to 3 channels, our own kernel) reads one materialized tensor.
+  // (to 3 channels, our own kernel) takes planes in place only when every part starts on a
+  // 16-channel boundary, and growth 8 does not.
   CHECK(concats == 1);
   CHECK(virtuals == 4);
-  CHECK(chains == 5 + 1);  // BN -> ReLU before every dense layer and the transition
+  // BN -> ReLU before every dense layer's and the transition's conv1x1 rides on that conv.
+  CHECK(chains == 0);
+  CHECK(pointwise == 5 + 1);
+  Graph aligned = f.xdense(3, 16, {3, 2}, 16, 2);
+  Plan aligned_plan = make_plan(aligned, 16);
+  for (const Step &s : aligned_plan.steps) CHECK(s.kind != StepKind::Concat);
 }
 
 TEST_CASE("bfloat16 and automatic precision stay close to float32, for any chunk and stripe") {

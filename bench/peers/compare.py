@@ -56,11 +56,12 @@ def xunit_seconds(bin_dir, model, size, threads, repeat, tmp):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--arch", default="xdncnn", choices=["xdncnn", "dncnn", "xsrgan", "srgan"])
+    ap.add_argument("--arch", default="xdncnn", choices=["xdncnn", "dncnn", "xsrgan", "srgan", "xdense"])
     ap.add_argument("--features", type=int, default=64)
-    ap.add_argument("--blocks", type=int, default=8)
+    ap.add_argument("--blocks", default="8", help="blocks; for xdense the layers per dense block, e.g. 4,6,8")
+    ap.add_argument("--growth", type=int, default=None, help="xdense growth rate (default 16, SR 8)")
     ap.add_argument("--channels", type=int, default=3)
-    ap.add_argument("--scale", type=int, default=4, help="SR families only")
+    ap.add_argument("--scale", type=int, default=None, help="SR scale (xsrgan/srgan default 4; xdense 1)")
     ap.add_argument("--size", type=parse_size, default=(512, 512), help="input WxH")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--repeat", type=int, default=3)
@@ -72,16 +73,20 @@ def main():
 
     bin_dir = os.path.join(args.build_dir, "bin")
     torch.manual_seed(0)
-    cfg = dict(in_channels=args.channels, num_features=args.features, gen_blocks=args.blocks)
-    if args.arch in ("xsrgan", "srgan"):
-        cfg["scale"] = args.scale
+    blocks = [int(b) for b in args.blocks.split(",")]
+    cfg = dict(in_channels=args.channels, num_features=args.features,
+               gen_blocks=blocks if args.arch == "xdense" else blocks[0])
+    scale = args.scale or (4 if args.arch in ("xsrgan", "srgan") else 1)
+    if scale > 1:
+        cfg["scale"] = scale
+    if args.arch == "xdense" and args.growth:
+        cfg["growth_rate"] = args.growth
     model = build(args.arch, **cfg)
     randomize_batchnorm(model, torch.Generator().manual_seed(1))
     model.eval()
-    scale = args.scale if args.arch in ("xsrgan", "srgan") else 1
     w, h = args.size
     x = torch.rand(1, args.channels, h, w, generator=torch.Generator().manual_seed(2))
-    name = "%s-%d-%d%s" % (args.arch, args.features, args.blocks, "-x%d" % scale if scale > 1 else "")
+    name = "%s-%d-%s%s" % (args.arch, args.features, args.blocks.replace(",", "."), "-x%d" % scale if scale > 1 else "")
 
     with tempfile.TemporaryDirectory() as tmp:
         ckpt, xm = os.path.join(tmp, "model.pt"), os.path.join(tmp, "model.xunit")

@@ -1,0 +1,158 @@
+// Every pointwise-conv variant against the scalar reference: channel counts, widths (tiles and
+// their remainders), output block groups, and each pre/post stage on and off.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/isa.h"
+#include "kernels/pointwise/pointwise.h"
+
+using namespace xunit::kernels;
+
+namespace {
+
+struct Variant {
+  std::string name;
+  PointwiseFn fn;
+  int block;
+};
+
+std::vector<Variant> simd_variants() {
+  std::vector<Variant> v;
+  if (cpu_isa() >= Isa::Avx2) v.push_back({"c8__avx2", f32_pointwise_c8__avx2, 8});
+  if (cpu_isa() >= Isa::Avx512) v.push_back({"c16__avx512", f32_pointwise_c16__avx512, 16});
+  return v;
+}
+
+// One random problem; `stages` bit 0: pre affine, 1: pre activation, 2: post activation,
+// 3: post affine. Returns the largest difference to the reference relative to max(1, |ref|).
+float compare(PointwiseFn fn, int block, int in_planes, int out_planes, int rows, int width,
+              int stages, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.f, 1.f);
+  const int C = in_planes * block, O = out_planes * block;
+  auto random = [&](size_t n, float scale) {
+    std::vector<float> v(n);
+    for (auto &x : v) x = d(rng) * scale;
+    return v;
+  };
+  std::vector<float> input = random(size_t(C) * rows * width, 1.f);
+  std::vector<float> weights = random(size_t(C) * O, 1.f / std::sqrt(float(C)));
+  std::vector<float> bias = random(size_t(O), 0.3f), pre_s = random(size_t(C), 0.5f),
+                     pre_t = random(size_t(C), 0.5f);
+  std::vector<float> pre_a = random(size_t(C), 0.2f), post_a = random(size_t(O), 0.2f);
+  std::vector<float> post_s = random(size_t(O), 0.5f), post_t = random(size_t(O), 0.5f);
+  std::vector<const float *> in;
+  for (int pl = 0; pl < in_planes; ++pl)
+    for (int i = 0; i < rows; ++i)
+      in.push_back(input.data() + (size_t(pl) * rows + i) * width * block);
+  std::vector<float> want(size_t(O) * rows * width, -1.f), got(want.size(), -2.f);
+  std::vector<float *> want_rows, got_rows;
+  for (int q = 0; q < out_planes * rows; ++q) {
+    want_rows.push_back(want.data() + size_t(q) * width * block);
+    got_rows.push_back(got.data() + size_t(q) * width * block);
+  }
+  PointwiseParams p;
+  p.in_rows = in.data();
+  p.weights = weights.data();
+  p.bias = bias.data();
+  if (stages & 1) p.pre_scale = pre_s.data(), p.pre_shift = pre_t.data();
+  if (stages & 2) p.pre_slope = pre_a.data();
+  if (stages & 4) p.post_slope = post_a.data();
+  if (stages & 8) p.post_scale = post_s.data(), p.post_shift = post_t.data();
+  p.rows = rows;
+  p.width = width;
+  p.block = block;
+  p.in_planes = in_planes;
+  p.out_planes = out_planes;
+  std::vector<float> scratch(size_t(pointwise_scratch_floats(p)) + 16);
+  p.scratch = scratch.data();
+  p.out_rows = want_rows.data();
+  f32_pointwise__scalar(p);
+  p.out_rows = got_rows.data();
+  fn(p);
+  float worst = 0;
+  for (size_t k = 0; k < want.size(); ++k) {
+    const float e = std::abs(got[k] - want[k]) / std::max(1.f, std::abs(want[k]));
+    if (!(e <= worst)) worst = e;  // NaN-propagating
+  }
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("pointwise: every SIMD variant matches the scalar reference") {
+  std::vector<Variant> variants = simd_variants();
+  REQUIRE(!variants.empty());
+  unsigned seed = 1;
+  float worst = 0;
+  for (const Variant &v : variants)
+    for (int in_planes : {1, 2, 5, 13})
+      for (int out_planes : {1, 2, 3, 4, 5, 9})
+        for (int width : {1, 5, 13, 31})
+          for (int stages : {0, 3, 12, 15, 2, 4}) {
+            CAPTURE(v.name);
+            CAPTURE(in_planes);
+            CAPTURE(out_planes);
+            CAPTURE(width);
+            CAPTURE(stages);
+            const float e = compare(v.fn, v.block, in_planes, out_planes, 1 + int(seed % 3), width,
+                                    stages, seed);
+            ++seed;
+            CHECK(e <= 2e-5f);  // summation order differs (FMA, per-block accumulators)
+            worst = std::max(worst, e);
+          }
+  MESSAGE("largest relative difference to the reference: " << worst);
+}
+
+TEST_CASE("pointwise: the reference computes the documented formula") {
+  // 1 input channel block of 8, 1 output block: y[o] = post(b[o] + sum_c w[c][o] * pre(x[c])).
+  const int B = 8;
+  std::vector<float> x(B), w(B * B, 0.f), b(B, 0.25f), s(B, 2.f), t(B, -1.f), a(B, 0.5f),
+      pa(B, 0.f);
+  for (int c = 0; c < B; ++c)
+    x[size_t(c)] = float(c) * 0.25f;                       // pre: 2x - 1, then *0.5 when negative
+  for (int c = 0; c < B; ++c) w[size_t(c) * B + 0] = 1.f;  // output 0 sums every channel
+  w[size_t(3) * B + 1] = -2.f;                             // output 1 = -2 * pre(x[3]) + b
+  std::vector<float> y(B);
+  const float *in[1] = {x.data()};
+  float *out[1] = {y.data()};
+  PointwiseParams p;
+  p.in_rows = in;
+  p.out_rows = out;
+  p.weights = w.data();
+  p.bias = b.data();
+  p.pre_scale = s.data();
+  p.pre_shift = t.data();
+  p.pre_slope = a.data();
+  p.post_slope = pa.data();  // ReLU after
+  p.rows = p.width = 1;
+  p.block = B;
+  f32_pointwise__scalar(p);
+  float sum = 0.25f;
+  for (int c = 0; c < B; ++c) {
+    const float u = 2.f * float(c) * 0.25f - 1.f;
+    sum += u < 0 ? 0.5f * u : u;
+  }
+  CHECK(y[0] == doctest::Approx(sum));
+  CHECK(y[1] == 0.f);  // -2 * 0.5 + 0.25 < 0, ReLU
+  CHECK(y[2] == doctest::Approx(0.25f));
+}
+
+TEST_CASE("pointwise: the selection follows the ISA override and the block size") {
+  auto picks = [](int block, PointwiseFn want) { return select_pointwise(block) == want; };
+  set_isa_override(Isa::Scalar);
+  CHECK(picks(16, f32_pointwise__scalar));
+  CHECK(picks(8, f32_pointwise__scalar));
+  if (cpu_isa() >= Isa::Avx2) {
+    set_isa_override(Isa::Avx2);
+    CHECK(picks(8, f32_pointwise_c8__avx2));
+    CHECK(picks(16, f32_pointwise__scalar));  // no 16-lane AVX2 variant
+  }
+  clear_isa_override();
+  if (cpu_isa() >= Isa::Avx512) CHECK(picks(16, f32_pointwise_c16__avx512));
+  CHECK(picks(1, f32_pointwise__scalar));
+}
