@@ -12,8 +12,8 @@
 #include "common/error.h"
 #include "common/file_io.h"
 #include "engine/compiled_model.h"
-#include "engine/model_file.h"
 #include "engine/image_runner.h"
+#include "engine/model_file.h"
 #include "xunit/xunit.h"
 
 struct xunit_model {
@@ -29,7 +29,8 @@ struct xunit_model {
     auto &slot = precision == XUNIT_PRECISION_BF16 ? bf16 : automatic;
     if (!slot) {
       xunit::CompileOptions options;
-      options.precision = precision == XUNIT_PRECISION_BF16 ? xunit::Precision::Bf16 : xunit::Precision::Auto;
+      options.precision =
+          precision == XUNIT_PRECISION_BF16 ? xunit::Precision::Bf16 : xunit::Precision::Auto;
       slot = std::make_unique<xunit::CompiledModel>(*compiled, options);
     }
     return *slot;
@@ -66,7 +67,8 @@ xunit_status guarded(xunit_status error_status, F &&body) {
   }
 }
 
-xunit_status finish_load(xunit::Graph graph, std::shared_ptr<const void> storage, xunit_model **out) {
+xunit_status finish_load(xunit::Graph graph, std::shared_ptr<const void> storage,
+                         xunit_model **out) {
   auto model = std::make_unique<xunit_model>();
   auto it = graph.metadata.find("family");
   model->family = it == graph.metadata.end() ? "unknown" : it->second;
@@ -75,7 +77,9 @@ xunit_status finish_load(xunit::Graph graph, std::shared_ptr<const void> storage
   return XUNIT_OK;
 }
 
-size_t pixel_size(int32_t t) { return t == XUNIT_PIXEL_U8 ? 1 : t == XUNIT_PIXEL_U16 ? 2 : 4; }
+size_t pixel_size(int32_t t) {
+  return t == XUNIT_PIXEL_U8 ? 1 : t == XUNIT_PIXEL_U16 ? 2 : 4;
+}
 
 std::string check_image(const xunit_image *img, const char *what) {
   std::string w = what;
@@ -99,26 +103,42 @@ std::string check_image(const xunit_image *img, const char *what) {
 
 extern "C" {
 
-const char *xunit_version(void) { return "0.1.0"; }
+#define XUNIT_STRINGIFY_(x) #x
+#define XUNIT_STRINGIFY(x) XUNIT_STRINGIFY_(x)
+const char *xunit_version(void) {
+  return XUNIT_STRINGIFY(XUNIT_VERSION_MAJOR) "." XUNIT_STRINGIFY(
+      XUNIT_VERSION_MINOR) "." XUNIT_STRINGIFY(XUNIT_VERSION_PATCH);
+}
 
-const char *xunit_last_error(void) { return g_last_error.c_str(); }
+const char *xunit_last_error(void) {
+  return g_last_error.c_str();
+}
 
 const char *xunit_status_string(xunit_status status) {
   switch (status) {
-    case XUNIT_OK: return "ok";
-    case XUNIT_ERROR_INVALID_ARGUMENT: return "invalid argument";
-    case XUNIT_ERROR_IO: return "i/o error";
-    case XUNIT_ERROR_INVALID_MODEL: return "invalid model";
-    case XUNIT_ERROR_UNSUPPORTED: return "unsupported";
-    case XUNIT_ERROR_OUT_OF_MEMORY: return "out of memory";
-    case XUNIT_ERROR_CANCELLED: return "cancelled";
-    case XUNIT_ERROR_INTERNAL: return "internal error";
+    case XUNIT_OK:
+      return "ok";
+    case XUNIT_ERROR_INVALID_ARGUMENT:
+      return "invalid argument";
+    case XUNIT_ERROR_IO:
+      return "i/o error";
+    case XUNIT_ERROR_INVALID_MODEL:
+      return "invalid model";
+    case XUNIT_ERROR_UNSUPPORTED:
+      return "unsupported";
+    case XUNIT_ERROR_OUT_OF_MEMORY:
+      return "out of memory";
+    case XUNIT_ERROR_CANCELLED:
+      return "cancelled";
+    case XUNIT_ERROR_INTERNAL:
+      return "internal error";
   }
   return "unknown status";
 }
 
 xunit_status xunit_model_load(const char *path, xunit_model **out_model) {
-  if (!path || !out_model) return fail(XUNIT_ERROR_INVALID_ARGUMENT, "path and out_model must not be NULL");
+  if (!path || !out_model)
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT, "path and out_model must not be NULL");
   *out_model = nullptr;
   std::shared_ptr<xunit::MappedFile> map;
   xunit_status st = guarded(XUNIT_ERROR_IO, [&] {
@@ -137,12 +157,14 @@ xunit_status xunit_model_load(const char *path, xunit_model **out_model) {
 }
 
 xunit_status xunit_model_load_memory(const void *data, size_t size, xunit_model **out_model) {
-  if (!data || !out_model) return fail(XUNIT_ERROR_INVALID_ARGUMENT, "data and out_model must not be NULL");
+  if (!data || !out_model)
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT, "data and out_model must not be NULL");
   *out_model = nullptr;
   return guarded(XUNIT_ERROR_INVALID_MODEL, [&] {
     // Copy into 64-byte aligned memory: fp32 weights are used in place and must be aligned.
-    std::shared_ptr<uint8_t> copy(static_cast<uint8_t *>(std::aligned_alloc(64, (size + 63) / 64 * 64 + 64)),
-                                  [](uint8_t *p) { std::free(p); });
+    std::shared_ptr<uint8_t> copy(
+        static_cast<uint8_t *>(std::aligned_alloc(64, (size + 63) / 64 * 64 + 64)),
+        [](uint8_t *p) { std::free(p); });
     if (!copy) throw std::bad_alloc();
     std::memcpy(copy.get(), data, size);
     xunit::Graph graph = xunit::parse_model(copy.get(), size);
@@ -150,7 +172,9 @@ xunit_status xunit_model_load_memory(const void *data, size_t size, xunit_model 
   });
 }
 
-void xunit_model_free(xunit_model *model) { delete model; }
+void xunit_model_free(xunit_model *model) {
+  delete model;
+}
 
 xunit_status xunit_model_get_info(const xunit_model *model, xunit_model_info *info) {
   if (!model || !info) return fail(XUNIT_ERROR_INVALID_ARGUMENT, "model and info must not be NULL");
@@ -187,7 +211,8 @@ xunit_status xunit_run(const xunit_model *model, const xunit_run_options *option
   xunit_run_options opts;
   xunit_run_options_init(&opts);
   if (options) opts = *options;
-  for (auto [img, what] : {std::pair<const xunit_image *, const char *>{input, "input"}, {output, "output"}}) {
+  for (auto [img, what] :
+       {std::pair<const xunit_image *, const char *>{input, "input"}, {output, "output"}}) {
     std::string problem = check_image(img, what);
     if (!problem.empty()) return fail(XUNIT_ERROR_INVALID_ARGUMENT, problem);
   }
@@ -201,14 +226,16 @@ xunit_status xunit_run(const xunit_model *model, const xunit_run_options *option
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "output has " + std::to_string(output->channels) +
                                                   " channels; the model produces " +
                                                   std::to_string(g.out_channels()));
-  if (long(output->width) != long(input->width) * scale || long(output->height) != long(input->height) * scale)
+  if (long(output->width) != long(input->width) * scale ||
+      long(output->height) != long(input->height) * scale)
     return fail(XUNIT_ERROR_INVALID_ARGUMENT,
                 "output must be " + std::to_string(long(input->width) * scale) + "x" +
                     std::to_string(long(input->height) * scale) + " (input size times scale " +
                     std::to_string(scale) + ")");
   if (opts.threads < 0 || opts.threads > 4096)
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "threads must be 0 (all cores) or positive");
-  if (opts.tile_size < -1) return fail(XUNIT_ERROR_INVALID_ARGUMENT, "tile_size must be -1, 0 or positive");
+  if (opts.tile_size < -1)
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT, "tile_size must be -1, 0 or positive");
   if (opts.precision != XUNIT_PRECISION_FP32 && opts.precision != XUNIT_PRECISION_BF16 &&
       opts.precision != XUNIT_PRECISION_AUTO)
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "unknown precision");
@@ -219,9 +246,12 @@ xunit_status xunit_run(const xunit_model *model, const xunit_run_options *option
   config.threads = opts.threads > 0 ? opts.threads : omp_get_num_procs();
   config.tile_size = opts.tile_size;
   // Tuning knob for benchmarks (documented in docs/engine.md): input rows per streaming pass.
-  if (const char *rows = std::getenv("XUNIT_CHUNK_ROWS")) config.chunk_rows = std::max(0, std::atoi(rows));
+  if (const char *rows = std::getenv("XUNIT_CHUNK_ROWS"))
+    config.chunk_rows = std::max(0, std::atoi(rows));
   if (opts.progress) {
-    config.progress = [&opts](float fraction) { return opts.progress(fraction, opts.progress_user_data) == 0; };
+    config.progress = [&opts](float fraction) {
+      return opts.progress(fraction, opts.progress_user_data) == 0;
+    };
   }
   return guarded(XUNIT_ERROR_INTERNAL, [&] {
     xunit::run_image(model->for_precision(opts.precision), *input, *output, config);
