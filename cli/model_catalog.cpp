@@ -24,7 +24,8 @@ std::string executable_dir() {
 }
 
 bool ends_with(const std::string &s, const std::string &suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 struct ModelHandle {
@@ -53,6 +54,9 @@ std::vector<std::string> model_dirs() {
   const std::string exe = executable_dir();
   dirs.push_back(exe + "/../../models");
   dirs.push_back(exe + "/../share/xunit/models");
+#ifdef XUNIT_INSTALL_MODEL_DIR
+  dirs.push_back(XUNIT_INSTALL_MODEL_DIR);  // the configured install prefix, if the tools moved
+#endif
   dirs.push_back(exe + "/models");
   return dirs;
 }
@@ -97,8 +101,13 @@ std::string summarize_model(const std::string &path) {
   ModelHandle h(path);
   xunit_model_info info;
   xunit_model_get_info(h.m, &info);
-  std::string task = info.task == XUNIT_TASK_DENOISE ? "denoise" : "super-resolution x" + std::to_string(info.scale);
-  std::string line = base_name(path) + "  " + task + ", " + (info.in_channels == 1 ? "gray" : info.in_channels == 3 ? "color" : std::to_string(info.in_channels) + " channels");
+  std::string task = info.task == XUNIT_TASK_DENOISE
+                         ? "denoise"
+                         : "super-resolution x" + std::to_string(info.scale);
+  std::string line = base_name(path) + "  " + task + ", " +
+                     (info.in_channels == 1   ? "gray"
+                      : info.in_channels == 3 ? "color"
+                                              : std::to_string(info.in_channels) + " channels");
   const std::string title = meta(h.m, "title");
   if (!title.empty()) line += "  - " + title;
   return line;
@@ -109,16 +118,21 @@ std::string describe_model(const std::string &path) {
   xunit_model_info info;
   xunit_model_get_info(h.m, &info);
   std::string s = path + "\n";
-  s += "  task:             " + std::string(info.task == XUNIT_TASK_DENOISE ? "denoising" : "super-resolution") +
+  s += "  task:             " +
+       std::string(info.task == XUNIT_TASK_DENOISE ? "denoising" : "super-resolution") +
        (info.scale > 1 ? " x" + std::to_string(info.scale) : "") + "\n";
   s += "  family:           " + std::string(info.family) + "\n";
-  s += "  channels:         " + std::to_string(info.in_channels) + " in, " + std::to_string(info.out_channels) + " out\n";
+  s += "  channels:         " + std::to_string(info.in_channels) + " in, " +
+       std::to_string(info.out_channels) + " out\n";
   s += "  receptive field:  " + std::to_string(info.receptive_field) + " px\n";
   s += "  parameters:       " + std::to_string(info.parameters) + "\n";
-  for (const char *key : {"title", "num_features", "gen_blocks", "xunit_kernel", "weights_dtype", "training",
-                          "validation", "source_format", "source_sha256", "converter_version"}) {
+  for (const char *key :
+       {"title", "num_features", "gen_blocks", "xunit_kernel", "weights_dtype", "training",
+        "validation", "source_format", "source_sha256", "converter_version"}) {
     const std::string v = meta(h.m, key);
-    if (!v.empty()) s += "  " + std::string(key) + ":" + std::string(size_t(std::max<int>(1, 18 - int(std::string(key).size()))), ' ') + v + "\n";
+    if (!v.empty())
+      s += "  " + std::string(key) + ":" +
+           std::string(size_t(std::max<int>(1, 18 - int(std::string(key).size()))), ' ') + v + "\n";
   }
   return s;
 }

@@ -6,7 +6,8 @@
 namespace xunit::cli {
 
 // Folders searched, in order: $XUNIT_MODEL_DIR, models/ of the source tree (from build/bin),
-// share/xunit/models of the install prefix (from bin/), models/ next to the executable.
+// share/xunit/models of the install prefix (from bin/, then the configured prefix), models/ next
+// to the executable.
 std::vector<std::string> model_dirs();
 
 // `name` as given when it is a file, else the shipped model of that name (".xunit" optional).
