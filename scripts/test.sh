@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite: set-up, Release build + ctest, the same tests under ASan + UBSan, the
+# The whole test suite: set-up, the format check, Release build + ctest, the same tests under ASan + UBSan, the
 # concurrency tests under ThreadSanitizer, then every fuzzer for a while.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/check_format.sh
 BUILD_DIR=build scripts/build.sh
 (cd build && ctest --output-on-failure)
 if [ "${XUNIT_SKIP_SANITIZERS:-0}" != 1 ]; then
