@@ -16,7 +16,9 @@ double fma_loop_scalar(long iterations);
 
 double measure_fma_peak_gflops(int threads, double seconds) {
   const kernels::Isa isa = kernels::active_isa();
-  auto loop = isa >= kernels::Isa::Avx512 ? fma_loop_avx512 : isa >= kernels::Isa::Avx2 ? fma_loop_avx2 : fma_loop_scalar;
+  auto loop = isa >= kernels::Isa::Avx512 ? fma_loop_avx512
+              : isa >= kernels::Isa::Avx2 ? fma_loop_avx2
+                                          : fma_loop_scalar;
   loop(1000);  // warm up (and wake the cores)
   double best = 0;
   for (int attempt = 0; attempt < 3; ++attempt) {

@@ -41,10 +41,11 @@ void run(benchmark::State &state, DwGateFn fn, int block) {
     benchmark::ClobberMemory();
   }
   const double pixels = double(rows) * width * block;
-  state.counters["GFLOP/s"] = benchmark::Counter(pixels * kernel * kernel * 2 * 1e-9 * double(state.iterations()),
-                                                 benchmark::Counter::kIsRate);
-  state.counters["GB/s"] = benchmark::Counter(pixels * 2 * sizeof(float) * 1e-9 * double(state.iterations()),
-                                              benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(pixels * kernel * kernel * 2 * 1e-9 * double(state.iterations()),
+                         benchmark::Counter::kIsRate);
+  state.counters["GB/s"] = benchmark::Counter(
+      pixels * 2 * sizeof(float) * 1e-9 * double(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 void shapes(benchmark::internal::Benchmark *b) {
@@ -53,7 +54,9 @@ void shapes(benchmark::internal::Benchmark *b) {
   b->Args({2048, 8, 7});
 }
 
-void BM_f32_dwgate__scalar(benchmark::State &s) { run(s, f32_dwgate__scalar, 16); }
+void BM_f32_dwgate__scalar(benchmark::State &s) {
+  run(s, f32_dwgate__scalar, 16);
+}
 void BM_f32_dwgate_c8__avx2(benchmark::State &s) {
   if (cpu_isa() < Isa::Avx2) return s.SkipWithError("no AVX2");
   run(s, f32_dwgate_c8__avx2, 8);

@@ -30,7 +30,8 @@ const char *kUsage =
     "\n"
     "  --model FILE.xunit    a model file; repeatable\n"
     "  --synthetic NAME      a random-weight network: FAMILY[-gray]-FEATURES-BLOCKS[-xSCALE],\n"
-    "                        FAMILY one of xdncnn, dncnn, xsrgan (e.g. xdncnn-64-8, xsrgan-64-10-x4);\n"
+    "                        FAMILY one of xdncnn, dncnn, xsrgan (e.g. xdncnn-64-8, "
+    "xsrgan-64-10-x4);\n"
     "                        repeatable. Default: xdncnn-64-8\n"
     "  --size WxH            input size; repeatable. Default: 512x512\n"
     "  --threads N[,N...]    thread counts. Default: all cores\n"
@@ -57,7 +58,10 @@ xunit::Graph synthetic(const std::string &spec) {
       parts.push_back(spec.substr(start, i - start));
       start = i + 1;
     }
-  auto fail = [&] { throw xunit::Error("--synthetic: cannot parse '" + spec + "' (e.g. xdncnn-64-8, xsrgan-gray-64-10-x4)"); };
+  auto fail = [&] {
+    throw xunit::Error("--synthetic: cannot parse '" + spec +
+                       "' (e.g. xdncnn-64-8, xsrgan-gray-64-10-x4)");
+  };
   if (parts.size() < 3) fail();
   size_t at = 1;
   int channels = 3;
@@ -75,7 +79,8 @@ xunit::Graph synthetic(const std::string &spec) {
   xunit::synthetic::GraphFactory f(1);
   if (parts[0] == "xdncnn") return f.xdncnn(channels, features, blocks);
   if (parts[0] == "dncnn") return f.dncnn(channels, features, blocks);
-  if (parts[0] == "xsrgan" && (scale == 2 || scale == 4 || scale == 8)) return f.xsrgan(channels, features, blocks, scale);
+  if (parts[0] == "xsrgan" && (scale == 2 || scale == 4 || scale == 8))
+    return f.xsrgan(channels, features, blocks, scale);
   fail();
   return {};
 }
@@ -85,7 +90,8 @@ std::vector<int> parse_ints(const char *s) {
   for (const char *p = s; *p;) {
     char *end = nullptr;
     long n = std::strtol(p, &end, 10);
-    if (end == p || n < 0 || n > 4096) throw xunit::Error(std::string("bad number list '") + s + "'");
+    if (end == p || n < 0 || n > 4096)
+      throw xunit::Error(std::string("bad number list '") + s + "'");
     v.push_back(int(n));
     p = *end == ',' ? end + 1 : end;
     if (*end && *end != ',') throw xunit::Error(std::string("bad number list '") + s + "'");
@@ -186,16 +192,21 @@ int main(int argc, char **argv) {
     std::vector<double> peaks;
     for (int t : threads) peaks.push_back(xunit::bench::measure_fma_peak_gflops(t));
     std::printf("xunit %s; FP32 FMA peak measured here:", xunit_version());
-    for (size_t i = 0; i < threads.size(); ++i) std::printf(" %d thread%s %.1f GFLOP/s;", threads[i], threads[i] > 1 ? "s" : "", peaks[i]);
-    std::printf("\n\n%-22s %11s %4s %-9s %10s %9s %9s %7s %9s\n", "model", "size", "thr", "precision", "median ms",
-                "MP/s", "GFLOP/s", "% peak", "peak RSS");
+    for (size_t i = 0; i < threads.size(); ++i)
+      std::printf(" %d thread%s %.1f GFLOP/s;", threads[i], threads[i] > 1 ? "s" : "", peaks[i]);
+    std::printf("\n\n%-22s %11s %4s %-9s %10s %9s %9s %7s %9s\n", "model", "size", "thr",
+                "precision", "median ms", "MP/s", "GFLOP/s", "% peak", "peak RSS");
     FILE *csv = csv_path.empty() ? nullptr : std::fopen(csv_path.c_str(), "w");
     if (!csv_path.empty() && !csv) throw xunit::Error("cannot write '" + csv_path + "'");
-    if (csv) std::fprintf(csv, "model,width,height,threads,precision,median_ms,min_ms,mp_per_s,gflops,percent_peak,peak_rss_mb\n");
+    if (csv)
+      std::fprintf(csv,
+                   "model,width,height,threads,precision,median_ms,min_ms,mp_per_s,gflops,percent_"
+                   "peak,peak_rss_mb\n");
 
     for (const ModelUnderTest &m : models) {
       xunit_model *model = nullptr;
-      if (xunit_model_load_memory(m.bytes.data(), m.bytes.size(), &model) != XUNIT_OK) throw xunit::Error(xunit_last_error());
+      if (xunit_model_load_memory(m.bytes.data(), m.bytes.size(), &model) != XUNIT_OK)
+        throw xunit::Error(xunit_last_error());
       xunit_model_info info;
       xunit_model_get_info(model, &info);
       for (auto [w, h] : sizes) {
@@ -203,9 +214,14 @@ int main(int argc, char **argv) {
         std::mt19937 rng(1);
         for (auto &v : in) v = uint8_t(rng());
         std::vector<uint8_t> out(size_t(w) * info.scale * h * info.scale * info.out_channels);
-        xunit_image a{w, h, info.in_channels, XUNIT_PIXEL_U8, size_t(w) * info.in_channels, in.data()};
-        xunit_image b{w * info.scale, h * info.scale, info.out_channels, XUNIT_PIXEL_U8,
-                      size_t(w) * info.scale * info.out_channels, out.data()};
+        xunit_image a{w,        h, info.in_channels, XUNIT_PIXEL_U8, size_t(w) * info.in_channels,
+                      in.data()};
+        xunit_image b{w * info.scale,
+                      h * info.scale,
+                      info.out_channels,
+                      XUNIT_PIXEL_U8,
+                      size_t(w) * info.scale * info.out_channels,
+                      out.data()};
         const double flops = xunit::bench::conv_flops(m.graph, w, h);
         for (size_t ti = 0; ti < threads.size(); ++ti)
           for (const std::string &p : precisions) {
@@ -213,21 +229,26 @@ int main(int argc, char **argv) {
             xunit_run_options_init(&o);
             o.threads = threads[ti];
             o.tile_size = tile;
-            o.precision = p == "bf16" ? XUNIT_PRECISION_BF16 : p == "auto" ? XUNIT_PRECISION_AUTO : XUNIT_PRECISION_FP32;
+            o.precision = p == "bf16"   ? XUNIT_PRECISION_BF16
+                          : p == "auto" ? XUNIT_PRECISION_AUTO
+                                        : XUNIT_PRECISION_FP32;
             char size[32];
             std::snprintf(size, sizeof size, "%dx%d", w, h);
             bool failed = false;
             for (int wu = 0; wu < warmup && !failed; ++wu)  // primitives, page faults
               failed = xunit_run(model, &o, &a, &b) != XUNIT_OK;
             if (failed) {
-              std::printf("%-22s %11s %4d %-9s %s\n", m.name.c_str(), size, threads[ti], p.c_str(), xunit_last_error());
+              std::printf("%-22s %11s %4d %-9s %s\n", m.name.c_str(), size, threads[ti], p.c_str(),
+                          xunit_last_error());
               continue;
             }
             std::vector<double> ms;
             for (int r = 0; r < repeat; ++r) {
               auto t0 = std::chrono::steady_clock::now();
               if (xunit_run(model, &o, &a, &b) != XUNIT_OK) throw xunit::Error(xunit_last_error());
-              ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+              ms.push_back(
+                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                      .count());
             }
             if (profile) {  // engine/image_runner.cpp prints the profile of this run to stderr
               setenv("XUNIT_PROFILE", "1", 1);
@@ -236,13 +257,16 @@ int main(int argc, char **argv) {
             }
             std::sort(ms.begin(), ms.end());
             const double med = ms[ms.size() / 2];
-            const double mps = double(w) * h / 1e6 / (med / 1e3), gflops = flops / 1e9 / (med / 1e3);
-            std::printf("%-22s %11s %4d %-9s %10.1f %9.3f %9.1f %6.1f%% %6.0f MB\n", m.name.c_str(), size, threads[ti],
-                        p.c_str(), med, mps, gflops, 100 * gflops / peaks[ti], peak_rss_mb());
+            const double mps = double(w) * h / 1e6 / (med / 1e3),
+                         gflops = flops / 1e9 / (med / 1e3);
+            std::printf("%-22s %11s %4d %-9s %10.1f %9.3f %9.1f %6.1f%% %6.0f MB\n", m.name.c_str(),
+                        size, threads[ti], p.c_str(), med, mps, gflops, 100 * gflops / peaks[ti],
+                        peak_rss_mb());
             std::fflush(stdout);
             if (csv)
-              std::fprintf(csv, "%s,%d,%d,%d,%s,%.3f,%.3f,%.4f,%.2f,%.2f,%.1f\n", m.name.c_str(), w, h, threads[ti],
-                           p.c_str(), med, ms[0], mps, gflops, 100 * gflops / peaks[ti], peak_rss_mb());
+              std::fprintf(csv, "%s,%d,%d,%d,%s,%.3f,%.3f,%.4f,%.2f,%.2f,%.1f\n", m.name.c_str(), w,
+                           h, threads[ti], p.c_str(), med, ms[0], mps, gflops,
+                           100 * gflops / peaks[ti], peak_rss_mb());
           }
       }
       xunit_model_free(model);

@@ -57,7 +57,8 @@ struct Work {
 
 }  // namespace
 
-size_t run_batch(const std::vector<BatchItem> &items, const BatchSteps &steps, const std::atomic<bool> &stop) {
+size_t run_batch(const std::vector<BatchItem> &items, const BatchSteps &steps,
+                 const std::atomic<bool> &stop) {
   Channel<Work> loaded(1), processed(1);
   std::atomic<size_t> failures{0};
   std::atomic<bool> cancelled{false};

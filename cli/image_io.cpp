@@ -57,8 +57,8 @@ uint16_t to_u16(float v) {
 // Checks the image's size fields against its pixel count.
 void validate(const Image &image) {
   check(image.width > 0 && image.height > 0 && image.channels > 0,
-        "invalid image size " + std::to_string(image.width) + "x" +
-            std::to_string(image.height) + "x" + std::to_string(image.channels));
+        "invalid image size " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+            "x" + std::to_string(image.channels));
   size_t count = 0;
   check(checked_mul(size_t(image.width), size_t(image.height), &count) &&
             checked_mul(count, size_t(image.channels), &count),
@@ -81,10 +81,17 @@ std::vector<uint8_t> encode(Format format, const Image &image) {
   for (size_t i = 0; i < samples.size(); ++i) samples[i] = to_u8(image.pixels[i]);
   StbFormat stb_format = StbFormat::kPng;
   switch (format) {
-    case Format::kJpeg: stb_format = StbFormat::kJpeg; break;
-    case Format::kBmp: stb_format = StbFormat::kBmp; break;
-    case Format::kTga: stb_format = StbFormat::kTga; break;
-    default: break;
+    case Format::kJpeg:
+      stb_format = StbFormat::kJpeg;
+      break;
+    case Format::kBmp:
+      stb_format = StbFormat::kBmp;
+      break;
+    case Format::kTga:
+      stb_format = StbFormat::kTga;
+      break;
+    default:
+      break;
   }
   if (format == Format::kPng &&
       (size_t(image.width) * 4 + 4) * size_t(image.height) > kStbWriteMaxBytes) {
@@ -136,8 +143,12 @@ void save_image(const std::string &path, const Image &image, bool overwrite) {
   write_file_atomic(path, bytes.data(), bytes.size(), overwrite);  // its errors name the path
 }
 
-bool is_supported_output(const std::string &path) { return format_of(path) != Format::kUnknown; }
+bool is_supported_output(const std::string &path) {
+  return format_of(path) != Format::kUnknown;
+}
 
-bool is_supported_input(const std::string &path) { return format_of(path) != Format::kUnknown; }
+bool is_supported_input(const std::string &path) {
+  return format_of(path) != Format::kUnknown;
+}
 
 }  // namespace xunit::cli

@@ -11,8 +11,8 @@ namespace xunit::cli {
 struct Image {
   int width = 0;
   int height = 0;
-  int channels = 0;  // 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA; any count for .npy
-  int bits = 8;      // 8 or 16 for decoded images; 32 for .npy (float32 values, unscaled)
+  int channels = 0;           // 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA; any count for .npy
+  int bits = 8;               // 8 or 16 for decoded images; 32 for .npy (float32 values, unscaled)
   std::vector<float> pixels;  // height * width * channels, row-major HWC; [0,1] for 8/16-bit
 };
 

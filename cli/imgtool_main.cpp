@@ -8,8 +8,6 @@
 #include "cli/image_io.h"
 #include "cli/synthetic_image.h"
 
-
-
 int main(int argc, char **argv) {
   if (argc != 5 || std::string(argv[1]) != "synth") {
     std::fputs("usage: xunit-imgtool synth W H OUT.png\n", stderr);

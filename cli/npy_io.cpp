@@ -80,8 +80,8 @@ class HeaderParser {
 
   char peek() const { return pos_ < s_.size() ? s_[pos_] : '\0'; }
   void skip_space() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' ||
-                                s_[pos_] == '\r'))
+    while (pos_ < s_.size() &&
+           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
       ++pos_;
   }
   void expect(char c) {
@@ -164,14 +164,14 @@ Image decode_npy(const uint8_t *data, size_t size, size_t max_pixels) {
   check(size >= 10, "truncated .npy header");
   const uint8_t major = data[6];
   check(major >= 1 && major <= 3,
-        "unsupported .npy format version " + std::to_string(major) + "." +
-            std::to_string(data[7]));
+        "unsupported .npy format version " + std::to_string(major) + "." + std::to_string(data[7]));
   size_t prefix = major == 1 ? 10 : 12;
   check(size >= prefix, "truncated .npy header");
   size_t header_len = major == 1 ? size_t(data[8]) | size_t(data[9]) << 8 : read_le32(data + 8);
   size_t data_offset;
-  check(checked_add(prefix, header_len, &data_offset) && data_offset <= size,
-        "truncated .npy header (header length " + std::to_string(header_len) + " exceeds the file)");
+  check(
+      checked_add(prefix, header_len, &data_offset) && data_offset <= size,
+      "truncated .npy header (header length " + std::to_string(header_len) + " exceeds the file)");
   std::string header(reinterpret_cast<const char *>(data + prefix), header_len);
   check(header.find('\0') == std::string::npos, "malformed .npy header: NUL byte");
 
@@ -208,8 +208,8 @@ Image decode_npy(const uint8_t *data, size_t size, size_t max_pixels) {
   const size_t available = size - data_offset;
   check(bytes <= available, ".npy shape " + shape_text(shape) + " needs " + std::to_string(bytes) +
                                 " data bytes but the file has " + std::to_string(available));
-  check(bytes == available, ".npy file has " + std::to_string(available - bytes) +
-                                " unexpected bytes after the data");
+  check(bytes == available,
+        ".npy file has " + std::to_string(available - bytes) + " unexpected bytes after the data");
 
   Image image;
   image.width = int(w);

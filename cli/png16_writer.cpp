@@ -57,11 +57,21 @@ void filter_row(const uint8_t *cur, const uint8_t *prev, size_t n, size_t bpp, u
       int c = i >= bpp ? prev[i - bpp] : 0;
       int pred = 0;
       switch (f) {
-        case 0: pred = 0; break;
-        case 1: pred = a; break;
-        case 2: pred = b; break;
-        case 3: pred = (a + b) / 2; break;
-        default: pred = paeth(a, b, c); break;
+        case 0:
+          pred = 0;
+          break;
+        case 1:
+          pred = a;
+          break;
+        case 2:
+          pred = b;
+          break;
+        case 3:
+          pred = (a + b) / 2;
+          break;
+        default:
+          pred = paeth(a, b, c);
+          break;
       }
       uint8_t v = uint8_t(cur[i] - pred);
       dst[i] = v;
@@ -80,8 +90,8 @@ void filter_row(const uint8_t *cur, const uint8_t *prev, size_t n, size_t bpp, u
 template <typename RowBytes>
 std::vector<uint8_t> encode_png(int width, int height, int channels, int depth,
                                 RowBytes row_bytes) {
-  check(width > 0 && height > 0, "invalid PNG size " + std::to_string(width) + "x" +
-                                     std::to_string(height));
+  check(width > 0 && height > 0,
+        "invalid PNG size " + std::to_string(width) + "x" + std::to_string(height));
   check(channels >= 1 && channels <= 4,
         "PNG needs 1 to 4 channels, got " + std::to_string(channels));
   const size_t bpp = size_t(channels) * size_t(depth / 8);

@@ -28,7 +28,8 @@ void ProgressBar::draw_locked() {
   std::string bar(size_t(filled), '#');
   bar.append(size_t(kWidth - filled), '-');
   std::string name = name_.size() > 40 ? "..." + name_.substr(name_.size() - 37) : name_;
-  std::fprintf(stderr, "\r\033[K[%s] %3.0f%%  %zu/%zu %s", bar.c_str(), 100.0 * overall, index_ + 1, total_, name.c_str());
+  std::fprintf(stderr, "\r\033[K[%s] %3.0f%%  %zu/%zu %s", bar.c_str(), 100.0 * overall, index_ + 1,
+               total_, name.c_str());
   std::fflush(stderr);
   drawn_ = true;
 }

@@ -10,7 +10,10 @@ namespace xunit::cli {
 
 namespace {
 
-int colour_channels(const Image &img) { return img.bits != 32 && (img.channels == 2 || img.channels == 4) ? img.channels - 1 : img.channels; }
+int colour_channels(const Image &img) {
+  return img.bits != 32 && (img.channels == 2 || img.channels == 4) ? img.channels - 1
+                                                                    : img.channels;
+}
 
 // Luma in [0, 1] (BT.601 weights) for color, the value for gray; clamped like a saved image.
 std::vector<double> luma(const Image &img) {
@@ -51,17 +54,19 @@ std::vector<double> blur(const std::vector<double> &in, int w, int h) {
 
 Quality measure(const Image &a, const Image &b) {
   check(a.width == b.width && a.height == b.height,
-        "reference is " + std::to_string(b.width) + "x" + std::to_string(b.height) + ", the image " +
-            std::to_string(a.width) + "x" + std::to_string(a.height));
+        "reference is " + std::to_string(b.width) + "x" + std::to_string(b.height) +
+            ", the image " + std::to_string(a.width) + "x" + std::to_string(a.height));
   const int ca = colour_channels(a), cb = colour_channels(b);
-  check(ca == cb, "reference has " + std::to_string(cb) + " colour channels, the image " + std::to_string(ca));
+  check(ca == cb, "reference has " + std::to_string(cb) + " colour channels, the image " +
+                      std::to_string(ca));
   Quality q;
   double se = 0;
   const size_t pixels = size_t(a.width) * a.height;
   for (size_t i = 0; i < pixels; ++i)
     for (int c = 0; c < ca; ++c) {
       auto v = [](float x) { return std::min(1.0, std::max(0.0, double(x))); };
-      const double d = v(a.pixels[i * size_t(a.channels) + c]) - v(b.pixels[i * size_t(b.channels) + c]);
+      const double d =
+          v(a.pixels[i * size_t(a.channels) + c]) - v(b.pixels[i * size_t(b.channels) + c]);
       se += d * d;
     }
   const double mse = se / double(pixels * size_t(ca));
@@ -70,14 +75,17 @@ Quality measure(const Image &a, const Image &b) {
   const int w = a.width, h = a.height;
   const std::vector<double> x = luma(a), y = luma(b);
   std::vector<double> xx(x.size()), yy(x.size()), xy(x.size());
-  for (size_t i = 0; i < x.size(); ++i) xx[i] = x[i] * x[i], yy[i] = y[i] * y[i], xy[i] = x[i] * y[i];
-  const std::vector<double> mx = blur(x, w, h), my = blur(y, w, h), sxx = blur(xx, w, h), syy = blur(yy, w, h),
-                            sxy = blur(xy, w, h);
+  for (size_t i = 0; i < x.size(); ++i)
+    xx[i] = x[i] * x[i], yy[i] = y[i] * y[i], xy[i] = x[i] * y[i];
+  const std::vector<double> mx = blur(x, w, h), my = blur(y, w, h), sxx = blur(xx, w, h),
+                            syy = blur(yy, w, h), sxy = blur(xy, w, h);
   const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
   double total = 0;
   for (size_t i = 0; i < x.size(); ++i) {
-    const double vx = sxx[i] - mx[i] * mx[i], vy = syy[i] - my[i] * my[i], cov = sxy[i] - mx[i] * my[i];
-    total += ((2 * mx[i] * my[i] + c1) * (2 * cov + c2)) / ((mx[i] * mx[i] + my[i] * my[i] + c1) * (vx + vy + c2));
+    const double vx = sxx[i] - mx[i] * mx[i], vy = syy[i] - my[i] * my[i],
+                 cov = sxy[i] - mx[i] * my[i];
+    total += ((2 * mx[i] * my[i] + c1) * (2 * cov + c2)) /
+             ((mx[i] * mx[i] + my[i] * my[i] + c1) * (vx + vy + c2));
   }
   q.ssim = total / double(x.size());
   return q;

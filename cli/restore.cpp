@@ -21,7 +21,7 @@ struct Planes {
 // Output pixel (x, y) of the transformed image comes from source pixel source(t, x, y).
 void source_of(int t, int x, int y, int w_out, int h_out, int *sx, int *sy) {
   int u = x, v = y, w = w_out, h = h_out;
-  if (t >= 4) u = w - 1 - u;  // undo the mirror
+  if (t >= 4) u = w - 1 - u;         // undo the mirror
   for (int r = 0; r < t % 4; ++r) {  // undo the rotations (each maps (u, v) in a w x h image)
     const int nu = v, nv = w - 1 - u;
     u = nu, v = nv;
@@ -58,7 +58,8 @@ void accumulate_inverse(const Planes &out, int t, Planes &sum) {
 
 class Runner {
  public:
-  Runner(const xunit_model *model, const RestoreOptions &o, int runs) : model_(model), o_(o), runs_(runs) {
+  Runner(const xunit_model *model, const RestoreOptions &o, int runs)
+      : model_(model), o_(o), runs_(runs) {
     xunit_model_get_info(model, &info_);
   }
   const xunit_model_info &info() const { return info_; }
@@ -69,8 +70,14 @@ class Runner {
     out.h = in.h * info_.scale;
     out.c = info_.out_channels;
     out.v.assign(size_t(out.w) * out.h * out.c, 0.f);
-    xunit_image a{in.w, in.h, in.c, XUNIT_PIXEL_F32, size_t(in.w) * in.c * sizeof(float), const_cast<float *>(in.v.data())};
-    xunit_image b{out.w, out.h, out.c, XUNIT_PIXEL_F32, size_t(out.w) * out.c * sizeof(float), out.v.data()};
+    xunit_image a{in.w,
+                  in.h,
+                  in.c,
+                  XUNIT_PIXEL_F32,
+                  size_t(in.w) * in.c * sizeof(float),
+                  const_cast<float *>(in.v.data())};
+    xunit_image b{out.w,       out.h, out.c, XUNIT_PIXEL_F32, size_t(out.w) * out.c * sizeof(float),
+                  out.v.data()};
     xunit_run_options opts;
     xunit_run_options_init(&opts);
     opts.threads = o_.threads;
@@ -140,7 +147,8 @@ std::vector<float> upscale_plane(const std::vector<float> &p, int w, int h, int 
 }
 
 Planes channels_of(const Image &img, int first, int count) {
-  Planes p{img.width, img.height, count, std::vector<float>(size_t(img.width) * img.height * count)};
+  Planes p{img.width, img.height, count,
+           std::vector<float>(size_t(img.width) * img.height * count)};
   for (size_t i = 0; i < size_t(img.width) * img.height; ++i)
     for (int c = 0; c < count; ++c) p.v[i * count + c] = img.pixels[i * img.channels + first + c];
   return p;
@@ -155,8 +163,9 @@ Image restore(const xunit_model *model, const Image &img, const RestoreOptions &
   const bool has_alpha = !raw && (img.channels == 2 || img.channels == 4);
   const int colour = has_alpha ? img.channels - 1 : img.channels;
   const int s = info.scale, W = img.width, H = img.height;
-  check(info.out_channels == info.in_channels, "the model turns " + std::to_string(info.in_channels) + " channels into " +
-                                                   std::to_string(info.out_channels) + ": not an image model");
+  check(info.out_channels == info.in_channels,
+        "the model turns " + std::to_string(info.in_channels) + " channels into " +
+            std::to_string(info.out_channels) + ": not an image model");
 
   Planes result;  // (H*s, W*s, colour)
   const int per_image = o.tta ? 8 : 1;
@@ -173,10 +182,12 @@ Image restore(const xunit_model *model, const Image &img, const RestoreOptions &
   } else if (!raw && info.in_channels == 3 && colour == 1) {
     Runner r(model, o, per_image);
     Planes gray = channels_of(img, 0, 1), rgb{W, H, 3, std::vector<float>(size_t(W) * H * 3)};
-    for (size_t i = 0; i < gray.v.size(); ++i) rgb.v[i * 3] = rgb.v[i * 3 + 1] = rgb.v[i * 3 + 2] = gray.v[i];
+    for (size_t i = 0; i < gray.v.size(); ++i)
+      rgb.v[i * 3] = rgb.v[i * 3 + 1] = rgb.v[i * 3 + 2] = gray.v[i];
     Planes out = r.run_tta(rgb);
     result = {W * s, H * s, 1, std::vector<float>(out.v.size() / 3)};
-    for (size_t i = 0; i < result.v.size(); ++i) result.v[i] = (out.v[i * 3] + out.v[i * 3 + 1] + out.v[i * 3 + 2]) / 3.f;
+    for (size_t i = 0; i < result.v.size(); ++i)
+      result.v[i] = (out.v[i * 3] + out.v[i * 3 + 1] + out.v[i * 3 + 2]) / 3.f;
   } else {
     throw Error("the image has " + std::to_string(colour) + " channel(s); the model takes " +
                 std::to_string(info.in_channels) + (raw ? " (.npy arrays are not adapted)" : ""));

@@ -10,10 +10,10 @@
 namespace xunit::cli {
 
 struct RestoreOptions {
-  int threads = 0;    // 0: all cores
-  int tile = -1;      // stripe width (-1 automatic, 0 whole width)
+  int threads = 0;  // 0: all cores
+  int tile = -1;    // stripe width (-1 automatic, 0 whole width)
   int32_t precision = XUNIT_PRECISION_FP32;
-  bool tta = false;   // average the 8 flips/rotations of the input (8x the work)
+  bool tta = false;                     // average the 8 flips/rotations of the input (8x the work)
   std::function<bool(float)> progress;  // fraction of this image done; false cancels
 };
 

@@ -36,7 +36,9 @@ using xunit::cli::Image;
 using xunit::cli::RunOptions;
 
 std::atomic<bool> g_interrupted{false};
-extern "C" void on_interrupt(int) { g_interrupted = true; }
+extern "C" void on_interrupt(int) {
+  g_interrupted = true;
+}
 
 struct ModelDeleter {
   void operator()(xunit_model *m) const { xunit_model_free(m); }
@@ -49,7 +51,9 @@ ModelPtr load_model(const std::string &path) {
   return ModelPtr(m);
 }
 
-std::string file_name(const std::string &path) { return path.substr(path.find_last_of('/') + 1); }
+std::string file_name(const std::string &path) {
+  return path.substr(path.find_last_of('/') + 1);
+}
 
 std::string with_format(const std::string &name, const std::string &format) {
   if (format.empty()) return name;
@@ -64,7 +68,8 @@ std::vector<std::string> list_inputs(const std::string &dir) {
   while (dirent *e = readdir(d)) {
     const std::string n = e->d_name;
     if (n[0] == '.') continue;
-    if (!xunit::is_directory(dir + "/" + n) && xunit::cli::is_supported_input(n)) names.push_back(n);
+    if (!xunit::is_directory(dir + "/" + n) && xunit::cli::is_supported_input(n))
+      names.push_back(n);
   }
   closedir(d);
   std::sort(names.begin(), names.end());
@@ -80,8 +85,10 @@ bool same_file(const std::string &a, const std::string &b) {
 std::vector<BatchItem> plan_items(const RunOptions &o) {
   std::vector<BatchItem> items;
   if (!xunit::is_directory(o.input)) {
-    if (!xunit::file_exists(o.input)) throw Error("cannot open '" + o.input + "': No such file or directory");
-    if (xunit::is_directory(o.output)) throw Error("-o is a folder but -i is a file: '" + o.output + "'");
+    if (!xunit::file_exists(o.input))
+      throw Error("cannot open '" + o.input + "': No such file or directory");
+    if (xunit::is_directory(o.output))
+      throw Error("-o is a folder but -i is a file: '" + o.output + "'");
     items.push_back({file_name(o.input), o.input, o.output});
     return items;
   }
@@ -89,12 +96,15 @@ std::vector<BatchItem> plan_items(const RunOptions &o) {
   if (names.empty()) throw Error("no supported images in folder '" + o.input + "'");
   if (!xunit::is_directory(o.output) && mkdir(o.output.c_str(), 0755) != 0)
     throw Error("cannot create output folder '" + o.output + "'");
-  for (const std::string &n : names) items.push_back({n, o.input + "/" + n, o.output + "/" + with_format(n, o.format)});
+  for (const std::string &n : names)
+    items.push_back({n, o.input + "/" + n, o.output + "/" + with_format(n, o.format)});
   return items;
 }
 
 int32_t precision_of(const std::string &p) {
-  return p == "bf16" ? XUNIT_PRECISION_BF16 : p == "auto" ? XUNIT_PRECISION_AUTO : XUNIT_PRECISION_FP32;
+  return p == "bf16"   ? XUNIT_PRECISION_BF16
+         : p == "auto" ? XUNIT_PRECISION_AUTO
+                       : XUNIT_PRECISION_FP32;
 }
 
 int run(const RunOptions &o) {
@@ -111,7 +121,8 @@ int run(const RunOptions &o) {
       path = xunit::cli::find_model(o.model);
     } else {
       const bool alpha = img.bits != 32 && (img.channels == 2 || img.channels == 4);
-      path = xunit::cli::default_model(alpha ? img.channels - 1 : img.channels, o.scale ? o.scale : 1);
+      path =
+          xunit::cli::default_model(alpha ? img.channels - 1 : img.channels, o.scale ? o.scale : 1);
     }
     std::lock_guard<std::mutex> lock(models_mutex);
     ModelPtr &m = models[path];
@@ -136,10 +147,12 @@ int run(const RunOptions &o) {
   steps.load = [&](const BatchItem &item) {
     if (!o.overwrite && xunit::file_exists(item.output))
       throw Error("output exists (use -y to overwrite): '" + item.output + "'");
-    if (same_file(item.input, item.output)) throw Error("refusing to write over the input '" + item.input + "'");
+    if (same_file(item.input, item.output))
+      throw Error("refusing to write over the input '" + item.input + "'");
     if (!xunit::cli::is_supported_output(item.output))
       throw Error("unsupported output format '" + item.output + "' (use .png .jpg .bmp .tga .npy)");
-    Image img = xunit::cli::load_image(item.input, o.max_pixels ? o.max_pixels : xunit::cli::kDefaultMaxPixels);
+    Image img = xunit::cli::load_image(item.input,
+                                       o.max_pixels ? o.max_pixels : xunit::cli::kDefaultMaxPixels);
     if (o.noise_sigma > 0) xunit::cli::add_gaussian_noise(img, o.noise_sigma, o.seed, item.name);
     return img;
   };
@@ -161,11 +174,13 @@ int run(const RunOptions &o) {
     std::lock_guard<std::mutex> lock(out_mutex);
     ++written;
     if (o.psnr_reference.empty()) return;
-    const std::string ref_path = folder_refs ? o.psnr_reference + "/" + item.name : o.psnr_reference;
+    const std::string ref_path =
+        folder_refs ? o.psnr_reference + "/" + item.name : o.psnr_reference;
     try {
       const xunit::cli::Quality q = xunit::cli::measure(img, xunit::cli::load_image(ref_path));
       char line[512];
-      std::snprintf(line, sizeof line, "%s: PSNR %.2f dB, SSIM %.4f", file_name(item.output).c_str(), q.psnr, q.ssim);
+      std::snprintf(line, sizeof line, "%s: PSNR %.2f dB, SSIM %.4f",
+                    file_name(item.output).c_str(), q.psnr, q.ssim);
       bar.print(line, stdout);
       if (std::isfinite(q.psnr)) psnr_sum += q.psnr, ssim_sum += q.ssim, ++measured;
     } catch (const std::exception &e) {
@@ -181,15 +196,19 @@ int run(const RunOptions &o) {
     failed = xunit::cli::run_batch(items, steps, g_interrupted);
   } catch (const xunit::cli::Cancelled &) {
     bar.finish();
-    std::fprintf(stderr, "xunit-run: interrupted after %zu of %zu files (no partial file left)\n", written, items.size());
+    std::fprintf(stderr, "xunit-run: interrupted after %zu of %zu files (no partial file left)\n",
+                 written, items.size());
     return 130;
   }
   bar.finish();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (measured > 1) std::printf("mean: PSNR %.2f dB, SSIM %.4f over %zu files\n", psnr_sum / measured, ssim_sum / measured, measured);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (measured > 1)
+    std::printf("mean: PSNR %.2f dB, SSIM %.4f over %zu files\n", psnr_sum / measured,
+                ssim_sum / measured, measured);
   if (!o.quiet && items.size() > 1)
-    std::fprintf(stderr, "xunit-run: %zu of %zu files written to %s in %.1f s\n", written, items.size(), o.output.c_str(),
-                 seconds);
+    std::fprintf(stderr, "xunit-run: %zu of %zu files written to %s in %.1f s\n", written,
+                 items.size(), o.output.c_str(), seconds);
   return failed ? 1 : 0;
 }
 
@@ -211,7 +230,8 @@ int main(int argc, char **argv) {
     if (o.list_models) {
       const std::vector<std::string> found = xunit::cli::shipped_models();
       if (found.empty()) throw Error("no shipped models found (set XUNIT_MODEL_DIR)");
-      for (const std::string &m : found) std::printf("%s\n", xunit::cli::summarize_model(m).c_str());
+      for (const std::string &m : found)
+        std::printf("%s\n", xunit::cli::summarize_model(m).c_str());
       return 0;
     }
     if (!o.info.empty()) {

@@ -86,7 +86,8 @@ long parse_long(const std::string &flag, const char *v, long lo, long hi) {
   char *end = nullptr;
   const long n = std::strtol(v, &end, 10);
   if (!end || *end || !*v || n < lo || n > hi)
-    throw UsageError{flag + ": expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]"};
+    throw UsageError{flag + ": expected an integer in [" + std::to_string(lo) + ", " +
+                     std::to_string(hi) + "]"};
   return n;
 }
 
@@ -101,23 +102,34 @@ RunOptions parse_run_options(int argc, char **argv) {
       if (i + 1 >= argc) throw UsageError{a + " needs a value"};
       return argv[++i];
     };
-    if (a == "-h" || a == "--help") o.help = true;
-    else if (a == "--list-models") o.list_models = true;
-    else if (a == "--info") o.info = value();
-    else if (a == "-m" || a == "--model") o.model = value();
+    if (a == "-h" || a == "--help")
+      o.help = true;
+    else if (a == "--list-models")
+      o.list_models = true;
+    else if (a == "--info")
+      o.info = value();
+    else if (a == "-m" || a == "--model")
+      o.model = value();
     else if (a == "-s" || a == "--scale") {
       o.scale = int(parse_long(a, value(), 2, 4));
       if (o.scale == 3) throw UsageError{"-s: the shipped models upscale by 2 or 4"};
-    } else if (a == "-i" || a == "--input") o.input = value();
-    else if (a == "-o" || a == "--output") o.output = value();
+    } else if (a == "-i" || a == "--input")
+      o.input = value();
+    else if (a == "-o" || a == "--output")
+      o.output = value();
     else if (a == "-f" || a == "--format") {
       o.format = value();
-      if (o.format != "png" && o.format != "jpg" && o.format != "bmp" && o.format != "tga" && o.format != "npy")
+      if (o.format != "png" && o.format != "jpg" && o.format != "bmp" && o.format != "tga" &&
+          o.format != "npy")
         throw UsageError{"-f must be png, jpg, bmp, tga or npy"};
-    } else if (a == "-x" || a == "--tta") o.tta = true;
-    else if (a == "-t" || a == "--tile") o.tile = int(parse_long(a, value(), 0, 1 << 20));
-    else if (a == "-j" || a == "--threads") o.threads = int(parse_long(a, value(), 0, 4096));
-    else if (a == "--max-pixels") o.max_pixels = size_t(parse_long(a, value(), 1, 1L << 40));
+    } else if (a == "-x" || a == "--tta")
+      o.tta = true;
+    else if (a == "-t" || a == "--tile")
+      o.tile = int(parse_long(a, value(), 0, 1 << 20));
+    else if (a == "-j" || a == "--threads")
+      o.threads = int(parse_long(a, value(), 0, 4096));
+    else if (a == "--max-pixels")
+      o.max_pixels = size_t(parse_long(a, value(), 1, 1L << 40));
     else if (a == "--precision") {
       o.precision = value();
       if (o.precision != "fp32" && o.precision != "bf16" && o.precision != "auto")
@@ -126,21 +138,30 @@ RunOptions parse_run_options(int argc, char **argv) {
       char *end = nullptr;
       const char *v = value();
       o.noise_sigma = std::strtof(v, &end);
-      if (!end || *end || !*v || !std::isfinite(o.noise_sigma) || o.noise_sigma < 0 || o.noise_sigma > 255)
+      if (!end || *end || !*v || !std::isfinite(o.noise_sigma) || o.noise_sigma < 0 ||
+          o.noise_sigma > 255)
         throw UsageError{"--add-noise: expected a sigma in [0, 255] (of 255)"};
       noise_given = true;
-    } else if (a == "--seed") o.seed = uint64_t(parse_long(a, value(), 0, 1L << 62));
-    else if (a == "--no-model") o.no_model = true;
-    else if (a == "--psnr") o.psnr_reference = value();
-    else if (a == "-y" || a == "--overwrite") o.overwrite = true;
-    else if (a == "-q" || a == "--quiet") o.quiet = true;
-    else throw UsageError{"unknown argument '" + a + "'"};
+    } else if (a == "--seed")
+      o.seed = uint64_t(parse_long(a, value(), 0, 1L << 62));
+    else if (a == "--no-model")
+      o.no_model = true;
+    else if (a == "--psnr")
+      o.psnr_reference = value();
+    else if (a == "-y" || a == "--overwrite")
+      o.overwrite = true;
+    else if (a == "-q" || a == "--quiet")
+      o.quiet = true;
+    else
+      throw UsageError{"unknown argument '" + a + "'"};
   }
   if (o.help || o.list_models || !o.info.empty()) return o;
   if (o.input.empty() || o.output.empty()) throw UsageError{"-i and -o are required"};
   if (!o.model.empty() && o.scale) throw UsageError{"-m and -s are exclusive"};
-  if (o.no_model && !noise_given) throw UsageError{"--no-model is for making noisy inputs: give --add-noise"};
-  if (o.no_model && (!o.model.empty() || o.scale || o.tta)) throw UsageError{"--no-model runs no model: drop -m, -s and -x"};
+  if (o.no_model && !noise_given)
+    throw UsageError{"--no-model is for making noisy inputs: give --add-noise"};
+  if (o.no_model && (!o.model.empty() || o.scale || o.tta))
+    throw UsageError{"--no-model runs no model: drop -m, -s and -x"};
   return o;
 }
 

@@ -7,8 +7,8 @@
 namespace xunit::cli {
 
 struct RunOptions {
-  std::string model;   // file or shipped name; empty: the shipped default
-  int scale = 0;       // -s: the shipped super-resolution model of this scale
+  std::string model;  // file or shipped name; empty: the shipped default
+  int scale = 0;      // -s: the shipped super-resolution model of this scale
   std::string input, output;
   std::string format;  // -f: output extension for folders; empty: the input's
   int tile = -1;       // -1 automatic, 0 one stripe

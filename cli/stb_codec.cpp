@@ -30,19 +30,24 @@ Kind detect(const uint8_t *data, size_t size) {
   if (size < 18) return Kind::kNone;
   const uint8_t colormap_type = data[1], image_type = data[2];
   if (colormap_type > 1) return Kind::kNone;
-  bool ok = colormap_type == 1 ? image_type == 1 || image_type == 9
-                               : image_type == 2 || image_type == 3 || image_type == 10 ||
-                                     image_type == 11;
+  bool ok = colormap_type == 1
+                ? image_type == 1 || image_type == 9
+                : image_type == 2 || image_type == 3 || image_type == 10 || image_type == 11;
   return ok ? Kind::kTga : Kind::kNone;
 }
 
 const char *kind_name(Kind kind) {
   switch (kind) {
-    case Kind::kPng: return "PNG";
-    case Kind::kJpeg: return "JPEG";
-    case Kind::kBmp: return "BMP";
-    case Kind::kTga: return "TGA";
-    default: return "image";
+    case Kind::kPng:
+      return "PNG";
+    case Kind::kJpeg:
+      return "JPEG";
+    case Kind::kBmp:
+      return "BMP";
+    case Kind::kTga:
+      return "TGA";
+    default:
+      return "image";
   }
 }
 
@@ -52,8 +57,9 @@ std::string stb_reason(Kind kind) {
   const std::string reason = r ? r : "", what = kind_name(kind);
   if (reason.empty()) return "corrupt or truncated " + what + " data";
   if (reason == "unknown image type") return "invalid " + what + " header";
-  if (reason == "outofdata" || reason == "bad huffman code" || reason == "no SOF" || reason == "bad zlib header" ||
-      reason == "bad codelengths" || reason == "bad distance" || reason == "read past buffer" || reason == "corrupt JPEG")
+  if (reason == "outofdata" || reason == "bad huffman code" || reason == "no SOF" ||
+      reason == "bad zlib header" || reason == "bad codelengths" || reason == "bad distance" ||
+      reason == "read past buffer" || reason == "corrupt JPEG")
     return "corrupt or truncated " + what + " data (" + reason + ")";
   if (reason == "too large") return what + " header announces an image too large to decode";
   return what + ": " + reason;
@@ -68,8 +74,12 @@ bool png_size(const uint8_t *data, size_t size, uint32_t *w, uint32_t *h) {
   return true;
 }
 
-uint32_t le16(const uint8_t *p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8; }
-uint32_t le32(const uint8_t *p) { return le16(p) | le16(p + 2) << 16; }
+uint32_t le16(const uint8_t *p) {
+  return uint32_t(p[0]) | uint32_t(p[1]) << 8;
+}
+uint32_t le32(const uint8_t *p) {
+  return le16(p) | le16(p + 2) << 16;
+}
 
 // stb reads zeros past the end of uncompressed BMP and TGA data instead of failing, so a
 // truncated file would decode silently; compute the size the header promises and compare.
@@ -126,7 +136,8 @@ Image decode_with_stb(const uint8_t *data, size_t size, size_t max_pixels) {
                  std::to_string(max_pixels) + " pixels (see --max-pixels)");
   };
   uint32_t pw = 0, ph = 0;
-  if (kind == Kind::kPng && png_size(data, size, &pw, &ph) && uint64_t(pw) * ph > max_pixels) throw limit_error(pw, ph);
+  if (kind == Kind::kPng && png_size(data, size, &pw, &ph) && uint64_t(pw) * ph > max_pixels)
+    throw limit_error(pw, ph);
   const int len = int(size);
   int w = 0, h = 0, comp = 0;
   if (!stbi_info_from_memory(data, len, &w, &h, &comp)) {
@@ -146,7 +157,8 @@ Image decode_with_stb(const uint8_t *data, size_t size, size_t max_pixels) {
   check(w > 0 && h > 0, "image header has an empty size");
   check(comp >= 1 && comp <= 4, "unsupported channel count " + std::to_string(comp));
   size_t pixels = 0;
-  if (!checked_mul(size_t(w), size_t(h), &pixels) || pixels > max_pixels) throw limit_error(size_t(w), size_t(h));
+  if (!checked_mul(size_t(w), size_t(h), &pixels) || pixels > max_pixels)
+    throw limit_error(size_t(w), size_t(h));
   size_t count = 0;
   check(checked_mul(pixels, size_t(comp), &count), "image too large");
 
@@ -194,8 +206,8 @@ std::vector<uint8_t> encode_with_stb(StbFormat format, const uint8_t *samples, i
                                   width * channels);
       break;
     case StbFormat::kJpeg:
-      ok = stbi_write_jpg_to_func(sink_write, &sink, width, height, channels, samples,
-                                  jpeg_quality);
+      ok =
+          stbi_write_jpg_to_func(sink_write, &sink, width, height, channels, samples, jpeg_quality);
       break;
     case StbFormat::kBmp:
       ok = stbi_write_bmp_to_func(sink_write, &sink, width, height, channels, samples);

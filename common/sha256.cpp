@@ -15,13 +15,15 @@ constexpr uint32_t kRound[64] = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
-inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+inline uint32_t rotr(uint32_t x, int n) {
+  return (x >> n) | (x << (32 - n));
+}
 
 }  // namespace
 
 Sha256::Sha256()
-    : state_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
-             0x5be0cd19} {}
+    : state_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+             0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {}
 
 void Sha256::compress(const uint8_t *block) {
   uint32_t w[64];
@@ -42,10 +44,23 @@ void Sha256::compress(const uint8_t *block) {
     uint32_t s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
     uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
     uint32_t t2 = s0 + maj;
-    h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+    h = g;
+    g = f;
+    f = e;
+    e = d + t1;
+    d = c;
+    c = b;
+    b = a;
+    a = t1 + t2;
   }
-  state_[0] += a; state_[1] += b; state_[2] += c; state_[3] += d;
-  state_[4] += e; state_[5] += f; state_[6] += g; state_[7] += h;
+  state_[0] += a;
+  state_[1] += b;
+  state_[2] += c;
+  state_[3] += d;
+  state_[4] += e;
+  state_[5] += f;
+  state_[6] += g;
+  state_[7] += h;
 }
 
 void Sha256::update(const void *data, size_t size) {
@@ -54,11 +69,23 @@ void Sha256::update(const void *data, size_t size) {
   if (buffered_ > 0) {
     size_t take = 64 - buffered_ < size ? 64 - buffered_ : size;
     std::memcpy(buffer_ + buffered_, p, take);
-    buffered_ += take; p += take; size -= take;
-    if (buffered_ == 64) { compress(buffer_); buffered_ = 0; }
+    buffered_ += take;
+    p += take;
+    size -= take;
+    if (buffered_ == 64) {
+      compress(buffer_);
+      buffered_ = 0;
+    }
   }
-  while (size >= 64) { compress(p); p += 64; size -= 64; }
-  if (size > 0) { std::memcpy(buffer_, p, size); buffered_ = size; }
+  while (size >= 64) {
+    compress(p);
+    p += 64;
+    size -= 64;
+  }
+  if (size > 0) {
+    std::memcpy(buffer_, p, size);
+    buffered_ = size;
+  }
 }
 
 std::array<uint8_t, 32> Sha256::finish() {
@@ -85,7 +112,10 @@ std::array<uint8_t, 32> Sha256::digest(const void *data, size_t size) {
 std::string Sha256::hex(const std::array<uint8_t, 32> &digest) {
   static const char *kHex = "0123456789abcdef";
   std::string s;
-  for (uint8_t b : digest) { s += kHex[b >> 4]; s += kHex[b & 15]; }
+  for (uint8_t b : digest) {
+    s += kHex[b >> 4];
+    s += kHex[b & 15];
+  }
   return s;
 }
 

@@ -64,8 +64,10 @@ StateDict tensors_of(const TorchCheckpoint &ckpt, const pickle::Value &dict) {
       throw Error("state dict has a key that is not a string (it is " + pickle::describe(k.kind) +
                   ")");
     const auto it = position.emplace(k.text, entries.size());
-    if (it.second) entries.emplace_back(k.text, dict.items[i + 1]);
-    else entries[it.first->second].second = dict.items[i + 1];
+    if (it.second)
+      entries.emplace_back(k.text, dict.items[i + 1]);
+    else
+      entries[it.first->second].second = dict.items[i + 1];
   }
   StateDict sd;
   for (const auto &e : entries) sd.tensors.push_back(ckpt.tensor(e.first, e.second));

@@ -73,14 +73,20 @@ class Parser {
     v->type = Type::Object;
     expect('{');
     std::set<std::string> keys;
-    if (peek() == '}') { ++i_; return; }
+    if (peek() == '}') {
+      ++i_;
+      return;
+    }
     for (;;) {
       if (peek() != '"') fail("expected a string key");
       std::string key = string();
       if (!keys.insert(key).second) fail("duplicate key \"" + key.substr(0, 100) + "\"");
       expect(':');
       v->object.emplace_back(std::move(key), value(depth + 1));
-      if (peek() == ',') { ++i_; continue; }
+      if (peek() == ',') {
+        ++i_;
+        continue;
+      }
       expect('}');
       return;
     }
@@ -89,10 +95,16 @@ class Parser {
   void array(Value *v, int depth) {
     v->type = Type::Array;
     expect('[');
-    if (peek() == ']') { ++i_; return; }
+    if (peek() == ']') {
+      ++i_;
+      return;
+    }
     for (;;) {
       v->array.push_back(value(depth + 1));
-      if (peek() == ',') { ++i_; continue; }
+      if (peek() == ',') {
+        ++i_;
+        continue;
+      }
       expect(']');
       return;
     }
@@ -104,10 +116,14 @@ class Parser {
     for (int k = 0; k < 4; ++k) {
       const char h = s_[i_++];
       u <<= 4;
-      if (h >= '0' && h <= '9') u |= unsigned(h - '0');
-      else if (h >= 'a' && h <= 'f') u |= unsigned(h - 'a' + 10);
-      else if (h >= 'A' && h <= 'F') u |= unsigned(h - 'A' + 10);
-      else fail("bad \\u escape");
+      if (h >= '0' && h <= '9')
+        u |= unsigned(h - '0');
+      else if (h >= 'a' && h <= 'f')
+        u |= unsigned(h - 'a' + 10);
+      else if (h >= 'A' && h <= 'F')
+        u |= unsigned(h - 'A' + 10);
+      else
+        fail("bad \\u escape");
     }
     return u;
   }
@@ -151,18 +167,38 @@ class Parser {
       const char c = s_[i_++];
       if (c == '"') return out;
       if (static_cast<unsigned char>(c) < 0x20) fail("control character in string");
-      if (c != '\\') { out += c; continue; }
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
       if (i_ >= n_) fail("unterminated string");
       const char e = s_[i_++];
       switch (e) {
-        case '"': case '\\': case '/': out += e; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': append_utf8(&out, escaped_code_point()); break;
-        default: fail("bad escape");
+        case '"':
+        case '\\':
+        case '/':
+          out += e;
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u':
+          append_utf8(&out, escaped_code_point());
+          break;
+        default:
+          fail("bad escape");
       }
     }
   }
@@ -175,8 +211,10 @@ class Parser {
     bool integral = true;
     if (i_ < n_ && s_[i_] == '-') ++i_;
     if (!digit()) fail("unexpected character");
-    if (s_[i_] == '0') ++i_;
-    else while (digit()) ++i_;
+    if (s_[i_] == '0')
+      ++i_;
+    else
+      while (digit()) ++i_;
     if (i_ < n_ && s_[i_] == '.') {
       integral = false;
       ++i_;
@@ -216,6 +254,8 @@ const Value *Value::get(const std::string &key) const {
   return nullptr;
 }
 
-Value parse(const char *text, size_t size) { return Parser(text, size).document(); }
+Value parse(const char *text, size_t size) {
+  return Parser(text, size).document();
+}
 
 }  // namespace xunit::convert::json

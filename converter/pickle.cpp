@@ -22,12 +22,15 @@ const char *const kCallables[] = {
     "torch._utils._rebuild_parameter_with_state",
 };
 const char *const kInertGlobals[] = {
-    "torch.FloatStorage", "torch.HalfStorage", "torch.BFloat16Storage", "torch.DoubleStorage",
-    "torch.LongStorage", "torch.IntStorage", "torch.ShortStorage", "torch.CharStorage",
-    "torch.ByteStorage", "torch.BoolStorage",
-    "torch.float32", "torch.float", "torch.float16", "torch.half", "torch.bfloat16",
-    "torch.float64", "torch.double", "torch.int64", "torch.long", "torch.int32", "torch.int",
-    "torch.int16", "torch.short", "torch.int8", "torch.uint8", "torch.bool",
+    "torch.FloatStorage",  "torch.HalfStorage", "torch.BFloat16Storage",
+    "torch.DoubleStorage", "torch.LongStorage", "torch.IntStorage",
+    "torch.ShortStorage",  "torch.CharStorage", "torch.ByteStorage",
+    "torch.BoolStorage",   "torch.float32",     "torch.float",
+    "torch.float16",       "torch.half",        "torch.bfloat16",
+    "torch.float64",       "torch.double",      "torch.int64",
+    "torch.long",          "torch.int32",       "torch.int",
+    "torch.int16",         "torch.short",       "torch.int8",
+    "torch.uint8",         "torch.bool",
 };
 
 // Names from the file go into one-line error messages: keep them printable and short.
@@ -38,7 +41,9 @@ std::string printable(const std::string &s) {
   return out;
 }
 
-[[noreturn]] void fail(const std::string &what) { throw Error("malformed pickle: " + what); }
+[[noreturn]] void fail(const std::string &what) {
+  throw Error("malformed pickle: " + what);
+}
 
 class Machine {
  public:
@@ -50,10 +55,25 @@ class Machine {
   void need(uint64_t n) const {
     if (!range_ok(pos_, n, size_)) fail("truncated data");
   }
-  uint8_t u8() { need(1); return data_[pos_++]; }
-  uint16_t u16() { need(2); pos_ += 2; return load_u16le(data_ + pos_ - 2); }
-  uint32_t u32() { need(4); pos_ += 4; return load_u32le(data_ + pos_ - 4); }
-  uint64_t u64() { need(8); pos_ += 8; return load_u64le(data_ + pos_ - 8); }
+  uint8_t u8() {
+    need(1);
+    return data_[pos_++];
+  }
+  uint16_t u16() {
+    need(2);
+    pos_ += 2;
+    return load_u16le(data_ + pos_ - 2);
+  }
+  uint32_t u32() {
+    need(4);
+    pos_ += 4;
+    return load_u32le(data_ + pos_ - 4);
+  }
+  uint64_t u64() {
+    need(8);
+    pos_ += 8;
+    return load_u64le(data_ + pos_ - 8);
+  }
   std::string bytes(uint64_t n) {
     need(n);
     std::string s(reinterpret_cast<const char *>(data_ + pos_), size_t(n));
@@ -108,7 +128,8 @@ std::string Machine::line() {
 }
 
 int64_t Machine::decimal(const std::string &text, const char *what) const {
-  if (text.empty() || text.size() > 20) fail(std::string("bad ") + what + " '" + printable(text) + "'");
+  if (text.empty() || text.size() > 20)
+    fail(std::string("bad ") + what + " '" + printable(text) + "'");
   errno = 0;
   char *end = nullptr;
   const long long v = std::strtoll(text.c_str(), &end, 10);
@@ -268,8 +289,7 @@ void Machine::call(ValueId callable, ValueId args_id) {
   } else if (name == "torch._utils._rebuild_parameter" ||
              name == "torch._utils._rebuild_parameter_with_state") {
     // A Parameter is its data tensor as far as a state dict is concerned.
-    if (args.items.size() < 3 || args.items.size() > 4 ||
-        val(args.items[0]).kind != Kind::Tensor)
+    if (args.items.size() < 3 || args.items.size() > 4 || val(args.items[0]).kind != Kind::Tensor)
       fail("bad arguments to " + name);
     push(args.items[0]);
   } else {
@@ -280,18 +300,29 @@ void Machine::call(ValueId callable, ValueId args_id) {
 
 bool Machine::scalar_op(uint8_t op) {
   switch (op) {
-    case 'N': push(make(Kind::None)); return true;
-    case 0x88: case 0x89: {  // NEWTRUE, NEWFALSE
+    case 'N':
+      push(make(Kind::None));
+      return true;
+    case 0x88:
+    case 0x89: {  // NEWTRUE, NEWFALSE
       const ValueId id = make(Kind::Bool);
       val(id).int_value = op == 0x88;
       push(id);
       return true;
     }
-    case 'J': push_int(int32_t(u32())); return true;  // BININT
-    case 'K': push_int(u8()); return true;            // BININT1
-    case 'M': push_int(u16()); return true;           // BININT2
-    case 0x8a: push_long(bytes(u8())); return true;   // LONG1
-    case 0x8b: {                                      // LONG4
+    case 'J':
+      push_int(int32_t(u32()));
+      return true;  // BININT
+    case 'K':
+      push_int(u8());
+      return true;  // BININT1
+    case 'M':
+      push_int(u16());
+      return true;  // BININT2
+    case 0x8a:
+      push_long(bytes(u8()));
+      return true;  // LONG1
+    case 0x8b: {    // LONG4
       const int32_t n = int32_t(u32());
       if (n < 0 || n > 1024) fail("LONG4 length out of range");
       push_long(bytes(uint32_t(n)));
@@ -323,33 +354,64 @@ bool Machine::scalar_op(uint8_t op) {
       push(id);
       return true;
     }
-    case 0x8c: push_text(Kind::String, bytes(u8())); return true;   // SHORT_BINUNICODE
-    case 'X': push_text(Kind::String, bytes(u32())); return true;   // BINUNICODE
-    case 0x8d: push_text(Kind::String, bytes(u64())); return true;  // BINUNICODE8
-    case 'U': push_text(Kind::String, bytes(u8())); return true;    // SHORT_BINSTRING
-    case 'T': {                                                      // BINSTRING
+    case 0x8c:
+      push_text(Kind::String, bytes(u8()));
+      return true;  // SHORT_BINUNICODE
+    case 'X':
+      push_text(Kind::String, bytes(u32()));
+      return true;  // BINUNICODE
+    case 0x8d:
+      push_text(Kind::String, bytes(u64()));
+      return true;  // BINUNICODE8
+    case 'U':
+      push_text(Kind::String, bytes(u8()));
+      return true;  // SHORT_BINSTRING
+    case 'T': {     // BINSTRING
       const int32_t n = int32_t(u32());
       if (n < 0) fail("negative BINSTRING length");
       push_text(Kind::String, bytes(uint32_t(n)));
       return true;
     }
-    case 'C': push_text(Kind::Bytes, bytes(u8())); return true;   // SHORT_BINBYTES
-    case 'B': push_text(Kind::Bytes, bytes(u32())); return true;  // BINBYTES
-    case 0x8e: push_text(Kind::Bytes, bytes(u64())); return true;  // BINBYTES8
-    default: return false;
+    case 'C':
+      push_text(Kind::Bytes, bytes(u8()));
+      return true;  // SHORT_BINBYTES
+    case 'B':
+      push_text(Kind::Bytes, bytes(u32()));
+      return true;  // BINBYTES
+    case 0x8e:
+      push_text(Kind::Bytes, bytes(u64()));
+      return true;  // BINBYTES8
+    default:
+      return false;
   }
 }
 
 bool Machine::container_op(uint8_t op) {
   switch (op) {
-    case '}': push(make_container(Kind::Dict, {})); return true;   // EMPTY_DICT
-    case ']': push(make_container(Kind::List, {})); return true;   // EMPTY_LIST
-    case ')': push(make_container(Kind::Tuple, {})); return true;  // EMPTY_TUPLE
-    case 0x8f: push(make_container(Kind::Set, {})); return true;   // EMPTY_SET
-    case 't': push(make_container(Kind::Tuple, pop_mark())); return true;  // TUPLE
-    case 'l': push(make_container(Kind::List, pop_mark())); return true;   // LIST
-    case 0x91: push(make_container(Kind::Set, pop_mark())); return true;   // FROZENSET
-    case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
+    case '}':
+      push(make_container(Kind::Dict, {}));
+      return true;  // EMPTY_DICT
+    case ']':
+      push(make_container(Kind::List, {}));
+      return true;  // EMPTY_LIST
+    case ')':
+      push(make_container(Kind::Tuple, {}));
+      return true;  // EMPTY_TUPLE
+    case 0x8f:
+      push(make_container(Kind::Set, {}));
+      return true;  // EMPTY_SET
+    case 't':
+      push(make_container(Kind::Tuple, pop_mark()));
+      return true;  // TUPLE
+    case 'l':
+      push(make_container(Kind::List, pop_mark()));
+      return true;  // LIST
+    case 0x91:
+      push(make_container(Kind::Set, pop_mark()));
+      return true;  // FROZENSET
+    case 0x85:
+    case 0x86:
+    case 0x87: {  // TUPLE1..3
       std::vector<ValueId> items(size_t(op - 0x84));
       for (size_t i = items.size(); i-- > 0;) items[i] = pop();
       push(make_container(Kind::Tuple, items));
@@ -361,37 +423,57 @@ bool Machine::container_op(uint8_t op) {
       push(make_container(Kind::Dict, items));
       return true;
     }
-    case 'a': case 'e': case 's': case 'u': case 0x90: {  // APPEND(S), SETITEM(S), ADDITEMS
+    case 'a':
+    case 'e':
+    case 's':
+    case 'u':
+    case 0x90: {  // APPEND(S), SETITEM(S), ADDITEMS
       std::vector<ValueId> items;
-      if (op == 'a') items = {pop()};
-      else if (op == 's') { const ValueId v = pop(); items = {pop(), v}; }
-      else items = pop_mark();
+      if (op == 'a')
+        items = {pop()};
+      else if (op == 's') {
+        const ValueId v = pop();
+        items = {pop(), v};
+      } else
+        items = pop_mark();
       const Kind want = (op == 'a' || op == 'e') ? Kind::List
-                        : (op == 0x90)           ? Kind::Set : Kind::Dict;
+                        : (op == 0x90)           ? Kind::Set
+                                                 : Kind::Dict;
       const ValueId target = top();
       if (val(target).kind != want) fail("cannot add items to " + describe(val(target).kind));
       if (want == Kind::Dict && items.size() % 2) fail("SETITEMS with an odd number of items");
       add_children(target, items);
       return true;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
 bool Machine::object_op(uint8_t op) {
   switch (op) {
-    case 'q': memo_put(u8()); return true;     // BINPUT
-    case 'r': memo_put(u32()); return true;    // LONG_BINPUT
-    case 0x94: memo_put(memo_.size()); return true;  // MEMOIZE
-    case 'p': {                                // PUT (text)
+    case 'q':
+      memo_put(u8());
+      return true;  // BINPUT
+    case 'r':
+      memo_put(u32());
+      return true;  // LONG_BINPUT
+    case 0x94:
+      memo_put(memo_.size());
+      return true;  // MEMOIZE
+    case 'p': {     // PUT (text)
       const int64_t i = decimal(line(), "PUT index");
       if (i < 0) fail("negative memo index");
       memo_put(uint64_t(i));
       return true;
     }
-    case 'h': memo_get(u8()); return true;   // BINGET
-    case 'j': memo_get(u32()); return true;  // LONG_BINGET
-    case 'g': {                              // GET (text)
+    case 'h':
+      memo_get(u8());
+      return true;  // BINGET
+    case 'j':
+      memo_get(u32());
+      return true;  // LONG_BINGET
+    case 'g': {     // GET (text)
       const int64_t i = decimal(line(), "GET index");
       if (i < 0) fail("negative memo index");
       memo_get(uint64_t(i));
@@ -409,7 +491,8 @@ bool Machine::object_op(uint8_t op) {
       push_global(val(module).text, val(name).text);
       return true;
     }
-    case 'R': case 0x81: {  // REDUCE, NEWOBJ
+    case 'R':
+    case 0x81: {  // REDUCE, NEWOBJ
       const ValueId args = pop(), callable = pop();
       call(callable, args);
       return true;
@@ -420,7 +503,8 @@ bool Machine::object_op(uint8_t op) {
       if (k != Kind::Dict && k != Kind::Tensor) fail("BUILD on " + describe(k));
       return true;
     }
-    case 'Q': case 'P': {  // BINPERSID, PERSID: resolved later by the checkpoint reader
+    case 'Q':
+    case 'P': {  // BINPERSID, PERSID: resolved later by the checkpoint reader
       ValueId pid;
       if (op == 'Q') {
         pid = pop();
@@ -431,7 +515,8 @@ bool Machine::object_op(uint8_t op) {
       push(make_container(Kind::PersistentRef, {pid}));
       return true;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -447,20 +532,28 @@ bool Machine::step(uint8_t op) {
       need(n);
       return true;
     }
-    case '.': return false;  // STOP
-    case '(': {              // MARK
+    case '.':
+      return false;  // STOP
+    case '(': {      // MARK
       if (marks_.size() >= kMaxDepth) fail("too many nested MARKs");
       marks_.push_back(stack_.size());
       return true;
     }
     case '0': {  // POP: pops the item, or the mark when the current frame is empty
-      if (!marks_.empty() && stack_.size() == marks_.back()) pop_mark();
-      else pop();
+      if (!marks_.empty() && stack_.size() == marks_.back())
+        pop_mark();
+      else
+        pop();
       return true;
     }
-    case '1': pop_mark(); return true;   // POP_MARK
-    case '2': push(top()); return true;  // DUP
-    default: break;
+    case '1':
+      pop_mark();
+      return true;  // POP_MARK
+    case '2':
+      push(top());
+      return true;  // DUP
+    default:
+      break;
   }
   if (scalar_op(op) || container_op(op) || object_op(op)) return true;
   static const char *hex = "0123456789abcdef";
@@ -491,23 +584,39 @@ bool is_allowed_global(const std::string &name) {
 
 std::string describe(Kind kind) {
   switch (kind) {
-    case Kind::None: return "None";
-    case Kind::Bool: return "a bool";
-    case Kind::Int: case Kind::BigInt: return "an int";
-    case Kind::Float: return "a float";
-    case Kind::String: return "a string";
-    case Kind::Bytes: return "a bytes object";
-    case Kind::Tuple: return "a tuple";
-    case Kind::List: return "a list";
-    case Kind::Dict: return "a dict";
-    case Kind::Set: return "a set";
-    case Kind::Global: return "a global";
-    case Kind::PersistentRef: return "a storage";
-    case Kind::Tensor: return "a tensor";
+    case Kind::None:
+      return "None";
+    case Kind::Bool:
+      return "a bool";
+    case Kind::Int:
+    case Kind::BigInt:
+      return "an int";
+    case Kind::Float:
+      return "a float";
+    case Kind::String:
+      return "a string";
+    case Kind::Bytes:
+      return "a bytes object";
+    case Kind::Tuple:
+      return "a tuple";
+    case Kind::List:
+      return "a list";
+    case Kind::Dict:
+      return "a dict";
+    case Kind::Set:
+      return "a set";
+    case Kind::Global:
+      return "a global";
+    case Kind::PersistentRef:
+      return "a storage";
+    case Kind::Tensor:
+      return "a tensor";
   }
   return "an unknown object";
 }
 
-Unpickled unpickle(const uint8_t *data, size_t size) { return Machine(data, size).run(); }
+Unpickled unpickle(const uint8_t *data, size_t size) {
+  return Machine(data, size).run();
+}
 
 }  // namespace xunit::convert::pickle

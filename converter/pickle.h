@@ -12,7 +12,17 @@ namespace xunit::convert::pickle {
 using ValueId = uint32_t;
 
 enum class Kind : uint8_t {
-  None, Bool, Int, BigInt, Float, String, Bytes, Tuple, List, Dict, Set,
+  None,
+  Bool,
+  Int,
+  BigInt,
+  Float,
+  String,
+  Bytes,
+  Tuple,
+  List,
+  Dict,
+  Set,
   Global,         // an allow-listed global, by qualified name ("torch.FloatStorage")
   PersistentRef,  // result of BINPERSID/PERSID: items[0] is the persistent id object
   Tensor,         // a torch._utils._rebuild_tensor* call: see Graph::tensors

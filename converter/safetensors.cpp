@@ -12,12 +12,17 @@
 namespace xunit::convert {
 namespace {
 
-[[noreturn]] void fail(const std::string &what) { throw Error("bad safetensors file: " + what); }
+[[noreturn]] void fail(const std::string &what) {
+  throw Error("bad safetensors file: " + what);
+}
 
 DType parse_dtype(const std::string &name, const std::string &code) {
-  static const struct { const char *code; DType dtype; } kTable[] = {
-      {"F32", DType::F32}, {"F16", DType::F16}, {"BF16", DType::BF16}, {"F64", DType::F64},
-      {"I64", DType::I64}, {"I32", DType::I32}, {"I16", DType::I16},   {"I8", DType::I8},
+  static const struct {
+    const char *code;
+    DType dtype;
+  } kTable[] = {
+      {"F32", DType::F32}, {"F16", DType::F16},   {"BF16", DType::BF16}, {"F64", DType::F64},
+      {"I64", DType::I64}, {"I32", DType::I32},   {"I16", DType::I16},   {"I8", DType::I8},
       {"U8", DType::U8},   {"BOOL", DType::Bool},
   };
   for (const auto &t : kTable)
@@ -109,7 +114,8 @@ StateDict read_safetensors(const uint8_t *data, size_t size) {
 
   StateDict sd;
   for (const auto &e : entries) {
-    const StorageSpan span{e.dtype, section + e.begin, size_t(e.end - e.begin) / element_size(e.dtype)};
+    const StorageSpan span{e.dtype, section + e.begin,
+                           size_t(e.end - e.begin) / element_size(e.dtype)};
     sd.tensors.push_back(materialize_view(e.name, span, 0, e.shape, contiguous_strides(e.shape)));
   }
   return sd;

@@ -14,9 +14,7 @@ struct Geometry {
 
 Geometry check_geometry(const std::string &name, size_t storage_numel, int64_t offset,
                         const std::vector<int64_t> &shape, const std::vector<int64_t> &stride) {
-  auto bad = [&](const std::string &why) {
-    return Error("tensor '" + name + "': " + why);
-  };
+  auto bad = [&](const std::string &why) { return Error("tensor '" + name + "': " + why); };
   if (shape.size() != stride.size()) throw bad("shape and stride differ in length");
   if (offset < 0) throw bad("negative storage offset");
   Geometry g;

@@ -16,18 +16,20 @@ using pickle::ValueId;
 const uint8_t kLegacyMagic[10] = {0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
 constexpr int64_t kLegacyProtocolVersion = 1001;
 
-[[noreturn]] void fail(const std::string &what) { throw Error("bad PyTorch checkpoint: " + what); }
+[[noreturn]] void fail(const std::string &what) {
+  throw Error("bad PyTorch checkpoint: " + what);
+}
 
 struct StorageType {
   const char *global;
   DType dtype;
 };
 const StorageType kStorageTypes[] = {
-    {"torch.FloatStorage", DType::F32},  {"torch.HalfStorage", DType::F16},
+    {"torch.FloatStorage", DType::F32},     {"torch.HalfStorage", DType::F16},
     {"torch.BFloat16Storage", DType::BF16}, {"torch.DoubleStorage", DType::F64},
-    {"torch.LongStorage", DType::I64},   {"torch.IntStorage", DType::I32},
-    {"torch.ShortStorage", DType::I16},  {"torch.CharStorage", DType::I8},
-    {"torch.ByteStorage", DType::U8},    {"torch.BoolStorage", DType::Bool},
+    {"torch.LongStorage", DType::I64},      {"torch.IntStorage", DType::I32},
+    {"torch.ShortStorage", DType::I16},     {"torch.CharStorage", DType::I8},
+    {"torch.ByteStorage", DType::U8},       {"torch.BoolStorage", DType::Bool},
 };
 
 const pickle::Value &item(const pickle::Graph &g, const pickle::Value &tuple, size_t i) {
@@ -36,12 +38,13 @@ const pickle::Value &item(const pickle::Graph &g, const pickle::Value &tuple, si
 
 // A value from the file that must be a non-negative int fitting size_t.
 size_t non_negative(const pickle::Value &v, const char *what) {
-  if (v.kind != Kind::Int || v.int_value < 0) fail(std::string(what) + " is not a non-negative int");
+  if (v.kind != Kind::Int || v.int_value < 0)
+    fail(std::string(what) + " is not a non-negative int");
   return size_t(v.int_value);
 }
 
-// Entry "<root>/data.pkl", with no other '/' in <root>: torch names <root> after the file (1.6-1.13)
-// or "archive" (2.x).
+// Entry "<root>/data.pkl", with no other '/' in <root>: torch names <root> after the file
+// (1.6-1.13) or "archive" (2.x).
 std::string find_zip_root(const ZipReader &zip) {
   const std::string suffix = "/data.pkl";
   std::string root;

@@ -32,8 +32,8 @@ class TorchCheckpoint {
   // What a persistent id says about a storage (elements, not bytes).
   struct StorageRef {
     DType dtype = DType::F32;
-    std::string key;      // the root storage
-    size_t numel = 0;     // of the root storage
+    std::string key;       // the root storage
+    size_t numel = 0;      // of the root storage
     bool is_view = false;  // legacy storage views: a slice of the root storage
     size_t view_offset = 0;
     size_t view_numel = 0;

@@ -29,7 +29,9 @@ constexpr uint64_t kMaxDeflateRatio = 1032;
 // No checkpoint entry we read is anywhere near this; refusing early keeps allocations sane.
 constexpr uint64_t kMaxEntrySize = uint64_t(1) << 34;
 
-[[noreturn]] void fail(const std::string &what) { throw Error("corrupt zip archive: " + what); }
+[[noreturn]] void fail(const std::string &what) {
+  throw Error("corrupt zip archive: " + what);
+}
 
 // zlib counts lengths in uInt; feed large buffers in chunks.
 uint32_t crc32_of(const uint8_t *data, uint64_t size) {
@@ -200,8 +202,8 @@ void ZipReader::resolve_local_header(ZipEntry *e) const {
 void ZipReader::check_no_overlaps(const Directory &dir) const {
   std::vector<std::pair<uint64_t, uint64_t>> spans;  // [local header, data end)
   spans.reserve(entries_.size());
-  for (const auto &e : entries_) spans.emplace_back(e.local_header_offset,
-                                                    e.data_offset + e.compressed_size);
+  for (const auto &e : entries_)
+    spans.emplace_back(e.local_header_offset, e.data_offset + e.compressed_size);
   std::sort(spans.begin(), spans.end());
   for (size_t i = 0; i < spans.size(); ++i) {
     if (spans[i].second > dir.offset) fail("entry data overlaps the central directory");
@@ -248,7 +250,7 @@ std::vector<uint8_t> ZipReader::read(const ZipEntry &entry) const {
     rc = inflate(&zs, Z_NO_FLUSH);
     out_done += before - zs.avail_out;
     if (rc == Z_BUF_ERROR && zs.avail_in == 0 && in_left == 0) break;  // input exhausted
-    if (rc == Z_BUF_ERROR && zs.avail_out == 0) rc = Z_OK;  // just needs more room
+    if (rc == Z_BUF_ERROR && zs.avail_out == 0) rc = Z_OK;             // just needs more room
   }
   inflateEnd(&zs);
   if (out_done > entry.uncompressed_size)

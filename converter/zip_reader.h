@@ -10,12 +10,12 @@ namespace xunit::convert {
 
 struct ZipEntry {
   std::string name;
-  uint16_t method = 0;            // 0 = stored, 8 = deflate
+  uint16_t method = 0;  // 0 = stored, 8 = deflate
   uint32_t crc32 = 0;
   uint64_t compressed_size = 0;
   uint64_t uncompressed_size = 0;
   uint64_t local_header_offset = 0;
-  uint64_t data_offset = 0;       // first byte of the (compressed) data, validated in range
+  uint64_t data_offset = 0;  // first byte of the (compressed) data, validated in range
 };
 
 class ZipReader {

@@ -21,27 +21,40 @@ float load_pixel(const xunit_image &img, int x, int y, int c) {
   const char *row = static_cast<const char *>(img.data) + size_t(y) * img.row_stride;
   const size_t i = size_t(x) * img.channels + c;
   switch (img.pixel_type) {
-    case XUNIT_PIXEL_U8: return float(reinterpret_cast<const uint8_t *>(row)[i]) / 255.f;  // as x / 255 in NumPy
-    case XUNIT_PIXEL_U16: return float(reinterpret_cast<const uint16_t *>(row)[i]) / 65535.f;
-    default: return reinterpret_cast<const float *>(row)[i];
+    case XUNIT_PIXEL_U8:
+      return float(reinterpret_cast<const uint8_t *>(row)[i]) / 255.f;  // as x / 255 in NumPy
+    case XUNIT_PIXEL_U16:
+      return float(reinterpret_cast<const uint16_t *>(row)[i]) / 65535.f;
+    default:
+      return reinterpret_cast<const float *>(row)[i];
   }
 }
 
 void store_pixel(const xunit_image &img, int x, int y, int c, float v) {
   char *row = static_cast<char *>(img.data) + size_t(y) * img.row_stride;
   const size_t i = size_t(x) * img.channels + c;
-  auto quantize = [v](float max) { return std::nearbyint((v != v ? 0.f : std::min(std::max(v, 0.f), 1.f)) * max); };
+  auto quantize = [v](float max) {
+    return std::nearbyint((v != v ? 0.f : std::min(std::max(v, 0.f), 1.f)) * max);
+  };
   switch (img.pixel_type) {
-    case XUNIT_PIXEL_U8: reinterpret_cast<uint8_t *>(row)[i] = uint8_t(quantize(255.f)); break;
-    case XUNIT_PIXEL_U16: reinterpret_cast<uint16_t *>(row)[i] = uint16_t(quantize(65535.f)); break;
-    default: reinterpret_cast<float *>(row)[i] = v; break;
+    case XUNIT_PIXEL_U8:
+      reinterpret_cast<uint8_t *>(row)[i] = uint8_t(quantize(255.f));
+      break;
+    case XUNIT_PIXEL_U16:
+      reinterpret_cast<uint16_t *>(row)[i] = uint16_t(quantize(65535.f));
+      break;
+    default:
+      reinterpret_cast<float *>(row)[i] = v;
+      break;
   }
 }
 
 // Restores the calling thread's OpenMP thread count (oneDNN reads it) on scope exit.
 class ThreadCountScope {
  public:
-  explicit ThreadCountScope(int threads) : saved_(omp_get_max_threads()) { omp_set_num_threads(threads); }
+  explicit ThreadCountScope(int threads) : saved_(omp_get_max_threads()) {
+    omp_set_num_threads(threads);
+  }
   ~ThreadCountScope() { omp_set_num_threads(saved_); }
 
  private:
@@ -66,31 +79,38 @@ std::vector<Stripe> make_stripes(int width, int tile_width, int halo) {
   return stripes;
 }
 
-void print_profile(const CompiledModel &model, const std::vector<double> &seconds, double total, int width,
-                   int height, const StripeGeometry &geo, size_t stripes, size_t arena_bytes) {
+void print_profile(const CompiledModel &model, const std::vector<double> &seconds, double total,
+                   int width, int height, const StripeGeometry &geo, size_t stripes,
+                   size_t arena_bytes) {
   const Plan &plan = model.plan();
-  std::fprintf(stderr, "xunit profile: %dx%d, %zu stripe(s) of %d columns, %d rows per pass, %.1f MB scratch, %.1f ms\n",
-               width, height, stripes, geo.tile_width, geo.stream.chunk_rows, double(arena_bytes) / (1 << 20),
-               total * 1e3);
+  std::fprintf(stderr,
+               "xunit profile: %dx%d, %zu stripe(s) of %d columns, %d rows per pass, %.1f MB "
+               "scratch, %.1f ms\n",
+               width, height, stripes, geo.tile_width, geo.stream.chunk_rows,
+               double(arena_bytes) / (1 << 20), total * 1e3);
   double steps = 0;
   for (size_t i = 0; i < seconds.size(); ++i) {
     const Step &s = plan.steps[i];
     std::string what = s.op->name;
     if (s.kind == StepKind::Conv) {  // the implementation oneDNN chose for a full chunk
       const int scale = model.graph().values[size_t(s.output)].scale;
-      what += " [" + model.conv(i)->implementation(std::min(geo.stream.chunk_rows, height) * scale,
-                                                   std::min(geo.tile_width, width) * scale) + "]";
+      what += " [" +
+              model.conv(i)->implementation(std::min(geo.stream.chunk_rows, height) * scale,
+                                            std::min(geo.tile_width, width) * scale) +
+              "]";
     }
-    std::fprintf(stderr, "  %8.2f ms %5.1f%%  %s\n", seconds[i] * 1e3, 100 * seconds[i] / total, what.c_str());
+    std::fprintf(stderr, "  %8.2f ms %5.1f%%  %s\n", seconds[i] * 1e3, 100 * seconds[i] / total,
+                 what.c_str());
     steps += seconds[i];
   }
-  std::fprintf(stderr, "  %8.2f ms %5.1f%%  (outside steps: loading, storing, buffer moves)\n", (total - steps) * 1e3,
-               100 * (total - steps) / total);
+  std::fprintf(stderr, "  %8.2f ms %5.1f%%  (outside steps: loading, storing, buffer moves)\n",
+               (total - steps) * 1e3, 100 * (total - steps) / total);
 }
 
 }  // namespace
 
-StripeGeometry choose_geometry(const CompiledModel &model, int width, int height, const RunConfig &config) {
+StripeGeometry choose_geometry(const CompiledModel &model, int width, int height,
+                               const RunConfig &config) {
   const Graph &g = model.graph();
   StripeGeometry geo;
   StreamShape &shape = geo.stream;
@@ -108,7 +128,8 @@ StripeGeometry choose_geometry(const CompiledModel &model, int width, int height
   const size_t budget = config.memory_budget ? config.memory_budget : kDefaultMemoryBudget;
   const int halo = g.halo();
   auto fits = [&](int tile) {
-    return StripeExecutor::arena_bytes(model, height, std::min(width, tile + 2 * halo), shape) <= budget;
+    return StripeExecutor::arena_bytes(model, height, std::min(width, tile + 2 * halo), shape) <=
+           budget;
   };
   if (fits(width)) return geo;  // the whole width in one stripe
   // The widest stripe within the budget (memory grows linearly with the width).
@@ -140,7 +161,8 @@ void run_image(const CompiledModel &model, const xunit_image &input, const xunit
   const std::vector<Stripe> stripes = make_stripes(W, geo.tile_width, g.halo());
 
   // XUNIT_PROFILE=1 prints where the time went, per step, to stderr.
-  const bool profile = std::getenv("XUNIT_PROFILE") && std::strcmp(std::getenv("XUNIT_PROFILE"), "0") != 0;
+  const bool profile =
+      std::getenv("XUNIT_PROFILE") && std::strcmp(std::getenv("XUNIT_PROFILE"), "0") != 0;
   std::vector<double> step_seconds(model.plan().steps.size(), 0.0);
   const auto started = std::chrono::steady_clock::now();
 
@@ -163,7 +185,8 @@ void run_image(const CompiledModel &model, const xunit_image &input, const xunit
           for (int x = 0; x < rw; ++x)
             for (int lane = 0; lane < l.block; ++lane) {
               const int c = p * l.block + lane;
-              row[size_t(x) * l.block + lane] = c < l.channels ? load_pixel(input, st.rx0 + x, rows.lo + i, c) : 0.f;
+              row[size_t(x) * l.block + lane] =
+                  c < l.channels ? load_pixel(input, st.rx0 + x, rows.lo + i, c) : 0.f;
             }
         }
     };
@@ -178,19 +201,23 @@ void run_image(const CompiledModel &model, const xunit_image &input, const xunit
         for (int c = 0; c < l.channels; ++c) {
           const float *row = src[size_t(i) * l.planes() + c / l.block] + c % l.block;
           for (int x = ox0; x < ox1; ++x)
-            store_pixel(output, st.x0 * scale + (x - ox0), rows.lo + i, c, row[size_t(x) * l.block]);
+            store_pixel(output, st.x0 * scale + (x - ox0), rows.lo + i, c,
+                        row[size_t(x) * l.block]);
         }
     };
     const bool finished = exec.run(threads, load, store, [&](int pass, int passes) {
       if (!config.progress) return true;
-      return config.progress((float(stripes_done) + float(pass) / float(passes)) / float(stripes.size()));
+      return config.progress((float(stripes_done) + float(pass) / float(passes)) /
+                             float(stripes.size()));
     });
     if (!finished) throw Cancelled();
     ++stripes_done;
-    for (size_t i = 0; i < exec.step_seconds().size(); ++i) step_seconds[i] += exec.step_seconds()[i];
+    for (size_t i = 0; i < exec.step_seconds().size(); ++i)
+      step_seconds[i] += exec.step_seconds()[i];
   }
   if (profile)
-    print_profile(model, step_seconds, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+    print_profile(model, step_seconds,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
                   W, H, geo, stripes.size(), arena.capacity());
 }
 

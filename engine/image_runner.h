@@ -20,10 +20,10 @@ constexpr size_t kDefaultMemoryBudget = size_t(192) << 20;
 
 struct RunConfig {
   int threads = 1;
-  int tile_size = -1;       // stripe width in input pixels; 0: the whole width; -1: automatic
-  size_t memory_budget = 0; // 0: kDefaultMemoryBudget
+  int tile_size = -1;        // stripe width in input pixels; 0: the whole width; -1: automatic
+  size_t memory_budget = 0;  // 0: kDefaultMemoryBudget
   // For tests and tuning (see StreamShape): 0 automatic.
-  int chunk_rows = 0;  // input rows per pass
+  int chunk_rows = 0;                   // input rows per pass
   std::function<bool(float)> progress;  // returns false to cancel; calls are serialized
 };
 
@@ -31,7 +31,8 @@ struct StripeGeometry {
   int tile_width = 0;  // owned input columns per stripe
   StreamShape stream;
 };
-StripeGeometry choose_geometry(const CompiledModel &model, int width, int height, const RunConfig &config);
+StripeGeometry choose_geometry(const CompiledModel &model, int width, int height,
+                               const RunConfig &config);
 
 // Validates nothing about the descriptors (the C API does); throws Cancelled or xunit::Error.
 void run_image(const CompiledModel &model, const xunit_image &input, const xunit_image &output,

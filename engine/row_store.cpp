@@ -7,7 +7,8 @@
 
 namespace xunit {
 
-void RowStore::init_ring(const RowLayout &layout, const ValueRows &rows, int carry_rows, void *carry) {
+void RowStore::init_ring(const RowLayout &layout, const ValueRows &rows, int carry_rows,
+                         void *carry) {
   kind_ = Kind::Ring;
   layout_ = layout;
   rows_ = rows;
@@ -18,7 +19,8 @@ void RowStore::init_ring(const RowLayout &layout, const ValueRows &rows, int car
   pass_ = 0;
 }
 
-void RowStore::init_window(const RowLayout &layout, const ValueRows &rows, int carry_rows, void *carry) {
+void RowStore::init_window(const RowLayout &layout, const ValueRows &rows, int carry_rows,
+                           void *carry) {
   init_ring(layout, rows, carry_rows, carry);
   kind_ = Kind::Window;
 }
@@ -31,11 +33,13 @@ void RowStore::init_dense(const RowLayout &layout, int height, void *memory) {
   held_ = {0, 0};
 }
 
-void RowStore::copy_held(const char *from, RowRange from_rows, char *to, RowRange to_rows, RowRange rows) const {
+void RowStore::copy_held(const char *from, RowRange from_rows, char *to, RowRange to_rows,
+                         RowRange rows) const {
   if (rows.empty()) return;
   const size_t bytes = size_t(rows.size()) * layout_.row_bytes();
   for (int p = 0; p < layout_.planes(); ++p)
-    std::memmove(at(to, to_rows, p, rows.lo), at(const_cast<char *>(from), from_rows, p, rows.lo), bytes);
+    std::memmove(at(to, to_rows, p, rows.lo), at(const_cast<char *>(from), from_rows, p, rows.lo),
+                 bytes);
 }
 
 void RowStore::begin_ring_pass(int k, void *memory) {
@@ -50,11 +54,13 @@ void RowStore::begin_window_pass(int k, RowRange window, void *memory) {
   current_ = static_cast<char *>(memory);
   const RowRange carry = {std::max(window.lo, 0), rows_.frontier(k - 1)};  // rows of earlier passes
   if (!carry.empty())
-    check(carry.lo >= carried_.lo && carry.hi <= carried_.hi, "internal error: window rows not carried over");
+    check(carry.lo >= carried_.lo && carry.hi <= carried_.hi,
+          "internal error: window rows not carried over");
   copy_held(carry_, carry_block(), current_, held_, carry);
   for (int p = 0; p < layout_.planes(); ++p)
     for (int y = window.lo; y < window.hi; ++y)
-      if (y < 0 || y >= height_) std::memset(at(current_, held_, p, y), 0, layout_.row_bytes());  // zero padding
+      if (y < 0 || y >= height_)
+        std::memset(at(current_, held_, p, y), 0, layout_.row_bytes());  // zero padding
 }
 
 void RowStore::end_pass() {
@@ -66,17 +72,21 @@ void RowStore::end_pass() {
   const RowRange new_block = {produced - carry_rows_, produced};
   const RowRange fresh = {std::max(keep.lo, rows_.frontier(pass_ - 1)), keep.hi};
   const RowRange stay = {std::max(keep.lo, carried_.lo), std::min(keep.hi, carried_.hi)};
-  if (!stay.empty() && new_block.lo != carry_block().lo) copy_held(carry_, carry_block(), carry_, new_block, stay);
+  if (!stay.empty() && new_block.lo != carry_block().lo)
+    copy_held(carry_, carry_block(), carry_, new_block, stay);
   copy_held(current_, held_, carry_, new_block, fresh);
   carried_ = keep;
 }
 
-void RowStore::set_dense_rows(RowRange range) { held_ = range; }
+void RowStore::set_dense_rows(RowRange range) {
+  held_ = range;
+}
 
 void *RowStore::row_bytes(int plane, int y) const {
   if (kind_ != Kind::Ring || (y >= held_.lo && y < held_.hi)) return at(current_, held_, plane, y);
   if (y < carried_.lo || y >= carried_.hi)
-    throw Error("internal error: row " + std::to_string(y) + " is not held (pass " + std::to_string(pass_) + ")");
+    throw Error("internal error: row " + std::to_string(y) + " is not held (pass " +
+                std::to_string(pass_) + ")");
   return at(carry_, carry_block(), plane, y);
 }
 
@@ -85,6 +95,8 @@ float *RowStore::row(int plane, int y) const {
   return static_cast<float *>(row_bytes(plane, y));
 }
 
-void *RowStore::dense() const { return current_; }
+void *RowStore::dense() const {
+  return current_;
+}
 
 }  // namespace xunit

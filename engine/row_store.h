@@ -31,7 +31,9 @@ class RowStore {
  public:
   enum class Kind { Ring, Window, Dense };
 
-  static size_t rows_bytes(const RowLayout &l, int rows) { return size_t(rows) * size_t(l.planes()) * l.row_bytes(); }
+  static size_t rows_bytes(const RowLayout &l, int rows) {
+    return size_t(rows) * size_t(l.planes()) * l.row_bytes();
+  }
 
   void init_ring(const RowLayout &layout, const ValueRows &rows, int carry_rows, void *carry);
   void init_window(const RowLayout &layout, const ValueRows &rows, int carry_rows, void *carry);
@@ -63,7 +65,8 @@ class RowStore {
   // rows that ends at carried_.hi.
   RowRange carry_block() const { return {carried_.hi - carry_rows_, carried_.hi}; }
   // Copies the rows of `from` (in its layout `from_rows`) that lie in `rows` into `to`.
-  void copy_held(const char *from, RowRange from_rows, char *to, RowRange to_rows, RowRange rows) const;
+  void copy_held(const char *from, RowRange from_rows, char *to, RowRange to_rows,
+                 RowRange rows) const;
 
   Kind kind_ = Kind::Dense;
   RowLayout layout_;

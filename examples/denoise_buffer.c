@@ -36,8 +36,9 @@ int main(int argc, char **argv) {
   xunit_model_info info;
   xunit_model_get_info(model, &info);
   if (info.task != XUNIT_TASK_DENOISE || info.in_channels != 3) {
-    fprintf(stderr, "this example wants a color denoiser; %s is a %s model with %d channels\n", argv[1],
-            info.task == XUNIT_TASK_DENOISE ? "denoising" : "super-resolution", info.in_channels);
+    fprintf(stderr, "this example wants a color denoiser; %s is a %s model with %d channels\n",
+            argv[1], info.task == XUNIT_TASK_DENOISE ? "denoising" : "super-resolution",
+            info.in_channels);
     xunit_model_free(model);
     return 1;
   }
@@ -48,7 +49,8 @@ int main(int argc, char **argv) {
   for (int y = 0; y < H; ++y)
     for (int x = 0; x < W; ++x)
       for (int c = 0; c < C; ++c) {
-        double v = 128 + 90 * sin(x * 0.05 + c) * cos(y * 0.03) + ((x / 40 + y / 40) % 2 ? 20 : -20);
+        double v =
+            128 + 90 * sin(x * 0.05 + c) * cos(y * 0.03) + ((x / 40 + y / 40) % 2 ? 20 : -20);
         clean[y][x][c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
         /* Box-Muller Gaussian noise */
         double u1 = (rand() + 1.0) / (RAND_MAX + 2.0), u2 = (rand() + 1.0) / (RAND_MAX + 2.0);
@@ -68,8 +70,9 @@ int main(int argc, char **argv) {
     xunit_model_free(model);
     return 1;
   }
-  printf("%s (%s, receptive field %d px): PSNR %.2f dB -> %.2f dB\n", xunit_model_get_metadata(model, "title"),
-         info.family, info.receptive_field, psnr(&clean[0][0][0], &noisy[0][0][0], sizeof clean),
+  printf("%s (%s, receptive field %d px): PSNR %.2f dB -> %.2f dB\n",
+         xunit_model_get_metadata(model, "title"), info.family, info.receptive_field,
+         psnr(&clean[0][0][0], &noisy[0][0][0], sizeof clean),
          psnr(&clean[0][0][0], &restored[0][0][0], sizeof clean));
   xunit_model_free(model);
   return 0;

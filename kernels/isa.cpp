@@ -33,15 +33,23 @@ Isa active_isa() {
   return Isa(want);
 }
 
-void set_isa_override(Isa isa) { g_override.store(int(isa)); }
-void clear_isa_override() { g_override.store(-1); }
+void set_isa_override(Isa isa) {
+  g_override.store(int(isa));
+}
+void clear_isa_override() {
+  g_override.store(-1);
+}
 
 const char *isa_name(Isa isa) {
   switch (isa) {
-    case Isa::Scalar: return "scalar";
-    case Isa::Avx2: return "avx2";
-    case Isa::Avx512: return "avx512";
-    case Isa::Avx512Bf16: return "avx512bf16";
+    case Isa::Scalar:
+      return "scalar";
+    case Isa::Avx2:
+      return "avx2";
+    case Isa::Avx512:
+      return "avx512";
+    case Isa::Avx512Bf16:
+      return "avx512bf16";
   }
   return "?";
 }

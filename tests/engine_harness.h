@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "engine/compiled_model.h"
+#include "engine/image_runner.h"
 #include "engine/model_file.h"
 #include "engine/reference_executor.h"
-#include "engine/image_runner.h"
 
 namespace xunit::testing {
 
@@ -16,7 +16,8 @@ struct LoadedModel {
   std::unique_ptr<CompiledModel> model;
 };
 
-inline LoadedModel load_graph(const Graph &g, DType storage = DType::F32, CompileOptions options = {}) {
+inline LoadedModel load_graph(const Graph &g, DType storage = DType::F32,
+                              CompileOptions options = {}) {
   LoadedModel m;
   m.bytes = std::make_shared<std::vector<uint8_t>>(serialize_model(g, storage));
   Graph parsed = parse_model(m.bytes->data(), m.bytes->size());
@@ -39,14 +40,23 @@ inline HwcImage random_image(int w, int h, int c, unsigned seed) {
 }
 
 // tile: stripe width (0 whole, -1 automatic); chunk: rows per pass (0 automatic).
-inline HwcImage run_engine(const CompiledModel &m, const HwcImage &in, int tile, int threads, int chunk = 0) {
+inline HwcImage run_engine(const CompiledModel &m, const HwcImage &in, int tile, int threads,
+                           int chunk = 0) {
   const Graph &g = m.graph();
   const int s = g.output_scale();
   HwcImage out{in.width * s, in.height * s, g.out_channels(), {}};
   out.data.assign(size_t(out.width) * out.height * out.channels, -7.f);
-  xunit_image a{in.width, in.height, in.channels, XUNIT_PIXEL_F32, size_t(in.width) * in.channels * 4,
+  xunit_image a{in.width,
+                in.height,
+                in.channels,
+                XUNIT_PIXEL_F32,
+                size_t(in.width) * in.channels * 4,
                 const_cast<float *>(in.data.data())};
-  xunit_image b{out.width, out.height, out.channels, XUNIT_PIXEL_F32, size_t(out.width) * out.channels * 4,
+  xunit_image b{out.width,
+                out.height,
+                out.channels,
+                XUNIT_PIXEL_F32,
+                size_t(out.width) * out.channels * 4,
                 out.data.data()};
   RunConfig cfg;
   cfg.threads = threads;
@@ -63,11 +73,13 @@ inline HwcImage run_oracle(const Graph &g, const HwcImage &in) {
   p.width = in.width;
   p.data.resize(in.data.size());
   for (int c = 0; c < in.channels; ++c)
-    for (int i = 0; i < in.width * in.height; ++i) p.data[size_t(c) * in.width * in.height + i] = in.data[size_t(i) * in.channels + c];
+    for (int i = 0; i < in.width * in.height; ++i)
+      p.data[size_t(c) * in.width * in.height + i] = in.data[size_t(i) * in.channels + c];
   PlanarImage r = run_reference(g, p);
   HwcImage out{r.width, r.height, r.channels, std::vector<float>(r.data.size())};
   for (int c = 0; c < r.channels; ++c)
-    for (int i = 0; i < r.width * r.height; ++i) out.data[size_t(i) * r.channels + c] = r.data[size_t(c) * r.width * r.height + i];
+    for (int i = 0; i < r.width * r.height; ++i)
+      out.data[size_t(i) * r.channels + c] = r.data[size_t(c) * r.width * r.height + i];
   return out;
 }
 

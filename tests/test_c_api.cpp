@@ -2,7 +2,6 @@
 // pixel type and stride, argument errors, progress and cancellation, sharing one model across
 // threads.
 #include <doctest/doctest.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,7 +24,8 @@ namespace {
 
 // Serialized .xunit bytes of a parity fixture checkpoint.
 std::vector<uint8_t> model_bytes(const std::string &fixture) {
-  std::vector<uint8_t> ckpt = xunit::read_file(xunit::testing::parity_dir() + fixture + "/model.pt");
+  std::vector<uint8_t> ckpt =
+      xunit::read_file(xunit::testing::parity_dir() + fixture + "/model.pt");
   xunit::Graph g = xunit::convert::build_graph(xunit::convert::load_checkpoint(ckpt), "", {});
   g.metadata["source_sha256"] = "test";
   return xunit::serialize_model(g, xunit::DType::F32);
@@ -41,7 +41,8 @@ struct Model {
 
 std::vector<float> ramp_image(int w, int h, int c, int seed) {
   std::vector<float> v(size_t(w) * h * c);
-  for (size_t i = 0; i < v.size(); ++i) v[i] = float((i * 2654435761u + unsigned(seed) * 97u) % 1000) / 999.f;
+  for (size_t i = 0; i < v.size(); ++i)
+    v[i] = float((i * 2654435761u + unsigned(seed) * 97u) % 1000) / 999.f;
   return v;
 }
 
@@ -76,7 +77,8 @@ std::string temp_path(const std::string &name) {
 
 TEST_CASE("c api: version, status strings, and a clean last error") {
   char want[32];
-  std::snprintf(want, sizeof want, "%d.%d.%d", XUNIT_VERSION_MAJOR, XUNIT_VERSION_MINOR, XUNIT_VERSION_PATCH);
+  std::snprintf(want, sizeof want, "%d.%d.%d", XUNIT_VERSION_MAJOR, XUNIT_VERSION_MINOR,
+                XUNIT_VERSION_PATCH);
   CHECK(std::string(xunit_version()) == want);
   CHECK(XUNIT_OK == 0);
   for (int s = XUNIT_OK; s <= XUNIT_ERROR_INTERNAL; ++s)
@@ -124,7 +126,8 @@ TEST_CASE("c api: loading from a file and from memory; errors say what is wrong"
   CHECK(std::string(xunit_last_error()).find("checksum") != std::string::npos);
   CHECK(xunit_model_load_memory(bytes.data(), bytes.size() - 100, &m) == XUNIT_ERROR_INVALID_MODEL);
   CHECK(std::string(xunit_last_error()).find("truncated") != std::string::npos);
-  const char garbage[] = "definitely not a model, but long enough to have a header and a checksum....";
+  const char garbage[] =
+      "definitely not a model, but long enough to have a header and a checksum....";
   CHECK(xunit_model_load_memory(garbage, sizeof garbage, &m) == XUNIT_ERROR_INVALID_MODEL);
   CHECK(std::string(xunit_last_error()).find("not a .xunit model") != std::string::npos);
   const std::string empty = temp_path("empty.xunit");
@@ -165,7 +168,8 @@ TEST_CASE("c api: u8 and u16 pixels are the f32 result rounded and clamped; stri
   // u8 in (row stride with 5 bytes of padding), u8 out (stride padded too).
   const size_t in_stride = size_t(w) * c + 5, out_stride = size_t(w) * c + 9;
   std::vector<uint8_t> padded_in(in_stride * h, 0xEE), out8(out_stride * h, 0xCD);
-  for (int y = 0; y < h; ++y) std::memcpy(&padded_in[y * in_stride], &in8[size_t(y) * w * c], size_t(w) * c);
+  for (int y = 0; y < h; ++y)
+    std::memcpy(&padded_in[y * in_stride], &in8[size_t(y) * w * c], size_t(w) * c);
   xunit_image a{w, h, c, XUNIT_PIXEL_U8, in_stride, padded_in.data()};
   xunit_image b{w, h, c, XUNIT_PIXEL_U8, out_stride, out8.data()};
   xunit_run_options o = options(2, -1);
@@ -176,7 +180,8 @@ TEST_CASE("c api: u8 and u16 pixels are the f32 result rounded and clamped; stri
       float v = std::min(std::max(ref[size_t(y) * w * c + i], 0.f), 1.f);
       if (out8[y * out_stride + i] != uint8_t(std::nearbyint(v * 255.f))) ++mismatches;
     }
-    for (size_t i = size_t(w) * c; i < out_stride; ++i) CHECK(out8[y * out_stride + i] == 0xCD);  // padding untouched
+    for (size_t i = size_t(w) * c; i < out_stride; ++i)
+      CHECK(out8[y * out_stride + i] == 0xCD);  // padding untouched
   }
   CHECK(mismatches == 0);
 
@@ -199,8 +204,8 @@ TEST_CASE("c api: bad arguments are refused with a message, and nothing is writt
   xunit_image a = f32_image(w, h, 1, in.data());
   xunit_image b = f32_image(w * 4, h * 4, 1, out.data());
   xunit_run_options o = options(1, -1);
-  auto expect = [&](xunit_status want, const xunit_image *ia, xunit_image *ib, const xunit_run_options *opt,
-                    const char *fragment) {
+  auto expect = [&](xunit_status want, const xunit_image *ia, xunit_image *ib,
+                    const xunit_run_options *opt, const char *fragment) {
     CHECK(xunit_run(model.m, opt, ia, ib) == want);
     CHECK(std::string(xunit_last_error()).find(fragment) != std::string::npos);
   };
@@ -261,7 +266,8 @@ TEST_CASE("c api: progress reaches 1 in order, and a callback can cancel promptl
     o.progress_user_data = &log;
     REQUIRE(xunit_run(model.m, &o, &a, &b) == XUNIT_OK);
     REQUIRE(!log.fractions.empty());
-    for (size_t i = 1; i < log.fractions.size(); ++i) CHECK(log.fractions[i] >= log.fractions[i - 1]);
+    for (size_t i = 1; i < log.fractions.size(); ++i)
+      CHECK(log.fractions[i] >= log.fractions[i - 1]);
     CHECK(log.fractions.back() == doctest::Approx(1.0));
 
     struct Cancel {
@@ -288,7 +294,8 @@ TEST_CASE("c api: one model shared by 8 threads gives byte-identical results to 
     widths.push_back(17 + 5 * i);
     inputs.push_back(ramp_image(widths.back(), 13 + i, 3, i));
   }
-  for (int i = 0; i < n; ++i) sequential[i] = run_f32(model.m, inputs[i], widths[i], 13 + i, 3, 2, 1, 12);
+  for (int i = 0; i < n; ++i)
+    sequential[i] = run_f32(model.m, inputs[i], widths[i], 13 + i, 3, 2, 1, 12);
   std::vector<std::thread> threads;
   std::vector<xunit_status> status(n, XUNIT_ERROR_INTERNAL);
   for (int i = 0; i < n; ++i)
@@ -341,12 +348,14 @@ TEST_CASE("c api: bf16 and auto precision run where the CPU allows, close to fp3
   }
 }
 
-TEST_CASE("c api: a run that needs more memory than there is fails with OUT_OF_MEMORY, not a crash") {
+TEST_CASE(
+    "c api: a run that needs more memory than there is fails with OUT_OF_MEMORY, not a crash") {
   Model model(model_bytes("xdncnn_c3_f16_b2"));
   // One stripe 16 million pixels wide: its scratch (~20 KB per column) is hundreds of GB.
   const int w = 1 << 24, h = 2;
   std::vector<uint8_t> in(size_t(w) * h * 3, 128), out(size_t(w) * h * 3, 7);
-  xunit_image a{w, h, 3, XUNIT_PIXEL_U8, size_t(w) * 3, in.data()}, b{w, h, 3, XUNIT_PIXEL_U8, size_t(w) * 3, out.data()};
+  xunit_image a{w, h, 3, XUNIT_PIXEL_U8, size_t(w) * 3, in.data()},
+      b{w, h, 3, XUNIT_PIXEL_U8, size_t(w) * 3, out.data()};
   xunit_run_options o = options(1, 0);
   CHECK(xunit_run(model.m, &o, &a, &b) == XUNIT_ERROR_OUT_OF_MEMORY);
   CHECK(std::string(xunit_last_error()) == "out of memory");

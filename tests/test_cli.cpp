@@ -1,7 +1,7 @@
 // The command-line tools end to end, run as a user runs them: exit status, one line on stderr
 // for every failure, no output file left behind on failure, results equal to PyTorch's.
-#include <doctest/doctest.h>
 #include <dirent.h>
+#include <doctest/doctest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,9 +13,9 @@
 
 #include "cli/image_io.h"
 #include "cli/quality.h"
+#include "common/file_io.h"
 #include "engine/model_file.h"
 #include "models/synthetic/graph_factory.h"
-#include "common/file_io.h"
 #include "test_paths.h"
 #include "xunit/xunit.h"
 
@@ -53,7 +53,8 @@ struct TempDir {
   std::string operator/(const std::string &name) const { return path + "/" + name; }
 };
 
-Result run(const TempDir &dir, const std::string &tool, const std::string &args, const std::string &env = "") {
+Result run(const TempDir &dir, const std::string &tool, const std::string &args,
+           const std::string &env = "") {
   const std::string out = dir / ".stdout", err = dir / ".stderr";
   const std::string cmd = env + bin_dir() + tool + " " + args + " >" + out + " 2>" + err;
   int raw = std::system(cmd.c_str());
@@ -99,7 +100,8 @@ TEST_CASE("cli: xunit-convert reads every checkpoint format and xunit-run matche
   TempDir dir;
   const std::string fx = parity_dir() + "xsrgan_c3_f16_b2_x2/";
   const Image want = xunit::cli::load_image(fx + "output.npy");
-  for (const char *ckpt : {"model.pt", "model_legacy.pt", "model.safetensors", "model_wrapped.pt"}) {
+  for (const char *ckpt :
+       {"model.pt", "model_legacy.pt", "model.safetensors", "model_wrapped.pt"}) {
     CAPTURE(ckpt);
     const std::string model = dir / (std::string(ckpt) + ".xunit");
     Result c = run(dir, "xunit-convert", fx + ckpt + " " + model);
@@ -107,8 +109,9 @@ TEST_CASE("cli: xunit-convert reads every checkpoint format and xunit-run matche
     CHECK(c.err.find("xsrgan, sr, 3 -> 3 channels, scale 2") != std::string::npos);
     for (const char *opts : {"-t 0 -j 1", "-t 7 -j 2", ""}) {
       CAPTURE(opts);
-      Result r = run(dir, "xunit-run", std::string("-q -y -m ") + model + " -i " + fx + "input.npy -o " +
-                                           (dir / "out.npy") + " " + opts);
+      Result r = run(dir, "xunit-run",
+                     std::string("-q -y -m ") + model + " -i " + fx + "input.npy -o " +
+                         (dir / "out.npy") + " " + opts);
       REQUIRE(r.status == 0);
       CHECK(r.err.empty());
       CHECK(max_diff(xunit::cli::load_image(dir / "out.npy"), want) <= 1e-4f);
@@ -131,52 +134,66 @@ TEST_CASE("cli: xunit-convert options and failures") {
   stat((dir / "a.xunit").c_str(), &s32);
   stat((dir / "h.xunit").c_str(), &s16);
   CHECK(s16.st_size < s32.st_size * 6 / 10);
-  CHECK(run(dir, "xunit-run", "-q -m " + (dir / "h.xunit") + " -i " + parity_dir() +
-                                  "xdncnn_c3_f16_b2/input.npy -o " + (dir / "h.npy"))
+  CHECK(run(dir, "xunit-run",
+            "-q -m " + (dir / "h.xunit") + " -i " + parity_dir() +
+                "xdncnn_c3_f16_b2/input.npy -o " + (dir / "h.npy"))
             .status == 0);
 
   // --meta adds model-card entries; keys the converter owns are refused.
-  REQUIRE(run(dir, "xunit-convert", ckpt + " " + (dir / "m.xunit") + " --meta 'title=A test model'").status == 0);
+  REQUIRE(run(dir, "xunit-convert", ckpt + " " + (dir / "m.xunit") + " --meta 'title=A test model'")
+              .status == 0);
   xunit_model *m = nullptr;
   REQUIRE(xunit_model_load((dir / "m.xunit").c_str(), &m) == XUNIT_OK);
   CHECK(std::string(xunit_model_get_metadata(m, "title")) == "A test model");
   CHECK(std::string(xunit_model_get_metadata(m, "source_format")) == "torch-zip");
   CHECK(std::string(xunit_model_get_metadata(m, "source_sha256")).size() == 64);
   xunit_model_free(m);
-  expect_failure(run(dir, "xunit-convert", ckpt + " " + (dir / "b.xunit") + " --meta family=x"), "--meta family");
+  expect_failure(run(dir, "xunit-convert", ckpt + " " + (dir / "b.xunit") + " --meta family=x"),
+                 "--meta family");
 
   Result help = run(dir, "xunit-convert", "--help");
   CHECK(help.status == 0);
   CHECK(help.out.find("usage: xunit-convert") != std::string::npos);
   CHECK(run(dir, "xunit-convert", "").status == 2);
-  expect_failure(run(dir, "xunit-convert", ckpt + " " + (dir / "b.xunit") + " --dtype fp8"), "--dtype");
-  expect_failure(run(dir, "xunit-convert", ckpt + " " + (dir / "b.xunit") + " --frobnicate"), "unknown option");
+  expect_failure(run(dir, "xunit-convert", ckpt + " " + (dir / "b.xunit") + " --dtype fp8"),
+                 "--dtype");
+  expect_failure(run(dir, "xunit-convert", ckpt + " " + (dir / "b.xunit") + " --frobnicate"),
+                 "unknown option");
   expect_failure(run(dir, "xunit-convert", ckpt + " " + (dir / "b.xunit") + " --arch srgan"),
                  "look like family xdncnn");
-  expect_failure(run(dir, "xunit-convert", ckpt + " " + (dir / "b.xunit") + " --set nonsense=1"), "nonsense");
-  expect_failure(run(dir, "xunit-convert", (dir / "missing.pt") + " " + (dir / "b.xunit")), "missing.pt");
+  expect_failure(run(dir, "xunit-convert", ckpt + " " + (dir / "b.xunit") + " --set nonsense=1"),
+                 "nonsense");
+  expect_failure(run(dir, "xunit-convert", (dir / "missing.pt") + " " + (dir / "b.xunit")),
+                 "missing.pt");
   expect_failure(run(dir, "xunit-convert", (dir / "a.xunit") + " " + (dir / "b.xunit")),
                  "unrecognised checkpoint format");
   const std::string hostile = xunit::testing::fixtures_dir() + "readers/hostile_os_system.pt";
   expect_failure(run(dir, "xunit-convert", hostile + " " + (dir / "b.xunit")), "posix.system");
-  expect_failure(run(dir, "xunit-convert", ckpt + " " + (dir / "no/such/dir/b.xunit")), "no/such/dir");
+  expect_failure(run(dir, "xunit-convert", ckpt + " " + (dir / "no/such/dir/b.xunit")),
+                 "no/such/dir");
   CHECK(!xunit::file_exists(dir / "b.xunit"));
 }
 
 TEST_CASE("cli: xunit-run on images: formats, 16-bit, alpha, gray/color adaptation, folders") {
   TempDir dir;
   const std::string color = dir / "color.xunit", gray = dir / "gray.xunit", sr = dir / "sr.xunit";
-  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xdncnn_c3_f16_b2/model.pt " + color).status == 0);
-  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xdncnn_c1_f24_b3/model.pt " + gray).status == 0);
-  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xsrgan_c1_f16_b1_x4/model.pt " + sr).status == 0);
+  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xdncnn_c3_f16_b2/model.pt " + color).status ==
+          0);
+  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xdncnn_c1_f24_b3/model.pt " + gray).status ==
+          0);
+  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xsrgan_c1_f16_b1_x4/model.pt " + sr).status ==
+          0);
 
   xunit::cli::save_image(dir / "rgb.png", gradient(21, 14, 3, 8), false);
   xunit::cli::save_image(dir / "rgba16.png", gradient(21, 14, 4, 16), false);
   xunit::cli::save_image(dir / "ga.png", gradient(9, 6, 2, 8), false);
 
   // 16-bit RGBA stays 16-bit RGBA, and its alpha is passed through exactly.
-  REQUIRE(run(dir, "xunit-run", "-q -m " + color + " -i " + (dir / "rgba16.png") + " -o " + (dir / "o16.png")).status == 0);
-  Image in16 = xunit::cli::load_image(dir / "rgba16.png"), o16 = xunit::cli::load_image(dir / "o16.png");
+  REQUIRE(run(dir, "xunit-run",
+              "-q -m " + color + " -i " + (dir / "rgba16.png") + " -o " + (dir / "o16.png"))
+              .status == 0);
+  Image in16 = xunit::cli::load_image(dir / "rgba16.png"),
+        o16 = xunit::cli::load_image(dir / "o16.png");
   CHECK(o16.bits == 16);
   CHECK(o16.channels == 4);
   bool alpha_same = true;
@@ -186,25 +203,38 @@ TEST_CASE("cli: xunit-run on images: formats, 16-bit, alpha, gray/color adaptati
   // The PNG result is the .npy result rounded: the image path adds nothing but quantization.
   Image rgb = xunit::cli::load_image(dir / "rgb.png");
   xunit::cli::save_image(dir / "rgb.npy", rgb, false);
-  REQUIRE(run(dir, "xunit-run", "-q -m " + color + " -i " + (dir / "rgb.png") + " -o " + (dir / "o.png")).status == 0);
-  REQUIRE(run(dir, "xunit-run", "-q -m " + color + " -i " + (dir / "rgb.npy") + " -o " + (dir / "o.npy")).status == 0);
-  Image o_png = xunit::cli::load_image(dir / "o.png"), o_npy = xunit::cli::load_image(dir / "o.npy");
+  REQUIRE(run(dir, "xunit-run",
+              "-q -m " + color + " -i " + (dir / "rgb.png") + " -o " + (dir / "o.png"))
+              .status == 0);
+  REQUIRE(run(dir, "xunit-run",
+              "-q -m " + color + " -i " + (dir / "rgb.npy") + " -o " + (dir / "o.npy"))
+              .status == 0);
+  Image o_png = xunit::cli::load_image(dir / "o.png"),
+        o_npy = xunit::cli::load_image(dir / "o.npy");
   for (float &v : o_npy.pixels) v = std::nearbyint(std::min(std::max(v, 0.f), 1.f) * 255.f) / 255.f;
   CHECK(max_diff(o_png, o_npy) <= 1e-6f);
 
   // Other encoders.
   for (const char *ext : {"jpg", "bmp", "tga"}) {
     CAPTURE(ext);
-    REQUIRE(run(dir, "xunit-run", "-q -m " + color + " -i " + (dir / "rgb.png") + " -o " + (dir / "o.") + ext).status == 0);
+    REQUIRE(run(dir, "xunit-run",
+                "-q -m " + color + " -i " + (dir / "rgb.png") + " -o " + (dir / "o.") + ext)
+                .status == 0);
     CHECK(xunit::cli::load_image(dir / "o." + ext).width == 21);
   }
 
   // A gray model on a color image (per channel), a color model on gray+alpha, SR with alpha.
-  REQUIRE(run(dir, "xunit-run", "-q -m " + gray + " -i " + (dir / "rgb.png") + " -o " + (dir / "g.png")).status == 0);
+  REQUIRE(
+      run(dir, "xunit-run", "-q -m " + gray + " -i " + (dir / "rgb.png") + " -o " + (dir / "g.png"))
+          .status == 0);
   CHECK(xunit::cli::load_image(dir / "g.png").channels == 3);
-  REQUIRE(run(dir, "xunit-run", "-q -m " + color + " -i " + (dir / "ga.png") + " -o " + (dir / "c.png")).status == 0);
+  REQUIRE(
+      run(dir, "xunit-run", "-q -m " + color + " -i " + (dir / "ga.png") + " -o " + (dir / "c.png"))
+          .status == 0);
   CHECK(xunit::cli::load_image(dir / "c.png").channels == 2);
-  REQUIRE(run(dir, "xunit-run", "-q -m " + sr + " -i " + (dir / "ga.png") + " -o " + (dir / "s.png")).status == 0);
+  REQUIRE(
+      run(dir, "xunit-run", "-q -m " + sr + " -i " + (dir / "ga.png") + " -o " + (dir / "s.png"))
+          .status == 0);
   Image s = xunit::cli::load_image(dir / "s.png");
   CHECK(s.width == 36);
   CHECK(s.height == 24);
@@ -215,7 +245,8 @@ TEST_CASE("cli: xunit-run on images: formats, 16-bit, alpha, gray/color adaptati
   xunit::cli::save_image(dir / "in/a.png", gradient(10, 9, 3, 8), false);
   xunit::cli::save_image(dir / "in/b.bmp", gradient(12, 5, 3, 8), false);
   std::ofstream(dir / "in/notes.txt") << "not an image";
-  Result r = run(dir, "xunit-run", "-q -m " + color + " -i " + (dir / "in") + " -o " + (dir / "out"));
+  Result r =
+      run(dir, "xunit-run", "-q -m " + color + " -i " + (dir / "in") + " -o " + (dir / "out"));
   CHECK(r.status == 0);
   CHECK(xunit::file_exists(dir / "out/a.png"));
   CHECK(xunit::file_exists(dir / "out/b.bmp"));
@@ -231,7 +262,8 @@ TEST_CASE("cli: xunit-run on images: formats, 16-bit, alpha, gray/color adaptati
 TEST_CASE("cli: xunit-run refuses bad requests with one line and writes nothing") {
   TempDir dir;
   const std::string model = dir / "m.xunit";
-  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xdncnn_c3_f16_b2/model.pt " + model).status == 0);
+  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xdncnn_c3_f16_b2/model.pt " + model).status ==
+          0);
   xunit::cli::save_image(dir / "in.png", gradient(8, 8, 3, 8), false);
   const std::string in = dir / "in.png";
   auto failing = [&](const std::string &args, const std::string &text) {
@@ -243,11 +275,13 @@ TEST_CASE("cli: xunit-run refuses bad requests with one line and writes nothing"
   failing("-m " + (dir / "nope.xunit") + " -i " + in + " -o " + (dir / "o.png"), "nope.xunit");
   failing("-m " + in + " -i " + in + " -o " + (dir / "o.png"), "not a .xunit model");
   failing("-m " + model + " -i " + in + " -o " + (dir / "o.webp"), "unsupported output format");
-  failing("-m " + model + " -i " + in + " -o " + (dir / "missing/o.png"), "cannot create output in");
+  failing("-m " + model + " -i " + in + " -o " + (dir / "missing/o.png"),
+          "cannot create output in");
   failing("-m " + model + " -i " + in + " -o " + (dir / "o.png") + " --max-pixels 10", "pixel");
   failing("-m " + model + " -i " + in, "-i and -o are required");
   failing("-m " + model + " -i " + in + " -o " + (dir / "o.png") + " -t -3", "-t");
-  failing("-m " + model + " -i " + in + " -o " + (dir / "o.png") + " --precision fp64", "--precision");
+  failing("-m " + model + " -i " + in + " -o " + (dir / "o.png") + " --precision fp64",
+          "--precision");
   failing("--bogus", "unknown argument");
   CHECK(!xunit::file_exists(dir / "o.png"));
   CHECK(!xunit::file_exists(dir / "o.webp"));
@@ -274,14 +308,17 @@ std::string make_model_dir(const TempDir &dir) {
                                                            {"xsrgan_c3_f16_b2_x2", "xsrgan-x2"},
                                                            {"xsrgan_c1_f16_b1_x4", "xsrgan-x4"}};
   for (auto [fixture, name] : shipped) {
-    Result r = run(dir, "xunit-convert", parity_dir() + fixture + "/model.pt " + models + "/" + name +
-                                             ".xunit --meta 'title=test " + name + "'");
+    Result r = run(dir, "xunit-convert",
+                   parity_dir() + fixture + "/model.pt " + models + "/" + name +
+                       ".xunit --meta 'title=test " + name + "'");
     REQUIRE(r.status == 0);
   }
   return models;
 }
 
-std::string read_bytes(const std::string &path) { return slurp(path); }
+std::string read_bytes(const std::string &path) {
+  return slurp(path);
+}
 
 }  // namespace
 
@@ -291,7 +328,8 @@ TEST_CASE("cli: shipped models are found, listed, described and picked by channe
   const std::string env = "XUNIT_MODEL_DIR=" + models + " ";
   Result list = run(dir, "xunit-run", "--list-models", env);
   CHECK(list.status == 0);
-  for (const char *n : {"xdncnn-color", "xdncnn-gray", "xsrgan-x2", "xsrgan-x4"}) CHECK(list.out.find(n) != std::string::npos);
+  for (const char *n : {"xdncnn-color", "xdncnn-gray", "xsrgan-x2", "xsrgan-x4"})
+    CHECK(list.out.find(n) != std::string::npos);
   CHECK(list.out.find("super-resolution x4") != std::string::npos);
   Result info = run(dir, "xunit-run", "--info xsrgan-x2", env);
   CHECK(info.status == 0);
@@ -304,12 +342,18 @@ TEST_CASE("cli: shipped models are found, listed, described and picked by channe
   // No -m: the shipped denoiser of the image's channels, the same as naming it.
   for (auto [img, model] : {std::pair{"rgb.png", "xdncnn-color"}, {"gray.png", "xdncnn-gray"}}) {
     CAPTURE(img);
-    REQUIRE(run(dir, "xunit-run", "-q -i " + (dir / img) + " -o " + (dir / "auto.png") + " -y", env).status == 0);
-    REQUIRE(run(dir, "xunit-run", "-q -m " + std::string(model) + " -i " + (dir / img) + " -o " + (dir / "named.png") + " -y", env).status == 0);
+    REQUIRE(run(dir, "xunit-run", "-q -i " + (dir / img) + " -o " + (dir / "auto.png") + " -y", env)
+                .status == 0);
+    REQUIRE(run(dir, "xunit-run",
+                "-q -m " + std::string(model) + " -i " + (dir / img) + " -o " +
+                    (dir / "named.png") + " -y",
+                env)
+                .status == 0);
     CHECK(read_bytes(dir / "auto.png") == read_bytes(dir / "named.png"));
   }
   // -s picks the super-resolution model (here x4 is a gray model: it runs on each of R, G, B).
-  REQUIRE(run(dir, "xunit-run", "-q -s 4 -i " + (dir / "rgb.png") + " -o " + (dir / "big.png"), env).status == 0);
+  REQUIRE(run(dir, "xunit-run", "-q -s 4 -i " + (dir / "rgb.png") + " -o " + (dir / "big.png"), env)
+              .status == 0);
   Image big = xunit::cli::load_image(dir / "big.png");
   CHECK(big.width == 80);
   CHECK(big.height == 48);
@@ -326,17 +370,29 @@ TEST_CASE("cli: noisy test inputs, PSNR/SSIM against references, output formats 
   xunit::cli::save_image(dir / "clean/b.png", gradient(40, 16, 3, 8), false);
 
   // --add-noise --no-model makes test inputs: reproducible, different per file and per seed.
-  REQUIRE(run(dir, "xunit-run", "-q --add-noise 25 --seed 7 --no-model -i " + (dir / "clean") + " -o " + (dir / "noisy")).status == 0);
-  REQUIRE(run(dir, "xunit-run", "-q --add-noise 25 --seed 7 --no-model -i " + (dir / "clean/a.png") + " -o " + (dir / "a7.png")).status == 0);
-  REQUIRE(run(dir, "xunit-run", "-q --add-noise 25 --seed 8 --no-model -i " + (dir / "clean/a.png") + " -o " + (dir / "a8.png")).status == 0);
+  REQUIRE(
+      run(dir, "xunit-run",
+          "-q --add-noise 25 --seed 7 --no-model -i " + (dir / "clean") + " -o " + (dir / "noisy"))
+          .status == 0);
+  REQUIRE(run(dir, "xunit-run",
+              "-q --add-noise 25 --seed 7 --no-model -i " + (dir / "clean/a.png") + " -o " +
+                  (dir / "a7.png"))
+              .status == 0);
+  REQUIRE(run(dir, "xunit-run",
+              "-q --add-noise 25 --seed 8 --no-model -i " + (dir / "clean/a.png") + " -o " +
+                  (dir / "a8.png"))
+              .status == 0);
   CHECK(read_bytes(dir / "noisy/a.png") == read_bytes(dir / "a7.png"));
   CHECK(read_bytes(dir / "a7.png") != read_bytes(dir / "a8.png"));
-  const xunit::cli::Quality nq = xunit::cli::measure(xunit::cli::load_image(dir / "noisy/a.png"), xunit::cli::load_image(dir / "clean/a.png"));
+  const xunit::cli::Quality nq = xunit::cli::measure(xunit::cli::load_image(dir / "noisy/a.png"),
+                                                     xunit::cli::load_image(dir / "clean/a.png"));
   CHECK(nq.psnr > 19.0);  // sigma 25 of 255: 20.2 dB before clipping
   CHECK(nq.psnr < 21.5);
 
   // --psnr with a folder of references: one line per file and the mean; -f sets the format.
-  Result r = run(dir, "xunit-run", "-i " + (dir / "noisy") + " -o " + (dir / "out") + " -f bmp --psnr " + (dir / "clean"), env);
+  Result r = run(
+      dir, "xunit-run",
+      "-i " + (dir / "noisy") + " -o " + (dir / "out") + " -f bmp --psnr " + (dir / "clean"), env);
   REQUIRE(r.status == 0);
   CHECK(xunit::file_exists(dir / "out/a.bmp"));
   CHECK(xunit::file_exists(dir / "out/b.bmp"));
@@ -344,8 +400,9 @@ TEST_CASE("cli: noisy test inputs, PSNR/SSIM against references, output formats 
   CHECK(r.out.find("mean: PSNR") != std::string::npos);
   CHECK(r.err.find('\r') == std::string::npos);  // no progress bar when stderr is not a terminal
   // An image against itself: infinite PSNR, SSIM 1.
-  Result same = run(dir, "xunit-run", "--add-noise 0 --no-model -q -i " + (dir / "clean/a.png") + " -o " + (dir / "copy.png") +
-                                          " --psnr " + (dir / "clean/a.png"));
+  Result same = run(dir, "xunit-run",
+                    "--add-noise 0 --no-model -q -i " + (dir / "clean/a.png") + " -o " +
+                        (dir / "copy.png") + " --psnr " + (dir / "clean/a.png"));
   CHECK(same.out.find("PSNR inf dB, SSIM 1.0000") != std::string::npos);
   expect_failure(run(dir, "xunit-run", "--no-model -i a -o b"), "--add-noise");
 }
@@ -365,31 +422,48 @@ TEST_CASE("cli: test-time augmentation averages the 8 symmetries") {
   Image img = gradient(13, 9, 3, 8);
   xunit::cli::save_image(dir / "in.npy", img, false);
   for (const char *tta : {"", "-x"})
-    REQUIRE(run(dir, "xunit-run", std::string("-q -m ") + (dir / "pointwise.xunit") + " -i " + (dir / "in.npy") + " -o " +
-                                      (dir / (std::string("out") + tta + ".npy")) + " " + tta).status == 0);
-  CHECK(max_diff(xunit::cli::load_image(dir / "out.npy"), xunit::cli::load_image(dir / "out-x.npy")) <= 1e-6f);
+    REQUIRE(run(dir, "xunit-run",
+                std::string("-q -m ") + (dir / "pointwise.xunit") + " -i " + (dir / "in.npy") +
+                    " -o " + (dir / (std::string("out") + tta + ".npy")) + " " + tta)
+                .status == 0);
+  CHECK(max_diff(xunit::cli::load_image(dir / "out.npy"),
+                 xunit::cli::load_image(dir / "out-x.npy")) <= 1e-6f);
 
   // A real denoiser with a 7x7 gate is not: the augmented result differs, a little.
-  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xdncnn_c3_f16_b2/model.pt " + (dir / "m.xunit")).status == 0);
+  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xdncnn_c3_f16_b2/model.pt " + (dir / "m.xunit"))
+              .status == 0);
   for (const char *tta : {"", "-x"})
-    REQUIRE(run(dir, "xunit-run", std::string("-q -m ") + (dir / "m.xunit") + " -i " + (dir / "in.npy") + " -o " +
-                                      (dir / (std::string("d") + tta + ".npy")) + " " + tta).status == 0);
-  const float d = max_diff(xunit::cli::load_image(dir / "d.npy"), xunit::cli::load_image(dir / "d-x.npy"));
+    REQUIRE(run(dir, "xunit-run",
+                std::string("-q -m ") + (dir / "m.xunit") + " -i " + (dir / "in.npy") + " -o " +
+                    (dir / (std::string("d") + tta + ".npy")) + " " + tta)
+                .status == 0);
+  const float d =
+      max_diff(xunit::cli::load_image(dir / "d.npy"), xunit::cli::load_image(dir / "d-x.npy"));
   CHECK(d > 1e-5f);
   CHECK(d < 0.5f);
   // Super-resolution: the output grid transforms with the input's.
-  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xsrgan_c3_f16_b2_x2/model.pt " + (dir / "sr.xunit")).status == 0);
-  REQUIRE(run(dir, "xunit-run", "-q -x -m " + (dir / "sr.xunit") + " -i " + (dir / "in.npy") + " -o " + (dir / "sr.npy")).status == 0);
+  REQUIRE(
+      run(dir, "xunit-convert", parity_dir() + "xsrgan_c3_f16_b2_x2/model.pt " + (dir / "sr.xunit"))
+          .status == 0);
+  REQUIRE(
+      run(dir, "xunit-run",
+          "-q -x -m " + (dir / "sr.xunit") + " -i " + (dir / "in.npy") + " -o " + (dir / "sr.npy"))
+          .status == 0);
   CHECK(xunit::cli::load_image(dir / "sr.npy").width == 26);
 }
 
 TEST_CASE("cli: Ctrl-C in a batch leaves whole files only and exits 130") {
   TempDir dir;
-  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xdncnn_c3_f16_b2/model.pt " + (dir / "m.xunit")).status == 0);
+  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xdncnn_c3_f16_b2/model.pt " + (dir / "m.xunit"))
+              .status == 0);
   mkdir((dir / "in").c_str(), 0755);
-  for (int i = 0; i < 40; ++i) xunit::cli::save_image(dir / ("in/" + std::to_string(100 + i) + ".png"), gradient(300, 200, 3, 8), false);
+  for (int i = 0; i < 40; ++i)
+    xunit::cli::save_image(dir / ("in/" + std::to_string(100 + i) + ".png"),
+                           gradient(300, 200, 3, 8), false);
   // Interrupt shortly after the start; the run must stop early, cleanly.
-  const std::string cmd = "cd " + dir.path + " && (" + bin_dir() + "xunit-run -q -x -j 1 -m m.xunit -i in -o out & pid=$!; sleep 1.5; kill -INT $pid; wait $pid; echo $? > status) 2>/dev/null";
+  const std::string cmd = "cd " + dir.path + " && (" + bin_dir() +
+                          "xunit-run -q -x -j 1 -m m.xunit -i in -o out & pid=$!; sleep 1.5; kill "
+                          "-INT $pid; wait $pid; echo $? > status) 2>/dev/null";
   REQUIRE(std::system(cmd.c_str()) == 0);
   CHECK(slurp(dir / "status") == "130\n");
   int whole = 0;

@@ -65,16 +65,22 @@ void expect_refused(const Outcome &o, const std::string &fragment, const std::st
   CHECK_MESSAGE(!xunit::file_exists(kMarker), "a hostile input ran a command");
 }
 
-std::vector<uint8_t> bytes_of(const std::string &path) { return xunit::read_file(path); }
-void write(const std::string &path, const std::vector<uint8_t> &b) { xunit::write_file_atomic(path, b.data(), b.size(), true); }
+std::vector<uint8_t> bytes_of(const std::string &path) {
+  return xunit::read_file(path);
+}
+void write(const std::string &path, const std::vector<uint8_t> &b) {
+  xunit::write_file_atomic(path, b.data(), b.size(), true);
+}
 
 }  // namespace
 
-TEST_CASE("hostile: crafted checkpoints and images are refused with one line, nothing run or written") {
+TEST_CASE(
+    "hostile: crafted checkpoints and images are refused with one line, nothing run or written") {
   std::remove(kMarker);
   Scratch dir;
   const std::string model = dir / "good.xunit";
-  REQUIRE(run(dir, "xunit-convert " + parity_dir() + "xdncnn_c3_f16_b2/model.pt " + model).status == 0);
+  REQUIRE(run(dir, "xunit-convert " + parity_dir() + "xdncnn_c3_f16_b2/model.pt " + model).status ==
+          0);
   std::ifstream cases(fixtures_dir() + "hostile/cases.txt");
   std::string line;
   int n = 0;
@@ -87,11 +93,13 @@ TEST_CASE("hostile: crafted checkpoints and images are refused with one line, no
     const std::string input = fixtures_dir() + "hostile/" + file;
     CAPTURE(file);
     if (tool == "convert") {
-      expect_refused(run(dir, "xunit-convert " + input + " " + (dir / "out.xunit")), expect, dir / "out.xunit");
+      expect_refused(run(dir, "xunit-convert " + input + " " + (dir / "out.xunit")), expect,
+                     dir / "out.xunit");
     } else {
       REQUIRE(tool == "run_image");
-      expect_refused(run(dir, "xunit-run -m " + model + " -i " + input + " -o " + (dir / "out.png")), expect,
-                     dir / "out.png");
+      expect_refused(
+          run(dir, "xunit-run -m " + model + " -i " + input + " -o " + (dir / "out.png")), expect,
+          dir / "out.png");
     }
     ++n;
   }
@@ -101,7 +109,9 @@ TEST_CASE("hostile: crafted checkpoints and images are refused with one line, no
 TEST_CASE("hostile: damaged models are refused before anything runs") {
   Scratch dir;
   const std::string good = dir / "good.xunit";
-  REQUIRE(run(dir, "xunit-convert " + parity_dir() + "xsrgan_c3_f16_b2_x2/model.pt " + good).status == 0);
+  REQUIRE(
+      run(dir, "xunit-convert " + parity_dir() + "xsrgan_c3_f16_b2_x2/model.pt " + good).status ==
+      0);
   xunit::cli::Image img;
   img.width = img.height = 8;
   img.channels = 3;
@@ -123,14 +133,15 @@ TEST_CASE("hostile: damaged models are refused before anything runs") {
   write(dir / "empty.xunit", {});
   mkdir((dir / "folder.xunit").c_str(), 0755);
   const std::pair<const char *, const char *> damaged[] = {
-      {"truncated.xunit", "truncated"},          {"bitflip.xunit", "checksum mismatch"},
-      {"lying_size.xunit", "header says"},      {"future.xunit", "format version 9"},
-      {"empty.xunit", "file too small"},         {"folder.xunit", "folder.xunit"},
+      {"truncated.xunit", "truncated"},    {"bitflip.xunit", "checksum mismatch"},
+      {"lying_size.xunit", "header says"}, {"future.xunit", "format version 9"},
+      {"empty.xunit", "file too small"},   {"folder.xunit", "folder.xunit"},
       {"missing.xunit", "no model"}};
   for (auto [file, expect] : damaged) {
     CAPTURE(file);
-    expect_refused(run(dir, "xunit-run -m " + (dir / file) + " -i " + (dir / "in.png") + " -o " + (dir / "out.png")), expect,
-                   dir / "out.png");
+    expect_refused(run(dir, "xunit-run -m " + (dir / file) + " -i " + (dir / "in.png") + " -o " +
+                                (dir / "out.png")),
+                   expect, dir / "out.png");
   }
 }
 
@@ -140,7 +151,8 @@ TEST_CASE("hostile: path mistakes never lose a file") {
   std::system(("cp " + parity_dir() + "xdncnn_c3_f16_b2/model.pt " + ckpt).c_str());
   const std::string before = slurp(ckpt);
   // The input as the output, even with -y: refused, the input untouched.
-  expect_refused(run(dir, "xunit-convert " + ckpt + " " + ckpt + " -y"), "refusing to write over the input", dir / "none");
+  expect_refused(run(dir, "xunit-convert " + ckpt + " " + ckpt + " -y"),
+                 "refusing to write over the input", dir / "none");
   CHECK(slurp(ckpt) == before);
   REQUIRE(run(dir, "xunit-convert " + ckpt + " " + (dir / "m.xunit")).status == 0);
   xunit::cli::Image img;
@@ -149,40 +161,53 @@ TEST_CASE("hostile: path mistakes never lose a file") {
   img.pixels.assign(6 * 6 * 3, 0.25f);
   xunit::cli::save_image(dir / "in.png", img, false);
   const std::string image = slurp(dir / "in.png");
-  expect_refused(run(dir, "xunit-run -m " + (dir / "m.xunit") + " -i " + (dir / "in.png") + " -o " + (dir / "in.png") + " -y"),
+  expect_refused(run(dir, "xunit-run -m " + (dir / "m.xunit") + " -i " + (dir / "in.png") + " -o " +
+                              (dir / "in.png") + " -y"),
                  "refusing to write over the input", dir / "none");
   CHECK(slurp(dir / "in.png") == image);
   // Missing input, output in a missing folder.
-  expect_refused(run(dir, "xunit-run -m " + (dir / "m.xunit") + " -i " + (dir / "nope.png") + " -o " + (dir / "o.png")),
+  expect_refused(run(dir, "xunit-run -m " + (dir / "m.xunit") + " -i " + (dir / "nope.png") +
+                              " -o " + (dir / "o.png")),
                  "nope.png", dir / "o.png");
-  expect_refused(run(dir, "xunit-run -m " + (dir / "m.xunit") + " -i " + (dir / "in.png") + " -o " + (dir / "no/o.png")),
+  expect_refused(run(dir, "xunit-run -m " + (dir / "m.xunit") + " -i " + (dir / "in.png") + " -o " +
+                              (dir / "no/o.png")),
                  "cannot create output in", dir / "no/o.png");
-  expect_refused(run(dir, "xunit-convert " + (dir / "nope.pt") + " " + (dir / "o.xunit")), "nope.pt", dir / "o.xunit");
-  expect_refused(run(dir, "xunit-convert " + ckpt + " " + (dir / "no/o.xunit")), "cannot create output in", dir / "no/o.xunit");
+  expect_refused(run(dir, "xunit-convert " + (dir / "nope.pt") + " " + (dir / "o.xunit")),
+                 "nope.pt", dir / "o.xunit");
+  expect_refused(run(dir, "xunit-convert " + ckpt + " " + (dir / "no/o.xunit")),
+                 "cannot create output in", dir / "no/o.xunit");
   // An existing output is kept without -y.
   std::ofstream(dir / "keep.png") << "mine";
-  expect_refused(run(dir, "xunit-run -m " + (dir / "m.xunit") + " -i " + (dir / "in.png") + " -o " + (dir / "keep.png")),
+  expect_refused(run(dir, "xunit-run -m " + (dir / "m.xunit") + " -i " + (dir / "in.png") + " -o " +
+                              (dir / "keep.png")),
                  "output exists", dir / "none");
   CHECK(slurp(dir / "keep.png") == "mine");
   // A folder where a file is expected.
-  expect_refused(run(dir, "xunit-convert " + dir.path + " " + (dir / "o.xunit")), dir.path, dir / "o.xunit");
+  expect_refused(run(dir, "xunit-convert " + dir.path + " " + (dir / "o.xunit")), dir.path,
+                 dir / "o.xunit");
 }
 
-TEST_CASE("hostile: a write that fails half-way (a full disk) leaves no file, partial or temporary") {
+TEST_CASE(
+    "hostile: a write that fails half-way (a full disk) leaves no file, partial or temporary") {
   Scratch dir;
-  REQUIRE(run(dir, "xunit-convert " + parity_dir() + "xdncnn_c3_f16_b2/model.pt " + (dir / "m.xunit")).status == 0);
+  REQUIRE(
+      run(dir, "xunit-convert " + parity_dir() + "xdncnn_c3_f16_b2/model.pt " + (dir / "m.xunit"))
+          .status == 0);
   xunit::cli::Image img;
   img.width = 300;
   img.height = 200;
   img.channels = 3;
-  for (int i = 0; i < 300 * 200 * 3; ++i) img.pixels.push_back(float((i * 7919) % 256) / 255.f);  // incompressible
+  for (int i = 0; i < 300 * 200 * 3; ++i)
+    img.pixels.push_back(float((i * 7919) % 256) / 255.f);  // incompressible
   xunit::cli::save_image(dir / "in.png", img, false);
   // A file size limit of 16 KiB makes write() fail with EFBIG, as a full disk fails with ENOSPC.
-  const std::string cmd = "ulimit -f 16; trap '' XFSZ; " + bin_dir() + "xunit-run -q -m " + (dir / "m.xunit") + " -i " +
-                          (dir / "in.png") + " -o " + (dir / "out.png");
+  const std::string cmd = "ulimit -f 16; trap '' XFSZ; " + bin_dir() + "xunit-run -q -m " +
+                          (dir / "m.xunit") + " -i " + (dir / "in.png") + " -o " +
+                          (dir / "out.png");
   const int raw = std::system(("bash -c \"" + cmd + "\" 2>" + (dir / "err")).c_str());
   CHECK(WEXITSTATUS(raw) == 1);
   CHECK(slurp(dir / "err").find("cannot write") != std::string::npos);
   CHECK(!xunit::file_exists(dir / "out.png"));
-  CHECK(std::system(("ls -A " + dir.path + " | grep -q '^\\\\.out'").c_str()) != 0);  // no temporary file
+  CHECK(std::system(("ls -A " + dir.path + " | grep -q '^\\\\.out'").c_str()) !=
+        0);  // no temporary file
 }

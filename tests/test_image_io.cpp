@@ -216,7 +216,8 @@ TEST_CASE("image_io: larger 16-bit PNG with noise and gradients (all row filters
   for (int y = 0; y < 35; ++y)  // top half smooth so Sub/Up/Paeth win somewhere
     for (int x = 0; x < 130; ++x)
       for (int k = 0; k < 4; ++k)
-        img.pixels[(size_t(y) * 130 + x) * 4 + k] = float((x * 300 + y * 200 + k) % 65536) / 65535.0f;
+        img.pixels[(size_t(y) * 130 + x) * 4 + k] =
+            float((x * 300 + y * 200 + k) % 65536) / 65535.0f;
   save_image(dir.file("big16.png"), img, false);
   Image back = load_image(dir.file("big16.png"));
   CHECK(back.bits == 16);
@@ -296,8 +297,9 @@ TEST_CASE("image_io: .npy (H, W) and (H, W, C) shapes, versions 1-3, float64") {
   CHECK(a.channels == 1);
   CHECK(a.pixels == values);
 
-  write_raw(dir.file("hwc.npy"),
-            with_data(npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 3), }", 24)));
+  write_raw(
+      dir.file("hwc.npy"),
+      with_data(npy_file("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 3), }", 24)));
   Image b = load_image(dir.file("hwc.npy"));
   CHECK(b.height == 1);
   CHECK(b.width == 2);
@@ -307,9 +309,9 @@ TEST_CASE("image_io: .npy (H, W) and (H, W, C) shapes, versions 1-3, float64") {
   for (int major = 2; major <= 3; ++major) {
     CAPTURE(major);
     std::string name = "v" + std::to_string(major) + ".npy";
-    write_raw(dir.file(name), with_data(npy_file(
-                                  "{\"shape\": (3, 2), \"fortran_order\": False, \"descr\": \"<f4\"}",
-                                  24, major)));
+    write_raw(dir.file(name),
+              with_data(npy_file(
+                  "{\"shape\": (3, 2), \"fortran_order\": False, \"descr\": \"<f4\"}", 24, major)));
     Image v = load_image(dir.file(name));
     CHECK(v.height == 3);
     CHECK(v.width == 2);
@@ -334,7 +336,8 @@ TEST_CASE("image_io: malformed .npy files are refused") {
   };
   const std::string ok = "'fortran_order': False, ";
   std::vector<Case> cases = {
-      {"lying_shape", npy_file("{'descr': '<f4', " + ok + "'shape': (4, 4, 3), }", 40), "needs 192"},
+      {"lying_shape", npy_file("{'descr': '<f4', " + ok + "'shape': (4, 4, 3), }", 40),
+       "needs 192"},
       {"big_endian", npy_file("{'descr': '>f4', " + ok + "'shape': (2, 2), }", 16), "big-endian"},
       {"fortran", npy_file("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", 16),
        "Fortran"},
@@ -346,15 +349,16 @@ TEST_CASE("image_io: malformed .npy files are refused") {
       {"zero_dim", npy_file("{'descr': '<f4', " + ok + "'shape': (0, 4), }", 0), "empty"},
       {"zero_channels", npy_file("{'descr': '<f4', " + ok + "'shape': (2, 2, 0), }", 0), "empty"},
       {"trailing", npy_file("{'descr': '<f4', " + ok + "'shape': (2, 2), }", 20), "after the data"},
-      {"overflow", npy_file("{'descr': '<f4', " + ok + "'shape': (2147483647, 2147483647, 2147483647), }", 16),
+      {"overflow",
+       npy_file("{'descr': '<f4', " + ok + "'shape': (2147483647, 2147483647, 2147483647), }", 16),
        "limit"},
-      {"huge_number", npy_file("{'descr': '<f4', " + ok + "'shape': (99999999999999999999999, 2), }", 16),
+      {"huge_number",
+       npy_file("{'descr': '<f4', " + ok + "'shape': (99999999999999999999999, 2), }", 16),
        "overflow"},
       {"missing_key", npy_file("{'descr': '<f4', 'shape': (2, 2), }", 16), "lacks"},
       {"extra_key", npy_file("{'descr': '<f4', " + ok + "'shape': (2, 2), 'x': 1}", 16),
        "unexpected key"},
-      {"bad_version", npy_file("{'descr': '<f4', " + ok + "'shape': (2, 2), }", 16, 9),
-       "version"},
+      {"bad_version", npy_file("{'descr': '<f4', " + ok + "'shape': (2, 2), }", 16, 9), "version"},
       {"garbage_header", npy_file("not a dict at all", 16), "malformed"},
       {"magic_only", std::string("\x93NUMPY", 6), "truncated"},
       {"header_len_lies", std::string("\x93NUMPY\x01\x00\xff\x7f{}", 12), "truncated"},
@@ -370,10 +374,10 @@ TEST_CASE("image_io: malformed .npy files are refused") {
     CHECK(msg.find('\n') == std::string::npos);
   }
   // Within the pixel limit but bigger than max_pixels passed by the caller.
-  write_raw(dir.file("limit.npy"),
-            npy_file("{'descr': '<f4', " + ok + "'shape': (4, 4), }", 64));
+  write_raw(dir.file("limit.npy"), npy_file("{'descr': '<f4', " + ok + "'shape': (4, 4), }", 64));
   CHECK(load_image(dir.file("limit.npy"), 16).pixels.size() == 16);
-  CHECK(error_of([&] { load_image(dir.file("limit.npy"), 15); }).find("limit") != std::string::npos);
+  CHECK(error_of([&] { load_image(dir.file("limit.npy"), 15); }).find("limit") !=
+        std::string::npos);
   // A .npy name without the magic.
   write_raw(dir.file("fake.npy"), std::string("hello world, not numpy"));
   CHECK(error_of([&] { load_image(dir.file("fake.npy")); }).find("bad magic") != std::string::npos);
@@ -473,8 +477,8 @@ TEST_CASE("image_io: values are clamped to [0,1] and rounded for integer formats
   img.width = 6;
   img.height = 1;
   img.channels = 1;
-  img.pixels = {-0.5f, 1.5f, std::numeric_limits<float>::quiet_NaN(), 0.4f / 255.0f,
-                0.6f / 255.0f, 100.49f / 255.0f};
+  img.pixels = {-0.5f,         1.5f,          std::numeric_limits<float>::quiet_NaN(),
+                0.4f / 255.0f, 0.6f / 255.0f, 100.49f / 255.0f};
   save_image(dir.file("c.png"), img, false);
   Image back = load_image(dir.file("c.png"));
   std::vector<float> want = {0.0f, 1.0f, 0.0f, 0.0f, 1.0f / 255.0f, 100.0f / 255.0f};
@@ -486,7 +490,8 @@ TEST_CASE("image_io: values are clamped to [0,1] and rounded for integer formats
   img.pixels[5] = 1000.4f / 65535.0f;
   save_image(dir.file("c16.png"), img, false);
   Image back16 = load_image(dir.file("c16.png"));
-  CHECK(back16.pixels == std::vector<float>{0.0f, 1.0f, 0.0f, 0.0f, 1.0f / 65535.0f, 1000.0f / 65535.0f});
+  CHECK(back16.pixels ==
+        std::vector<float>{0.0f, 1.0f, 0.0f, 0.0f, 1.0f / 65535.0f, 1000.0f / 65535.0f});
 }
 
 TEST_CASE("image_io: existing files are replaced only with overwrite=true") {
@@ -612,7 +617,8 @@ TEST_CASE("image_io: truncated and corrupt images are refused with the file name
   CHECK(error_of([&] { load_image(dir.file("text.png")); }).find("unrecognized image format") !=
         std::string::npos);
   write_raw(dir.file("anim.gif"), std::string("GIF89a\x01\x00\x01\x00\x00\x00\x00;", 14));
-  CHECK(error_of([&] { load_image(dir.file("anim.gif")); }).find("unrecognized") != std::string::npos);
+  CHECK(error_of([&] { load_image(dir.file("anim.gif")); }).find("unrecognized") !=
+        std::string::npos);
   CHECK(error_of([&] { load_image(dir.file("no_such_file.png")); }).find("no_such_file.png") !=
         std::string::npos);
 }
@@ -641,7 +647,9 @@ TEST_CASE("image_io: the pixel limit is checked before decoding") {
         std::string::npos);
   // Headers stb itself finds absurd are refused by the limit too, before stb sees them.
   write_raw(dir.file("absurd.png"), png_header_only(100000, 100000, 2));
-  CHECK(error_of([&] { load_image(dir.file("absurd.png")); }).find("100000x100000 exceeds the limit") != std::string::npos);
+  CHECK(error_of([&] {
+          load_image(dir.file("absurd.png"));
+        }).find("100000x100000 exceeds the limit") != std::string::npos);
 
   Image img = make_image(5, 4, 3, 8);
   save_image(dir.file("small.png"), img, false);

@@ -23,7 +23,9 @@ std::string u32le(uint32_t v) {
   for (int i = 0; i < 4; ++i) s.push_back(char((v >> (8 * i)) & 0xff));
   return s;
 }
-std::string binunicode(const std::string &s) { return "X" + u32le(uint32_t(s.size())) + s; }
+std::string binunicode(const std::string &s) {
+  return "X" + u32le(uint32_t(s.size())) + s;
+}
 std::string short_unicode(const std::string &s) {
   return std::string("\x8c") + char(s.size()) + s;
 }
@@ -58,21 +60,18 @@ std::string storage_pid(const std::string &key, int numel) {
 }  // namespace
 
 TEST_CASE("pickle: scalars of every encoding") {
-  const std::string p = kProto2 + "(" +
-                        "J" + u32le(uint32_t(-5)) +           // BININT
-                        "K\xc8" +                            // BININT1 200
-                        "M\x34\x12" +                        // BININT2 0x1234
-                        std::string("\x8a\x01\xff", 3) +     // LONG1 -1
-                        "\x8a\x00"s +         // LONG1 0
-                        "\x8b\x02\x00\x00\x00\x00\x80"s +  // LONG4 -32768
+  const std::string p = kProto2 + "(" + "J" + u32le(uint32_t(-5)) +  // BININT
+                        "K\xc8" +                                    // BININT1 200
+                        "M\x34\x12" +                                // BININT2 0x1234
+                        std::string("\x8a\x01\xff", 3) +             // LONG1 -1
+                        "\x8a\x00"s +                                // LONG1 0
+                        "\x8b\x02\x00\x00\x00\x00\x80"s +            // LONG4 -32768
                         "I123456789012\n" + "L-42L\n" + "I01\n" +
                         "G\x3f\xf8\x00\x00\x00\x00\x00\x00"s +  // BINFLOAT 1.5
                         "N\x88\x89" + binunicode("héllo") + short_unicode("k") +
-                        std::string("U\x02hi", 4) + "T" + u32le(3) + "abc" +
-                        "C\x02\x00\x01"s + "B" + u32le(1) + "z" +
-                        std::string("\x8d", 1) + "\x03\0\0\0\0\0\0\0"s + "u8s" +
-                        std::string("\x8e", 1) + "\x01\0\0\0\0\0\0\0"s + "q" +
-                        "t.";
+                        std::string("U\x02hi", 4) + "T" + u32le(3) + "abc" + "C\x02\x00\x01"s +
+                        "B" + u32le(1) + "z" + std::string("\x8d", 1) + "\x03\0\0\0\0\0\0\0"s +
+                        "u8s" + std::string("\x8e", 1) + "\x01\0\0\0\0\0\0\0"s + "q" + "t.";
   const Unpickled u = run(p);
   const Value &t = u.graph.at(u.root);
   REQUIRE(t.kind == Kind::Tuple);
@@ -111,24 +110,53 @@ TEST_CASE("pickle: LONG1 beyond 64 bits stays raw (the legacy magic number)") {
   CHECK(u.graph.at(u.root).kind == Kind::BigInt);
   CHECK(u.graph.at(u.root).text == magic);
   // Nine bytes that still fit: sign-extension bytes are dropped.
-  const Unpickled v = run(kProto2 + std::string("\x8a\x09\xfe\xff\xff\xff\xff\xff\xff\xff\xff.", 12));
+  const Unpickled v =
+      run(kProto2 + std::string("\x8a\x09\xfe\xff\xff\xff\xff\xff\xff\xff\xff.", 12));
   CHECK(v.graph.at(v.root).int_value == -2);
 }
 
 TEST_CASE("pickle: containers, memo and stack manipulation") {
-  const std::string p = kProto2 +
-      "}q\x00("s + short_unicode("a") + "K\x01" + short_unicode("b") + "]q\x01(K\x02K\x03" "eu" +
-      short_unicode("c") + "h\x01s" +                         // BINGET: the same list object
-      short_unicode("d") + "(K\x01K\x02K\x03l" "K\x04" "a" "s" +  // LIST + APPEND
-      short_unicode("e") + "K\x01K\x02\x86" "2" "0" "s" +        // TUPLE2, DUP, POP
-      short_unicode("f") + "\x8f(K\x05K\x06\x90" "s" +           // EMPTY_SET + ADDITEMS
-      short_unicode("g") + "(K\x07\x91" "s" +                    // FROZENSET
-      short_unicode("h") + "(K\x01K\x02" "d" "s" +               // DICT
-      short_unicode("i") + "K\x09\x94" "j" + u32le(2) + "\x86s" +  // MEMOIZE, LONG_BINGET
-      short_unicode("j") + "(K\x01" "1" "N" "s" +                // POP_MARK
-      short_unicode("k") + "K\x01" "r" + u32le(70000) + "0" "j" + u32le(70000) + "s" +
-      "(0" +  // POP with an empty frame pops the mark
-      ".";
+  const std::string p = kProto2 + "}q\x00("s + short_unicode("a") + "K\x01" + short_unicode("b") +
+                        "]q\x01(K\x02K\x03"
+                        "eu" +
+                        short_unicode("c") + "h\x01s" +  // BINGET: the same list object
+                        short_unicode("d") +
+                        "(K\x01K\x02K\x03l"
+                        "K\x04"
+                        "a"
+                        "s" +  // LIST + APPEND
+                        short_unicode("e") +
+                        "K\x01K\x02\x86"
+                        "2"
+                        "0"
+                        "s" +  // TUPLE2, DUP, POP
+                        short_unicode("f") +
+                        "\x8f(K\x05K\x06\x90"
+                        "s" +  // EMPTY_SET + ADDITEMS
+                        short_unicode("g") +
+                        "(K\x07\x91"
+                        "s" +  // FROZENSET
+                        short_unicode("h") +
+                        "(K\x01K\x02"
+                        "d"
+                        "s" +  // DICT
+                        short_unicode("i") +
+                        "K\x09\x94"
+                        "j" +
+                        u32le(2) + "\x86s" +  // MEMOIZE, LONG_BINGET
+                        short_unicode("j") +
+                        "(K\x01"
+                        "1"
+                        "N"
+                        "s" +  // POP_MARK
+                        short_unicode("k") +
+                        "K\x01"
+                        "r" +
+                        u32le(70000) +
+                        "0"
+                        "j" +
+                        u32le(70000) + "s" + "(0" +  // POP with an empty frame pops the mark
+                        ".";
   const Unpickled u = run(p);
   const Graph &g = u.graph;
   const Value &d = g.at(u.root);
@@ -166,12 +194,20 @@ TEST_CASE("pickle: protocol 0 text opcodes") {
 
 TEST_CASE("pickle: a torch tensor record, OrderedDict, BUILD and Parameter") {
   const std::string tensor = global("torch._utils", "_rebuild_tensor_v2") + storage_pid("0", 12) +
-                             "K\x02" "K\x02K\x03\x86" "K\x01K\x02\x86" "\x89" +
-                             global("collections", "OrderedDict") + ")Rt" "R";
+                             "K\x02"
+                             "K\x02K\x03\x86"
+                             "K\x01K\x02\x86"
+                             "\x89" +
+                             global("collections", "OrderedDict") +
+                             ")Rt"
+                             "R";
   const std::string p = kProto2 + global("collections", "OrderedDict") + ")R" + "(" +
                         short_unicode("w") + tensor + short_unicode("p") +
                         global("torch._utils", "_rebuild_parameter") + "(" + tensor + "\x88" +
-                        global("collections", "OrderedDict") + ")Rt" "R" + "u" + "}b" + ".";
+                        global("collections", "OrderedDict") +
+                        ")Rt"
+                        "R" +
+                        "u" + "}b" + ".";
   const Unpickled u = run(p);
   const Graph &g = u.graph;
   const Value &d = g.at(u.root);
@@ -192,8 +228,8 @@ TEST_CASE("pickle: a torch tensor record, OrderedDict, BUILD and Parameter") {
 }
 
 TEST_CASE("pickle: protocol 4 framing with STACK_GLOBAL and MEMOIZE") {
-  const std::string body = short_unicode("collections") + "\x94" + short_unicode("OrderedDict") +
-                           "\x94\x93\x94)R\x94.";
+  const std::string body =
+      short_unicode("collections") + "\x94" + short_unicode("OrderedDict") + "\x94\x93\x94)R\x94.";
   std::string p = std::string("\x80\x04\x95", 3);
   for (int i = 0; i < 8; ++i) p.push_back(char(i == 0 ? body.size() : 0));
   p += body;
@@ -217,9 +253,9 @@ TEST_CASE("pickle: builtins.eval via STACK_GLOBAL, and other dangerous globals, 
                            "torch._utils._rebuild_qtensor", "__builtin__.apply"}) {
     const std::string qualified = name;
     const size_t dot = qualified.rfind('.');
-    CHECK(contains(error_of(kProto2 + global(qualified.substr(0, dot), qualified.substr(dot + 1)) +
-                            "."),
-                   "global '" + qualified + "'"));
+    CHECK(contains(
+        error_of(kProto2 + global(qualified.substr(0, dot), qualified.substr(dot + 1)) + "."),
+        "global '" + qualified + "'"));
   }
   // Names are sanitised before being printed.
   CHECK(contains(error_of(kProto2 + global("evil\x1b[31m", "x") + "."), "'evil?[31m.x'"));
@@ -241,9 +277,16 @@ TEST_CASE("pickle: malformed tensor arguments are refused") {
   const std::string fn = global("torch._utils", "_rebuild_tensor_v2");
   CHECK(contains(error_of(kProto2 + fn + "(K\x01K\x00)K\x01\x85\x89}tR."s),
                  "tensor storage is not a persistent id"));
-  CHECK(contains(error_of(kProto2 + fn + storage_pid("0", 4) + "K\x00"s "K\x02\x85" "K\x01K\x01\x86" "tR."),
+  CHECK(contains(error_of(kProto2 + fn + storage_pid("0", 4) +
+                          "K\x00"s
+                          "K\x02\x85"
+                          "K\x01K\x01\x86"
+                          "tR."),
                  "size and stride differ"));
-  CHECK(contains(error_of(kProto2 + fn + storage_pid("0", 4) + "K\x00"s + "N\x85" "K\x01\x85" "tR."),
+  CHECK(contains(error_of(kProto2 + fn + storage_pid("0", 4) + "K\x00"s +
+                          "N\x85"
+                          "K\x01\x85"
+                          "tR."),
                  "tensor size holds a non-integer"));
 }
 
@@ -292,8 +335,13 @@ TEST_CASE("pickle: stack discipline") {
 
 TEST_CASE("pickle: every truncation of a valid pickle throws") {
   const std::string tensor = global("torch._utils", "_rebuild_tensor_v2") + storage_pid("0", 12) +
-                             "K\x02" "K\x02K\x03\x86" "K\x01K\x02\x86" "\x89" +
-                             global("collections", "OrderedDict") + ")Rt" "R";
+                             "K\x02"
+                             "K\x02K\x03\x86"
+                             "K\x01K\x02\x86"
+                             "\x89" +
+                             global("collections", "OrderedDict") +
+                             ")Rt"
+                             "R";
   const std::string p = kProto2 + "}q\x00("s + binunicode("w") + tensor + "u.";
   REQUIRE(run(p).graph.at(run(p).root).kind == Kind::Dict);
   for (size_t n = 0; n < p.size(); ++n) CHECK_THROWS_AS(run(p.substr(0, n)), Error);

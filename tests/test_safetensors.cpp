@@ -88,7 +88,8 @@ TEST_CASE("safetensors: F32/F16/BF16/F64/I64/I32 written from torch match torch'
     CHECK(got.shape == shape);
     const auto &bits = tensors[i].get("bits")->array;
     REQUIRE(got.data.size() == bits.size());
-    for (size_t k = 0; k < bits.size(); ++k) CHECK(bits_of(got.data[k]) == uint32_t(bits[k].integer));
+    for (size_t k = 0; k < bits.size(); ++k)
+      CHECK(bits_of(got.data[k]) == uint32_t(bits[k].integer));
   }
 }
 
@@ -109,7 +110,8 @@ TEST_CASE("safetensors: a minimal hand-made file, with module. prefixes stripped
 TEST_CASE("safetensors: a header length larger than the file is refused") {
   const std::string h = R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
   // Recognised by its JSON brace, refused for its length.
-  CHECK(contains(load_error(make_file(h, floats({1}), 1u << 20)), "header length 1048576 exceeds the file"));
+  CHECK(contains(load_error(make_file(h, floats({1}), 1u << 20)),
+                 "header length 1048576 exceeds the file"));
   // Called directly, the reader says why.
   const auto file = make_file(h, floats({1}), uint64_t(1) << 40);
   try {
@@ -122,28 +124,26 @@ TEST_CASE("safetensors: a header length larger than the file is refused") {
 
 TEST_CASE("safetensors: overlapping offsets, gaps, trailing bytes and size mismatches") {
   const auto data = floats({1, 2, 3, 4});
-  CHECK(contains(load_error(make_file(
-                     R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},)"
-                     R"("b":{"dtype":"F32","shape":[3],"data_offsets":[4,16]}})",
-                     data)),
+  CHECK(contains(load_error(make_file(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},)"
+                                      R"("b":{"dtype":"F32","shape":[3],"data_offsets":[4,16]}})",
+                                      data)),
                  "tensor 'b' overlaps another tensor"));
-  CHECK(contains(load_error(make_file(
-                     R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
-                     R"("b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
-                     data)),
+  CHECK(contains(load_error(make_file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                                      R"("b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
+                                      data)),
                  "gap in the data section before tensor 'b'"));
-  CHECK(contains(load_error(make_file(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}})",
-                                      data)),
-                 "bytes no tensor uses"));
-  CHECK(contains(load_error(make_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,16]}})",
-                                      data)),
-                 "byte size does not match"));
-  CHECK(contains(load_error(make_file(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[4,20]}})",
-                                      data)),
-                 "outside the data section"));
-  CHECK(contains(load_error(make_file(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[8,4]}})",
-                                      data)),
-                 "outside the data section"));
+  CHECK(contains(
+      load_error(make_file(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}})", data)),
+      "bytes no tensor uses"));
+  CHECK(contains(
+      load_error(make_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,16]}})", data)),
+      "byte size does not match"));
+  CHECK(contains(
+      load_error(make_file(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[4,20]}})", data)),
+      "outside the data section"));
+  CHECK(contains(
+      load_error(make_file(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[8,4]}})", data)),
+      "outside the data section"));
 }
 
 TEST_CASE("safetensors: bad dtypes, shapes and structure") {
@@ -156,7 +156,8 @@ TEST_CASE("safetensors: bad dtypes, shapes and structure") {
   CHECK(contains(err(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],)"
                      R"("data_offsets":[0,4]}})"),
                  "too large"));
-  CHECK(contains(err(R"({"a":{"dtype":"F32","shape":[1]}})"), "lacks dtype, shape or data_offsets"));
+  CHECK(
+      contains(err(R"({"a":{"dtype":"F32","shape":[1]}})"), "lacks dtype, shape or data_offsets"));
   CHECK(contains(err(R"({"a":[1,2]})"), "is not an object"));
   CHECK(contains(err(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}} x)"),
                  "invalid JSON: trailing characters"));
@@ -205,15 +206,16 @@ TEST_CASE("json: values, escapes and exact integers") {
 }
 
 TEST_CASE("json: strictness") {
-  for (const char *bad : {"", "{", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "-", "+1", "1e",
-                          "\"\\x\"", "\"\\ud800\"", "\"\\udc00x\"", "\"a\nb\"", "tru", "nul",
-                          "{\"a\" 1}", "[1 2]", "{1:2}", "\"abc", "1 2", "[] []", "'a'"}) {
+  for (const char *bad :
+       {"",          "{",     "[1,]",    "{\"a\":1,}",  "01",           "1.",       ".5",  "-",
+        "+1",        "1e",    "\"\\x\"", "\"\\ud800\"", "\"\\udc00x\"", "\"a\nb\"", "tru", "nul",
+        "{\"a\" 1}", "[1 2]", "{1:2}",   "\"abc",       "1 2",          "[] []",    "'a'"}) {
     CAPTURE(bad);
     CHECK(contains(json_error(bad), "invalid JSON"));
   }
-  CHECK(contains(json_error(std::string(json::kMaxDepth + 2, '[') +
-                            std::string(json::kMaxDepth + 2, ']')),
-                 "nesting too deep"));
+  CHECK(contains(
+      json_error(std::string(json::kMaxDepth + 2, '[') + std::string(json::kMaxDepth + 2, ']')),
+      "nesting too deep"));
   CHECK(json_error(std::string(json::kMaxDepth, '[') + std::string(json::kMaxDepth, ']')).empty());
   CHECK(contains(json_error(std::string(100000, '[')), "nesting too deep"));
 }

@@ -1,7 +1,7 @@
 // Every model shipped in models/ restores: a denoiser raises the PSNR of a noisy image well
 // above the noisy input's, a super-resolution model beats bilinear upscaling, in fp32 and bf16.
-#include <doctest/doctest.h>
 #include <dirent.h>
+#include <doctest/doctest.h>
 
 #include <algorithm>
 #include <string>
@@ -36,7 +36,8 @@ Image to_gray(const Image &rgb) {
   g.channels = 1;
   g.pixels.resize(size_t(rgb.width) * rgb.height);
   for (size_t i = 0; i < g.pixels.size(); ++i)
-    g.pixels[i] = 0.299f * rgb.pixels[3 * i] + 0.587f * rgb.pixels[3 * i + 1] + 0.114f * rgb.pixels[3 * i + 2];
+    g.pixels[i] = 0.299f * rgb.pixels[3 * i] + 0.587f * rgb.pixels[3 * i + 1] +
+                  0.114f * rgb.pixels[3 * i + 2];
   return g;
 }
 
@@ -69,9 +70,12 @@ Image bilinear_up(const Image &img, int f) {
       tap(y, img.height, &y0, &y1, &ty);
       tap(x, img.width, &x0, &x1, &tx);
       for (int c = 0; c < img.channels; ++c) {
-        auto at = [&](int yy, int xx) { return img.pixels[(size_t(yy) * img.width + xx) * img.channels + c]; };
+        auto at = [&](int yy, int xx) {
+          return img.pixels[(size_t(yy) * img.width + xx) * img.channels + c];
+        };
         out.pixels[(size_t(y) * out.width + x) * img.channels + c] =
-            (at(y0, x0) * (1 - tx) + at(y0, x1) * tx) * (1 - ty) + (at(y1, x0) * (1 - tx) + at(y1, x1) * tx) * ty;
+            (at(y0, x0) * (1 - tx) + at(y0, x1) * tx) * (1 - ty) +
+            (at(y1, x0) * (1 - tx) + at(y1, x1) * tx) * ty;
       }
     }
   return out;
@@ -103,7 +107,8 @@ TEST_CASE("shipped models restore") {
       CHECK(after > before + 6.0);
       o.precision = XUNIT_PRECISION_BF16;
       try {
-        CHECK(std::abs(xunit::cli::measure(xunit::cli::restore(m, noisy, o), clean).psnr - after) < 0.05);
+        CHECK(std::abs(xunit::cli::measure(xunit::cli::restore(m, noisy, o), clean).psnr - after) <
+              0.05);
       } catch (const std::exception &e) {
         CHECK(std::string(e.what()).find("AVX-512") != std::string::npos);  // no bf16 on this CPU
       }
@@ -111,7 +116,8 @@ TEST_CASE("shipped models restore") {
       const Image small = box_down(clean, info.scale);
       const double baseline = xunit::cli::measure(bilinear_up(small, info.scale), clean).psnr;
       const double sr = xunit::cli::measure(xunit::cli::restore(m, small, o), clean).psnr;
-      MESSAGE(path << ": x" << info.scale << ", bilinear " << baseline << " dB, model " << sr << " dB");
+      MESSAGE(path << ": x" << info.scale << ", bilinear " << baseline << " dB, model " << sr
+                   << " dB");
       CHECK(sr > baseline + 0.5);
     }
     xunit_model_free(m);

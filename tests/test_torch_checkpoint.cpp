@@ -27,9 +27,12 @@ std::string fixture(const std::string &name) {
 
 std::string format_name(CheckpointFormat f) {
   switch (f) {
-    case CheckpointFormat::TorchZip: return "TorchZip";
-    case CheckpointFormat::TorchLegacy: return "TorchLegacy";
-    case CheckpointFormat::Safetensors: return "Safetensors";
+    case CheckpointFormat::TorchZip:
+      return "TorchZip";
+    case CheckpointFormat::TorchLegacy:
+      return "TorchLegacy";
+    case CheckpointFormat::Safetensors:
+      return "Safetensors";
   }
   return "?";
 }
@@ -78,7 +81,9 @@ std::string load_error(const std::vector<uint8_t> &bytes) {
   return "";
 }
 
-std::string load_error(const std::string &file) { return load_error(xunit::read_file(fixture(file))); }
+std::string load_error(const std::string &file) {
+  return load_error(xunit::read_file(fixture(file)));
+}
 
 bool contains(const std::string &haystack, const std::string &needle) {
   return haystack.find(needle) != std::string::npos;
@@ -102,7 +107,8 @@ TEST_CASE("torch legacy: storage views (torch 1.0-era view metadata)") {
   check_against_expectation("legacy_view.pt", "legacy_view");
 }
 
-TEST_CASE("unwrapping: {'state_dict': ...}, {'g_model': {'module.' ...}} and a bare 'module.' prefix") {
+TEST_CASE(
+    "unwrapping: {'state_dict': ...}, {'g_model': {'module.' ...}} and a bare 'module.' prefix") {
   check_against_expectation("zip_wrapped_state_dict.pt", "zip_wrapped_state_dict");
   check_against_expectation("legacy_wrapped_g_model.pt", "legacy_wrapped_g_model");
   check_against_expectation("zip_module_prefix.pt", "zip_module_prefix");
@@ -117,8 +123,8 @@ TEST_CASE("details of the basic checkpoint") {
   const auto *b = sd.find("shared_b");
   REQUIRE(a != nullptr);
   REQUIRE(b != nullptr);
-  CHECK(a->data.front() == 1.0f);   // base[2] = 2 * 0.5
-  CHECK(b->data.front() == 5.0f);   // base[10]
+  CHECK(a->data.front() == 1.0f);  // base[2] = 2 * 0.5
+  CHECK(b->data.front() == 5.0f);  // base[10]
   CHECK(b->shape == std::vector<int64_t>{2, 5});
   const auto *steps = sd.find("bn.num_batches_tracked");
   REQUIRE(steps != nullptr);
@@ -138,8 +144,10 @@ TEST_CASE("a pickle that calls os.system is refused, naming the global, and noth
 TEST_CASE("hostile tensor geometry is refused") {
   CHECK(contains(load_error("hostile_offset_past_data.pt"), "tensor 'w': view reaches element 6"));
   CHECK(contains(load_error("hostile_shape_overflow.pt"), "tensor 'w': shape x stride overflows"));
-  CHECK(contains(load_error("hostile_storage_short.pt"), "storage '0' holds 24 bytes, expected 2400"));
-  CHECK(contains(load_error("hostile_legacy_count.pt"), "storage '0' holds 1099511627776 elements"));
+  CHECK(contains(load_error("hostile_storage_short.pt"),
+                 "storage '0' holds 24 bytes, expected 2400"));
+  CHECK(
+      contains(load_error("hostile_legacy_count.pt"), "storage '0' holds 1099511627776 elements"));
 }
 
 TEST_CASE("a non-tensor value inside the state dict is named") {
@@ -157,7 +165,8 @@ TEST_CASE("unrecognised input gets one clear line") {
 }
 
 TEST_CASE("every truncation of a real checkpoint throws xunit::Error") {
-  for (const char *file : {"zip_basic.pt", "legacy_basic.pt", "zip_deflated.pt", "legacy_view.pt"}) {
+  for (const char *file :
+       {"zip_basic.pt", "legacy_basic.pt", "zip_deflated.pt", "legacy_view.pt"}) {
     CAPTURE(file);
     const auto bytes = xunit::read_file(fixture(file));
     size_t refused = 0;

@@ -48,9 +48,9 @@ struct Spec {
   std::string name;
   std::string data;
   bool deflate = false;
-  uint32_t crc_xor = 0;            // corrupts the recorded CRC
-  int64_t size_delta = 0;          // lies about the uncompressed size
-  int64_t offset_override = -1;    // central directory points elsewhere
+  uint32_t crc_xor = 0;          // corrupts the recorded CRC
+  int64_t size_delta = 0;        // lies about the uncompressed size
+  int64_t offset_override = -1;  // central directory points elsewhere
   uint16_t flags = 0;
 };
 
@@ -133,7 +133,9 @@ std::string build_zip(const std::vector<Spec> &specs, bool zip64 = false) {
   return out;
 }
 
-const uint8_t *bytes(const std::string &s) { return reinterpret_cast<const uint8_t *>(s.data()); }
+const uint8_t *bytes(const std::string &s) {
+  return reinterpret_cast<const uint8_t *>(s.data());
+}
 
 std::string read_entry(const std::string &zip, const std::string &name) {
   ZipReader r(bytes(zip), zip.size());

@@ -106,8 +106,7 @@ int build_xdense(GraphBuilder &b, WeightSource &w, Settings &s, int input,
   const float eps = s.get_float("eps", 1e-5f);
   const bool sr = xdense_is_sr(w);
   const std::vector<int64_t> first = w.conv_shape("image_to_features.features.0.weight");
-  check(first[2] == 3,
-        "image_to_features.features.0.weight: expected a 3x3 conv");
+  check(first[2] == 3, "image_to_features.features.0.weight: expected a 3x3 conv");
   const int channels = int(first[1]);
   DenseBuilder d(b, w, eps, sr);
   int h = d.x_module("image_to_features", input);

@@ -45,7 +45,8 @@ std::vector<int64_t> WeightSource::shape_of(const std::string &key) const {
 std::vector<int64_t> WeightSource::conv_shape(const std::string &key) const {
   std::vector<int64_t> shape = shape_of(key);
   check(shape.size() == 4 && shape[2] == shape[3] && shape[0] >= 1 && shape[1] >= 1,
-        "key '" + key + "' has shape " + shape_string(shape) + ", expected a square conv weight [out, in, k, k]");
+        "key '" + key + "' has shape " + shape_string(shape) +
+            ", expected a square conv weight [out, in, k, k]");
   return shape;
 }
 

@@ -25,7 +25,7 @@ typedef enum xunit_status {
   XUNIT_ERROR_INVALID_MODEL = 3,    /* corrupted, truncated or inconsistent model file */
   XUNIT_ERROR_UNSUPPORTED = 4,      /* a valid request this build cannot serve */
   XUNIT_ERROR_OUT_OF_MEMORY = 5,
-  XUNIT_ERROR_CANCELLED = 6,        /* the progress callback asked to stop */
+  XUNIT_ERROR_CANCELLED = 6, /* the progress callback asked to stop */
   XUNIT_ERROR_INTERNAL = 7
 } xunit_status;
 
@@ -54,7 +54,8 @@ typedef struct xunit_image {
   int32_t width;
   int32_t height;
   int32_t channels;
-  int32_t pixel_type; /* an xunit_pixel_type (a fixed-size field: enum sizes vary between compilers) */
+  int32_t
+      pixel_type; /* an xunit_pixel_type (a fixed-size field: enum sizes vary between compilers) */
   size_t row_stride;
   void *data;
 } xunit_image;
@@ -70,19 +71,19 @@ typedef struct xunit_run_options {
    * network, so memory grows with the stripe width, not with the image. 0: one stripe (the
    * whole width); -1: automatic (the widest stripe within a fixed scratch budget of ~200 MB). */
   int32_t tile_size;
-  int32_t precision; /* an xunit_precision */
+  int32_t precision;          /* an xunit_precision */
   xunit_progress_fn progress; /* may be NULL */
   void *progress_user_data;
 } xunit_run_options;
 
 typedef struct xunit_model_info {
-  int32_t task; /* an xunit_task */
-  int32_t scale;            /* output size / input size (1 for denoisers) */
+  int32_t task;  /* an xunit_task */
+  int32_t scale; /* output size / input size (1 for denoisers) */
   int32_t in_channels;
   int32_t out_channels;
-  int32_t receptive_field;  /* halo radius in input pixels */
-  int64_t parameters;       /* number of weights */
-  const char *family;       /* e.g. "xdncnn"; owned by the model */
+  int32_t receptive_field; /* halo radius in input pixels */
+  int64_t parameters;      /* number of weights */
+  const char *family;      /* e.g. "xdncnn"; owned by the model */
 } xunit_model_info;
 
 typedef struct xunit_model xunit_model;
