@@ -41,7 +41,8 @@ string(REGEX REPLACE "/$" "" XUNIT_PC_TO_PREFIX "${XUNIT_PC_TO_PREFIX}")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/xunit.pc.in ${PROJECT_BINARY_DIR}/xunit.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/xunit.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig COMPONENT dev)
 
-file(GLOB _xunit_models CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/models/*.xunit)
+# ... with their cards (NAME.md: architecture, data, training, validation protocol and PSNR).
+file(GLOB _xunit_models CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/models/*.xunit ${PROJECT_SOURCE_DIR}/models/*.md)
 install(FILES ${_xunit_models} DESTINATION ${XUNIT_INSTALL_MODEL_DIR} COMPONENT models)
 
 # The Python package, told where libxunit.so.0 is relative to itself.

@@ -35,16 +35,17 @@ def evaluate(config, checkpoint, model, out_json, precision="fp32"):
 
 
 def training_summary(run_dir):
-    steps, seconds, device = 0, 0.0, "cpu"
+    steps, seconds, device, init = 0, 0.0, "cpu", None
     with open(os.path.join(run_dir, "log.jsonl")) as f:
         for line in f:
             rec = json.loads(line)
             steps = max(steps, rec.get("step", 0))
             seconds = max(seconds, rec.get("elapsed_s", 0.0))
             device = rec.get("device", device)
+            init = rec.get("init") or init
     with open(os.path.join(run_dir, "best.json")) as f:
         best = json.load(f)
-    return steps, seconds, device, best
+    return steps, seconds, device, best, init
 
 
 def main():
@@ -58,7 +59,7 @@ def main():
     with open(config) as f:
         cfg = json.load(f)
     checkpoint = os.path.join(args.run, "best.pt")
-    steps, seconds, device, best = training_summary(args.run)
+    steps, seconds, device, best, init = training_summary(args.run)
 
     with tempfile.TemporaryDirectory() as tmp:
         evals = {}
@@ -82,6 +83,8 @@ def main():
     budget = "%d steps of %d patches of %dx%d (%.1f h on %s, torch %s)" % (
         steps, cfg["batch_size"], cfg["patch_size"], cfg["patch_size"], seconds / 3600, device,
         __import__("torch").__version__)
+    if init:  # a fine-tuned run: its budget is on top of the one it started from
+        budget += ", starting from the weights of %s" % os.path.relpath(init, os.path.dirname(args.run.rstrip("/")))
     if cfg["task"] == "denoise":
         noise = "blind: sigma uniform in [0, %g] per patch, x + sigma/255 * N(0,1), not clipped" % cfg["sigma_max"]
         validation = ", ".join("sigma %s: %.2f dB" % (s, chosen[s]) for s in sorted(chosen, key=float))

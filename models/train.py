@@ -109,6 +109,9 @@ def parse_args(argv=None):
     p.add_argument("--config", required=True, help="models/configs/NAME.json")
     p.add_argument("--out", required=True, help="output folder (checkpoints + log)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    p.add_argument("--init", metavar="CHECKPOINT", default=None,
+                   help="start a fresh run from the weights of CHECKPOINT (a best.pt) whose names and "
+                        "shapes match (e.g. an x2 model from an x4 one: all but the second upsampler)")
     p.add_argument("--max-minutes", type=float, default=None,
                    help="stop cleanly (saving last.pt) after this much wall time")
     p.add_argument("--stop-at-step", type=int, default=None,
@@ -497,6 +500,20 @@ def evaluate_only(args, cfg, device):
                       "seconds": summary["seconds"], "written": out}), flush=True)
 
 
+def init_from(model, checkpoint):
+    """Copies the tensors of `checkpoint` whose name and shape match the model's; says which."""
+    src = torch.load(checkpoint, map_location="cpu")
+    src = src.get("model", src) if isinstance(src, dict) else src
+    own = model.state_dict()
+    taken = {k: v for k, v in src.items() if k in own and own[k].shape == v.shape}
+    if not taken:
+        raise SystemExit("--init: no tensor of %s fits this model" % checkpoint)
+    model.load_state_dict(taken, strict=False)
+    fresh = sorted(k for k in own if k not in taken)
+    print("initialised %d of %d tensors from %s (fresh: %s)" % (len(taken), len(own), checkpoint,
+                                                                  ", ".join(fresh) or "none"), flush=True)
+
+
 def train(args, cfg, device):
     os.makedirs(args.out, exist_ok=True)
     log_path = os.path.join(args.out, "log.jsonl")
@@ -530,6 +547,8 @@ def train(args, cfg, device):
         print("resumed from %s at step %d (best %.3f)" % (last_path, step, best), flush=True)
     elif os.path.exists(last_path):
         raise SystemExit("%s exists: pass --resume or use a fresh --out" % last_path)
+    if args.init and not args.resume:
+        init_from(model, args.init)
 
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
@@ -544,7 +563,7 @@ def train(args, cfg, device):
           "data loaded in %.1fs" % (cfg["arch"], {k: cfg[k] for k in NET_KEYS}, nparams,
                                     len(images), len(validator.items), device,
                                     torch.get_num_threads(), time.time() - t_load), flush=True)
-    append_log(log_path, {"event": "start", "step": step, "resume": bool(args.resume),
+    append_log(log_path, {"event": "start", "step": step, "resume": bool(args.resume), "init": args.init,
                           "elapsed_s": round(elapsed_prev, 1), "device": str(device),
                           "threads": torch.get_num_threads()})
 
