@@ -3,12 +3,8 @@ namespace xunit::bench {
 namespace {
 using V = __m256;
 constexpr int kLanes = 8;
-inline V vset(float v) {
-  return _mm256_set1_ps(v);
-}
-inline V vfmadd(V a, V b, V c) {
-  return _mm256_fmadd_ps(a, b, c);
-}
+inline V vset(float v) { return _mm256_set1_ps(v); }
+inline V vfmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
 inline float vsum(V v) {
   float x[8];
   _mm256_storeu_ps(x, v);

@@ -4,12 +4,8 @@ namespace xunit::bench {
 namespace {
 using V = __m128;
 constexpr int kLanes = 4;
-inline V vset(float v) {
-  return _mm_set1_ps(v);
-}
-inline V vfmadd(V a, V b, V c) {
-  return _mm_add_ps(_mm_mul_ps(a, b), c);
-}
+inline V vset(float v) { return _mm_set1_ps(v); }
+inline V vfmadd(V a, V b, V c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }
 inline float vsum(V v) {
   float x[4];
   _mm_storeu_ps(x, v);

@@ -60,9 +60,7 @@ void shapes(benchmark::internal::Benchmark *b) {
   b->Args({512, 32, 5, 3, 208});  // the tail of a Dense xUnit network
 }
 
-void BM_f32_conv_o4__scalar(benchmark::State &s) {
-  run(s, f32_conv_o4__scalar, 16);
-}
+void BM_f32_conv_o4__scalar(benchmark::State &s) { run(s, f32_conv_o4__scalar, 16); }
 void BM_f32_conv_o4_c8__avx2(benchmark::State &s) {
   if (cpu_isa() < Isa::Avx2) return s.SkipWithError("no AVX2");
   run(s, f32_conv_o4_c8__avx2, 8);

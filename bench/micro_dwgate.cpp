@@ -54,9 +54,7 @@ void shapes(benchmark::internal::Benchmark *b) {
   b->Args({2048, 8, 7});
 }
 
-void BM_f32_dwgate__scalar(benchmark::State &s) {
-  run(s, f32_dwgate__scalar, 16);
-}
+void BM_f32_dwgate__scalar(benchmark::State &s) { run(s, f32_dwgate__scalar, 16); }
 void BM_f32_dwgate_c8__avx2(benchmark::State &s) {
   if (cpu_isa() < Isa::Avx2) return s.SkipWithError("no AVX2");
   run(s, f32_dwgate_c8__avx2, 8);

@@ -62,9 +62,7 @@ void shapes(benchmark::internal::Benchmark *b) {
   }
 }
 
-void BM_f32_pointwise__scalar(benchmark::State &s) {
-  run(s, f32_pointwise__scalar, 16);
-}
+void BM_f32_pointwise__scalar(benchmark::State &s) { run(s, f32_pointwise__scalar, 16); }
 void BM_f32_pointwise_c8__avx2(benchmark::State &s) {
   if (cpu_isa() < Isa::Avx2) return s.SkipWithError("no AVX2");
   run(s, f32_pointwise_c8__avx2, 8);

@@ -143,12 +143,8 @@ void save_image(const std::string &path, const Image &image, bool overwrite) {
   write_file_atomic(path, bytes.data(), bytes.size(), overwrite);  // its errors name the path
 }
 
-bool is_supported_output(const std::string &path) {
-  return format_of(path) != Format::kUnknown;
-}
+bool is_supported_output(const std::string &path) { return format_of(path) != Format::kUnknown; }
 
-bool is_supported_input(const std::string &path) {
-  return format_of(path) != Format::kUnknown;
-}
+bool is_supported_input(const std::string &path) { return format_of(path) != Format::kUnknown; }
 
 }  // namespace xunit::cli

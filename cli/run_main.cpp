@@ -36,9 +36,7 @@ using xunit::cli::Image;
 using xunit::cli::RunOptions;
 
 std::atomic<bool> g_interrupted{false};
-extern "C" void on_interrupt(int) {
-  g_interrupted = true;
-}
+extern "C" void on_interrupt(int) { g_interrupted = true; }
 
 struct ModelDeleter {
   void operator()(xunit_model *m) const { xunit_model_free(m); }
@@ -51,9 +49,7 @@ ModelPtr load_model(const std::string &path) {
   return ModelPtr(m);
 }
 
-std::string file_name(const std::string &path) {
-  return path.substr(path.find_last_of('/') + 1);
-}
+std::string file_name(const std::string &path) { return path.substr(path.find_last_of('/') + 1); }
 
 std::string with_format(const std::string &name, const std::string &format) {
   if (format.empty()) return name;

@@ -74,12 +74,8 @@ bool png_size(const uint8_t *data, size_t size, uint32_t *w, uint32_t *h) {
   return true;
 }
 
-uint32_t le16(const uint8_t *p) {
-  return uint32_t(p[0]) | uint32_t(p[1]) << 8;
-}
-uint32_t le32(const uint8_t *p) {
-  return le16(p) | le16(p + 2) << 16;
-}
+uint32_t le16(const uint8_t *p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8; }
+uint32_t le32(const uint8_t *p) { return le16(p) | le16(p + 2) << 16; }
 
 // stb reads zeros past the end of uncompressed BMP and TGA data instead of failing, so a
 // truncated file would decode silently; compute the size the header promises and compare.

@@ -2,11 +2,7 @@
 
 namespace xunit {
 
-bool checked_mul(size_t a, size_t b, size_t *out) {
-  return !__builtin_mul_overflow(a, b, out);
-}
-bool checked_add(size_t a, size_t b, size_t *out) {
-  return !__builtin_add_overflow(a, b, out);
-}
+bool checked_mul(size_t a, size_t b, size_t *out) { return !__builtin_mul_overflow(a, b, out); }
+bool checked_add(size_t a, size_t b, size_t *out) { return !__builtin_add_overflow(a, b, out); }
 
 }  // namespace xunit

@@ -7,9 +7,7 @@
 
 namespace xunit::convert {
 
-inline uint16_t load_u16le(const uint8_t *p) {
-  return uint16_t(p[0] | (p[1] << 8));
-}
+inline uint16_t load_u16le(const uint8_t *p) { return uint16_t(p[0] | (p[1] << 8)); }
 
 inline uint32_t load_u32le(const uint8_t *p) {
   return uint32_t(p[0]) | (uint32_t(p[1]) << 8) | (uint32_t(p[2]) << 16) | (uint32_t(p[3]) << 24);

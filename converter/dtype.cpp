@@ -72,9 +72,7 @@ float half_to_float(uint16_t h) {
   return bits_to_float(sign | ((exponent + 112) << 23) | (mantissa << 13));
 }
 
-float bfloat16_to_float(uint16_t bits) {
-  return bits_to_float(uint32_t(bits) << 16);
-}
+float bfloat16_to_float(uint16_t bits) { return bits_to_float(uint32_t(bits) << 16); }
 
 float load_as_float(DType dtype, const uint8_t *p) {
   switch (dtype) {

@@ -254,8 +254,6 @@ const Value *Value::get(const std::string &key) const {
   return nullptr;
 }
 
-Value parse(const char *text, size_t size) {
-  return Parser(text, size).document();
-}
+Value parse(const char *text, size_t size) { return Parser(text, size).document(); }
 
 }  // namespace xunit::convert::json

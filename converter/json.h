@@ -28,8 +28,6 @@ constexpr int kMaxDepth = 64;
 
 // Parses a whole document; throws xunit::Error("invalid JSON: ... at offset N").
 Value parse(const char *text, size_t size);
-inline Value parse(const std::string &text) {
-  return parse(text.data(), text.size());
-}
+inline Value parse(const std::string &text) { return parse(text.data(), text.size()); }
 
 }  // namespace xunit::convert::json

@@ -41,9 +41,7 @@ std::string printable(const std::string &s) {
   return out;
 }
 
-[[noreturn]] void fail(const std::string &what) {
-  throw Error("malformed pickle: " + what);
-}
+[[noreturn]] void fail(const std::string &what) { throw Error("malformed pickle: " + what); }
 
 class Machine {
  public:
@@ -615,8 +613,6 @@ std::string describe(Kind kind) {
   return "an unknown object";
 }
 
-Unpickled unpickle(const uint8_t *data, size_t size) {
-  return Machine(data, size).run();
-}
+Unpickled unpickle(const uint8_t *data, size_t size) { return Machine(data, size).run(); }
 
 }  // namespace xunit::convert::pickle

@@ -12,9 +12,7 @@
 namespace xunit::convert {
 namespace {
 
-[[noreturn]] void fail(const std::string &what) {
-  throw Error("bad safetensors file: " + what);
-}
+[[noreturn]] void fail(const std::string &what) { throw Error("bad safetensors file: " + what); }
 
 DType parse_dtype(const std::string &name, const std::string &code) {
   static const struct {

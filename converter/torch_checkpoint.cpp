@@ -16,9 +16,7 @@ using pickle::ValueId;
 const uint8_t kLegacyMagic[10] = {0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19};
 constexpr int64_t kLegacyProtocolVersion = 1001;
 
-[[noreturn]] void fail(const std::string &what) {
-  throw Error("bad PyTorch checkpoint: " + what);
-}
+[[noreturn]] void fail(const std::string &what) { throw Error("bad PyTorch checkpoint: " + what); }
 
 struct StorageType {
   const char *global;

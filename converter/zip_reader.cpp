@@ -29,9 +29,7 @@ constexpr uint64_t kMaxDeflateRatio = 1032;
 // No checkpoint entry we read is anywhere near this; refusing early keeps allocations sane.
 constexpr uint64_t kMaxEntrySize = uint64_t(1) << 34;
 
-[[noreturn]] void fail(const std::string &what) {
-  throw Error("corrupt zip archive: " + what);
-}
+[[noreturn]] void fail(const std::string &what) { throw Error("corrupt zip archive: " + what); }
 
 // zlib counts lengths in uInt; feed large buffers in chunks.
 uint32_t crc32_of(const uint8_t *data, uint64_t size) {

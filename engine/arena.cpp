@@ -12,9 +12,7 @@ namespace {
 constexpr size_t kHugePage = size_t(2) << 20;
 }
 
-Arena::~Arena() {
-  std::free(data_);
-}
+Arena::~Arena() { std::free(data_); }
 
 void *Arena::get(size_t bytes) {
   if (bytes <= capacity_) return data_;

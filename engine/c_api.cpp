@@ -77,9 +77,7 @@ xunit_status finish_load(xunit::Graph graph, std::shared_ptr<const void> storage
   return XUNIT_OK;
 }
 
-size_t pixel_size(int32_t t) {
-  return t == XUNIT_PIXEL_U8 ? 1 : t == XUNIT_PIXEL_U16 ? 2 : 4;
-}
+size_t pixel_size(int32_t t) { return t == XUNIT_PIXEL_U8 ? 1 : t == XUNIT_PIXEL_U16 ? 2 : 4; }
 
 std::string check_image(const xunit_image *img, const char *what) {
   std::string w = what;
@@ -110,9 +108,7 @@ const char *xunit_version(void) {
       XUNIT_VERSION_MINOR) "." XUNIT_STRINGIFY(XUNIT_VERSION_PATCH);
 }
 
-const char *xunit_last_error(void) {
-  return g_last_error.c_str();
-}
+const char *xunit_last_error(void) { return g_last_error.c_str(); }
 
 const char *xunit_status_string(xunit_status status) {
   switch (status) {
@@ -172,9 +168,7 @@ xunit_status xunit_model_load_memory(const void *data, size_t size, xunit_model 
   });
 }
 
-void xunit_model_free(xunit_model *model) {
-  delete model;
-}
+void xunit_model_free(xunit_model *model) { delete model; }
 
 xunit_status xunit_model_get_info(const xunit_model *model, xunit_model_info *info) {
   if (!model || !info) return fail(XUNIT_ERROR_INVALID_ARGUMENT, "model and info must not be NULL");

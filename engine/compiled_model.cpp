@@ -144,9 +144,7 @@ std::unique_ptr<PackedPointwise> pack_pointwise(const Graph &g, const Step &s, i
 
 }  // namespace
 
-int default_simd_block() {
-  return kernels::active_isa() >= kernels::Isa::Avx512 ? 16 : 8;
-}
+int default_simd_block() { return kernels::active_isa() >= kernels::Isa::Avx512 ? 16 : 8; }
 
 CompiledModel::CompiledModel(Graph graph, std::shared_ptr<const void> storage,
                              CompileOptions options)

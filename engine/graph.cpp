@@ -43,9 +43,7 @@ const char *dtype_name(DType dtype) {
   return "?";
 }
 
-size_t dtype_size(DType dtype) {
-  return dtype == DType::F32 ? 4 : 2;
-}
+size_t dtype_size(DType dtype) { return dtype == DType::F32 ? 4 : 2; }
 
 const char *op_type_name(OpType type) {
   for (const auto &entry : kOpNames)

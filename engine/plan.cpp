@@ -34,9 +34,7 @@ bool is_activation(OpType t) {
   return t == OpType::Relu || t == OpType::LeakyRelu || t == OpType::Sigmoid;
 }
 
-bool is_unary(OpType t) {
-  return is_activation(t) || t == OpType::PRelu || t == OpType::Affine;
-}
+bool is_unary(OpType t) { return is_activation(t) || t == OpType::PRelu || t == OpType::Affine; }
 
 PostOp activation_post(const Op &op) {
   PostOp p;

@@ -93,12 +93,8 @@ enum class Precision { Fp32, Bf16, Auto };
 Plan make_plan(const Graph &graph, int simd_block, Precision precision = Precision::Fp32);
 
 // The channel block a conv wants its source in: planar (nchw) for a few channels, else blocked.
-inline int conv_source_block(int channels, int simd_block) {
-  return channels > 4 ? simd_block : 1;
-}
+inline int conv_source_block(int channels, int simd_block) { return channels > 4 ? simd_block : 1; }
 
-inline int round_up(int n, int multiple) {
-  return (n + multiple - 1) / multiple * multiple;
-}
+inline int round_up(int n, int multiple) { return (n + multiple - 1) / multiple * multiple; }
 
 }  // namespace xunit

@@ -50,9 +50,7 @@ PlanarImage conv2d(const Graph &g, const Op &op, const PlanarImage &x) {
   return y;
 }
 
-float sigmoid(float v) {
-  return 1.f / (1.f + std::exp(-v));
-}
+float sigmoid(float v) { return 1.f / (1.f + std::exp(-v)); }
 
 // CRD (PyTorch) order: channel c at sub-pixel s reads c * f * f + s; DCR: s * C + c.
 PlanarImage pixel_shuffle(const PlanarImage &x, int f, bool dcr) {

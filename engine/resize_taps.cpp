@@ -25,29 +25,17 @@ bool value_of(const char *const (&names)[N], const std::string &name, int *out) 
   return false;
 }
 
-int clamp_index(int i, int size) {
-  return std::min(std::max(i, 0), size - 1);
-}
+int clamp_index(int i, int size) { return std::min(std::max(i, 0), size - 1); }
 
 // PyTorch's cubic convolution coefficients (aten/src/ATen/native/UpSample.h).
-float cubic1(float x, float a) {
-  return ((a + 2) * x - (a + 3)) * x * x + 1;
-}  // |x| <= 1
-float cubic2(float x, float a) {
-  return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
-}  // 1 < |x| < 2
+float cubic1(float x, float a) { return ((a + 2) * x - (a + 3)) * x * x + 1; }        // |x| <= 1
+float cubic2(float x, float a) { return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a; }  // 1 < |x| < 2
 
 }  // namespace
 
-const char *resize_mode_name(int mode) {
-  return name_of(kModes, mode);
-}
-const char *resize_coordinates_name(int coordinates) {
-  return name_of(kCoordinates, coordinates);
-}
-const char *nearest_rounding_name(int rounding) {
-  return name_of(kRoundings, rounding);
-}
+const char *resize_mode_name(int mode) { return name_of(kModes, mode); }
+const char *resize_coordinates_name(int coordinates) { return name_of(kCoordinates, coordinates); }
+const char *nearest_rounding_name(int rounding) { return name_of(kRoundings, rounding); }
 bool resize_mode_from_name(const std::string &name, int *out) {
   return value_of(kModes, name, out);
 }
@@ -113,8 +101,6 @@ ResizeTaps resize_taps(const Op &op, int dst, int size) {
   return taps;
 }
 
-int resize_reach(const Op &op) {
-  return op.resize_mode == int(ResizeMode::Cubic) ? 2 : 1;
-}
+int resize_reach(const Op &op) { return op.resize_mode == int(ResizeMode::Cubic) ? 2 : 1; }
 
 }  // namespace xunit

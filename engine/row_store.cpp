@@ -78,9 +78,7 @@ void RowStore::end_pass() {
   carried_ = keep;
 }
 
-void RowStore::set_dense_rows(RowRange range) {
-  held_ = range;
-}
+void RowStore::set_dense_rows(RowRange range) { held_ = range; }
 
 void *RowStore::row_bytes(int plane, int y) const {
   if (kind_ != Kind::Ring || (y >= held_.lo && y < held_.hi)) return at(current_, held_, plane, y);
@@ -95,8 +93,6 @@ float *RowStore::row(int plane, int y) const {
   return static_cast<float *>(row_bytes(plane, y));
 }
 
-void *RowStore::dense() const {
-  return current_;
-}
+void *RowStore::dense() const { return current_; }
 
 }  // namespace xunit

@@ -17,9 +17,7 @@ namespace xunit {
 namespace {
 
 constexpr size_t kAlign = 64;
-size_t align_up(size_t n) {
-  return (n + kAlign - 1) / kAlign * kAlign;
-}
+size_t align_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
 RowLayout value_layout(const CompiledModel &m, int value, int width) {
   const Value &v = m.graph().values[size_t(value)];

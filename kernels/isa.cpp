@@ -33,12 +33,8 @@ Isa active_isa() {
   return Isa(want);
 }
 
-void set_isa_override(Isa isa) {
-  g_override.store(int(isa));
-}
-void clear_isa_override() {
-  g_override.store(-1);
-}
+void set_isa_override(Isa isa) { g_override.store(int(isa)); }
+void clear_isa_override() { g_override.store(-1); }
 
 const char *isa_name(Isa isa) {
   switch (isa) {

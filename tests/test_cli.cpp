@@ -316,9 +316,7 @@ std::string make_model_dir(const TempDir &dir) {
   return models;
 }
 
-std::string read_bytes(const std::string &path) {
-  return slurp(path);
-}
+std::string read_bytes(const std::string &path) { return slurp(path); }
 
 }  // namespace
 

@@ -65,9 +65,7 @@ void expect_refused(const Outcome &o, const std::string &fragment, const std::st
   CHECK_MESSAGE(!xunit::file_exists(kMarker), "a hostile input ran a command");
 }
 
-std::vector<uint8_t> bytes_of(const std::string &path) {
-  return xunit::read_file(path);
-}
+std::vector<uint8_t> bytes_of(const std::string &path) { return xunit::read_file(path); }
 void write(const std::string &path, const std::vector<uint8_t> &b) {
   xunit::write_file_atomic(path, b.data(), b.size(), true);
 }

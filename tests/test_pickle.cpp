@@ -23,12 +23,8 @@ std::string u32le(uint32_t v) {
   for (int i = 0; i < 4; ++i) s.push_back(char((v >> (8 * i)) & 0xff));
   return s;
 }
-std::string binunicode(const std::string &s) {
-  return "X" + u32le(uint32_t(s.size())) + s;
-}
-std::string short_unicode(const std::string &s) {
-  return std::string("\x8c") + char(s.size()) + s;
-}
+std::string binunicode(const std::string &s) { return "X" + u32le(uint32_t(s.size())) + s; }
+std::string short_unicode(const std::string &s) { return std::string("\x8c") + char(s.size()) + s; }
 std::string global(const std::string &module, const std::string &name) {
   return "c" + module + "\n" + name + "\n";
 }

@@ -133,9 +133,7 @@ std::string build_zip(const std::vector<Spec> &specs, bool zip64 = false) {
   return out;
 }
 
-const uint8_t *bytes(const std::string &s) {
-  return reinterpret_cast<const uint8_t *>(s.data());
-}
+const uint8_t *bytes(const std::string &s) { return reinterpret_cast<const uint8_t *>(s.data()); }
 
 std::string read_entry(const std::string &zip, const std::string &name) {
   ZipReader r(bytes(zip), zip.size());

@@ -97,9 +97,7 @@ class DenseBuilder {
 
 }  // namespace
 
-bool xdense_is_sr(const WeightSource &w) {
-  return w.has("usample.0.conv.weight");
-}
+bool xdense_is_sr(const WeightSource &w) { return w.has("usample.0.conv.weight"); }
 
 int build_xdense(GraphBuilder &b, WeightSource &w, Settings &s, int input,
                  std::map<std::string, std::string> &meta) {

@@ -20,9 +20,7 @@ bool ends_with(const std::string &s, const std::string &suffix) {
 
 WeightSource::WeightSource(const StateDict &dict) : dict_(dict) {}
 
-bool WeightSource::has(const std::string &key) const {
-  return dict_.find(key) != nullptr;
-}
+bool WeightSource::has(const std::string &key) const { return dict_.find(key) != nullptr; }
 
 const NamedTensor &WeightSource::take(const std::string &key, const std::vector<int64_t> &shape) {
   const NamedTensor *t = dict_.find(key);

@@ -256,9 +256,7 @@ OnnxModel::OnnxModel(const uint8_t *bytes, size_t size)
 
 OnnxModel::~OnnxModel() = default;
 
-const onnx::GraphProto &OnnxModel::graph() const {
-  return model_->graph();
-}
+const onnx::GraphProto &OnnxModel::graph() const { return model_->graph(); }
 
 std::string OnnxModel::producer() const {
   std::string p = model_->producer_name();

@@ -12,7 +12,5 @@ constexpr int kPix = 8;
 #include "kernels/dwgate/f32_dwgate_simd.inc"
 
 namespace xunit::kernels {
-void f32_dwgate_c8__avx2(const DwGateParams &p) {
-  dwgate_rows(p);
-}
+void f32_dwgate_c8__avx2(const DwGateParams &p) { dwgate_rows(p); }
 }  // namespace xunit::kernels
