@@ -83,6 +83,9 @@ def main():
     budget = "%d steps of %d patches of %dx%d (%.1f h on %s, torch %s)" % (
         steps, cfg["batch_size"], cfg["patch_size"], cfg["patch_size"], seconds / 3600, device,
         __import__("torch").__version__)
+    if steps < cfg["total_steps"]:  # stopped before the end of its learning-rate schedule
+        budget += ", stopped at step %d of a %d-step schedule" % (steps, cfg["total_steps"])
+    budget += "; the shipped weights are step %d's (best validation)" % best["step"]
     if init:  # a fine-tuned run: its budget is on top of the one it started from
         budget += ", starting from the weights of %s" % os.path.relpath(init, os.path.dirname(args.run.rstrip("/")))
     if cfg["task"] == "denoise":
@@ -119,7 +122,7 @@ def main():
         "| degradation | %s |" % noise,
         "| training | %s; Adam lr %g, %s schedule to %g, %s loss, seed %d |" % (
             budget, cfg["lr"], cfg["lr_schedule"], cfg["lr_min"], cfg["loss"], cfg["seed"]),
-        "| config | `models/configs/%s` |" % os.path.basename(args.run.rstrip("/")) + ".json",
+        "| config | `models/configs/%s.json` |" % os.path.basename(args.run.rstrip("/")),
         "",
         "## Validation (%s)" % val_set,
         "",
@@ -135,7 +138,10 @@ def main():
     for label, vals in rows:
         lines.append("| %s | %s |" % (label, " | ".join("%.2f" % vals[k] for k in order)))
     lines += ["", "PSNR in dB. Protocol: " + protocol + " (`models/evaluate.py`).",
-              "Max |xunit - PyTorch| on these inputs: %.1e (fp32)." % evals[dtype]["max_abs_diff_fp32"], ""]
+              "Max |xunit - PyTorch| on these inputs, fp32 arithmetic: %.1e with the weights stored as fp32%s." % (
+                  evals["fp32"]["max_abs_diff_fp32"],
+                  "" if dtype == "fp32" else ", %.1e as shipped (fp16 storage rounds the weights)"
+                  % evals[dtype]["max_abs_diff_fp32"]), ""]
     with open(os.path.join(HERE, args.name + ".md"), "w") as f:
         f.write("\n".join(lines))
     print("wrote %s (%s) and its card: %s" % (out, dtype, validation))
