@@ -41,17 +41,42 @@ Image to_gray(const Image &rgb) {
   return g;
 }
 
-Image box_down(const Image &img, int f) {
-  Image out = img;
-  out.width = img.width / f;
-  out.height = img.height / f;
-  out.pixels.assign(size_t(out.width) * out.height * img.channels, 0.f);
-  for (int y = 0; y < out.height * f; ++y)
-    for (int x = 0; x < out.width * f; ++x)
-      for (int c = 0; c < img.channels; ++c)
-        out.pixels[(size_t(y / f) * out.width + x / f) * img.channels + c] +=
-            img.pixels[(size_t(y) * img.width + x) * img.channels + c] / float(f * f);
-  return out;
+// Downscaling as the SR models were trained (PIL's antialiased bicubic, a = -0.5): each output
+// pixel averages the input under a cubic kernel stretched by the factor, clamped at the borders.
+float cubic(float x) {
+  const float a = -0.5f;
+  x = std::abs(x);
+  if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+  if (x < 2) return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
+  return 0;
+}
+
+Image bicubic_down(const Image &img, int f) {
+  auto pass = [f](const Image &in, bool horizontal) {
+    Image out = in;
+    (horizontal ? out.width : out.height) /= f;
+    out.pixels.assign(size_t(out.width) * out.height * in.channels, 0.f);
+    const int n = horizontal ? in.width : in.height;
+    for (int y = 0; y < out.height; ++y)
+      for (int x = 0; x < out.width; ++x) {
+        const int o = horizontal ? x : y;
+        const float center = (o + 0.5f) * f;
+        float norm = 0;
+        std::vector<float> acc(in.channels, 0.f);
+        for (int i = int(center - 2 * f) - 1; i <= int(center + 2 * f) + 1; ++i) {
+          const float w = cubic((i + 0.5f - center) / f);
+          if (w == 0) continue;
+          const int ii = std::clamp(i, 0, n - 1);
+          const size_t at = horizontal ? (size_t(y) * in.width + ii) : (size_t(ii) * in.width + x);
+          for (int c = 0; c < in.channels; ++c) acc[c] += w * in.pixels[at * in.channels + c];
+          norm += w;
+        }
+        for (int c = 0; c < in.channels; ++c)
+          out.pixels[(size_t(y) * out.width + x) * in.channels + c] = acc[c] / norm;
+      }
+    return out;
+  };
+  return pass(pass(img, true), false);
 }
 
 Image bilinear_up(const Image &img, int f) {
@@ -113,7 +138,7 @@ TEST_CASE("shipped models restore") {
         CHECK(std::string(e.what()).find("AVX-512") != std::string::npos);  // no bf16 on this CPU
       }
     } else {
-      const Image small = box_down(clean, info.scale);
+      const Image small = bicubic_down(clean, info.scale);
       const double baseline = xunit::cli::measure(bilinear_up(small, info.scale), clean).psnr;
       const double sr = xunit::cli::measure(xunit::cli::restore(m, small, o), clean).psnr;
       MESSAGE(path << ": x" << info.scale << ", bilinear " << baseline << " dB, model " << sr
