@@ -3,8 +3,8 @@
 
     /usr/bin/python3 scripts/make_figures.py
 
-docs/images/denoise.jpg     clean / noisy (sigma 25) / denoised crops of the synthetic test
-                            scene, with their PSNR, through xunit-run and the shipped denoiser
+docs/images/denoise.jpg     clean / noisy (sigma 25) / denoised crops of Kodak image 23 (or the
+                            synthetic test scene), with PSNRs, through xunit-run and the shipped denoiser
 docs/images/throughput.png  seconds per image of xunit and its peers, from bench/results/*.json
                             (written by bench/peers/compare.py --json)
 Needs python3-pil and build/bin (scripts/build.sh).
@@ -22,6 +22,8 @@ from PIL import Image, ImageDraw, ImageFont
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "build", "bin")
 OUT = os.path.join(ROOT, "docs", "images")
+# Kodak PhotoCD image 23 (public, in ../shared/data; one of the validation images of MODELS.md).
+PHOTO = os.path.join(ROOT, "..", "shared", "data", "color", "kodak24", "kodim23.png")
 
 
 def font(size):
@@ -40,13 +42,17 @@ def psnr_of(output, reference):
 def denoise_figure():
     with tempfile.TemporaryDirectory() as tmp:
         clean, noisy, denoised = (os.path.join(tmp, n) for n in ("clean.png", "noisy.png", "denoised.png"))
-        subprocess.run([os.path.join(BIN, "xunit-imgtool"), "synth", "720", "480", clean], check=True)
+        if os.path.exists(PHOTO):  # a real photograph where the public data sets are checked out
+            Image.open(PHOTO).convert("RGB").save(clean)
+            crop = (200, 50, 500, 350)  # the red parrot: feathers, eye and beak
+        else:
+            subprocess.run([os.path.join(BIN, "xunit-imgtool"), "synth", "720", "480", clean], check=True)
+            crop = (300, 40, 620, 360)  # the disc's edge, the checkerboard and the stripes
         subprocess.run([os.path.join(BIN, "xunit-run"), "-q", "--add-noise", "25", "--seed", "1", "--no-model",
                         "-i", clean, "-o", noisy], check=True)
         subprocess.run([os.path.join(BIN, "xunit-run"), "-q", "-i", noisy, "-o", denoised], check=True)
         panels = [("clean", clean, None), ("noisy, sigma 25", noisy, psnr_of(noisy, clean)),
                   ("xunit-run", denoised, psnr_of(denoised, clean))]
-        crop = (300, 40, 620, 360)  # the disc's edge, the checkerboard and the stripes
         w, h = crop[2] - crop[0], crop[3] - crop[1]
         fig = Image.new("RGB", (3 * w + 40, h + 44), "white")
         draw = ImageDraw.Draw(fig)
