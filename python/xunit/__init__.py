@@ -140,7 +140,10 @@ class Model:
         self.close()
 
     def __del__(self):
-        self.close()
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the library may already be unloaded
+            pass
 
     def __repr__(self):
         return "xunit.Model(%s, %s, x%d, %d->%d channels, %d parameters)" % (
