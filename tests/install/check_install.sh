@@ -73,7 +73,7 @@ assert [r["workers"] for r in runs] == [1, 2] and all(r["images"] == 6 for r in 
 PY
 # Exactly what xunit-run writes for the same images on one thread, as each Dask task runs
 # (oneDNN may block a convolution differently for another thread count: ~1e-7 apart).
-"$prefix/bin/xunit-run" -i "$work/images" -o "$work/cli_out" -t 1 -q
+"$prefix/bin/xunit-run" -i "$work/images" -o "$work/cli_out" -j 1 -q
 "$py" - "$work/dask_out" "$work/cli_out" <<'PY'
 import os, sys
 import numpy as np
