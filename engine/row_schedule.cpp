@@ -19,7 +19,7 @@ BilinearTap bilinear_tap(int dst, int factor, int size) {
 }
 
 RowSchedule::RowSchedule(const Graph &graph, const Plan &plan, int height, const StreamShape &shape)
-    : graph_(graph), plan_(plan) {
+    : plan_(plan) {
   const int chunk_rows = shape.chunk_rows;
   check(height >= 1 && chunk_rows >= 1, "internal error: bad row schedule");
   const size_t n = graph.values.size();

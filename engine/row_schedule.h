@@ -61,7 +61,6 @@ class RowSchedule {
   int max_window_rows(int value) const { return max_window_[size_t(value)]; }
 
  private:
-  const Graph &graph_;
   const Plan &plan_;
   int passes_ = 0;
   std::vector<ValueRows> rows_;
