@@ -316,6 +316,31 @@ bool aligned_plane(const ChannelPart &p, const RowLayout &lo, int plane, int *pa
   return *part_plane >= 0 && *part_plane < li.planes();
 }
 
+// Fills float row `d` (plane `plane` of layout lo, row i of the pass) from the parts: whole
+// planes where a part is aligned, else channel by channel; zero padded lanes.
+void gather_plane_row(const Parts &in, const std::vector<std::vector<const float *>> &src,
+                      const RowLayout &lo, int n, int plane, int i, float *d) {
+  const int B = lo.block, c_lo = plane * B, c_hi = std::min(lo.channels, c_lo + B);
+  for (size_t k = 0; k < in.size(); ++k) {
+    const ChannelPart &p = in[k];
+    const RowLayout &li = p.store->layout();
+    const int p_lo = std::max(c_lo, p.offset), p_hi = std::min(c_hi, p.offset + li.channels);
+    if (p_lo >= p_hi) continue;
+    int pp = 0;
+    if (aligned_plane(p, lo, plane, &pp) && p_hi - c_lo == B) {
+      std::memcpy(d, src[k][size_t(pp) * size_t(n) + size_t(i)], lo.row_elements() * sizeof(float));
+      continue;
+    }
+    for (int c = p_lo; c < p_hi; ++c) {
+      ChannelRow s = channel(src[k], li, n, c - p.offset, i);
+      float *dc = d + (c - c_lo);
+      for (int x = 0; x < lo.width; ++x) dc[size_t(x) * B] = s.at[x * s.stride];
+    }
+  }
+  for (int x = 0; x < lo.width; ++x)
+    for (int l = c_hi - c_lo; l < B; ++l) d[size_t(x) * B + l] = 0.f;
+}
+
 }  // namespace
 
 void run_elementwise(const RowOpContext &ctx, const Graph &g, const Step &step, const Parts &in,
@@ -328,37 +353,15 @@ void run_elementwise(const RowOpContext &ctx, const Graph &g, const Step &step, 
   std::vector<std::vector<const float *>> src;
   for (const ChannelPart &p : in) src.push_back(read_rows(*p.store, rows, ctx.zero_row));
   std::vector<float *> dst = write_rows(out, rows);
-  // One job per output plane row: it gathers that plane's channels from whichever parts hold them.
+  // One job per output plane row: it gathers that plane's channels from whichever parts hold them
+  // (a concat read in place), then applies the chain there, while the row is in L1.
   const int jobs = lo.planes() * n;
 #pragma omp parallel for num_threads(ctx.threads) if (ctx.threads > 1 && jobs > 1)
   for (int job = 0; job < jobs; ++job) {
-    const int plane = job / n, i = job % n;
+    const int plane = job / n, c_lo = plane * B;
     float *d = dst[size_t(job)];
-    const int c_lo = plane * B, c_hi = std::min(lo.channels, c_lo + B);
-    for (size_t k = 0; k < in.size(); ++k) {
-      const ChannelPart &p = in[k];
-      const RowLayout &li = p.store->layout();
-      const int p_lo = std::max(c_lo, p.offset), p_hi = std::min(c_hi, p.offset + li.channels);
-      if (p_lo >= p_hi) continue;
-      int pp = 0;
-      if (aligned_plane(p, lo, plane, &pp)) {
-        // The part's lanes of this plane (a partial last plane leaves the next part's lanes).
-        apply_unary_ops(B, ops, src[k][size_t(pp) * size_t(n) + size_t(i)], d, lo.width, c_lo,
-                        p_hi - c_lo);
-        continue;
-      }
-      for (int c = p_lo; c < p_hi; ++c) {
-        ChannelRow sr = channel(src[k], li, n, c - p.offset, i);
-        float *dc = d + (c - c_lo);
-        for (int x = 0; x < lo.width; ++x) {
-          float v = sr.at[x * sr.stride];
-          for (const Unary &f : ops) v = f(v, c);
-          dc[size_t(x) * B] = v;
-        }
-      }
-    }
-    for (int x = 0; x < lo.width; ++x)
-      for (int l = c_hi - c_lo; l < B; ++l) d[size_t(x) * B + l] = 0.f;  // padded lanes
+    gather_plane_row(in, src, lo, n, plane, job % n, d);
+    apply_unary_ops(B, ops, d, d, lo.width, c_lo, std::min(lo.channels, c_lo + B) - c_lo);
   }
 }
 
@@ -549,35 +552,6 @@ void run_concat(const RowOpContext &ctx, const std::vector<const RowStore *> &in
   }
   copy_rows(ctx, parts, out, rows);
 }
-
-namespace {
-
-// Fills float row `d` (plane `plane` of layout lo, row i of the pass) from the parts: whole
-// planes where a part is aligned, else channel by channel; zero padded lanes.
-void gather_plane_row(const Parts &in, const std::vector<std::vector<const float *>> &src,
-                      const RowLayout &lo, int n, int plane, int i, float *d) {
-  const int B = lo.block, c_lo = plane * B, c_hi = std::min(lo.channels, c_lo + B);
-  for (size_t k = 0; k < in.size(); ++k) {
-    const ChannelPart &p = in[k];
-    const RowLayout &li = p.store->layout();
-    const int p_lo = std::max(c_lo, p.offset), p_hi = std::min(c_hi, p.offset + li.channels);
-    if (p_lo >= p_hi) continue;
-    int pp = 0;
-    if (aligned_plane(p, lo, plane, &pp) && p_hi - c_lo == B) {
-      std::memcpy(d, src[k][size_t(pp) * size_t(n) + size_t(i)], lo.row_elements() * sizeof(float));
-      continue;
-    }
-    for (int c = p_lo; c < p_hi; ++c) {
-      ChannelRow s = channel(src[k], li, n, c - p.offset, i);
-      float *dc = d + (c - c_lo);
-      for (int x = 0; x < lo.width; ++x) dc[size_t(x) * B] = s.at[x * s.stride];
-    }
-  }
-  for (int x = 0; x < lo.width; ++x)
-    for (int l = c_hi - c_lo; l < B; ++l) d[size_t(x) * B + l] = 0.f;
-}
-
-}  // namespace
 
 void copy_rows(const RowOpContext &ctx, const Parts &in, RowStore &out, RowRange rows) {
   const int n = rows.size();
