@@ -13,21 +13,13 @@ The input is a float32 NCHW array; each runtime is warmed up once, then timed `-
 
 import argparse
 import json
-import statistics
+import os
 import sys
-import time
 
 import numpy as np
 
-
-def median_time(fn, repeat):
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from timing import median_time  # noqa: E402
 
 
 def report(runtime, mode, fn, repeat):

@@ -13,11 +13,11 @@ mode, followed by the best FP32 mode.  Weights are random (speed only).
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import torch
+
+from timing import median_time  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "models"))
@@ -33,16 +33,6 @@ def parse_size(s):
         return int(h), int(w)
     except ValueError:
         raise argparse.ArgumentTypeError("size must be HxW, e.g. 512x512")
-
-
-def time_fn(fn, repeat):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def time_modes(model, x, modes, repeat, cfg, arch, verbose=False, pixels=None):
@@ -73,7 +63,7 @@ def time_modes(model, x, modes, repeat, cfg, arch, verbose=False, pixels=None):
                     def fn(m=model, xi=x):
                         with torch.autocast("cpu", dtype=torch.bfloat16):
                             return m(xi)
-                t = time_fn(fn, repeat)
+                t = median_time(fn, repeat)
                 results[mode] = t
                 if verbose:
                     print("%-14s %.6f s/img  (%.2f Mpix/s out)" % (mode, t, pixels / t / 1e6))
