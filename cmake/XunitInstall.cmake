@@ -3,7 +3,6 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-set(XUNIT_INSTALL_MODEL_DIR ${CMAKE_INSTALL_DATADIR}/xunit/models)
 set(XUNIT_INSTALL_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/xunit)
 # Debian's layout for Python packages of the distribution (on sys.path for /usr); under another
 # prefix, put P/<this> on PYTHONPATH.
