@@ -10,6 +10,7 @@
 #include "cli/stb_codec.h"
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/pixel.h"
 
 namespace xunit::cli {
 
@@ -42,18 +43,6 @@ Format format_of(const std::string &path) {
   return Format::kUnknown;
 }
 
-uint8_t to_u8(float v) {
-  if (!(v > 0.0f)) return 0;  // also NaN
-  if (v >= 1.0f) return 255;
-  return uint8_t(std::floor(double(v) * 255.0 + 0.5));
-}
-
-uint16_t to_u16(float v) {
-  if (!(v > 0.0f)) return 0;
-  if (v >= 1.0f) return 65535;
-  return uint16_t(std::floor(double(v) * 65535.0 + 0.5));
-}
-
 // Checks the image's size fields against its pixel count.
 void validate(const Image &image) {
   check(image.width > 0 && image.height > 0 && image.channels > 0,
@@ -74,11 +63,11 @@ std::vector<uint8_t> encode(Format format, const Image &image) {
         std::to_string(image.channels) + " channels cannot be stored in this format (1 to 4)");
   if (format == Format::kPng && image.bits == 16) {
     std::vector<uint16_t> samples(image.pixels.size());
-    for (size_t i = 0; i < samples.size(); ++i) samples[i] = to_u16(image.pixels[i]);
+    for (size_t i = 0; i < samples.size(); ++i) samples[i] = quantize_u16(image.pixels[i]);
     return encode_png16(samples.data(), image.width, image.height, image.channels);
   }
   std::vector<uint8_t> samples(image.pixels.size());
-  for (size_t i = 0; i < samples.size(); ++i) samples[i] = to_u8(image.pixels[i]);
+  for (size_t i = 0; i < samples.size(); ++i) samples[i] = quantize_u8(image.pixels[i]);
   StbFormat stb_format = StbFormat::kPng;
   switch (format) {
     case Format::kJpeg:

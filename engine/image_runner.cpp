@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/pixel.h"
 #include "engine/stripe_executor.h"
 
 namespace xunit {
@@ -22,9 +23,9 @@ float load_pixel(const xunit_image &img, int x, int y, int c) {
   const size_t i = size_t(x) * img.channels + c;
   switch (img.pixel_type) {
     case XUNIT_PIXEL_U8:
-      return float(reinterpret_cast<const uint8_t *>(row)[i]) / 255.f;  // as x / 255 in NumPy
+      return unit_from_u8(reinterpret_cast<const uint8_t *>(row)[i]);
     case XUNIT_PIXEL_U16:
-      return float(reinterpret_cast<const uint16_t *>(row)[i]) / 65535.f;
+      return unit_from_u16(reinterpret_cast<const uint16_t *>(row)[i]);
     default:
       return reinterpret_cast<const float *>(row)[i];
   }
@@ -33,15 +34,12 @@ float load_pixel(const xunit_image &img, int x, int y, int c) {
 void store_pixel(const xunit_image &img, int x, int y, int c, float v) {
   char *row = static_cast<char *>(img.data) + size_t(y) * img.row_stride;
   const size_t i = size_t(x) * img.channels + c;
-  auto quantize = [v](float max) {
-    return std::nearbyint((v != v ? 0.f : std::min(std::max(v, 0.f), 1.f)) * max);
-  };
   switch (img.pixel_type) {
     case XUNIT_PIXEL_U8:
-      reinterpret_cast<uint8_t *>(row)[i] = uint8_t(quantize(255.f));
+      reinterpret_cast<uint8_t *>(row)[i] = quantize_u8(v);
       break;
     case XUNIT_PIXEL_U16:
-      reinterpret_cast<uint16_t *>(row)[i] = uint16_t(quantize(65535.f));
+      reinterpret_cast<uint16_t *>(row)[i] = quantize_u16(v);
       break;
     default:
       reinterpret_cast<float *>(row)[i] = v;
