@@ -30,8 +30,8 @@ typedef enum xunit_status {
 } xunit_status;
 
 typedef enum xunit_pixel_type {
-  XUNIT_PIXEL_U8 = 0,  /* 0..255 maps to [0, 1]; output rounded and clamped */
-  XUNIT_PIXEL_U16 = 1, /* 0..65535 maps to [0, 1]; output rounded and clamped */
+  XUNIT_PIXEL_U8 = 0,  /* 0..255 maps to [0, 1]; output clamped, rounded half up */
+  XUNIT_PIXEL_U16 = 1, /* 0..65535 maps to [0, 1]; output clamped, rounded half up */
   XUNIT_PIXEL_F32 = 2  /* the network's own domain, unclamped */
 } xunit_pixel_type;
 
