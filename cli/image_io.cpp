@@ -45,22 +45,22 @@ Format format_of(const std::string &path) {
 
 // Checks the image's size fields against its pixel count.
 void validate(const Image &image) {
-  check(image.width > 0 && image.height > 0 && image.channels > 0,
-        "invalid image size " + std::to_string(image.width) + "x" + std::to_string(image.height) +
-            "x" + std::to_string(image.channels));
+  XUNIT_CHECK(image.width > 0 && image.height > 0 && image.channels > 0,
+              "invalid image size " + std::to_string(image.width) + "x" +
+                  std::to_string(image.height) + "x" + std::to_string(image.channels));
   size_t count = 0;
-  check(checked_mul(size_t(image.width), size_t(image.height), &count) &&
-            checked_mul(count, size_t(image.channels), &count),
-        "image too large");
-  check(image.pixels.size() == count, "image has " + std::to_string(image.pixels.size()) +
-                                          " values, expected " + std::to_string(count));
+  XUNIT_CHECK(checked_mul(size_t(image.width), size_t(image.height), &count) &&
+                  checked_mul(count, size_t(image.channels), &count),
+              "image too large");
+  XUNIT_CHECK(image.pixels.size() == count, "image has " + std::to_string(image.pixels.size()) +
+                                                " values, expected " + std::to_string(count));
 }
 
 std::vector<uint8_t> encode(Format format, const Image &image) {
   validate(image);
   if (format == Format::kNpy) return encode_npy(image);
-  check(image.channels <= 4,
-        std::to_string(image.channels) + " channels cannot be stored in this format (1 to 4)");
+  XUNIT_CHECK(image.channels <= 4, std::to_string(image.channels) +
+                                       " channels cannot be stored in this format (1 to 4)");
   if (format == Format::kPng && image.bits == 16) {
     std::vector<uint16_t> samples(image.pixels.size());
     for (size_t i = 0; i < samples.size(); ++i) samples[i] = quantize_u16(image.pixels[i]);
@@ -94,9 +94,9 @@ std::vector<uint8_t> encode(Format format, const Image &image) {
 }  // namespace
 
 Image decode_image(const uint8_t *data, size_t size, size_t max_pixels, bool npy_by_name) {
-  check(size > 0, "empty file");
+  XUNIT_CHECK(size > 0, "empty file");
   if (is_npy(data, size)) return decode_npy(data, size, max_pixels);
-  check(!npy_by_name, "not a .npy file (bad magic)");
+  XUNIT_CHECK(!npy_by_name, "not a .npy file (bad magic)");
   return decode_with_stb(data, size, max_pixels);
 }
 

@@ -45,15 +45,15 @@ class HeaderParser {
       expect(':');
       skip_space();
       if (key == "descr") {
-        check(!have_descr, "duplicate 'descr' in .npy header");
+        XUNIT_CHECK(!have_descr, "duplicate 'descr' in .npy header");
         descr = parse_string();
         have_descr = true;
       } else if (key == "fortran_order") {
-        check(!have_order, "duplicate 'fortran_order' in .npy header");
+        XUNIT_CHECK(!have_order, "duplicate 'fortran_order' in .npy header");
         fortran_order = parse_bool();
         have_order = true;
       } else if (key == "shape") {
-        check(!have_shape, "duplicate 'shape' in .npy header");
+        XUNIT_CHECK(!have_shape, "duplicate 'shape' in .npy header");
         shape = parse_shape();
         have_shape = true;
       } else {
@@ -69,9 +69,9 @@ class HeaderParser {
       break;
     }
     skip_space();
-    check(pos_ == s_.size(), "trailing characters after the .npy header dict");
-    check(have_descr && have_order && have_shape,
-          ".npy header lacks one of 'descr', 'fortran_order', 'shape'");
+    XUNIT_CHECK(pos_ == s_.size(), "trailing characters after the .npy header dict");
+    XUNIT_CHECK(have_descr && have_order && have_shape,
+                ".npy header lacks one of 'descr', 'fortran_order', 'shape'");
   }
 
  private:
@@ -90,10 +90,10 @@ class HeaderParser {
   }
   std::string parse_string() {
     char quote = peek();
-    check(quote == '\'' || quote == '"', "malformed .npy header: expected a quoted string");
+    XUNIT_CHECK(quote == '\'' || quote == '"', "malformed .npy header: expected a quoted string");
     ++pos_;
     size_t end = s_.find(quote, pos_);
-    check(end != std::string::npos, "malformed .npy header: unterminated string");
+    XUNIT_CHECK(end != std::string::npos, "malformed .npy header: unterminated string");
     std::string out = s_.substr(pos_, end - pos_);
     pos_ = end + 1;
     return out;
@@ -110,7 +110,7 @@ class HeaderParser {
     throw Error("malformed .npy header: 'fortran_order' is not True or False");
   }
   size_t parse_int() {
-    check(peek() >= '0' && peek() <= '9', "malformed .npy header: bad number in 'shape'");
+    XUNIT_CHECK(peek() >= '0' && peek() <= '9', "malformed .npy header: bad number in 'shape'");
     size_t v = 0;
     while (peek() >= '0' && peek() <= '9') {
       if (!checked_mul(v, 10, &v) || !checked_add(v, size_t(peek() - '0'), &v))
@@ -129,7 +129,7 @@ class HeaderParser {
         ++pos_;
         break;
       }
-      check(dims.size() < 32, ".npy shape has too many dimensions");
+      XUNIT_CHECK(dims.size() < 32, ".npy shape has too many dimensions");
       dims.push_back(parse_int());
       skip_space();
       if (peek() == ',') {
@@ -160,20 +160,20 @@ bool is_npy(const uint8_t *data, size_t size) {
 }
 
 Image decode_npy(const uint8_t *data, size_t size, size_t max_pixels) {
-  check(is_npy(data, size), "not a .npy file (bad magic)");
-  check(size >= 10, "truncated .npy header");
+  XUNIT_CHECK(is_npy(data, size), "not a .npy file (bad magic)");
+  XUNIT_CHECK(size >= 10, "truncated .npy header");
   const uint8_t major = data[6];
-  check(major >= 1 && major <= 3,
-        "unsupported .npy format version " + std::to_string(major) + "." + std::to_string(data[7]));
+  XUNIT_CHECK(major >= 1 && major <= 3, "unsupported .npy format version " + std::to_string(major) +
+                                            "." + std::to_string(data[7]));
   size_t prefix = major == 1 ? 10 : 12;
-  check(size >= prefix, "truncated .npy header");
+  XUNIT_CHECK(size >= prefix, "truncated .npy header");
   size_t header_len = major == 1 ? size_t(data[8]) | size_t(data[9]) << 8 : read_le32(data + 8);
   size_t data_offset;
-  check(
+  XUNIT_CHECK(
       checked_add(prefix, header_len, &data_offset) && data_offset <= size,
       "truncated .npy header (header length " + std::to_string(header_len) + " exceeds the file)");
   std::string header(reinterpret_cast<const char *>(data + prefix), header_len);
-  check(header.find('\0') == std::string::npos, "malformed .npy header: NUL byte");
+  XUNIT_CHECK(header.find('\0') == std::string::npos, "malformed .npy header: NUL byte");
 
   HeaderParser parser(header);
   parser.parse();
@@ -190,26 +190,29 @@ Image decode_npy(const uint8_t *data, size_t size, size_t max_pixels) {
     throw Error("unsupported .npy dtype '" + parser.descr +
                 "'; need float32 '<f4' or float64 '<f8'");
   }
-  check(!parser.fortran_order, "Fortran-order .npy arrays are not supported; save in C order");
+  XUNIT_CHECK(!parser.fortran_order,
+              "Fortran-order .npy arrays are not supported; save in C order");
   const std::vector<size_t> &shape = parser.shape;
-  check(shape.size() == 2 || shape.size() == 3,
-        ".npy shape " + shape_text(shape) + " is not (H, W) or (H, W, C)");
-  for (size_t d : shape) check(d > 0, ".npy array is empty: shape " + shape_text(shape));
+  XUNIT_CHECK(shape.size() == 2 || shape.size() == 3,
+              ".npy shape " + shape_text(shape) + " is not (H, W) or (H, W, C)");
+  for (size_t d : shape) XUNIT_CHECK(d > 0, ".npy array is empty: shape " + shape_text(shape));
   for (size_t d : shape)
-    check(d <= size_t(INT_MAX), ".npy shape " + shape_text(shape) + " has a dimension too large");
+    XUNIT_CHECK(d <= size_t(INT_MAX),
+                ".npy shape " + shape_text(shape) + " has a dimension too large");
   const size_t h = shape[0], w = shape[1], c = shape.size() == 3 ? shape[2] : 1;
 
   size_t pixels = 0, count = 0, bytes = 0;
-  check(checked_mul(h, w, &pixels) && pixels <= max_pixels,
-        ".npy image " + std::to_string(w) + "x" + std::to_string(h) + " exceeds the limit of " +
-            std::to_string(max_pixels) + " pixels");
-  check(checked_mul(pixels, c, &count) && checked_mul(count, item, &bytes),
-        ".npy shape " + shape_text(shape) + " is too large");
+  XUNIT_CHECK(checked_mul(h, w, &pixels) && pixels <= max_pixels,
+              ".npy image " + std::to_string(w) + "x" + std::to_string(h) +
+                  " exceeds the limit of " + std::to_string(max_pixels) + " pixels");
+  XUNIT_CHECK(checked_mul(pixels, c, &count) && checked_mul(count, item, &bytes),
+              ".npy shape " + shape_text(shape) + " is too large");
   const size_t available = size - data_offset;
-  check(bytes <= available, ".npy shape " + shape_text(shape) + " needs " + std::to_string(bytes) +
-                                " data bytes but the file has " + std::to_string(available));
-  check(bytes == available,
-        ".npy file has " + std::to_string(available - bytes) + " unexpected bytes after the data");
+  XUNIT_CHECK(bytes <= available, ".npy shape " + shape_text(shape) + " needs " +
+                                      std::to_string(bytes) + " data bytes but the file has " +
+                                      std::to_string(available));
+  XUNIT_CHECK(bytes == available, ".npy file has " + std::to_string(available - bytes) +
+                                      " unexpected bytes after the data");
 
   Image image;
   image.width = int(w);
@@ -236,14 +239,15 @@ Image decode_npy(const uint8_t *data, size_t size, size_t max_pixels) {
 
 std::vector<uint8_t> encode_npy(const Image &image) {
   size_t count = 0, bytes = 0;
-  check(image.width > 0 && image.height > 0 && image.channels > 0,
-        "invalid image size " + std::to_string(image.width) + "x" + std::to_string(image.height) +
-            "x" + std::to_string(image.channels));
-  check(checked_mul(size_t(image.width), size_t(image.height), &count) &&
-            checked_mul(count, size_t(image.channels), &count) && checked_mul(count, 4, &bytes),
-        "image too large");
-  check(image.pixels.size() == count, "image has " + std::to_string(image.pixels.size()) +
-                                          " values, expected " + std::to_string(count));
+  XUNIT_CHECK(image.width > 0 && image.height > 0 && image.channels > 0,
+              "invalid image size " + std::to_string(image.width) + "x" +
+                  std::to_string(image.height) + "x" + std::to_string(image.channels));
+  XUNIT_CHECK(checked_mul(size_t(image.width), size_t(image.height), &count) &&
+                  checked_mul(count, size_t(image.channels), &count) &&
+                  checked_mul(count, 4, &bytes),
+              "image too large");
+  XUNIT_CHECK(image.pixels.size() == count, "image has " + std::to_string(image.pixels.size()) +
+                                                " values, expected " + std::to_string(count));
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" +
                        std::to_string(image.height) + ", " + std::to_string(image.width) + ", " +
                        std::to_string(image.channels) + "), }";

@@ -90,15 +90,15 @@ void filter_row(const uint8_t *cur, const uint8_t *prev, size_t n, size_t bpp, u
 template <typename RowBytes>
 std::vector<uint8_t> encode_png(int width, int height, int channels, int depth,
                                 RowBytes row_bytes) {
-  check(width > 0 && height > 0,
-        "invalid PNG size " + std::to_string(width) + "x" + std::to_string(height));
-  check(channels >= 1 && channels <= 4,
-        "PNG needs 1 to 4 channels, got " + std::to_string(channels));
+  XUNIT_CHECK(width > 0 && height > 0,
+              "invalid PNG size " + std::to_string(width) + "x" + std::to_string(height));
+  XUNIT_CHECK(channels >= 1 && channels <= 4,
+              "PNG needs 1 to 4 channels, got " + std::to_string(channels));
   const size_t bpp = size_t(channels) * size_t(depth / 8);
   size_t n = 0, stride = 0, total = 0;
-  check(checked_mul(size_t(width), bpp, &n) && checked_add(n, 1, &stride) &&
-            checked_mul(stride, size_t(height), &total),
-        "image too large for PNG");
+  XUNIT_CHECK(checked_mul(size_t(width), bpp, &n) && checked_add(n, 1, &stride) &&
+                  checked_mul(stride, size_t(height), &total),
+              "image too large for PNG");
 
   std::vector<uint8_t> filtered(total);
   std::vector<uint8_t> prev(n, 0), cur(n), scratch;
@@ -109,11 +109,11 @@ std::vector<uint8_t> encode_png(int width, int height, int channels, int depth,
   }
 
   uLong bound = compressBound(uLong(total));
-  check(bound >= total, "image too large for zlib");
+  XUNIT_CHECK(bound >= total, "image too large for zlib");
   std::vector<uint8_t> z(bound);
   uLongf zlen = bound;
   int rc = compress2(z.data(), &zlen, filtered.data(), uLong(total), Z_DEFAULT_COMPRESSION);
-  check(rc == Z_OK, std::string("zlib compression failed: ") + zError(rc));
+  XUNIT_CHECK(rc == Z_OK, std::string("zlib compression failed: ") + zError(rc));
   filtered = std::vector<uint8_t>();
 
   static const uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};

@@ -53,12 +53,12 @@ std::vector<double> blur(const std::vector<double> &in, int w, int h) {
 }  // namespace
 
 Quality measure(const Image &a, const Image &b) {
-  check(a.width == b.width && a.height == b.height,
-        "reference is " + std::to_string(b.width) + "x" + std::to_string(b.height) +
-            ", the image " + std::to_string(a.width) + "x" + std::to_string(a.height));
+  XUNIT_CHECK(a.width == b.width && a.height == b.height,
+              "reference is " + std::to_string(b.width) + "x" + std::to_string(b.height) +
+                  ", the image " + std::to_string(a.width) + "x" + std::to_string(a.height));
   const int ca = colour_channels(a), cb = colour_channels(b);
-  check(ca == cb, "reference has " + std::to_string(cb) + " colour channels, the image " +
-                      std::to_string(ca));
+  XUNIT_CHECK(ca == cb, "reference has " + std::to_string(cb) + " colour channels, the image " +
+                            std::to_string(ca));
   Quality q;
   double se = 0;
   const size_t pixels = size_t(a.width) * a.height;

@@ -163,9 +163,9 @@ Image restore(const xunit_model *model, const Image &img, const RestoreOptions &
   const bool has_alpha = !raw && (img.channels == 2 || img.channels == 4);
   const int colour = has_alpha ? img.channels - 1 : img.channels;
   const int s = info.scale, W = img.width, H = img.height;
-  check(info.out_channels == info.in_channels,
-        "the model turns " + std::to_string(info.in_channels) + " channels into " +
-            std::to_string(info.out_channels) + ": not an image model");
+  XUNIT_CHECK(info.out_channels == info.in_channels,
+              "the model turns " + std::to_string(info.in_channels) + " channels into " +
+                  std::to_string(info.out_channels) + ": not an image model");
 
   Planes result;  // (H*s, W*s, colour)
   const int per_image = o.tta ? 8 : 1;

@@ -123,10 +123,11 @@ void sink_write(void *context, void *data, int size) {
 }  // namespace
 
 Image decode_with_stb(const uint8_t *data, size_t size, size_t max_pixels) {
-  check(size > 0, "empty file");
-  check(size <= size_t(INT_MAX), "file too large to decode (over 2 GiB)");
+  XUNIT_CHECK(size > 0, "empty file");
+  XUNIT_CHECK(size <= size_t(INT_MAX), "file too large to decode (over 2 GiB)");
   const Kind kind = detect(data, size);
-  check(kind != Kind::kNone, "unrecognized image format (supported: png, jpg, bmp, tga, npy)");
+  XUNIT_CHECK(kind != Kind::kNone,
+              "unrecognized image format (supported: png, jpg, bmp, tga, npy)");
   const auto limit_error = [&](size_t w, size_t h) {
     return Error("image " + std::to_string(w) + "x" + std::to_string(h) + " exceeds the limit of " +
                  std::to_string(max_pixels) + " pixels (see --max-pixels)");
@@ -150,17 +151,17 @@ Image decode_with_stb(const uint8_t *data, size_t size, size_t max_pixels) {
     }
     throw Error(stb_reason(kind));
   }
-  check(w > 0 && h > 0, "image header has an empty size");
-  check(comp >= 1 && comp <= 4, "unsupported channel count " + std::to_string(comp));
+  XUNIT_CHECK(w > 0 && h > 0, "image header has an empty size");
+  XUNIT_CHECK(comp >= 1 && comp <= 4, "unsupported channel count " + std::to_string(comp));
   size_t pixels = 0;
   if (!checked_mul(size_t(w), size_t(h), &pixels) || pixels > max_pixels)
     throw limit_error(size_t(w), size_t(h));
   size_t count = 0;
-  check(checked_mul(pixels, size_t(comp), &count), "image too large");
+  XUNIT_CHECK(checked_mul(pixels, size_t(comp), &count), "image too large");
 
   const size_t needed = needed_bytes(kind, data, size, size_t(w), size_t(h));
-  check(needed <= size, std::string("truncated ") + kind_name(kind) + " file: needs " +
-                            std::to_string(needed) + " bytes, has " + std::to_string(size));
+  XUNIT_CHECK(needed <= size, std::string("truncated ") + kind_name(kind) + " file: needs " +
+                                  std::to_string(needed) + " bytes, has " + std::to_string(size));
 
   const bool is16 = stbi_is_16_bit_from_memory(data, len) != 0;
   int x = 0, y = 0, n = 0;
@@ -168,14 +169,14 @@ Image decode_with_stb(const uint8_t *data, size_t size, size_t max_pixels) {
   if (is16) {
     std::unique_ptr<stbi_us, StbFree> px(stbi_load_16_from_memory(data, len, &x, &y, &n, 0));
     if (!px) throw Error(stb_reason(kind));
-    check(x == w && y == h && n == comp, "decoded size differs from the header");
+    XUNIT_CHECK(x == w && y == h && n == comp, "decoded size differs from the header");
     image.pixels.resize(count);
     for (size_t i = 0; i < count; ++i) image.pixels[i] = float(px.get()[i]) / 65535.0f;
     image.bits = 16;
   } else {
     std::unique_ptr<stbi_uc, StbFree> px(stbi_load_from_memory(data, len, &x, &y, &n, 0));
     if (!px) throw Error(stb_reason(kind));
-    check(x == w && y == h && n == comp, "decoded size differs from the header");
+    XUNIT_CHECK(x == w && y == h && n == comp, "decoded size differs from the header");
     image.pixels.resize(count);
     for (size_t i = 0; i < count; ++i) image.pixels[i] = float(px.get()[i]) / 255.0f;
     image.bits = 8;
@@ -188,12 +189,14 @@ Image decode_with_stb(const uint8_t *data, size_t size, size_t max_pixels) {
 
 std::vector<uint8_t> encode_with_stb(StbFormat format, const uint8_t *samples, int width,
                                      int height, int channels, int jpeg_quality) {
-  check(width > 0 && height > 0, "invalid image size");
-  check(channels >= 1 && channels <= 4, "need 1 to 4 channels, got " + std::to_string(channels));
+  XUNIT_CHECK(width > 0 && height > 0, "invalid image size");
+  XUNIT_CHECK(channels >= 1 && channels <= 4,
+              "need 1 to 4 channels, got " + std::to_string(channels));
   size_t bytes = 0;
-  check(checked_mul(size_t(width) * 4 + 4, size_t(height), &bytes) && bytes <= kStbWriteMaxBytes,
-        "image " + std::to_string(width) + "x" + std::to_string(height) +
-            " too large for this format's encoder");
+  XUNIT_CHECK(
+      checked_mul(size_t(width) * 4 + 4, size_t(height), &bytes) && bytes <= kStbWriteMaxBytes,
+      "image " + std::to_string(width) + "x" + std::to_string(height) +
+          " too large for this format's encoder");
   Sink sink;
   int ok = 0;
   switch (format) {
@@ -213,7 +216,7 @@ std::vector<uint8_t> encode_with_stb(StbFormat format, const uint8_t *samples, i
       break;
   }
   if (sink.failed) throw std::bad_alloc();
-  check(ok != 0 && !sink.bytes.empty(), "image encoder failed");
+  XUNIT_CHECK(ok != 0 && !sink.bytes.empty(), "image encoder failed");
   return std::move(sink.bytes);
 }
 

@@ -126,15 +126,15 @@ int main(int argc, char **argv) {
   try {
     std::vector<uint8_t> bytes = xunit::read_file(input);
     char in_real[PATH_MAX], out_real[PATH_MAX];
-    xunit::check(!(realpath(input.c_str(), in_real) && realpath(output.c_str(), out_real) &&
-                   std::string(in_real) == out_real),
-                 "refusing to write over the input '" + input + "'");
-    xunit::check(overwrite || !xunit::file_exists(output),
-                 "output exists (use -y to overwrite): '" + output + "'");
+    XUNIT_CHECK(!(realpath(input.c_str(), in_real) && realpath(output.c_str(), out_real) &&
+                  std::string(in_real) == out_real),
+                "refusing to write over the input '" + input + "'");
+    XUNIT_CHECK(overwrite || !xunit::file_exists(output),
+                "output exists (use -y to overwrite): '" + output + "'");
     xunit::Graph graph;
     if (xunit::convert::looks_like_onnx(input, bytes)) {
-      xunit::check(arch.empty(),
-                   "--arch applies to checkpoints; an ONNX file carries its own graph");
+      XUNIT_CHECK(arch.empty(),
+                  "--arch applies to checkpoints; an ONNX file carries its own graph");
       try {
         graph = xunit::convert::import_onnx(bytes, settings);
       } catch (const xunit::Error &e) {
@@ -157,7 +157,7 @@ int main(int argc, char **argv) {
     graph.metadata["converter_version"] = xunit_version();
     graph.metadata["weights_dtype"] = xunit::dtype_name(dtype);
     for (const auto &[k, v] : extra_meta) {
-      xunit::check(!graph.metadata.count(k), "--meta " + k + ": a key the converter sets itself");
+      XUNIT_CHECK(!graph.metadata.count(k), "--meta " + k + ": a key the converter sets itself");
       graph.metadata[k] = v;
     }
     std::vector<uint8_t> model = xunit::serialize_model(graph, dtype);

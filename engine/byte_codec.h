@@ -50,7 +50,7 @@ class ByteReader {
   float f32() { return get<float>(); }
   std::string str(size_t max_length = 4096) {
     uint32_t n = u32();
-    check(n <= max_length, context_ + ": string too long");
+    XUNIT_CHECK(n <= max_length, context_ + ": string too long");
     need(n);
     std::string s(reinterpret_cast<const char *>(data_ + pos_), n);
     pos_ += n;
@@ -59,8 +59,8 @@ class ByteReader {
   // A count that is about to size a loop: bounded by what the remaining bytes could hold.
   uint32_t count(size_t min_bytes_per_item) {
     uint32_t n = u32();
-    check(min_bytes_per_item == 0 || n <= remaining() / min_bytes_per_item,
-          context_ + ": count exceeds the section size");
+    XUNIT_CHECK(min_bytes_per_item == 0 || n <= remaining() / min_bytes_per_item,
+                context_ + ": count exceeds the section size");
     return n;
   }
   size_t remaining() const { return size_ - pos_; }
@@ -75,7 +75,7 @@ class ByteReader {
     pos_ += sizeof(T);
     return v;
   }
-  void need(size_t n) { check(n <= size_ - pos_, context_ + ": truncated"); }
+  void need(size_t n) { XUNIT_CHECK(n <= size_ - pos_, context_ + ": truncated"); }
   const uint8_t *data_;
   size_t size_;
   size_t pos_ = 0;

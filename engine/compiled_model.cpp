@@ -160,7 +160,7 @@ CompiledModel::CompiledModel(const CompiledModel &other, CompileOptions options)
 void CompiledModel::compile(CompileOptions options) {
   const Graph &graph = *graph_;
   const int block = options.simd_block ? options.simd_block : default_simd_block();
-  check(block == 8 || block == 16, "internal error: channel block must be 8 or 16");
+  XUNIT_CHECK(block == 8 || block == 16, "internal error: channel block must be 8 or 16");
   if (const char *algo = std::getenv("XUNIT_CONV_ALGORITHM"))
     if (std::strcmp(algo, "direct") == 0) options.conv_algorithm = ConvAlgorithm::Direct;
   const kernels::Isa isa = kernels::active_isa();

@@ -74,14 +74,14 @@ DnnlConv::DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_
   const int oc = op.out_channels;
   if (out_order.empty())
     for (int i = 0; i < oc; ++i) out_order.push_back(i);
-  check(int(out_order.size()) == oc, "internal error: bad output channel order");
+  XUNIT_CHECK(int(out_order.size()) == oc, "internal error: bad output channel order");
   const size_t per_out = graph.tensor(op.weight).numel() / size_t(oc);
   const float *w = graph.tensor(op.weight).data;
   weights_.resize(graph.tensor(op.weight).numel());
   bias_.assign(size_t(oc), 0.f);
   for (int i = 0; i < oc && op.groups > 1; ++i)  // a permutation would mix the groups
-    check(out_order[size_t(i)] == i,
-          "internal error: output channels of a grouped conv cannot be reordered");
+    XUNIT_CHECK(out_order[size_t(i)] == i,
+                "internal error: output channels of a grouped conv cannot be reordered");
   for (int i = 0; i < oc; ++i) {
     const int from = out_order[size_t(i)];
     std::copy(w + size_t(from) * per_out, w + size_t(from + 1) * per_out,
@@ -234,7 +234,7 @@ std::string DnnlConv::implementation(int rows, int width) const {
 void DnnlConv::execute(int rows, int width, const void *src, float *dst,
                        ConvScratch scratch) const {
   std::shared_ptr<Instance> inst = instance(rows, width);
-  check(scratch.bytes >= inst->scratch_bytes, "internal error: conv scratch too small");
+  XUNIT_CHECK(scratch.bytes >= inst->scratch_bytes, "internal error: conv scratch too small");
   dnnl::engine &eng = cpu_engine();
   dnnl::memory src_mem(inst->src_md, eng, const_cast<void *>(src));
   dnnl::memory dst_mem(inst->dst_md, eng, dst);

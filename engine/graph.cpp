@@ -77,18 +77,19 @@ int Graph::add_input(const std::string &name, int channels) {
 
 int Graph::add_tensor(const std::string &name, std::vector<int64_t> shape,
                       std::vector<float> data) {
-  check(find_tensor(name) < 0, "duplicate tensor name '" + name + "'");
+  XUNIT_CHECK(find_tensor(name) < 0, "duplicate tensor name '" + name + "'");
   Tensor t;
   t.name = name;
   t.shape = std::move(shape);
-  check(t.numel() == data.size(), "tensor '" + name + "': data size does not match its shape");
+  XUNIT_CHECK(t.numel() == data.size(),
+              "tensor '" + name + "': data size does not match its shape");
   t.set_owned(std::move(data));
   tensors.push_back(std::move(t));
   return int(tensors.size()) - 1;
 }
 
 int Graph::add_op(Op op, const std::string &output_name) {
-  check(find_value(output_name) < 0, "duplicate value name '" + output_name + "'");
+  XUNIT_CHECK(find_value(output_name) < 0, "duplicate value name '" + output_name + "'");
   Value v;
   v.name = output_name;
   values.push_back(v);
@@ -126,7 +127,7 @@ constexpr int kMaxScale = 64;
 void expect_tensor(const Graph &g, const Op &op, int id, const char *role,
                    const std::vector<int64_t> &shape) {
   std::string where = "op '" + op.name + "' (" + op_type_name(op.type) + "): ";
-  check(id >= 0 && size_t(id) < g.tensors.size(), where + "missing " + role + " tensor");
+  XUNIT_CHECK(id >= 0 && size_t(id) < g.tensors.size(), where + "missing " + role + " tensor");
   const Tensor &t = g.tensors[size_t(id)];
   if (t.shape != shape) {
     std::string want, got;
@@ -141,39 +142,41 @@ void expect_tensor(const Graph &g, const Op &op, int id, const char *role,
 
 void Graph::infer(const Op &op, std::vector<bool> &defined) {
   std::string where = "op '" + op.name + "' (" + op_type_name(op.type) + "): ";
-  check(op.output >= 0 && size_t(op.output) < values.size(), where + "bad output value");
+  XUNIT_CHECK(op.output >= 0 && size_t(op.output) < values.size(), where + "bad output value");
   if (defined.size() < values.size()) defined.resize(values.size(), false);
-  check(!defined[size_t(op.output)],
-        where + "redefines value '" + values[size_t(op.output)].name + "'");
-  check(!op.inputs.empty(), where + "has no inputs");
+  XUNIT_CHECK(!defined[size_t(op.output)],
+              where + "redefines value '" + values[size_t(op.output)].name + "'");
+  XUNIT_CHECK(!op.inputs.empty(), where + "has no inputs");
   for (int id : op.inputs) {
-    check(id >= 0 && size_t(id) < values.size(), where + "references an unknown value");
-    check(defined[size_t(id)], where + "uses value '" + values[size_t(id)].name +
-                                   "' before it is defined (graph not in topological order)");
+    XUNIT_CHECK(id >= 0 && size_t(id) < values.size(), where + "references an unknown value");
+    XUNIT_CHECK(defined[size_t(id)], where + "uses value '" + values[size_t(id)].name +
+                                         "' before it is defined (graph not in topological order)");
   }
   const Value &a = values[size_t(op.inputs[0])];
   int channels = a.channels, scale = a.scale, radius = a.radius;
   auto expect_arity = [&](size_t n) {
-    check(op.inputs.size() == n, where + "expects " + std::to_string(n) + " input(s)");
+    XUNIT_CHECK(op.inputs.size() == n, where + "expects " + std::to_string(n) + " input(s)");
   };
   auto same_grid = [&]() {
     for (int id : op.inputs) {
       const Value &b = values[size_t(id)];
-      check(b.scale == scale, where + "inputs have different resolutions");
+      XUNIT_CHECK(b.scale == scale, where + "inputs have different resolutions");
       radius = std::max(radius, b.radius);
     }
   };
   switch (op.type) {
     case OpType::Conv2d: {
       expect_arity(1);
-      check(op.kernel >= 1 && op.kernel <= kMaxKernel && op.kernel % 2 == 1,
-            where + "kernel must be odd and at most " + std::to_string(kMaxKernel));
-      check(op.in_channels == a.channels, where + "in_channels " + std::to_string(op.in_channels) +
-                                              " does not match its input's " +
-                                              std::to_string(a.channels));
-      check(op.out_channels >= 1 && op.out_channels <= kMaxChannels, where + "bad out_channels");
-      check(op.groups >= 1 && op.in_channels % op.groups == 0 && op.out_channels % op.groups == 0,
-            where + "groups must divide the channel counts");
+      XUNIT_CHECK(op.kernel >= 1 && op.kernel <= kMaxKernel && op.kernel % 2 == 1,
+                  where + "kernel must be odd and at most " + std::to_string(kMaxKernel));
+      XUNIT_CHECK(op.in_channels == a.channels,
+                  where + "in_channels " + std::to_string(op.in_channels) +
+                      " does not match its input's " + std::to_string(a.channels));
+      XUNIT_CHECK(op.out_channels >= 1 && op.out_channels <= kMaxChannels,
+                  where + "bad out_channels");
+      XUNIT_CHECK(
+          op.groups >= 1 && op.in_channels % op.groups == 0 && op.out_channels % op.groups == 0,
+          where + "groups must divide the channel counts");
       expect_tensor(*this, op, op.weight, "weight",
                     {op.out_channels, op.in_channels / op.groups, op.kernel, op.kernel});
       if (op.bias >= 0) expect_tensor(*this, op, op.bias, "bias", {op.out_channels});
@@ -193,60 +196,62 @@ void Graph::infer(const Op &op, std::vector<bool> &defined) {
       break;
     case OpType::PRelu: {
       expect_arity(1);
-      check(op.slope >= 0 && size_t(op.slope) < tensors.size(), where + "missing slope tensor");
+      XUNIT_CHECK(op.slope >= 0 && size_t(op.slope) < tensors.size(),
+                  where + "missing slope tensor");
       size_t n = tensors[size_t(op.slope)].numel();
-      check(tensors[size_t(op.slope)].shape.size() == 1 && (n == 1 || n == size_t(channels)),
-            where + "slope must have 1 or C values");
+      XUNIT_CHECK(tensors[size_t(op.slope)].shape.size() == 1 && (n == 1 || n == size_t(channels)),
+                  where + "slope must have 1 or C values");
       break;
     }
     case OpType::Gate:
     case OpType::Add:
     case OpType::Mul:
       expect_arity(2);
-      check(values[size_t(op.inputs[1])].channels == channels,
-            where + "inputs have different channel counts");
+      XUNIT_CHECK(values[size_t(op.inputs[1])].channels == channels,
+                  where + "inputs have different channel counts");
       same_grid();
       break;
     case OpType::PixelShuffle:
     case OpType::PixelShuffleDcr:
       expect_arity(1);
-      check(op.factor >= 2 && op.factor <= kMaxFactor, where + "bad factor");
-      check(channels % (op.factor * op.factor) == 0, where + "channels not divisible by factor^2");
+      XUNIT_CHECK(op.factor >= 2 && op.factor <= kMaxFactor, where + "bad factor");
+      XUNIT_CHECK(channels % (op.factor * op.factor) == 0,
+                  where + "channels not divisible by factor^2");
       channels /= op.factor * op.factor;
       scale *= op.factor;
       radius = radius * op.factor + op.factor - 1;
       break;
     case OpType::UpsampleBilinear:
       expect_arity(1);
-      check(op.factor >= 2 && op.factor <= kMaxFactor, where + "bad factor");
+      XUNIT_CHECK(op.factor >= 2 && op.factor <= kMaxFactor, where + "bad factor");
       scale *= op.factor;
       radius = (radius + 1) * op.factor;
       break;
     case OpType::Resize:
       expect_arity(1);
-      check(op.factor >= 2 && op.factor <= kMaxFactor, where + "bad factor");
-      check(op.resize_mode >= 0 && op.resize_mode <= int(ResizeMode::Cubic),
-            where + "unknown resize mode");
-      check(op.coordinates >= 0 && op.coordinates <= int(ResizeCoordinates::Asymmetric),
-            where + "unknown coordinate mode");
-      check(op.nearest_rounding >= 0 && op.nearest_rounding <= int(NearestRounding::Ceil),
-            where + "unknown nearest rounding");
-      check(std::isfinite(op.cubic_a) && std::fabs(op.cubic_a) <= 4.f,
-            where + "cubic coefficient out of range");
+      XUNIT_CHECK(op.factor >= 2 && op.factor <= kMaxFactor, where + "bad factor");
+      XUNIT_CHECK(op.resize_mode >= 0 && op.resize_mode <= int(ResizeMode::Cubic),
+                  where + "unknown resize mode");
+      XUNIT_CHECK(op.coordinates >= 0 && op.coordinates <= int(ResizeCoordinates::Asymmetric),
+                  where + "unknown coordinate mode");
+      XUNIT_CHECK(op.nearest_rounding >= 0 && op.nearest_rounding <= int(NearestRounding::Ceil),
+                  where + "unknown nearest rounding");
+      XUNIT_CHECK(std::isfinite(op.cubic_a) && std::fabs(op.cubic_a) <= 4.f,
+                  where + "cubic coefficient out of range");
       scale *= op.factor;
       radius = (radius + resize_reach(op)) * op.factor;
       break;
     case OpType::Concat: {
-      check(op.inputs.size() >= 2, where + "expects at least 2 inputs");
+      XUNIT_CHECK(op.inputs.size() >= 2, where + "expects at least 2 inputs");
       same_grid();
       long total = 0;
       for (int id : op.inputs) total += values[size_t(id)].channels;
-      check(total <= kMaxChannels, where + "too many channels");
+      XUNIT_CHECK(total <= kMaxChannels, where + "too many channels");
       channels = int(total);
       break;
     }
   }
-  check(scale <= kMaxScale, where + "resolution scale too large");
+  XUNIT_CHECK(scale <= kMaxScale, where + "resolution scale too large");
   Value &out = values[size_t(op.output)];
   out.channels = channels;
   out.scale = scale;
@@ -255,18 +260,18 @@ void Graph::infer(const Op &op, std::vector<bool> &defined) {
 }
 
 void Graph::validate_and_infer() {
-  check(input >= 0 && size_t(input) < values.size(), "graph has no input");
-  check(output >= 0 && size_t(output) < values.size(), "graph has no output");
+  XUNIT_CHECK(input >= 0 && size_t(input) < values.size(), "graph has no input");
+  XUNIT_CHECK(output >= 0 && size_t(output) < values.size(), "graph has no output");
   std::vector<bool> defined(values.size(), false);
   defined[size_t(input)] = true;
   Value &in = values[size_t(input)];
-  check(in.channels >= 1 && in.channels <= kMaxChannels,
-        "graph input has an invalid channel count");
+  XUNIT_CHECK(in.channels >= 1 && in.channels <= kMaxChannels,
+              "graph input has an invalid channel count");
   in.scale = 1;
   in.radius = 0;
   for (const Op &op : ops) infer(op, defined);
-  check(defined[size_t(output)],
-        "graph output '" + values[size_t(output)].name + "' is never computed");
+  XUNIT_CHECK(defined[size_t(output)],
+              "graph output '" + values[size_t(output)].name + "' is never computed");
 }
 
 int Graph::halo() const {

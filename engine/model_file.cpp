@@ -171,7 +171,7 @@ std::vector<uint8_t> serialize_model(const Graph &graph, DType storage) {
     table.u64(blob_offsets[i]);
     table.u64(t.numel() * dtype_size(storage));
   }
-  check(table.size() == table_size, "internal error: tensor table size mismatch");
+  XUNIT_CHECK(table.size() == table_size, "internal error: tensor table size mismatch");
 
   ByteWriter w;
   w.raw(kMagic, 8);
@@ -236,29 +236,29 @@ void read_tensors(Graph &g, const uint8_t *bytes, const Section &table, const Se
   for (uint32_t i = 0; i < count; ++i) {
     Tensor t;
     t.name = r.str(256);
-    check(names.insert(t.name).second, "invalid model: duplicate tensor '" + t.name + "'");
+    XUNIT_CHECK(names.insert(t.name).second, "invalid model: duplicate tensor '" + t.name + "'");
     uint32_t dtype = r.u32();
-    check(dtype <= uint32_t(DType::BF16),
-          "invalid model: tensor '" + t.name + "' has unknown dtype");
+    XUNIT_CHECK(dtype <= uint32_t(DType::BF16),
+                "invalid model: tensor '" + t.name + "' has unknown dtype");
     t.storage = DType(dtype);
     uint32_t rank = r.u32();
-    check(rank >= 1 && rank <= 4, "invalid model: tensor '" + t.name + "' has bad rank");
+    XUNIT_CHECK(rank >= 1 && rank <= 4, "invalid model: tensor '" + t.name + "' has bad rank");
     size_t numel = 1;
     for (uint32_t d = 0; d < rank; ++d) {
       uint64_t dim = r.u64();
-      check(dim >= 1 && dim <= (1u << 24) && checked_mul(numel, size_t(dim), &numel),
-            "invalid model: tensor '" + t.name + "' has a bad dimension");
+      XUNIT_CHECK(dim >= 1 && dim <= (1u << 24) && checked_mul(numel, size_t(dim), &numel),
+                  "invalid model: tensor '" + t.name + "' has a bad dimension");
       t.shape.push_back(int64_t(dim));
     }
     uint64_t offset = r.u64(), nbytes = r.u64();
     size_t want = 0, end = 0;
-    check(checked_mul(numel, dtype_size(t.storage), &want) && nbytes == want,
-          "invalid model: tensor '" + t.name + "' size does not match its shape");
-    check(offset % format::kBlobAlignment == 0,
-          "invalid model: tensor '" + t.name + "' is misaligned");
-    check(offset >= weights.offset && checked_add(offset, nbytes, &end) &&
-              end <= weights.offset + weights.size,
-          "invalid model: tensor '" + t.name + "' lies outside the weights section");
+    XUNIT_CHECK(checked_mul(numel, dtype_size(t.storage), &want) && nbytes == want,
+                "invalid model: tensor '" + t.name + "' size does not match its shape");
+    XUNIT_CHECK(offset % format::kBlobAlignment == 0,
+                "invalid model: tensor '" + t.name + "' is misaligned");
+    XUNIT_CHECK(offset >= weights.offset && checked_add(offset, nbytes, &end) &&
+                    end <= weights.offset + weights.size,
+                "invalid model: tensor '" + t.name + "' lies outside the weights section");
     const uint8_t *p = bytes + offset;
     if (t.storage == DType::F32) {
       t.data = reinterpret_cast<const float *>(p);
@@ -272,7 +272,7 @@ void read_tensors(Graph &g, const uint8_t *bytes, const Section &table, const Se
 int tensor_attr(const Graph &g, ByteReader &r, const std::string &where) {
   std::string name = r.str(256);
   int id = g.find_tensor(name);
-  check(id >= 0, "invalid model: " + where + " references unknown tensor '" + name + "'");
+  XUNIT_CHECK(id >= 0, "invalid model: " + where + " references unknown tensor '" + name + "'");
   return id;
 }
 
@@ -280,7 +280,8 @@ void read_graph(Graph &g, const uint8_t *bytes, const Section &s) {
   ByteReader r(bytes + s.offset, s.size, "model graph");
   std::string input_name = r.str(256);
   uint32_t input_channels = r.u32();
-  check(input_channels >= 1 && input_channels <= 4096, "invalid model: bad input channel count");
+  XUNIT_CHECK(input_channels >= 1 && input_channels <= 4096,
+              "invalid model: bad input channel count");
   g.add_input(input_name, int(input_channels));
   std::string output_name = r.str(256);
   uint32_t op_count = r.count(16);
@@ -289,18 +290,19 @@ void read_graph(Graph &g, const uint8_t *bytes, const Section &s) {
     std::string type = r.str(64);
     op.name = r.str(256);
     std::string where = "op '" + op.name + "'";
-    check(op_type_from_name(type, &op.type),
-          "unsupported model: " + where + " has unknown type '" + type + "' (newer converter?)");
+    XUNIT_CHECK(
+        op_type_from_name(type, &op.type),
+        "unsupported model: " + where + " has unknown type '" + type + "' (newer converter?)");
     uint32_t n_inputs = r.count(4);
-    check(n_inputs >= 1 && n_inputs <= 1024, "invalid model: " + where + " has bad arity");
+    XUNIT_CHECK(n_inputs >= 1 && n_inputs <= 1024, "invalid model: " + where + " has bad arity");
     for (uint32_t k = 0; k < n_inputs; ++k) {
       std::string in = r.str(256);
       int id = g.find_value(in);
-      check(id >= 0, "invalid model: " + where + " uses undefined value '" + in + "'");
+      XUNIT_CHECK(id >= 0, "invalid model: " + where + " uses undefined value '" + in + "'");
       op.inputs.push_back(id);
     }
     std::string out = r.str(256);
-    check(g.find_value(out) < 0, "invalid model: value '" + out + "' defined twice");
+    XUNIT_CHECK(g.find_value(out) < 0, "invalid model: value '" + out + "' defined twice");
     uint32_t n_attrs = r.count(8);
     for (uint32_t k = 0; k < n_attrs; ++k) {
       std::string name = r.str(64);
@@ -325,10 +327,10 @@ void read_graph(Graph &g, const uint8_t *bytes, const Section &s) {
         default:
           throw Error("invalid model: " + where + " attribute '" + name + "' has unknown kind");
       }
-      check(iv >= -(1 << 30) && iv <= (1 << 30),
-            "invalid model: " + where + " attribute out of range");
-      check(std::isfinite(fv),
-            "invalid model: " + where + " attribute '" + name + "' is not finite");
+      XUNIT_CHECK(iv >= -(1 << 30) && iv <= (1 << 30),
+                  "invalid model: " + where + " attribute out of range");
+      XUNIT_CHECK(std::isfinite(fv),
+                  "invalid model: " + where + " attribute '" + name + "' is not finite");
       // Unknown attribute names are ignored: a newer minor version may add optional ones.
       if (name == "kernel")
         op.kernel = int(iv);
@@ -355,21 +357,21 @@ void read_graph(Graph &g, const uint8_t *bytes, const Section &s) {
       else if (name == "cubic_a")
         op.cubic_a = fv;
       else if (name == "mode") {
-        check(resize_mode_from_name(sv, &op.resize_mode),
-              "unsupported model: " + where + " has unknown resize mode '" + sv + "'");
+        XUNIT_CHECK(resize_mode_from_name(sv, &op.resize_mode),
+                    "unsupported model: " + where + " has unknown resize mode '" + sv + "'");
       } else if (name == "coordinates") {
-        check(resize_coordinates_from_name(sv, &op.coordinates),
-              "unsupported model: " + where + " has unknown coordinate mode '" + sv + "'");
+        XUNIT_CHECK(resize_coordinates_from_name(sv, &op.coordinates),
+                    "unsupported model: " + where + " has unknown coordinate mode '" + sv + "'");
       } else if (name == "nearest_rounding") {
-        check(nearest_rounding_from_name(sv, &op.nearest_rounding),
-              "unsupported model: " + where + " has unknown nearest rounding '" + sv + "'");
+        XUNIT_CHECK(nearest_rounding_from_name(sv, &op.nearest_rounding),
+                    "unsupported model: " + where + " has unknown nearest rounding '" + sv + "'");
       }
     }
     g.add_op(std::move(op), out);
   }
-  check(r.remaining() == 0, "invalid model: trailing bytes in the graph section");
+  XUNIT_CHECK(r.remaining() == 0, "invalid model: trailing bytes in the graph section");
   g.output = g.find_value(output_name);
-  check(g.output >= 0, "invalid model: graph output '" + output_name + "' is never computed");
+  XUNIT_CHECK(g.output >= 0, "invalid model: graph output '" + output_name + "' is never computed");
 }
 
 void read_metadata(Graph &g, const uint8_t *bytes, const Section &s) {
@@ -384,49 +386,50 @@ void read_metadata(Graph &g, const uint8_t *bytes, const Section &s) {
 }  // namespace
 
 Graph parse_model(const uint8_t *bytes, size_t size) {
-  check(size >= kHeaderSize + kChecksumSize, "not a .xunit model: file too small");
-  check(std::memcmp(bytes, kMagic, 8) == 0, "not a .xunit model: bad magic");
+  XUNIT_CHECK(size >= kHeaderSize + kChecksumSize, "not a .xunit model: file too small");
+  XUNIT_CHECK(std::memcmp(bytes, kMagic, 8) == 0, "not a .xunit model: bad magic");
   ByteReader header(bytes + 8, kHeaderSize - 8, "model header");
   uint16_t major = header.u16();
   uint16_t minor = header.u16();
-  check(major == kVersionMajor, "unsupported model: format version " + std::to_string(major) + "." +
-                                    std::to_string(minor) + " (this build reads " +
-                                    std::to_string(kVersionMajor) + ".x)");
+  XUNIT_CHECK(major == kVersionMajor, "unsupported model: format version " + std::to_string(major) +
+                                          "." + std::to_string(minor) + " (this build reads " +
+                                          std::to_string(kVersionMajor) + ".x)");
   uint32_t header_size = header.u32();
   uint64_t file_size = header.u64();
-  check(file_size == size, "invalid model: file is truncated or has trailing bytes (header says " +
-                               std::to_string(file_size) + " bytes, file has " +
-                               std::to_string(size) + ")");
+  XUNIT_CHECK(file_size == size,
+              "invalid model: file is truncated or has trailing bytes (header says " +
+                  std::to_string(file_size) + " bytes, file has " + std::to_string(size) + ")");
   auto digest = Sha256::digest(bytes, size - kChecksumSize);
-  check(std::memcmp(digest.data(), bytes + size - kChecksumSize, kChecksumSize) == 0,
-        "invalid model: checksum mismatch (file corrupted)");
-  check(header_size >= kHeaderSize && header_size < size, "invalid model: bad header size");
+  XUNIT_CHECK(std::memcmp(digest.data(), bytes + size - kChecksumSize, kChecksumSize) == 0,
+              "invalid model: checksum mismatch (file corrupted)");
+  XUNIT_CHECK(header_size >= kHeaderSize && header_size < size, "invalid model: bad header size");
   uint64_t table_offset = header.u64();
   uint32_t section_count = header.u32();
   size_t payload_end = size - kChecksumSize;
   size_t table_end = 0;
-  check(section_count <= 64 && table_offset >= header_size &&
-            checked_add(table_offset, size_t(section_count) * kSectionEntrySize, &table_end) &&
-            table_end <= payload_end,
-        "invalid model: bad section table");
+  XUNIT_CHECK(
+      section_count <= 64 && table_offset >= header_size &&
+          checked_add(table_offset, size_t(section_count) * kSectionEntrySize, &table_end) &&
+          table_end <= payload_end,
+      "invalid model: bad section table");
   Section sections[5];
   ByteReader table(bytes + table_offset, section_count * kSectionEntrySize, "model section table");
   for (uint32_t i = 0; i < section_count; ++i) {
     uint32_t kind = table.u32(), flags = table.u32();
     uint64_t offset = table.u64(), length = table.u64();
     size_t end = 0;
-    check(offset >= table_end && checked_add(offset, length, &end) && end <= payload_end,
-          "invalid model: section " + std::to_string(i) + " lies outside the file");
+    XUNIT_CHECK(offset >= table_end && checked_add(offset, length, &end) && end <= payload_end,
+                "invalid model: section " + std::to_string(i) + " lies outside the file");
     if (kind < 1 || kind > 4) {
-      check(!(flags & kSectionFlagRequired),
-            "unsupported model: it needs section kind " + std::to_string(kind) + " (newer format)");
+      XUNIT_CHECK(!(flags & kSectionFlagRequired), "unsupported model: it needs section kind " +
+                                                       std::to_string(kind) + " (newer format)");
       continue;
     }
-    check(!sections[kind].present, "invalid model: duplicate section");
+    XUNIT_CHECK(!sections[kind].present, "invalid model: duplicate section");
     sections[kind] = {offset, length, true};
   }
   for (uint32_t k = 1; k <= 4; ++k)
-    check(sections[k].present, "invalid model: a section is missing");
+    XUNIT_CHECK(sections[k].present, "invalid model: a section is missing");
 
   Graph g;
   read_metadata(g, bytes, sections[kSectionMetadata]);

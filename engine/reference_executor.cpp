@@ -122,7 +122,7 @@ PlanarImage resize(const Op &op, const PlanarImage &x) {
 }  // namespace
 
 PlanarImage run_reference(const Graph &g, const PlanarImage &input) {
-  check(input.channels == g.in_channels(), "reference: input has the wrong channel count");
+  XUNIT_CHECK(input.channels == g.in_channels(), "reference: input has the wrong channel count");
   std::vector<PlanarImage> values(g.values.size());
   values[size_t(g.input)] = input;
   for (const Op &op : g.ops) {

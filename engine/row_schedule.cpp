@@ -21,7 +21,7 @@ BilinearTap bilinear_tap(int dst, int factor, int size) {
 RowSchedule::RowSchedule(const Graph &graph, const Plan &plan, int height, const StreamShape &shape)
     : plan_(plan) {
   const int chunk_rows = shape.chunk_rows;
-  check(height >= 1 && chunk_rows >= 1, "internal error: bad row schedule");
+  XUNIT_CHECK(height >= 1 && chunk_rows >= 1, "internal error: bad row schedule");
   const size_t n = graph.values.size();
   rows_.resize(n);
   for (size_t v = 0; v < n; ++v) {
@@ -68,7 +68,7 @@ RowSchedule::RowSchedule(const Graph &graph, const Plan &plan, int height, const
     if (!plan.values[v].computed) continue;
     const long needed =
         (long(rows_[v].height) + rows_[v].delay + rows_[v].chunk - 1) / rows_[v].chunk;
-    check(needed < INT_MAX / 2, "internal error: too many passes");
+    XUNIT_CHECK(needed < INT_MAX / 2, "internal error: too many passes");
     passes_ = std::max(passes_, int(needed));
   }
 
@@ -94,7 +94,8 @@ RowSchedule::RowSchedule(const Graph &graph, const Plan &plan, int height, const
         need.lo = std::max(need.lo, 0);
         need.hi = std::min(need.hi, vr.height);
         if (need.empty()) continue;
-        check(need.hi <= vr.frontier(k), "internal error: a step reads rows not yet computed");
+        XUNIT_CHECK(need.hi <= vr.frontier(k),
+                    "internal error: a step reads rows not yet computed");
         carry_rows_[v] = std::max(carry_rows_[v], vr.frontier(k - 1) - need.lo);
       }
     }

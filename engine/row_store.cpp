@@ -54,8 +54,8 @@ void RowStore::begin_window_pass(int k, RowRange window, void *memory) {
   current_ = static_cast<char *>(memory);
   const RowRange carry = {std::max(window.lo, 0), rows_.frontier(k - 1)};  // rows of earlier passes
   if (!carry.empty())
-    check(carry.lo >= carried_.lo && carry.hi <= carried_.hi,
-          "internal error: window rows not carried over");
+    XUNIT_CHECK(carry.lo >= carried_.lo && carry.hi <= carried_.hi,
+                "internal error: window rows not carried over");
   copy_held(carry_, carry_block(), current_, held_, carry);
   for (int p = 0; p < layout_.planes(); ++p)
     for (int y = window.lo; y < window.hi; ++y)
@@ -89,7 +89,7 @@ void *RowStore::row_bytes(int plane, int y) const {
 }
 
 float *RowStore::row(int plane, int y) const {
-  check(layout_.element_bytes == 4, "internal error: float rows of a bfloat16 store");
+  XUNIT_CHECK(layout_.element_bytes == 4, "internal error: float rows of a bfloat16 store");
   return static_cast<float *>(row_bytes(plane, y));
 }
 

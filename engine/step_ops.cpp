@@ -107,8 +107,8 @@ void run_dwgate(const RowOpContext &ctx, const PackedGate &pg, const RowStore &i
   std::vector<const float *> src = read_rows(in, {rows.lo - r, rows.hi + r}, ctx.zero_row);
   std::vector<const float *> mul;
   if (multiplicand) {
-    check(same_layout(multiplicand->layout(), out.layout()),
-          "internal error: gate multiplicand in another layout");
+    XUNIT_CHECK(same_layout(multiplicand->layout(), out.layout()),
+                "internal error: gate multiplicand in another layout");
     mul = read_rows(*multiplicand, rows, ctx.zero_row);
   }
   std::vector<float *> dst = write_rows(out, rows);
@@ -146,8 +146,8 @@ void run_conv_o4(const RowOpContext &ctx, const Graph &g, const Step &step, cons
   // Input rows per plane, from whichever part holds the plane (a virtual concat's are aligned).
   std::vector<const float *> src(size_t(pc.planes) * size_t(in_n));
   for (const ChannelPart &part : in) {
-    check(part.store->layout().block == pc.block && part.offset % pc.block == 0,
-          "internal error: conv_o4 input not plane-aligned");
+    XUNIT_CHECK(part.store->layout().block == pc.block && part.offset % pc.block == 0,
+                "internal error: conv_o4 input not plane-aligned");
     std::vector<const float *> rows_of_part =
         read_rows(*part.store, {rows.lo - r, rows.hi + r}, ctx.zero_row);
     std::copy(rows_of_part.begin(), rows_of_part.end(),
@@ -218,8 +218,8 @@ void run_pointwise(const RowOpContext &ctx, const PackedPointwise &pp, const Par
   std::vector<const float *> src(size_t(pp.in_planes) * size_t(n));
   for (const ChannelPart &part : in) {
     const RowLayout &l = part.store->layout();
-    check(l.block == B && part.offset % B == 0,
-          "internal error: pointwise input not plane-aligned");
+    XUNIT_CHECK(l.block == B && part.offset % B == 0,
+                "internal error: pointwise input not plane-aligned");
     for (int pl = 0; pl < l.planes(); ++pl)
       for (int i = 0; i < n; ++i)
         src[size_t(part.offset / B + pl) * size_t(n) + size_t(i)] =

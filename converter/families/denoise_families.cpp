@@ -16,7 +16,7 @@ DenoiseShape infer_shape(WeightSource &w) {
   s.channels = int(first[1]);
   s.features = int(first[0]);
   s.blocks = w.max_index("features") + 1;
-  check(first[2] == 3, "image_to_features.conv.weight: expected a 3x3 conv");
+  XUNIT_CHECK(first[2] == 3, "image_to_features.conv.weight: expected a 3x3 conv");
   return s;
 }
 

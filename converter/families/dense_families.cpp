@@ -30,8 +30,8 @@ class DenseBuilder {
     int a = b_.conv(p + ".features.0", x, c, 1, 1, sr_ ? nullptr : &bn1);
     a = b_.unary(OpType::Relu, a, p + ".features.2");
     const std::vector<int64_t> dw = w_.shape_of(p + ".features.3.weight");
-    check(dw.size() == 4 && dw[2] == dw[3],
-          p + ".features.3.weight: expected a square depthwise kernel");
+    XUNIT_CHECK(dw.size() == 4 && dw[2] == dw[3],
+                p + ".features.3.weight: expected a square depthwise kernel");
     kernel_ = int(dw[2]);
     int logits = b_.conv(p + ".features.3", a, c, kernel_, c, sr_ ? nullptr : &bn4);
     return b_.binary(OpType::Gate, x, logits, p + ".gate");
@@ -60,7 +60,8 @@ class DenseBuilder {
     int t = pre_activation(p, slot, x, &slot);
     const std::string conv = p + ".features." + std::to_string(slot);
     const int mid = int(w_.conv_shape(conv + ".weight")[0]);
-    check(!w_.has(conv + ".bias"), conv + ": the bottleneck conv of a dense layer has no bias");
+    XUNIT_CHECK(!w_.has(conv + ".bias"),
+                conv + ": the bottleneck conv of a dense layer has no bias");
     if (sr_) {
       t = b_.conv(conv, t, mid, 1);
       t = b_.prelu(p + ".features." + std::to_string(slot + 1), t);
@@ -82,7 +83,7 @@ class DenseBuilder {
     int slot = 0;
     int t = pre_activation(p, slot, x, &slot);
     const std::string conv = p + ".features." + std::to_string(slot);
-    check(!w_.has(conv + ".bias"), conv + ": a transition conv has no bias");
+    XUNIT_CHECK(!w_.has(conv + ".bias"), conv + ": a transition conv has no bias");
     return b_.conv(conv, t, int(w_.conv_shape(conv + ".weight")[0]), 1);
   }
 
@@ -104,14 +105,14 @@ int build_xdense(GraphBuilder &b, WeightSource &w, Settings &s, int input,
   const float eps = s.get_float("eps", 1e-5f);
   const bool sr = xdense_is_sr(w);
   const std::vector<int64_t> first = w.conv_shape("image_to_features.features.0.weight");
-  check(first[2] == 3, "image_to_features.features.0.weight: expected a 3x3 conv");
+  XUNIT_CHECK(first[2] == 3, "image_to_features.features.0.weight: expected a 3x3 conv");
   const int channels = int(first[1]);
   DenseBuilder d(b, w, eps, sr);
   int h = d.x_module("image_to_features", input);
   const int features = b.channels(h);
   std::string blocks, growths;
   const int stages = w.max_index("features") + 1;
-  check(stages >= 1, "no dense blocks (features.0) in the checkpoint");
+  XUNIT_CHECK(stages >= 1, "no dense blocks (features.0) in the checkpoint");
   for (int i = 0; i < stages; ++i) {
     const std::string p = "features." + std::to_string(i);
     if (w.has(p + ".features.0.features.0.weight")) {  // a dense block of layers
@@ -120,8 +121,8 @@ int build_xdense(GraphBuilder &b, WeightSource &w, Settings &s, int input,
       blocks += (blocks.empty() ? "" : ",") + std::to_string(layers);
       growths += (growths.empty() ? "" : ",") + std::to_string(d.growth_);
     } else {
-      check(w.has(p + ".features.0.weight"),
-            "'" + p + "' is neither a dense block nor a transition");
+      XUNIT_CHECK(w.has(p + ".features.0.weight"),
+                  "'" + p + "' is neither a dense block nor a transition");
       h = d.transition(p, h);
     }
   }
@@ -133,16 +134,17 @@ int build_xdense(GraphBuilder &b, WeightSource &w, Settings &s, int input,
   meta["xunit_kernel"] = std::to_string(d.kernel_);
   meta["task"] = sr ? "sr" : "denoise";
   if (!sr) {
-    check(!w.has("hrconv.weight"), "hrconv.weight without an upsampler (usample.0.conv)");
+    XUNIT_CHECK(!w.has("hrconv.weight"), "hrconv.weight without an upsampler (usample.0.conv)");
     int y = b.conv("features_to_image", h, channels, 5);
     return b.binary(OpType::Add, y, input, "residual");
   }
   const int f = b.channels(h);
   const int up = w.max_index("usample") + 1;
-  check(up >= 1 && up <= 3, "usample: expected 1 to 3 upsampling stages (scale 2, 4 or 8)");
+  XUNIT_CHECK(up >= 1 && up <= 3, "usample: expected 1 to 3 upsampling stages (scale 2, 4 or 8)");
   const int scale = 1 << up;
-  check(s.get_int("scale", scale) == scale,
-        "--set scale does not match the checkpoint, which upsamples by " + std::to_string(scale));
+  XUNIT_CHECK(
+      s.get_int("scale", scale) == scale,
+      "--set scale does not match the checkpoint, which upsamples by " + std::to_string(scale));
   int skip = b.upsample_bilinear(input, scale, "skip_upsample");
   for (int j = 0; j < up; ++j) {
     const std::string p = "usample." + std::to_string(j);

@@ -24,27 +24,28 @@ bool WeightSource::has(const std::string &key) const { return dict_.find(key) !=
 
 const NamedTensor &WeightSource::take(const std::string &key, const std::vector<int64_t> &shape) {
   const NamedTensor *t = dict_.find(key);
-  check(t != nullptr, "missing key '" + key + "'");
+  XUNIT_CHECK(t != nullptr, "missing key '" + key + "'");
   bool ok = t->shape.size() == shape.size();
   for (size_t i = 0; ok && i < shape.size(); ++i) ok = shape[i] < 0 || shape[i] == t->shape[i];
-  check(ok, "key '" + key + "' has shape " + shape_string(t->shape) + ", expected " +
-                shape_string(shape));
-  for (float v : t->data) check(std::isfinite(v), "key '" + key + "' holds a non-finite value");
+  XUNIT_CHECK(ok, "key '" + key + "' has shape " + shape_string(t->shape) + ", expected " +
+                      shape_string(shape));
+  for (float v : t->data)
+    XUNIT_CHECK(std::isfinite(v), "key '" + key + "' holds a non-finite value");
   used_.insert(key);
   return *t;
 }
 
 std::vector<int64_t> WeightSource::shape_of(const std::string &key) const {
   const NamedTensor *t = dict_.find(key);
-  check(t != nullptr, "missing key '" + key + "'");
+  XUNIT_CHECK(t != nullptr, "missing key '" + key + "'");
   return t->shape;
 }
 
 std::vector<int64_t> WeightSource::conv_shape(const std::string &key) const {
   std::vector<int64_t> shape = shape_of(key);
-  check(shape.size() == 4 && shape[2] == shape[3] && shape[0] >= 1 && shape[1] >= 1,
-        "key '" + key + "' has shape " + shape_string(shape) +
-            ", expected a square conv weight [out, in, k, k]");
+  XUNIT_CHECK(shape.size() == 4 && shape[2] == shape[3] && shape[0] >= 1 && shape[1] >= 1,
+              "key '" + key + "' has shape " + shape_string(shape) +
+                  ", expected a square conv weight [out, in, k, k]");
   return shape;
 }
 
@@ -79,7 +80,8 @@ BatchNorm take_batchnorm(WeightSource &w, const std::string &prefix, int channel
   const auto &var = w.take(prefix + ".running_var", {channels}).data;
   BatchNorm bn;
   for (int c = 0; c < channels; ++c) {
-    check(var[size_t(c)] >= 0.f, "key '" + prefix + ".running_var' holds a negative variance");
+    XUNIT_CHECK(var[size_t(c)] >= 0.f,
+                "key '" + prefix + ".running_var' holds a negative variance");
     // Double precision keeps the folded parameters within an ulp of PyTorch's own arithmetic.
     double s = double(gamma[size_t(c)]) / std::sqrt(double(var[size_t(c)]) + double(eps));
     bn.scale.push_back(float(s));
@@ -157,9 +159,9 @@ int GraphBuilder::binary(OpType type, int a, int b, const std::string &name) {
 int GraphBuilder::prelu(const std::string &prefix, int input) {
   const int c = channels(input);
   const NamedTensor &t = w_.take(prefix + ".weight", {-1});
-  check(t.shape[0] == 1 || t.shape[0] == c,
-        "key '" + prefix + ".weight' has " + std::to_string(t.shape[0]) +
-            " PReLU slopes, expected 1 or " + std::to_string(c));
+  XUNIT_CHECK(t.shape[0] == 1 || t.shape[0] == c,
+              "key '" + prefix + ".weight' has " + std::to_string(t.shape[0]) +
+                  " PReLU slopes, expected 1 or " + std::to_string(c));
   Op op;
   op.type = OpType::PRelu;
   op.name = unique(prefix);
@@ -204,8 +206,8 @@ int GraphBuilder::xunit_kernel(const std::string &prefix) const {
   const std::string dw =
       prefix + (is_vanilla_xunit(w_, prefix) ? ".features.2" : ".features.0") + ".weight";
   const std::vector<int64_t> shape = w_.shape_of(dw);
-  check(shape.size() == 4 && shape[2] == shape[3],
-        "key '" + dw + "': expected a square depthwise kernel");
+  XUNIT_CHECK(shape.size() == 4 && shape[2] == shape[3],
+              "key '" + dw + "': expected a square depthwise kernel");
   return int(shape[2]);
 }
 

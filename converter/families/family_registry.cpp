@@ -12,8 +12,8 @@ float Settings::get_float(const std::string &key, float fallback) {
   used_[key] = true;
   char *end = nullptr;
   float v = std::strtof(it->second.c_str(), &end);
-  check(end && *end == 0 && !it->second.empty(),
-        "--set " + key + ": not a number: '" + it->second + "'");
+  XUNIT_CHECK(end && *end == 0 && !it->second.empty(),
+              "--set " + key + ": not a number: '" + it->second + "'");
   return v;
 }
 
@@ -23,14 +23,14 @@ int Settings::get_int(const std::string &key, int fallback) {
   used_[key] = true;
   char *end = nullptr;
   long v = std::strtol(it->second.c_str(), &end, 10);
-  check(end && *end == 0 && !it->second.empty() && v >= 0 && v < (1 << 20),
-        "--set " + key + ": not a valid integer: '" + it->second + "'");
+  XUNIT_CHECK(end && *end == 0 && !it->second.empty() && v >= 0 && v < (1 << 20),
+              "--set " + key + ": not a valid integer: '" + it->second + "'");
   return int(v);
 }
 
 void Settings::expect_all_used(const std::string &family) const {
   for (const auto &[k, v] : values_)
-    check(used_.count(k) > 0, "--set " + k + ": not a setting of family " + family);
+    XUNIT_CHECK(used_.count(k) > 0, "--set " + k + ": not a setting of family " + family);
 }
 
 namespace {
@@ -84,7 +84,7 @@ const std::vector<Family> &families() {
 
 Graph build_graph(const StateDict &dict, const std::string &arch,
                   const std::map<std::string, std::string> &settings) {
-  check(!dict.tensors.empty(), "the checkpoint holds no tensors");
+  XUNIT_CHECK(!dict.tensors.empty(), "the checkpoint holds no tensors");
   WeightSource w(dict);
   const Family *family = nullptr;
   if (!arch.empty()) {
@@ -93,7 +93,7 @@ Graph build_graph(const StateDict &dict, const std::string &arch,
       if (arch == f.name) family = &f;
       known += (known.empty() ? "" : ", ") + std::string(f.name);
     }
-    check(family != nullptr, "unknown --arch '" + arch + "' (known: " + known + ")");
+    XUNIT_CHECK(family != nullptr, "unknown --arch '" + arch + "' (known: " + known + ")");
   } else {
     std::vector<const Family *> candidates;
     for (const Family &f : families())
@@ -113,8 +113,8 @@ Graph build_graph(const StateDict &dict, const std::string &arch,
   Settings s(settings);
   std::map<std::string, std::string> meta;
   const std::vector<int64_t> first = first_conv_shape(w);
-  check(first.size() == 4 && first[1] >= 1 && first[1] <= 64,
-        "the first conv has an unexpected shape");
+  XUNIT_CHECK(first.size() == 4 && first[1] >= 1 && first[1] <= 64,
+              "the first conv has an unexpected shape");
   int input = g.add_input("image", int(first[1]));
   try {
     g.output = family->build(builder, w, s, input, meta);

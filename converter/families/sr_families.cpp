@@ -14,14 +14,16 @@ constexpr float kSlope = 0.1f;
 int build_sr(GraphBuilder &b, WeightSource &w, Settings &s, int input,
              std::map<std::string, std::string> &meta, bool with_xunit) {
   std::vector<int64_t> first = w.conv_shape("image_to_features.weight");
-  check(first[2] == 5, "image_to_features.weight: expected a 5x5 conv");
+  XUNIT_CHECK(first[2] == 5, "image_to_features.weight: expected a 5x5 conv");
   const int channels = int(first[1]), features = int(first[0]);
   const int blocks = w.max_index("features") + 1;
   const int stages = w.max_index("usample") + 1;
-  check(stages >= 1 && stages <= 3, "usample: expected 1 to 3 upsampling stages (scale 2, 4 or 8)");
+  XUNIT_CHECK(stages >= 1 && stages <= 3,
+              "usample: expected 1 to 3 upsampling stages (scale 2, 4 or 8)");
   const int scale = 1 << stages;
-  check(s.get_int("scale", scale) == scale,
-        "--set scale does not match the checkpoint, which upsamples by " + std::to_string(scale));
+  XUNIT_CHECK(
+      s.get_int("scale", scale) == scale,
+      "--set scale does not match the checkpoint, which upsamples by " + std::to_string(scale));
   int kernel = 0;
   if (with_xunit) kernel = b.xunit_kernel("features.0.xunit");
 

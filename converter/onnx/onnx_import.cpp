@@ -36,10 +36,11 @@ class Importer {
     add_input();
     count_uses();
     for (int i : model_.topological_order(defined_up_front_)) translate(graph_.node(i));
-    check(graph_.output_size() == 1, "the ONNX graph has " + std::to_string(graph_.output_size()) +
-                                         " outputs; an image-to-image network has one");
+    XUNIT_CHECK(graph_.output_size() == 1, "the ONNX graph has " +
+                                               std::to_string(graph_.output_size()) +
+                                               " outputs; an image-to-image network has one");
     const std::string &out = graph_.output(0).name();
-    check(!consts_.count(out), "the ONNX graph's output '" + out + "' is a constant");
+    XUNIT_CHECK(!consts_.count(out), "the ONNX graph's output '" + out + "' is a constant");
     g_.output = value(out, "the graph output: ");
     g_.validate_and_infer();
     return std::move(g_);
@@ -49,12 +50,12 @@ class Importer {
   // ------------------------------------------------------------------ graph set-up
   void read_constants() {
     for (const auto &t : graph_.initializer()) {
-      check(!t.name().empty(), "an initializer has no name");
-      check(consts_.emplace(t.name(), onnx_import::read_tensor(t, "")).second,
-            "initializer '" + t.name() + "' is defined twice");
+      XUNIT_CHECK(!t.name().empty(), "an initializer has no name");
+      XUNIT_CHECK(consts_.emplace(t.name(), onnx_import::read_tensor(t, "")).second,
+                  "initializer '" + t.name() + "' is defined twice");
       defined_up_front_.insert(t.name());
     }
-    check(graph_.sparse_initializer_size() == 0, "sparse initializers are not supported");
+    XUNIT_CHECK(graph_.sparse_initializer_size() == 0, "sparse initializers are not supported");
   }
 
   void add_input() {
@@ -62,20 +63,21 @@ class Importer {
     for (const auto &in : graph_.input())
       if (!consts_.count(in.name()))
         inputs.push_back(&in);  // (old IRs list initializers as inputs)
-    check(inputs.size() == 1, "the ONNX graph has " + std::to_string(inputs.size()) +
-                                  " non-constant inputs; an image-to-image network has one");
+    XUNIT_CHECK(inputs.size() == 1, "the ONNX graph has " + std::to_string(inputs.size()) +
+                                        " non-constant inputs; an image-to-image network has one");
     const onnx::ValueInfoProto &in = *inputs[0];
     const std::string where = "graph input '" + in.name() + "': ";
-    check(in.type().has_tensor_type(), where + "not a tensor");
+    XUNIT_CHECK(in.type().has_tensor_type(), where + "not a tensor");
     const auto &tt = in.type().tensor_type();
-    check(tt.elem_type() == onnx::TensorProto_DataType_FLOAT, where + "must be float32");
-    check(tt.has_shape() && tt.shape().dim_size() == 4,
-          where + "must have 4 dimensions (N, C, H, W)");
+    XUNIT_CHECK(tt.elem_type() == onnx::TensorProto_DataType_FLOAT, where + "must be float32");
+    XUNIT_CHECK(tt.has_shape() && tt.shape().dim_size() == 4,
+                where + "must have 4 dimensions (N, C, H, W)");
     const auto &c = tt.shape().dim(1);
-    check(c.has_dim_value() && c.dim_value() >= 1 && c.dim_value() <= 4096,
-          where + "its channel dimension must be a fixed number");
+    XUNIT_CHECK(c.has_dim_value() && c.dim_value() >= 1 && c.dim_value() <= 4096,
+                where + "its channel dimension must be a fixed number");
     const auto &n = tt.shape().dim(0);
-    check(!n.has_dim_value() || n.dim_value() == 1, where + "batch dimension must be 1 or dynamic");
+    XUNIT_CHECK(!n.has_dim_value() || n.dim_value() == 1,
+                where + "batch dimension must be 1 or dynamic");
     values_[in.name()] = g_.add_input(in.name(), int(c.dim_value()));
     defined_up_front_.insert(in.name());
   }
@@ -98,8 +100,8 @@ class Importer {
   }
   const Constant &constant(const std::string &name, const std::string &where) {
     auto it = consts_.find(name);
-    check(it != consts_.end(),
-          where + "input '" + name + "' must be a constant (an initializer or Constant node)");
+    XUNIT_CHECK(it != consts_.end(), where + "input '" + name +
+                                         "' must be a constant (an initializer or Constant node)");
     return it->second;
   }
   int uses(const std::string &name) const {
@@ -126,8 +128,8 @@ class Importer {
       ok = ok && d[0] == C && d[1] == 1 && d[2] == 1;
     else
       ok = ok && d.size() == 1;
-    check(ok, where + "constant of shape " + dims_string(d) +
-                  " does not broadcast per channel over " + std::to_string(C) + " channels");
+    XUNIT_CHECK(ok, where + "constant of shape " + dims_string(d) +
+                        " does not broadcast per channel over " + std::to_string(C) + " channels");
     return c.values;
   }
 
@@ -161,12 +163,12 @@ class Importer {
   // ------------------------------------------------------------------ ops
   void translate(const onnx::NodeProto &node) {
     const std::string where = node_label(node);
-    check(node.domain().empty() || node.domain() == "ai.onnx",
-          where + "custom domain '" + node.domain() + "' is not supported");
-    check(node.output_size() >= 1 && !node.output(0).empty(), where + "has no output");
+    XUNIT_CHECK(node.domain().empty() || node.domain() == "ai.onnx",
+                where + "custom domain '" + node.domain() + "' is not supported");
+    XUNIT_CHECK(node.output_size() >= 1 && !node.output(0).empty(), where + "has no output");
     for (int k = 1; k < node.output_size(); ++k)  // BatchNorm's training outputs, Dropout's mask
-      check(node.output(k).empty() || uses(node.output(k)) == 0,
-            where + "its output '" + node.output(k) + "' is used, which is not supported");
+      XUNIT_CHECK(node.output(k).empty() || uses(node.output(k)) == 0,
+                  where + "its output '" + node.output(k) + "' is used, which is not supported");
     Attributes attrs(node, where);
     const std::string &type = node.op_type();
     if (type == "Conv")
@@ -196,49 +198,52 @@ class Importer {
   }
 
   void expect_inputs(const onnx::NodeProto &node, int lo, int hi, const std::string &where) {
-    check(node.input_size() >= lo && node.input_size() <= hi,
-          where + "expects " +
-              (lo == hi ? std::to_string(lo) : std::to_string(lo) + " to " + std::to_string(hi)) +
-              " inputs, has " + std::to_string(node.input_size()));
+    XUNIT_CHECK(
+        node.input_size() >= lo && node.input_size() <= hi,
+        where + "expects " +
+            (lo == hi ? std::to_string(lo) : std::to_string(lo) + " to " + std::to_string(hi)) +
+            " inputs, has " + std::to_string(node.input_size()));
     for (int k = 0; k < lo; ++k)
-      check(!node.input(k).empty(), where + "input " + std::to_string(k) + " is missing");
+      XUNIT_CHECK(!node.input(k).empty(), where + "input " + std::to_string(k) + " is missing");
   }
 
   void conv(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
     expect_inputs(node, 2, 3, where);
     const int x = value(node.input(0), where);
     const Constant &w = constant(node.input(1), where);
-    check(w.dims.size() == 4, where + "weight of shape " + dims_string(w.dims) +
-                                  ": only 2-D convolutions are supported");
+    XUNIT_CHECK(w.dims.size() == 4, where + "weight of shape " + dims_string(w.dims) +
+                                        ": only 2-D convolutions are supported");
     const int64_t out_c = w.dims[0], k = w.dims[2];
-    check(w.dims[2] == w.dims[3],
-          where + "kernel " + dims_string({w.dims[2], w.dims[3]}) + " is not square");
-    check(k % 2 == 1 && k <= 31,
-          where + "kernel size " + std::to_string(k) + " must be odd and at most 31");
+    XUNIT_CHECK(w.dims[2] == w.dims[3],
+                where + "kernel " + dims_string({w.dims[2], w.dims[3]}) + " is not square");
+    XUNIT_CHECK(k % 2 == 1 && k <= 31,
+                where + "kernel size " + std::to_string(k) + " must be odd and at most 31");
     const int64_t groups = a.get_int("group", 1);
     const int in_c = channels(x);
-    check(groups >= 1 && in_c % groups == 0 && out_c % groups == 0 && w.dims[1] * groups == in_c,
-          where + "weight " + dims_string(w.dims) + " with group " + std::to_string(groups) +
-              " does not fit " + std::to_string(in_c) + " input channels");
+    XUNIT_CHECK(
+        groups >= 1 && in_c % groups == 0 && out_c % groups == 0 && w.dims[1] * groups == in_c,
+        where + "weight " + dims_string(w.dims) + " with group " + std::to_string(groups) +
+            " does not fit " + std::to_string(in_c) + " input channels");
     const std::vector<int64_t> kernel_shape = a.get_ints("kernel_shape", {k, k});
-    check(kernel_shape == std::vector<int64_t>({k, k}),
-          where + "kernel_shape disagrees with the weight");
+    XUNIT_CHECK(kernel_shape == std::vector<int64_t>({k, k}),
+                where + "kernel_shape disagrees with the weight");
     for (int64_t s : a.get_ints("strides", {1, 1}))
-      check(s == 1, where + "strides other than 1 are not supported");
+      XUNIT_CHECK(s == 1, where + "strides other than 1 are not supported");
     for (int64_t d : a.get_ints("dilations", {1, 1}))
-      check(d == 1, where + "dilations other than 1 are not supported");
+      XUNIT_CHECK(d == 1, where + "dilations other than 1 are not supported");
     const std::string auto_pad = a.get_string("auto_pad", "NOTSET");
     const int64_t r = k / 2;
     if (auto_pad == "NOTSET") {
       const std::vector<int64_t> pads = a.get_ints("pads", {0, 0, 0, 0});
-      check(pads == std::vector<int64_t>({r, r, r, r}),
-            where + "pads " + dims_string(pads) + " are not 'same' padding " +
-                dims_string({r, r, r, r}) +
-                " (only convolutions that keep the image size are supported)");
+      XUNIT_CHECK(pads == std::vector<int64_t>({r, r, r, r}),
+                  where + "pads " + dims_string(pads) + " are not 'same' padding " +
+                      dims_string({r, r, r, r}) +
+                      " (only convolutions that keep the image size are supported)");
     } else {
-      check(auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER" || (auto_pad == "VALID" && k == 1),
-            where + "auto_pad " + auto_pad + " changes the image size, which is not supported");
-      check(!a.has("pads"), where + "pads given together with auto_pad");
+      XUNIT_CHECK(
+          auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER" || (auto_pad == "VALID" && k == 1),
+          where + "auto_pad " + auto_pad + " changes the image size, which is not supported");
+      XUNIT_CHECK(!a.has("pads"), where + "pads given together with auto_pad");
     }
     Op op = make_op(OpType::Conv2d, node, {x});
     op.kernel = int(k);
@@ -248,9 +253,9 @@ class Importer {
     op.weight = g_.add_tensor(tensor_name(op.name + ".weight"), w.dims, w.values);
     if (node.input_size() == 3 && !node.input(2).empty()) {
       const Constant &b = constant(node.input(2), where);
-      check(b.values.size() == size_t(out_c), where + "bias has " +
-                                                  std::to_string(b.values.size()) + " values for " +
-                                                  std::to_string(out_c) + " output channels");
+      XUNIT_CHECK(b.values.size() == size_t(out_c),
+                  where + "bias has " + std::to_string(b.values.size()) + " values for " +
+                      std::to_string(out_c) + " output channels");
       op.bias = g_.add_tensor(tensor_name(op.name + ".bias"), {out_c}, b.values);
     }
     const int v = emit(op, node.output(0));
@@ -263,18 +268,19 @@ class Importer {
     const int C = channels(x);
     const float eps = a.get_float("epsilon", 1e-5f);
     a.get_float("momentum", 0.9f);  // training only
-    check(a.get_int("training_mode", 0) == 0, where + "training_mode is not supported");
+    XUNIT_CHECK(a.get_int("training_mode", 0) == 0, where + "training_mode is not supported");
     std::vector<std::vector<float>> p;
     for (int k = 1; k <= 4; ++k) {
       const Constant &c = constant(node.input(k), where);
-      check(c.values.size() == size_t(C), where + "parameter '" + node.input(k) + "' has " +
-                                              std::to_string(c.values.size()) + " values for " +
-                                              std::to_string(C) + " channels");
+      XUNIT_CHECK(c.values.size() == size_t(C), where + "parameter '" + node.input(k) + "' has " +
+                                                    std::to_string(c.values.size()) +
+                                                    " values for " + std::to_string(C) +
+                                                    " channels");
       p.push_back(c.values);
     }
     std::vector<float> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
     for (size_t c = 0; c < size_t(C); ++c) {
-      check(p[3][c] >= 0.f, where + "negative variance");
+      XUNIT_CHECK(p[3][c] >= 0.f, where + "negative variance");
       const double s = double(p[0][c]) / std::sqrt(double(p[3][c]) + double(eps));
       scale[c] = float(s);
       shift[c] = float(double(p[1][c]) - double(p[2][c]) * s);
@@ -345,10 +351,11 @@ class Importer {
     expect_inputs(node, 2, 2, where);
     const std::string &type = node.op_type();
     const std::string &a = node.input(0), &b = node.input(1);
-    check(!(is_const(a) && is_const(b)),
-          where + "both operands are constants (fold them before export)");
+    XUNIT_CHECK(!(is_const(a) && is_const(b)),
+                where + "both operands are constants (fold them before export)");
     if (!is_const(a) && !is_const(b)) {
-      check(type == "Mul" || type == "Add", where + "between two image tensors is not supported");
+      XUNIT_CHECK(type == "Mul" || type == "Add",
+                  where + "between two image tensors is not supported");
       if (type == "Mul") {
         for (int k = 0; k < 2; ++k) {  // x * sigmoid(y) -> gate(x, y)
           auto s = deferred_sigmoid_.find(node.input(k));
@@ -378,8 +385,9 @@ class Importer {
       else if (type == "Sub")
         const_first ? (scale[i] = -1.f, shift[i] = c[i]) : (shift[i] = -c[i]);
       else {
-        check(!const_first, where + "dividing a constant by an image tensor is not supported");
-        check(c[i] != 0.f, where + "division by zero");
+        XUNIT_CHECK(!const_first,
+                    where + "dividing a constant by an image tensor is not supported");
+        XUNIT_CHECK(c[i] != 0.f, where + "division by zero");
         scale[i] = 1.f / c[i];
       }
     }
@@ -387,10 +395,10 @@ class Importer {
   }
 
   void concat(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
-    check(node.input_size() >= 1, where + "has no inputs");
+    XUNIT_CHECK(node.input_size() >= 1, where + "has no inputs");
     const int64_t axis = a.get_int("axis", 1);
-    check(axis == 1 || axis == -3,
-          where + "axis " + std::to_string(axis) + ": only channel concatenation is supported");
+    XUNIT_CHECK(axis == 1 || axis == -3, where + "axis " + std::to_string(axis) +
+                                             ": only channel concatenation is supported");
     std::vector<int> inputs;
     for (const std::string &in : node.input()) inputs.push_back(value(in, where));
     if (inputs.size() == 1) {
@@ -404,10 +412,10 @@ class Importer {
     expect_inputs(node, 1, 1, where);
     const int x = value(node.input(0), where);
     const int64_t f = a.get_int("blocksize", 0);
-    check(f >= 2 && f <= kMaxFactor,
-          where + "blocksize " + std::to_string(f) + " is not between 2 and 8");
+    XUNIT_CHECK(f >= 2 && f <= kMaxFactor,
+                where + "blocksize " + std::to_string(f) + " is not between 2 and 8");
     const std::string mode = a.get_string("mode", "DCR");
-    check(mode == "DCR" || mode == "CRD", where + "unknown mode '" + mode + "'");
+    XUNIT_CHECK(mode == "DCR" || mode == "CRD", where + "unknown mode '" + mode + "'");
     Op op = make_op(mode == "CRD" ? OpType::PixelShuffle : OpType::PixelShuffleDcr, node, {x});
     op.factor = int(f);
     emit(op, node.output(0));
@@ -419,29 +427,30 @@ class Importer {
     const bool has_scales = node.input_size() >= 3 && !node.input(2).empty() &&
                             !constant(node.input(2), where).values.empty();
     const bool has_sizes = node.input_size() >= 4 && !node.input(3).empty();
-    check(
+    XUNIT_CHECK(
         !has_sizes,
         where + "resizing to computed output sizes is not supported (export with a scale_factor)");
-    check(has_scales, where + "has no scales");
+    XUNIT_CHECK(has_scales, where + "has no scales");
     const std::vector<float> &s = constant(node.input(2), where).values;
-    check(s.size() == 4 && s[0] == 1.f && s[1] == 1.f && s[2] == s[3] && s[2] >= 2.f &&
-              s[2] <= float(kMaxFactor) && s[2] == std::floor(s[2]),
-          where + "scales must be [1, 1, f, f] with an integer factor f from 2 to 8");
+    XUNIT_CHECK(s.size() == 4 && s[0] == 1.f && s[1] == 1.f && s[2] == s[3] && s[2] >= 2.f &&
+                    s[2] <= float(kMaxFactor) && s[2] == std::floor(s[2]),
+                where + "scales must be [1, 1, f, f] with an integer factor f from 2 to 8");
     const std::string coords = a.get_string("coordinate_transformation_mode", "half_pixel");
     const std::string mode = a.get_string("mode", "nearest");
     const float cubic_a = a.get_float("cubic_coeff_a", -0.75f);
-    check(a.get_int("exclude_outside", 0) == 0, where + "exclude_outside=1 is not supported");
+    XUNIT_CHECK(a.get_int("exclude_outside", 0) == 0, where + "exclude_outside=1 is not supported");
     a.get_float("extrapolation_value", 0.f);  // tf_crop_and_resize only, refused below
     a.get_int("antialias", 0);                // changes only downscaling
     const std::vector<int64_t> axes = a.get_ints("axes", {});
-    check(axes.empty() || axes == std::vector<int64_t>({0, 1, 2, 3}),
-          where + "axes " + dims_string(axes) + " are not supported");
+    XUNIT_CHECK(axes.empty() || axes == std::vector<int64_t>({0, 1, 2, 3}),
+                where + "axes " + dims_string(axes) + " are not supported");
     a.get_string("keep_aspect_ratio_policy", "stretch");  // sizes only, refused above
     const std::string nearest = a.get_string("nearest_mode", "round_prefer_floor");
     Op op = make_op(OpType::Resize, node, {x});
     op.factor = int(s[2]);
     op.cubic_a = cubic_a;
-    check(resize_mode_from_name(mode, &op.resize_mode), where + "unknown mode '" + mode + "'");
+    XUNIT_CHECK(resize_mode_from_name(mode, &op.resize_mode),
+                where + "unknown mode '" + mode + "'");
     if (coords == "half_pixel" ||
         coords == "pytorch_half_pixel") {  // equal for outputs of >= 2 pixels
       op.coordinates = int(ResizeCoordinates::HalfPixel);
@@ -458,8 +467,8 @@ class Importer {
                   "asymmetric are)");
     }
     if (op.resize_mode == int(ResizeMode::Nearest))
-      check(nearest_rounding_from_name(nearest, &op.nearest_rounding),
-            where + "unknown nearest_mode '" + nearest + "'");
+      XUNIT_CHECK(nearest_rounding_from_name(nearest, &op.nearest_rounding),
+                  where + "unknown nearest_mode '" + nearest + "'");
     if (op.resize_mode == int(ResizeMode::Linear) &&
         op.coordinates == int(ResizeCoordinates::HalfPixel)) {
       op.type = OpType::UpsampleBilinear;  // the same sampling, readable by format 1.0 readers
@@ -540,8 +549,9 @@ bool looks_like_onnx(const std::string &path, const std::vector<uint8_t> &bytes)
 
 Graph import_onnx(const std::vector<uint8_t> &bytes,
                   const std::map<std::string, std::string> &settings) {
-  check(settings.empty(), "--set " + (settings.empty() ? std::string() : settings.begin()->first) +
-                              ": ONNX models carry their own hyper-parameters and take no --set");
+  XUNIT_CHECK(settings.empty(),
+              "--set " + (settings.empty() ? std::string() : settings.begin()->first) +
+                  ": ONNX models carry their own hyper-parameters and take no --set");
   OnnxModel model(bytes.data(), bytes.size());
   Graph g = Importer(model).run();
   g.metadata["family"] = "onnx";

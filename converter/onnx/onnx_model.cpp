@@ -57,17 +57,19 @@ std::string node_label(const onnx::NodeProto &node) {
 
 Constant read_tensor(const onnx::TensorProto &t, const std::string &where) {
   const std::string what = where + "tensor '" + t.name() + "'";
-  check(t.data_location() != onnx::TensorProto_DataLocation_EXTERNAL,
-        what +
-            " keeps its data in an external file, which is not supported (save the model with its "
-            "weights inside)");
-  check(!t.has_segment(), what + " is segmented, which is not supported");
+  XUNIT_CHECK(
+      t.data_location() != onnx::TensorProto_DataLocation_EXTERNAL,
+      what +
+          " keeps its data in an external file, which is not supported (save the model with its "
+          "weights inside)");
+  XUNIT_CHECK(!t.has_segment(), what + " is segmented, which is not supported");
   Constant c;
   size_t n = 1;
   for (int64_t d : t.dims()) {
-    check(d >= 0 && d <= int64_t(kMaxElements), what + " has a bad dimension " + std::to_string(d));
+    XUNIT_CHECK(d >= 0 && d <= int64_t(kMaxElements),
+                what + " has a bad dimension " + std::to_string(d));
     n *= size_t(d);
-    check(n <= kMaxElements, what + " is too large");
+    XUNIT_CHECK(n <= kMaxElements, what + " is too large");
     c.dims.push_back(d);
   }
   const int type = t.data_type();
@@ -92,9 +94,10 @@ Constant read_tensor(const onnx::TensorProto &t, const std::string &where) {
   c.values.resize(n);
   if (t.has_raw_data()) {
     const std::string &raw = t.raw_data();
-    check(raw.size() == n * elem, what + " holds " + std::to_string(raw.size()) +
-                                      " bytes, its shape " + join(c.dims) + " of " +
-                                      dtype_label(type) + " needs " + std::to_string(n * elem));
+    XUNIT_CHECK(raw.size() == n * elem, what + " holds " + std::to_string(raw.size()) +
+                                            " bytes, its shape " + join(c.dims) + " of " +
+                                            dtype_label(type) + " needs " +
+                                            std::to_string(n * elem));
     const uint8_t *p = reinterpret_cast<const uint8_t *>(raw.data());
     for (size_t i = 0; i < n; ++i, p += elem) {
       uint64_t bits = 0;
@@ -158,10 +161,10 @@ Constant read_tensor(const onnx::TensorProto &t, const std::string &where) {
           for (size_t i = 0; i < n; ++i) c.values[i] = float(t.int64_data(int(i)));
         break;
     }
-    check(have == n, what + " holds " + std::to_string(have) + " values, its shape " +
-                         join(c.dims) + " needs " + std::to_string(n));
+    XUNIT_CHECK(have == n, what + " holds " + std::to_string(have) + " values, its shape " +
+                               join(c.dims) + " needs " + std::to_string(n));
   }
-  for (float v : c.values) check(std::isfinite(v), what + " holds a non-finite value");
+  for (float v : c.values) XUNIT_CHECK(std::isfinite(v), what + " holds a non-finite value");
   return c;
 }
 
@@ -169,7 +172,8 @@ Attributes::Attributes(const onnx::NodeProto &node, std::string where)
     : node_(node), where_(std::move(where)) {
   std::set<std::string> names;
   for (const auto &a : node.attribute())
-    check(names.insert(a.name()).second, where_ + "attribute '" + a.name() + "' is given twice");
+    XUNIT_CHECK(names.insert(a.name()).second,
+                where_ + "attribute '" + a.name() + "' is given twice");
 }
 
 const onnx::AttributeProto *Attributes::find(const std::string &name, int type) {
@@ -186,7 +190,7 @@ const onnx::AttributeProto *Attributes::find(const std::string &name, int type) 
              : a.ints_size() > 0   ? onnx::AttributeProto_AttributeType_INTS
                                    : onnx::AttributeProto_AttributeType_UNDEFINED;
     }
-    check(have == type, where_ + "attribute '" + name + "' has the wrong type");
+    XUNIT_CHECK(have == type, where_ + "attribute '" + name + "' has the wrong type");
     return &a;
   }
   return nullptr;
@@ -206,7 +210,7 @@ int64_t Attributes::get_int(const std::string &name, int64_t fallback) {
 float Attributes::get_float(const std::string &name, float fallback) {
   const auto *a = find(name, onnx::AttributeProto_AttributeType_FLOAT);
   if (!a) return fallback;
-  check(std::isfinite(a->f()), where_ + "attribute '" + name + "' is not finite");
+  XUNIT_CHECK(std::isfinite(a->f()), where_ + "attribute '" + name + "' is not finite");
   return a->f();
 }
 
@@ -229,29 +233,31 @@ const onnx::TensorProto *Attributes::get_tensor(const std::string &name) {
 
 void Attributes::expect_all_read() const {
   for (const auto &a : node_.attribute())
-    check(read_.count(a.name()) > 0, where_ + "attribute '" + a.name() + "' is not supported");
+    XUNIT_CHECK(read_.count(a.name()) > 0,
+                where_ + "attribute '" + a.name() + "' is not supported");
 }
 
 OnnxModel::OnnxModel(const uint8_t *bytes, size_t size)
     : model_(std::make_unique<onnx::ModelProto>()) {
-  check(size > 0, "not an ONNX model: the file is empty");
-  check(size <= size_t(INT_MAX), "the ONNX model is larger than 2 GB, protobuf's limit");
+  XUNIT_CHECK(size > 0, "not an ONNX model: the file is empty");
+  XUNIT_CHECK(size <= size_t(INT_MAX), "the ONNX model is larger than 2 GB, protobuf's limit");
   google::protobuf::LogHandler *previous = google::protobuf::SetLogHandler(quiet_log);
   google::protobuf::io::CodedInputStream in(bytes, int(size));
   in.SetTotalBytesLimit(INT_MAX);
   const bool parsed = model_->ParseFromCodedStream(&in) && in.ConsumedEntireMessage();
   google::protobuf::SetLogHandler(previous);
-  check(parsed, "not an ONNX model: the protobuf data is malformed");
-  check(model_->has_graph(), "not an ONNX model: it has no graph");
-  check(model_->ir_version() >= 3, "ONNX IR version " + std::to_string(model_->ir_version()) +
-                                       " is too old (opset 11 or newer is supported)");
+  XUNIT_CHECK(parsed, "not an ONNX model: the protobuf data is malformed");
+  XUNIT_CHECK(model_->has_graph(), "not an ONNX model: it has no graph");
+  XUNIT_CHECK(model_->ir_version() >= 3, "ONNX IR version " + std::to_string(model_->ir_version()) +
+                                             " is too old (opset 11 or newer is supported)");
   for (const auto &o : model_->opset_import())
     if (o.domain().empty() || o.domain() == "ai.onnx") opset_ = o.version();
-  check(opset_ >= 11 && opset_ <= 18,
-        "ONNX opset " + std::to_string(opset_) +
-            " is not supported (11 to 18 are; re-export with opset_version=17)");
-  check(model_->graph().node_size() <= kMaxNodes,
-        "the ONNX graph has too many nodes (" + std::to_string(model_->graph().node_size()) + ")");
+  XUNIT_CHECK(opset_ >= 11 && opset_ <= 18,
+              "ONNX opset " + std::to_string(opset_) +
+                  " is not supported (11 to 18 are; re-export with opset_version=17)");
+  XUNIT_CHECK(
+      model_->graph().node_size() <= kMaxNodes,
+      "the ONNX graph has too many nodes (" + std::to_string(model_->graph().node_size()) + ")");
 }
 
 OnnxModel::~OnnxModel() = default;
@@ -271,8 +277,8 @@ std::vector<int> OnnxModel::topological_order(const std::set<std::string> &defin
   for (int i = 0; i < n; ++i)
     for (const std::string &out : nodes[i].output()) {
       if (out.empty()) continue;
-      check(!defined_up_front.count(out) && producer.emplace(out, i).second,
-            node_label(nodes[i]) + "value '" + out + "' is defined twice");
+      XUNIT_CHECK(!defined_up_front.count(out) && producer.emplace(out, i).second,
+                  node_label(nodes[i]) + "value '" + out + "' is defined twice");
     }
   // Dependencies; an input nobody defines is an error naming the node.
   std::vector<std::vector<int>> users(static_cast<size_t>(n));
@@ -283,7 +289,8 @@ std::vector<int> OnnxModel::topological_order(const std::set<std::string> &defin
     for (const std::string &in : nodes[i].input()) {
       if (in.empty() || defined_up_front.count(in)) continue;
       auto it = producer.find(in);
-      check(it != producer.end(), node_label(nodes[i]) + "input '" + in + "' is never defined");
+      XUNIT_CHECK(it != producer.end(),
+                  node_label(nodes[i]) + "input '" + in + "' is never defined");
       deps.insert(it->second);
     }
     for (int d : deps) {
