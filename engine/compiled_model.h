@@ -1,6 +1,6 @@
-// A loaded model ready to run: the validated graph, its plan, the oneDNN conv objects and the
-// packed gate weights. Immutable after construction (the convs' primitive caches are internally
-// synchronized) and safe to share between threads.
+// A loaded model ready to run: the validated graph, its plan and a compiled program per step
+// (packed weights, oneDNN primitives). Immutable after construction (the convs' primitive caches
+// are internally synchronized) and safe to share between threads.
 #pragma once
 #include <memory>
 #include <vector>
@@ -9,7 +9,7 @@
 #include "engine/dnnl_conv.h"
 #include "engine/graph.h"
 #include "engine/plan.h"
-#include "engine/step_ops.h"
+#include "engine/steps/step_program.h"
 
 namespace xunit {
 
@@ -31,12 +31,8 @@ class CompiledModel {
   const Graph &graph() const { return *graph_; }
   Precision precision() const { return precision_; }
   const Plan &plan() const { return plan_; }
-  const DnnlConv *conv(size_t step) const { return convs_[step].get(); }
-  const PackedGate *gate(size_t step) const { return gates_[step].get(); }
-  const PackedConvO4 *conv_o4(size_t step) const { return convs_o4_[step].get(); }
-  const PackedPointwise *pointwise(size_t step) const { return pointwise_[step].get(); }
-  // The block a conv step's source is read in (its input is copied into a window of it).
-  int conv_source_block(size_t step) const;
+  // The compiled step (engine/steps/step_program.h): its packed parameters and its run.
+  const StepProgram &program(size_t step) const { return *programs_[step]; }
   // Scratch memory of finished runs, for the next ones.
   ArenaPool &scratch() const { return scratch_; }
 
@@ -47,10 +43,7 @@ class CompiledModel {
   std::shared_ptr<const Graph> graph_;
   Precision precision_ = Precision::Fp32;
   Plan plan_;
-  std::vector<std::unique_ptr<DnnlConv>> convs_;
-  std::vector<std::unique_ptr<PackedGate>> gates_;
-  std::vector<std::unique_ptr<PackedConvO4>> convs_o4_;
-  std::vector<std::unique_ptr<PackedPointwise>> pointwise_;
+  std::vector<std::unique_ptr<StepProgram>> programs_;  // per step
   mutable ArenaPool scratch_;
 };
 

@@ -7,8 +7,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <dnnl.hpp>
+#include <optional>
 
 #include "common/error.h"
+#include "engine/ops/unary.h"
 #include "kernels/isa.h"
 
 namespace xunit {
@@ -67,9 +69,18 @@ struct DnnlConv::Instance {
   uint64_t last_use = 0;
 };
 
+bool conv_fuses(OpType type) {
+  return type == OpType::Relu || type == OpType::LeakyRelu || type == OpType::Sigmoid ||
+         type == OpType::Affine;
+}
+
 DnnlConv::DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_block,
                    ConvAlgorithm algorithm, std::vector<int> out_order)
-    : step_(step), src_block_(src_block), dst_block_(dst_block), algorithm_(algorithm) {
+    : step_(step),
+      graph_(&graph),
+      src_block_(src_block),
+      dst_block_(dst_block),
+      algorithm_(algorithm) {
   const Op &op = *step.op;
   const int oc = op.out_channels;
   if (out_order.empty())
@@ -88,17 +99,18 @@ DnnlConv::DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_
               weights_.begin() + long(size_t(i) * per_out));
     if (op.bias >= 0) bias_[size_t(i)] = graph.tensor(op.bias).data[from];
   }
-  for (const PostOp &p : step.post)
-    if (p.kind == PostOp::Affine) {
-      const size_t n = size_t(oc);
-      std::vector<float> scale(n), shift(n);
-      for (int i = 0; i < oc; ++i) {
-        scale[size_t(i)] = graph.tensor(p.scale).data[out_order[size_t(i)]];
-        shift[size_t(i)] = graph.tensor(p.shift).data[out_order[size_t(i)]];
-      }
-      affine_.push_back(std::move(scale));
-      affine_.push_back(std::move(shift));
-    }
+  for (const PostOp &p : step.post) {
+    XUNIT_CHECK(p.is_sum() || conv_fuses(p.op->type),
+                "internal error: a conv step cannot apply its post-op '" + p.op->name + "'");
+    if (p.is_sum() || p.op->type != OpType::Affine) continue;
+    const UnaryFn f(graph, *p.op);
+    const size_t n = size_t(oc);
+    std::vector<float> scale(n), shift(n);
+    for (int i = 0; i < oc; ++i)
+      f.affine(out_order[size_t(i)], &scale[size_t(i)], &shift[size_t(i)]);
+    affine_.push_back(std::move(scale));
+    affine_.push_back(std::move(shift));
+  }
 }
 DnnlConv::~DnnlConv() = default;
 
@@ -132,31 +144,22 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
     size_t affine = 0;
     for (size_t i = 0; i < fused; ++i) {
       const PostOp &p = step_.post[i];
-      switch (p.kind) {
-        case PostOp::Relu:
-          post.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
-          break;
-        case PostOp::LeakyRelu:
-          post.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, p.alpha, 0.f);
-          break;
-        case PostOp::Sigmoid:
-          post.append_eltwise(1.f, dnnl::algorithm::eltwise_logistic, 0.f, 0.f);
-          break;
-        case PostOp::Sum:
-          post.append_sum(1.f);
-          break;
-        case PostOp::PRelu:  // only Pointwise steps (kernels/pointwise) carry one
-          throw Error("internal error: a PReLU post-op on a oneDNN conv");
-        case PostOp::Affine: {
-          dnnl::memory::desc md({1, oc, 1, 1}, dt::f32, tag::abcd);
-          for (int which = 0; which < 2; ++which, ++affine) {
-            post.append_binary(
-                which == 0 ? dnnl::algorithm::binary_mul : dnnl::algorithm::binary_add, md);
-            binary_args->emplace_back(
-                DNNL_ARG_ATTR_MULTIPLE_POST_OP(post.len() - 1) | DNNL_ARG_SRC_1,
-                dnnl::memory(md, cpu_engine(), const_cast<float *>(affine_[affine].data())));
-          }
-          break;
+      const OpType type = p.is_sum() ? OpType::kCount : p.op->type;
+      if (p.is_sum()) {
+        post.append_sum(1.f);
+      } else if (type == OpType::Relu || type == OpType::LeakyRelu) {
+        post.append_eltwise(1.f, dnnl::algorithm::eltwise_relu,
+                            type == OpType::Relu ? 0.f : p.op->alpha, 0.f);
+      } else if (type == OpType::Sigmoid) {
+        post.append_eltwise(1.f, dnnl::algorithm::eltwise_logistic, 0.f, 0.f);
+      } else if (type == OpType::Affine) {
+        dnnl::memory::desc md({1, oc, 1, 1}, dt::f32, tag::abcd);
+        for (int which = 0; which < 2; ++which, ++affine) {
+          post.append_binary(which == 0 ? dnnl::algorithm::binary_mul : dnnl::algorithm::binary_add,
+                             md);
+          binary_args->emplace_back(
+              DNNL_ARG_ATTR_MULTIPLE_POST_OP(post.len() - 1) | DNNL_ARG_SRC_1,
+              dnnl::memory(md, cpu_engine(), const_cast<float *>(affine_[affine].data())));
         }
       }
     }
@@ -182,8 +185,7 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
     // post-ops to apply afterwards if that is what it takes (never a Sum: its operand is gone).
     for (size_t fused = step_.post.size() + 1; fused-- > 0 && !have_pd;) {
       bool sum_left = false;
-      for (size_t i = fused; i < step_.post.size(); ++i)
-        sum_left |= step_.post[i].kind == PostOp::Sum;
+      for (size_t i = fused; i < step_.post.size(); ++i) sum_left |= step_.post[i].is_sum();
       if (sum_left) break;
       try {
         pd = make_pd(dnnl::algorithm::convolution_winograd, fused);
@@ -257,39 +259,31 @@ void DnnlConv::apply_post_ops(const std::vector<PostOp> &ops, int rows, int widt
   const size_t plane_floats = size_t(rows) * size_t(width) * B;
   size_t affine = 0;  // affine_ holds (scale, shift) for every Affine post-op of the step
   for (size_t i = 0; i + ops.size() < step_.post.size(); ++i)
-    affine += step_.post[i].kind == PostOp::Affine ? 2 : 0;
+    affine += step_.post[i].op && step_.post[i].op->type == OpType::Affine ? 2 : 0;
   for (const PostOp &p : ops) {
-    // Per-lane parameters, zero on padded lanes so that they stay zero.
+    XUNIT_CHECK(!p.is_sum(), "internal error: a Sum left unfused");
+    const bool is_affine = p.op->type == OpType::Affine;
+    // Affine: per-lane parameters in result channel order (zero on padded lanes); the other
+    // post-ops act on each value alone.
     std::vector<float> scale(size_t(planes) * B, 0.f), shift(size_t(planes) * B, 0.f);
-    if (p.kind == PostOp::Affine) {
+    if (is_affine) {
       std::copy(affine_[affine].begin(), affine_[affine].end(), scale.begin());
       std::copy(affine_[affine + 1].begin(), affine_[affine + 1].end(), shift.begin());
       affine += 2;
     }
-    const float alpha = p.kind == PostOp::Relu ? 0.f : p.alpha;
+    const std::optional<UnaryFn> f =
+        is_affine ? std::nullopt : std::optional<UnaryFn>(UnaryFn(*graph_, *p.op));
 #pragma omp parallel for if (plane_floats * planes > (1 << 16))
     for (int plane = 0; plane < planes; ++plane) {
       float *v = dst + size_t(plane) * plane_floats;
-      const float *a = scale.data() + size_t(plane) * B, *b = shift.data() + size_t(plane) * B;
-      switch (p.kind) {  // loops over contiguous floats, without branches: vectorized
-        case PostOp::Relu:
-        case PostOp::LeakyRelu:
-          for (size_t i = 0; i < plane_floats; ++i) v[i] = v[i] < 0.f ? v[i] * alpha : v[i];
-          break;
-        case PostOp::Sigmoid:
-          for (size_t i = 0; i < plane_floats; ++i) v[i] = 1.f / (1.f + std::exp(-v[i]));
-          break;
-        case PostOp::Affine:
-          for (size_t i = 0; i < plane_floats; i += size_t(B))
-            for (int l = 0; l < B; ++l) v[i + size_t(l)] = v[i + size_t(l)] * a[l] + b[l];
-          break;
-        case PostOp::Sum:
-        case PostOp::PRelu:
-          break;  // never left unfused; never on a oneDNN conv
-      }
-      if (p.kind == PostOp::Sigmoid && (plane + 1) * B > oc)  // sigmoid(0) is not 0
+      if (is_affine) {
+        const float *a = scale.data() + size_t(plane) * B, *b = shift.data() + size_t(plane) * B;
         for (size_t i = 0; i < plane_floats; i += size_t(B))
-          for (int l = oc - plane * B; l < B; ++l) v[i + size_t(l)] = 0.f;
+          for (int l = 0; l < B; ++l) v[i + size_t(l)] = v[i + size_t(l)] * a[l] + b[l];
+      } else {  // padded lanes stay zero (sigmoid(0) is not 0)
+        const int lanes = std::min(oc, (plane + 1) * B) - plane * B;
+        f->apply_row(v, v, rows * width, B, plane * B, lanes);
+      }
     }
   }
 }

@@ -29,6 +29,10 @@ struct ConvScratch {
   size_t bytes = 0;
 };
 
+// The unary ops a conv step applies as post-ops (oneDNN's eltwise and binary post-ops express
+// them; what Winograd cannot fuse is applied after it): the planner fuses only these.
+bool conv_fuses(OpType type);
+
 class DnnlConv {
  public:
   // src_block / dst_block: the channel blocks of the source and destination tensors.
@@ -56,6 +60,7 @@ class DnnlConv {
   void apply_post_ops(const std::vector<PostOp> &ops, int rows, int width, float *dst) const;
 
   const Step &step_;
+  const Graph *graph_;
   int src_block_, dst_block_;
   ConvAlgorithm algorithm_;
   // The step's tensors with the output channels in result order.

@@ -4,32 +4,10 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "engine/ops/footprint.h"
 #include "engine/resize_taps.h"
 
 namespace xunit {
-
-namespace {
-struct OpName {
-  OpType type;
-  const char *name;
-};
-constexpr OpName kOpNames[] = {
-    {OpType::Conv2d, "conv2d"},
-    {OpType::Affine, "affine"},
-    {OpType::Relu, "relu"},
-    {OpType::LeakyRelu, "leaky_relu"},
-    {OpType::PRelu, "prelu"},
-    {OpType::Sigmoid, "sigmoid"},
-    {OpType::Gate, "gate"},
-    {OpType::Add, "add"},
-    {OpType::Mul, "mul"},
-    {OpType::PixelShuffle, "pixel_shuffle"},
-    {OpType::UpsampleBilinear, "upsample_bilinear"},
-    {OpType::Concat, "concat"},
-    {OpType::Resize, "resize"},
-    {OpType::PixelShuffleDcr, "pixel_shuffle_dcr"},
-};
-}  // namespace
 
 const char *dtype_name(DType dtype) {
   switch (dtype) {
@@ -44,21 +22,6 @@ const char *dtype_name(DType dtype) {
 }
 
 size_t dtype_size(DType dtype) { return dtype == DType::F32 ? 4 : 2; }
-
-const char *op_type_name(OpType type) {
-  for (const auto &entry : kOpNames)
-    if (entry.type == type) return entry.name;
-  return "?";
-}
-
-bool op_type_from_name(const std::string &name, OpType *out) {
-  for (const auto &entry : kOpNames)
-    if (name == entry.name) {
-      *out = entry.type;
-      return true;
-    }
-  return false;
-}
 
 size_t Tensor::numel() const {
   size_t n = 1;
@@ -152,21 +115,21 @@ void Graph::infer(const Op &op, std::vector<bool> &defined) {
     XUNIT_CHECK(defined[size_t(id)], where + "uses value '" + values[size_t(id)].name +
                                          "' before it is defined (graph not in topological order)");
   }
+  const OpTraits &traits = op_traits(op.type);
+  const int n_inputs = int(op.inputs.size());
+  XUNIT_CHECK(
+      n_inputs >= traits.min_inputs && (traits.max_inputs < 0 || n_inputs <= traits.max_inputs),
+      where + "expects " +
+          (traits.min_inputs == traits.max_inputs
+               ? std::to_string(traits.min_inputs)
+               : "at least " + std::to_string(traits.min_inputs)) +
+          " input(s)");
   const Value &a = values[size_t(op.inputs[0])];
-  int channels = a.channels, scale = a.scale, radius = a.radius;
-  auto expect_arity = [&](size_t n) {
-    XUNIT_CHECK(op.inputs.size() == n, where + "expects " + std::to_string(n) + " input(s)");
-  };
-  auto same_grid = [&]() {
-    for (int id : op.inputs) {
-      const Value &b = values[size_t(id)];
-      XUNIT_CHECK(b.scale == scale, where + "inputs have different resolutions");
-      radius = std::max(radius, b.radius);
-    }
-  };
-  switch (op.type) {
-    case OpType::Conv2d: {
-      expect_arity(1);
+  int channels = a.channels, scale = a.scale;
+  for (int id : op.inputs)
+    XUNIT_CHECK(values[size_t(id)].scale == scale, where + "inputs have different resolutions");
+  switch (traits.op_class) {
+    case OpClass::Conv: {
       XUNIT_CHECK(op.kernel >= 1 && op.kernel <= kMaxKernel && op.kernel % 2 == 1,
                   where + "kernel must be odd and at most " + std::to_string(kMaxKernel));
       XUNIT_CHECK(op.in_channels == a.channels,
@@ -181,69 +144,46 @@ void Graph::infer(const Op &op, std::vector<bool> &defined) {
                     {op.out_channels, op.in_channels / op.groups, op.kernel, op.kernel});
       if (op.bias >= 0) expect_tensor(*this, op, op.bias, "bias", {op.out_channels});
       channels = op.out_channels;
-      radius += op.kernel / 2;
       break;
     }
-    case OpType::Affine:
-      expect_arity(1);
-      expect_tensor(*this, op, op.scale, "scale", {channels});
-      expect_tensor(*this, op, op.shift, "shift", {channels});
+    case OpClass::Unary:
+      if (op.type == OpType::Affine) {
+        expect_tensor(*this, op, op.scale, "scale", {channels});
+        expect_tensor(*this, op, op.shift, "shift", {channels});
+      }
+      if (op.type == OpType::PRelu) {
+        XUNIT_CHECK(op.slope >= 0 && size_t(op.slope) < tensors.size(),
+                    where + "missing slope tensor");
+        size_t n = tensors[size_t(op.slope)].numel();
+        XUNIT_CHECK(
+            tensors[size_t(op.slope)].shape.size() == 1 && (n == 1 || n == size_t(channels)),
+            where + "slope must have 1 or C values");
+      }
       break;
-    case OpType::Relu:
-    case OpType::Sigmoid:
-    case OpType::LeakyRelu:
-      expect_arity(1);
-      break;
-    case OpType::PRelu: {
-      expect_arity(1);
-      XUNIT_CHECK(op.slope >= 0 && size_t(op.slope) < tensors.size(),
-                  where + "missing slope tensor");
-      size_t n = tensors[size_t(op.slope)].numel();
-      XUNIT_CHECK(tensors[size_t(op.slope)].shape.size() == 1 && (n == 1 || n == size_t(channels)),
-                  where + "slope must have 1 or C values");
-      break;
-    }
-    case OpType::Gate:
-    case OpType::Add:
-    case OpType::Mul:
-      expect_arity(2);
+    case OpClass::Binary:
       XUNIT_CHECK(values[size_t(op.inputs[1])].channels == channels,
                   where + "inputs have different channel counts");
-      same_grid();
       break;
-    case OpType::PixelShuffle:
-    case OpType::PixelShuffleDcr:
-      expect_arity(1);
+    case OpClass::Resample:
       XUNIT_CHECK(op.factor >= 2 && op.factor <= kMaxFactor, where + "bad factor");
-      XUNIT_CHECK(channels % (op.factor * op.factor) == 0,
-                  where + "channels not divisible by factor^2");
-      channels /= op.factor * op.factor;
+      if (op.type == OpType::PixelShuffle || op.type == OpType::PixelShuffleDcr) {
+        XUNIT_CHECK(channels % (op.factor * op.factor) == 0,
+                    where + "channels not divisible by factor^2");
+        channels /= op.factor * op.factor;
+      }
+      if (op.type == OpType::Resize) {
+        XUNIT_CHECK(op.resize_mode >= 0 && op.resize_mode <= int(ResizeMode::Cubic),
+                    where + "unknown resize mode");
+        XUNIT_CHECK(op.coordinates >= 0 && op.coordinates <= int(ResizeCoordinates::Asymmetric),
+                    where + "unknown coordinate mode");
+        XUNIT_CHECK(op.nearest_rounding >= 0 && op.nearest_rounding <= int(NearestRounding::Ceil),
+                    where + "unknown nearest rounding");
+        XUNIT_CHECK(std::isfinite(op.cubic_a) && std::fabs(op.cubic_a) <= 4.f,
+                    where + "cubic coefficient out of range");
+      }
       scale *= op.factor;
-      radius = radius * op.factor + op.factor - 1;
       break;
-    case OpType::UpsampleBilinear:
-      expect_arity(1);
-      XUNIT_CHECK(op.factor >= 2 && op.factor <= kMaxFactor, where + "bad factor");
-      scale *= op.factor;
-      radius = (radius + 1) * op.factor;
-      break;
-    case OpType::Resize:
-      expect_arity(1);
-      XUNIT_CHECK(op.factor >= 2 && op.factor <= kMaxFactor, where + "bad factor");
-      XUNIT_CHECK(op.resize_mode >= 0 && op.resize_mode <= int(ResizeMode::Cubic),
-                  where + "unknown resize mode");
-      XUNIT_CHECK(op.coordinates >= 0 && op.coordinates <= int(ResizeCoordinates::Asymmetric),
-                  where + "unknown coordinate mode");
-      XUNIT_CHECK(op.nearest_rounding >= 0 && op.nearest_rounding <= int(NearestRounding::Ceil),
-                  where + "unknown nearest rounding");
-      XUNIT_CHECK(std::isfinite(op.cubic_a) && std::fabs(op.cubic_a) <= 4.f,
-                  where + "cubic coefficient out of range");
-      scale *= op.factor;
-      radius = (radius + resize_reach(op)) * op.factor;
-      break;
-    case OpType::Concat: {
-      XUNIT_CHECK(op.inputs.size() >= 2, where + "expects at least 2 inputs");
-      same_grid();
+    case OpClass::Concat: {
       long total = 0;
       for (int id : op.inputs) total += values[size_t(id)].channels;
       XUNIT_CHECK(total <= kMaxChannels, where + "too many channels");
@@ -251,6 +191,10 @@ void Graph::infer(const Op &op, std::vector<bool> &defined) {
       break;
     }
   }
+  // The attributes are valid now (so its arithmetic stays small): the receptive field grows by
+  // the op's footprint over its first input; other inputs are read pixel for pixel.
+  int radius = op_radius(op, a.radius);
+  for (int id : op.inputs) radius = std::max(radius, values[size_t(id)].radius);
   XUNIT_CHECK(scale <= kMaxScale, where + "resolution scale too large");
   Value &out = values[size_t(op.output)];
   out.channels = channels;

@@ -7,30 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "engine/ops/op_type.h"
+
 namespace xunit {
 
 enum class DType : uint32_t { F32 = 0, F16 = 1, BF16 = 2 };
 const char *dtype_name(DType dtype);
 size_t dtype_size(DType dtype);
-
-enum class OpType {
-  Conv2d,  // k x k, stride 1, zero padding k/2, groups, optional bias
-  Affine,  // y = x * scale[c] + shift[c] (an unfoldable BatchNorm)
-  Relu,
-  LeakyRelu,  // attr alpha
-  PRelu,      // tensor slope: [1] shared or [C]
-  Sigmoid,
-  Gate,              // y = in0 * sigmoid(in1): the xUnit gate
-  Add,               // y = in0 + in1
-  Mul,               // y = in0 * in1
-  PixelShuffle,      // attr factor; C*f*f -> C
-  UpsampleBilinear,  // attr factor; align_corners=False, source coordinates clamped at 0
-  Concat,            // channel concatenation of all inputs
-  Resize,            // attrs factor + ResizeSpec (engine/resize_taps.h): nearest / linear / cubic
-  PixelShuffleDcr,   // attr factor; C*f*f -> C with depth-column-row order (ONNX DepthToSpace DCR)
-};
-const char *op_type_name(OpType type);
-bool op_type_from_name(const std::string &name, OpType *out);
 
 // A parameter tensor. `data` always points at float32 values: into the mapped file for fp32
 // storage, or into `owned` after widening fp16/bf16 storage.

@@ -90,13 +90,11 @@ void print_profile(const CompiledModel &model, const std::vector<double> &second
   for (size_t i = 0; i < seconds.size(); ++i) {
     const Step &s = plan.steps[i];
     std::string what = s.op->name;
-    if (s.kind == StepKind::Conv) {  // the implementation oneDNN chose for a full chunk
-      const int scale = model.graph().values[size_t(s.output)].scale;
-      what += " [" +
-              model.conv(i)->implementation(std::min(geo.stream.chunk_rows, height) * scale,
-                                            std::min(geo.tile_width, width) * scale) +
-              "]";
-    }
+    // The implementation chosen for a full chunk (oneDNN's for a conv).
+    const int scale = model.graph().values[size_t(s.output)].scale;
+    const std::string impl = model.program(i).implementation(
+        std::min(geo.stream.chunk_rows, height) * scale, std::min(geo.tile_width, width));
+    if (!impl.empty()) what += " [" + impl + "]";
     std::fprintf(stderr, "  %8.2f ms %5.1f%%  %s\n", seconds[i] * 1e3, 100 * seconds[i] / total,
                  what.c_str());
     steps += seconds[i];

@@ -1,5 +1,6 @@
 #include "engine/model_file.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <set>
@@ -58,8 +59,8 @@ std::vector<uint8_t> encode_graph(const Graph &g) {
     auto add_tensor = [&](const char *name, int id) {
       if (id >= 0) write_attr_tensor(attrs, name, g, id), ++n;
     };
-    switch (op.type) {
-      case OpType::Conv2d:
+    switch (op_traits(op.type).op_class) {
+      case OpClass::Conv:
         add_int("kernel", op.kernel);
         add_int("groups", op.groups);
         add_int("in_channels", op.in_channels);
@@ -67,23 +68,15 @@ std::vector<uint8_t> encode_graph(const Graph &g) {
         add_tensor("weight", op.weight);
         add_tensor("bias", op.bias);
         break;
-      case OpType::Affine:
+      case OpClass::Unary:  // the attributes the op has (engine/ops/unary.h reads them)
         add_tensor("scale", op.scale);
         add_tensor("shift", op.shift);
-        break;
-      case OpType::LeakyRelu:
-        write_attr_float(attrs, "alpha", op.alpha), ++n;
-        break;
-      case OpType::PRelu:
         add_tensor("slope", op.slope);
+        if (op.alpha != 0.f) write_attr_float(attrs, "alpha", op.alpha), ++n;
         break;
-      case OpType::PixelShuffle:
-      case OpType::PixelShuffleDcr:
-      case OpType::UpsampleBilinear:
+      case OpClass::Resample:
         add_int("factor", op.factor);
-        break;
-      case OpType::Resize:
-        add_int("factor", op.factor);
+        if (op.type != OpType::Resize) break;
         write_attr_string(attrs, "mode", resize_mode_name(op.resize_mode)), ++n;
         write_attr_string(attrs, "coordinates", resize_coordinates_name(op.coordinates)), ++n;
         if (op.resize_mode == int(ResizeMode::Nearest))
@@ -92,8 +85,9 @@ std::vector<uint8_t> encode_graph(const Graph &g) {
         if (op.resize_mode == int(ResizeMode::Cubic))
           write_attr_float(attrs, "cubic_a", op.cubic_a), ++n;
         break;
-      default:
-        break;
+      case OpClass::Binary:
+      case OpClass::Concat:
+        break;  // no attributes
     }
     w.u32(n);
     w.raw(attrs.bytes().data(), attrs.size());
@@ -127,9 +121,9 @@ void append_blob(std::vector<uint8_t> &out, const Tensor &t, DType storage) {
 
 // The lowest minor version that has every op type of the graph (docs/xunit-format.md).
 uint16_t minor_version_needed(const Graph &g) {
-  for (const Op &op : g.ops)
-    if (op.type == OpType::Resize || op.type == OpType::PixelShuffleDcr) return 1;
-  return 0;
+  uint16_t minor = 0;
+  for (const Op &op : g.ops) minor = std::max(minor, op_traits(op.type).format_minor);
+  return minor;
 }
 
 }  // namespace

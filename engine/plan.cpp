@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "engine/dnnl_conv.h"
 
 namespace xunit {
 
@@ -30,19 +31,9 @@ Uses count_uses(const Graph &g) {
   return u;
 }
 
-bool is_activation(OpType t) {
-  return t == OpType::Relu || t == OpType::LeakyRelu || t == OpType::Sigmoid;
-}
-
-bool is_unary(OpType t) { return is_activation(t) || t == OpType::PRelu || t == OpType::Affine; }
-
-PostOp activation_post(const Op &op) {
-  PostOp p;
-  p.kind = op.type == OpType::Relu        ? PostOp::Relu
-           : op.type == OpType::LeakyRelu ? PostOp::LeakyRelu
-                                          : PostOp::Sigmoid;
-  p.alpha = op.alpha;
-  return p;
+// ReLU-like activations: v < 0 ? a * v : v (what kernels/pointwise fuses).
+bool relu_like(OpType t) {
+  return t == OpType::Relu || t == OpType::LeakyRelu || t == OpType::PRelu;
 }
 
 class Planner {
@@ -83,9 +74,15 @@ class Planner {
         case OpType::Mul:
           add(StepKind::Binary, op);
           break;
-        default:
+        case OpType::Affine:
+        case OpType::Relu:
+        case OpType::LeakyRelu:
+        case OpType::PRelu:
+        case OpType::Sigmoid:
           plan_elementwise(op);
           break;
+        case OpType::kCount:
+          throw Error("internal error: op '" + op.name + "' has no type");
       }
     }
     virtualize_concats();
@@ -129,13 +126,14 @@ class Planner {
       if (fusable) {
         mark_fused(gate);
         Step &s = add(StepKind::DwGate, op);
+        s.gate = gate;
         if (gate->inputs[0] != op.inputs[0]) s.inputs.push_back(gate->inputs[0]);
         s.radius = op.kernel / 2;
         s.output = gate->output;
         const Op *affine = sole_consumer(gate->output);
         if (affine && affine->type == OpType::Affine) {
           mark_fused(affine);
-          s.post_affine = affine;
+          s.post.push_back({affine});
           s.output = affine->output;
         }
         return;
@@ -153,21 +151,14 @@ class Planner {
     for (;;) {
       const Op *next = sole_consumer(s.output);
       if (!next) break;
-      if (is_activation(next->type)) {
-        s.post.push_back(activation_post(*next));
-      } else if (next->type == OpType::Affine) {
-        PostOp p{PostOp::Affine};
-        p.scale = next->scale;
-        p.shift = next->shift;
-        s.post.push_back(p);
+      if (conv_fuses(next->type)) {
+        s.post.push_back({next});
       } else if (next->type == OpType::Add && s.sum_value < 0) {
         int other = next->inputs[0] == s.output ? next->inputs[1] : next->inputs[0];
         if (other == s.output) break;  // x + x
         // The step runs where the conv is: the addend must already exist there.
         if (defined_by_[size_t(other)] > conv_index) break;
-        PostOp p{PostOp::Sum};
-        p.value = other;
-        s.post.push_back(p);
+        s.post.push_back({nullptr, other});
         s.sum_value = other;
       } else {
         break;
@@ -183,7 +174,7 @@ class Planner {
     for (const Op *next = sole_consumer(s.output); next && is_unary(next->type);
          next = sole_consumer(s.output)) {
       mark_fused(next);
-      s.chain.push_back(next);
+      s.post.push_back({next});
       s.output = next->output;
     }
   }
@@ -212,9 +203,9 @@ class Planner {
 
   void fuse_shuffle_activation(Step &s) {
     const Op *next = sole_consumer(s.output);
-    if (next && (is_activation(next->type) || next->type == OpType::PRelu)) {
+    if (next && is_unary(next->type) && next->type != OpType::Affine) {
       mark_fused(next);
-      s.activation = next;
+      s.post.push_back({next});
       s.output = next->output;
     }
   }
@@ -315,7 +306,7 @@ class Planner {
       if (e < 0 || removed[size_t(e)] || readers[size_t(s.inputs[0])] != 1) continue;
       const Step &pre = plan_.steps[size_t(e)];
       std::vector<const Op *> ops{pre.op};
-      ops.insert(ops.end(), pre.chain.begin(), pre.chain.end());
+      for (const PostOp &p : pre.post) ops.push_back(p.op);
       if (pre.kind != StepKind::Elementwise || !pointwise_pre(ops)) continue;
       s.kind = StepKind::Pointwise;
       s.pre = ops;
@@ -330,9 +321,8 @@ class Planner {
             readers[size_t(s.output)] != 1)
           continue;
         std::vector<PostOp> post = s.post;
-        std::vector<const Op *> more{next.op};
-        more.insert(more.end(), next.chain.begin(), next.chain.end());
-        for (const Op *m : more) post.push_back(post_op_of(*m));
+        post.push_back({next.op});
+        post.insert(post.end(), next.post.begin(), next.post.end());
         if (!pointwise_post(post)) break;
         s.post = post;
         s.output = next.output;
@@ -346,32 +336,12 @@ class Planner {
     plan_.steps = std::move(kept);
   }
 
-  static PostOp post_op_of(const Op &op) {
-    PostOp p{PostOp::Relu};
-    switch (op.type) {
-      case OpType::Relu:
-        break;
-      case OpType::LeakyRelu:
-        p.kind = PostOp::LeakyRelu, p.alpha = op.alpha;
-        break;
-      case OpType::PRelu:
-        p.kind = PostOp::PRelu, p.slope = op.slope;
-        break;
-      case OpType::Affine:
-        p.kind = PostOp::Affine, p.scale = op.scale, p.shift = op.shift;
-        break;
-      default:
-        p.kind = PostOp::Sigmoid;
-        break;  // (refused by pointwise_post)
-    }
-    return p;
-  }
   // What kernels/pointwise applies before the conv: affines, then at most one activation.
   static bool pointwise_pre(const std::vector<const Op *> &ops) {
     bool activated = false;
     for (const Op *op : ops) {
       if (activated) return false;
-      if (op->type == OpType::Relu || op->type == OpType::LeakyRelu || op->type == OpType::PRelu)
+      if (relu_like(op->type))
         activated = true;
       else if (op->type != OpType::Affine)
         return false;
@@ -382,8 +352,8 @@ class Planner {
   static bool pointwise_post(const std::vector<PostOp> &post) {
     int activations = 0;
     for (const PostOp &p : post) {
-      if (p.kind == PostOp::Sigmoid || p.kind == PostOp::Sum) return false;
-      activations += p.kind != PostOp::Affine;
+      if (p.is_sum() || (p.op->type != OpType::Affine && !relu_like(p.op->type))) return false;
+      activations += p.op->type != OpType::Affine;
     }
     return activations <= 1;
   }
@@ -469,17 +439,11 @@ Plan make_plan(const Graph &graph, int simd_block, Precision precision) {
 }
 
 std::string Plan::describe(const Graph &g) const {
-  static const char *kKinds[] = {"conv",          "conv_o4",  "dwgate", "elementwise", "binary",
-                                 "pixel_shuffle", "upsample", "concat", "resize",      "pointwise"};
   std::ostringstream out;
   for (const Step &s : steps) {
-    out << kKinds[int(s.kind)] << " " << s.op->name;
-    for (const PostOp &p : s.post) {
-      static const char *kPost[] = {"relu", "leaky_relu", "sigmoid", "affine", "sum", "prelu"};
-      out << " +" << kPost[p.kind];
-    }
-    if (s.post_affine) out << " +affine";
-    for (const Op *op : s.chain) out << " +" << op_type_name(op->type);
+    out << step_kind_name(s.kind) << " " << s.op->name;
+    if (s.gate) out << " +" << op_type_name(s.gate->type);
+    for (const PostOp &p : s.post) out << " +" << (p.is_sum() ? "sum" : op_type_name(p.op->type));
     if (!s.pre.empty()) {
       out << " (after";
       for (const Op *op : s.pre) out << " " << op_type_name(op->type);
@@ -488,7 +452,6 @@ std::string Plan::describe(const Graph &g) const {
     if (s.kind == StepKind::DwGate && s.inputs.size() > 1)
       out << " (gating " << g.values[size_t(s.inputs[1])].name << ")";
     if (s.bf16) out << " (bf16)";
-    if (s.activation) out << " +" << op_type_name(s.activation->type);
     const ValuePlan &v = values[size_t(s.output)];
     for (int v : s.inputs)
       if (values[size_t(v)].is_virtual())

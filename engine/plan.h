@@ -6,48 +6,33 @@
 #include <vector>
 
 #include "engine/graph.h"
+#include "engine/steps/step_kind.h"
 
 namespace xunit {
 
-enum class StepKind {
-  Conv,    // dense/grouped conv via oneDNN, with fused post-ops
-  ConvO4,  // conv to at most 4 channels (a network's last layer), kernels/conv_o4, fused post-ops
-  DwGate,  // depthwise conv + bias + sigmoid + multiply (+ affine), kernels/dwgate
-  Elementwise,   // a chain of affine / relu / leaky relu / prelu / sigmoid on one input
-  Binary,        // add / mul / gate on two inputs
-  PixelShuffle,  // CRD or DCR order, optionally followed by an activation
-  Upsample,      // bilinear (the upsample_bilinear op)
-  Concat,
-  Resize,     // nearest / linear / cubic (the resize op)
-  Pointwise,  // 1x1 conv with the element-wise ops before and after it fused, kernels/pointwise
-};
-
-// Post-operations applied in order to a conv's result (they become oneDNN post-ops).
+// An op applied to a step's result, in order: a unary op (engine/ops/unary.h) or the addition
+// of another value (a residual Sum, conv steps only).
 struct PostOp {
-  enum Kind { Relu, LeakyRelu, Sigmoid, Affine, Sum, PRelu } kind;
-  float alpha = 0.f;           // LeakyRelu slope
-  int scale = -1, shift = -1;  // Affine tensors
-  int value = -1;              // Sum: the value added
-  int slope = -1;              // PRelu (Pointwise steps only): its slope tensor
+  const Op *op = nullptr;  // the unary op; null for a Sum
+  int value = -1;          // Sum: the value added
+  bool is_sum() const { return op == nullptr; }
 };
 
 struct Step {
   StepKind kind = StepKind::Elementwise;
-  const Op *op = nullptr;  // the main op: conv, dw conv, elementwise, binary, ...
+  const Op *op = nullptr;  // the main op: conv, dw conv, unary, binary, resample, concat
   // Value ids read row by row: a conv's or dw gate's source first; a dw gate's multiplicand
   // second when it is not the dw conv's own input (xUnitD: x * sigmoid(dw(relu(conv1x1(x))))).
   std::vector<int> inputs;
-  int output = -1;                  // value id written
-  std::vector<PostOp> post;         // Conv, ConvO4: fused post-ops
-  int sum_value = -1;               // Conv, ConvO4: the value a Sum post-op adds
-  const Op *post_affine = nullptr;  // DwGate: an Affine fused after the gate
-  std::vector<const Op *> chain;    // Elementwise: further unary ops applied after `op`, in order
-  // Pointwise: the element-wise ops applied to the input before the 1x1 conv (affines, then
-  // at most one activation); `inputs` are then what those ops read.
+  int output = -1;  // value id written
+  // Ops applied after the main op, in order (what each step kind accepts: engine/plan.cpp).
+  std::vector<PostOp> post;
+  int sum_value = -1;        // Conv, ConvO4: the value a Sum post-op adds
+  const Op *gate = nullptr;  // DwGate: the gate op the dw conv's result feeds
+  // Pointwise: the unary ops applied to the input before the 1x1 conv (affines, then at most
+  // one activation); `inputs` are then what those ops read.
   std::vector<const Op *> pre;
-  bool gather =
-      false;  // Pointwise: the input's channels are copied together first (not plane-aligned)
-  const Op *activation = nullptr;  // PixelShuffle: an activation fused after the shuffle
+  bool gather = false;  // Pointwise: the input's channels are copied together first
   // Conv feeding only a PixelShuffle by this factor: its output channels are stored in
   // sub-pixel-major order (channel s * C + c holds the op's c * f * f + s), so that the shuffle
   // (marked shuffled_input) moves whole channel blocks. 0: natural order.

@@ -4,6 +4,9 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "engine/ops/binary.h"
+#include "engine/ops/footprint.h"
+#include "engine/ops/unary.h"
 #include "engine/resize_taps.h"
 
 namespace xunit {
@@ -49,8 +52,6 @@ PlanarImage conv2d(const Graph &g, const Op &op, const PlanarImage &x) {
   }
   return y;
 }
-
-float sigmoid(float v) { return 1.f / (1.f + std::exp(-v)); }
 
 // CRD (PyTorch) order: channel c at sub-pixel s reads c * f * f + s; DCR: s * C + c.
 PlanarImage pixel_shuffle(const PlanarImage &x, int f, bool dcr) {
@@ -132,37 +133,15 @@ PlanarImage run_reference(const Graph &g, const PlanarImage &input) {
       case OpType::Conv2d:
         y = conv2d(g, op, a);
         break;
-      case OpType::Affine: {
-        y = a;
-        size_t plane = size_t(a.height) * a.width;
-        for (int c = 0; c < a.channels; ++c)
-          for (size_t i = 0; i < plane; ++i)
-            y.data[c * plane + i] =
-                a.data[c * plane + i] * g.tensor(op.scale).data[c] + g.tensor(op.shift).data[c];
-        break;
-      }
+      case OpType::Affine:
       case OpType::Relu:
       case OpType::LeakyRelu:
-      case OpType::Sigmoid:
-      case OpType::PRelu: {
+      case OpType::PRelu:
+      case OpType::Sigmoid: {
+        const UnaryFn f(g, op);
         y = a;
-        size_t plane = size_t(a.height) * a.width;
-        for (size_t i = 0; i < y.data.size(); ++i) {
-          float v = y.data[i];
-          if (op.type == OpType::Sigmoid) {
-            v = sigmoid(v);
-          } else if (v < 0) {
-            if (op.type == OpType::Relu)
-              v = 0;
-            else if (op.type == OpType::LeakyRelu)
-              v *= op.alpha;
-            else {
-              const Tensor &s = g.tensor(op.slope);
-              v *= s.numel() == 1 ? s.data[0] : s.data[i / plane];
-            }
-          }
-          y.data[i] = v;
-        }
+        const size_t plane = size_t(a.height) * a.width;
+        for (size_t i = 0; i < y.data.size(); ++i) y.data[i] = f(a.data[i], int(i / plane));
         break;
       }
       case OpType::Gate:
@@ -170,12 +149,8 @@ PlanarImage run_reference(const Graph &g, const PlanarImage &input) {
       case OpType::Mul: {
         const PlanarImage &b = values[size_t(op.inputs[1])];
         y = a;
-        for (size_t i = 0; i < y.data.size(); ++i) {
-          float u = a.data[i], v = b.data[i];
-          y.data[i] = op.type == OpType::Gate  ? u * sigmoid(v)
-                      : op.type == OpType::Add ? u + v
-                                               : u * v;
-        }
+        for (size_t i = 0; i < y.data.size(); ++i)
+          y.data[i] = binary_eval(op.type, a.data[i], b.data[i]);
         break;
       }
       case OpType::PixelShuffle:
@@ -200,6 +175,8 @@ PlanarImage run_reference(const Graph &g, const PlanarImage &input) {
         }
         break;
       }
+      case OpType::kCount:
+        throw Error("reference: op '" + op.name + "' has no type");
     }
     values[size_t(op.output)] = std::move(y);
   }

@@ -4,19 +4,9 @@
 #include <climits>
 
 #include "common/error.h"
-#include "engine/resize_taps.h"
+#include "engine/ops/footprint.h"
 
 namespace xunit {
-
-BilinearTap bilinear_tap(int dst, int factor, int size) {
-  // The same float arithmetic as PyTorch's CPU kernel (area_pixel_compute_source_index).
-  float src = std::max((float(dst) + 0.5f) / float(factor) - 0.5f, 0.f);
-  BilinearTap tap;
-  tap.i0 = std::min(int(src), size - 1);
-  tap.i1 = std::min(tap.i0 + 1, size - 1);
-  tap.t = src - float(tap.i0);
-  return tap;
-}
 
 RowSchedule::RowSchedule(const Graph &graph, const Plan &plan, int height, const StreamShape &shape)
     : plan_(plan) {
@@ -43,25 +33,8 @@ RowSchedule::RowSchedule(const Graph &graph, const Plan &plan, int height, const
     int d = 0;
     for (int v : s.inputs) d = std::max(d, delay_of(v));
     if (s.sum_value >= 0) d = std::max(d, rows_[size_t(s.sum_value)].delay);
-    const int d0 = delay_of(s.inputs[0]);
-    switch (s.kind) {
-      case StepKind::Conv:
-      case StepKind::ConvO4:
-      case StepKind::DwGate:
-        d = std::max(d, d0 + s.radius);
-        break;
-      case StepKind::PixelShuffle:
-        d = s.op->factor * d0 + s.op->factor - 1;
-        break;
-      case StepKind::Upsample:
-        d = (d0 + 1) * s.op->factor;
-        break;
-      case StepKind::Resize:
-        d = (d0 + resize_reach(*s.op)) * s.op->factor;
-        break;
-      default:
-        break;
-    }
+    // Its first input is read through the main op's footprint, the others row for row.
+    d = std::max(d, op_radius(*s.op, delay_of(s.inputs[0])));
     rows_[size_t(s.output)].delay = d;
   }
   for (size_t v = 0; v < n; ++v) {
@@ -110,29 +83,9 @@ RowRange RowSchedule::rows_needed(int step, int input, RowRange out) const {
   const std::vector<int> &parts = plan_.values[size_t(s.inputs[0])].parts;
   const bool source =
       input == s.inputs[0] || std::find(parts.begin(), parts.end(), input) != parts.end();
-  switch (s.kind) {
-    case StepKind::Conv:
-    case StepKind::ConvO4:
-    case StepKind::DwGate:  // (a dw gate's separate multiplicand is read row for row)
-      if (!source) return out;
-      return {out.lo - s.radius, out.hi + s.radius};
-    case StepKind::Resize: {
-      const int h = rows_[size_t(input)].height;
-      const ResizeTaps first = resize_taps(*s.op, out.lo, h),
-                       last = resize_taps(*s.op, out.hi - 1, h);
-      return {first.index[0], last.index[last.count - 1] + 1};
-    }
-    case StepKind::PixelShuffle: {
-      const int f = s.op->factor;
-      return {out.lo / f, (out.hi - 1) / f + 1};
-    }
-    case StepKind::Upsample: {
-      const int f = s.op->factor, h = rows_[size_t(input)].height;
-      return {bilinear_tap(out.lo, f, h).i0, bilinear_tap(out.hi - 1, f, h).i1 + 1};
-    }
-    default:
-      return out;
-  }
+  // (a dw gate's separate multiplicand and a conv's Sum operand are read row for row)
+  if (!source) return out;
+  return op_source_rows(*s.op, out, rows_[size_t(input)].height);
 }
 
 RowRange RowSchedule::window(int value, int k) const {

@@ -12,14 +12,9 @@
 
 #include "engine/graph.h"
 #include "engine/plan.h"
+#include "engine/row_range.h"
 
 namespace xunit {
-
-struct RowRange {
-  int lo = 0, hi = 0;  // [lo, hi)
-  bool empty() const { return hi <= lo; }
-  int size() const { return hi > lo ? hi - lo : 0; }
-};
 
 // Row geometry of one computed value: enough to find the pass that produced any row.
 struct ValueRows {
@@ -66,13 +61,5 @@ class RowSchedule {
   std::vector<ValueRows> rows_;
   std::vector<int> max_window_, carry_rows_;
 };
-
-// PyTorch's bilinear source row/column for destination index `dst` (align_corners=False,
-// clamped at 0 and at size - 1): dst reads i0 and i1 = min(i0 + 1, size - 1) with weight t.
-struct BilinearTap {
-  int i0, i1;
-  float t;
-};
-BilinearTap bilinear_tap(int dst, int factor, int size);
 
 }  // namespace xunit

@@ -10,7 +10,6 @@
 #include <new>
 
 #include "common/error.h"
-#include "engine/step_ops.h"
 
 namespace xunit {
 
@@ -23,13 +22,6 @@ RowLayout value_layout(const CompiledModel &m, int value, int width) {
   const Value &v = m.graph().values[size_t(value)];
   const ValuePlan &vp = m.plan().values[size_t(value)];
   return {v.channels, vp.block, width * v.scale, vp.bf16 ? 2 : 4};
-}
-
-// The layout a conv step reads its source in (a window assembled from a Ring is copied into it).
-RowLayout conv_source_layout(const CompiledModel &m, size_t step, int width) {
-  const Step &s = m.plan().steps[step];
-  const Value &in = m.graph().values[size_t(s.inputs[0])];
-  return {in.channels, m.conv_source_block(step), width * in.scale, s.bf16 ? 2 : 4};
 }
 
 size_t physical_memory_bytes() {
@@ -137,33 +129,24 @@ struct StripeExecutor::Layout {
         intervals.push_back(
             {int(i), int(i), align_up(RowStore::rows_bytes(l, s.rows(st.output).chunk))});
       }
-      if (st.kind == StepKind::Pointwise && st.gather) {  // its input's channels copied together
-        interval_of_assembled[i] = intervals.size();
-        intervals.push_back({int(i), int(i),
-                             align_up(RowStore::rows_bytes(conv_source_layout(m, i, width),
-                                                           s.rows(st.output).chunk))});
-      }
-      if (st.kind != StepKind::Conv) continue;
+      const StepProgram &program = m.program(i);
       const ValueRows &rows = s.rows(st.output);
+      if (const size_t own = program.pass_scratch_bytes(rows.chunk, width)) {
+        interval_of_assembled[i] = intervals.size();
+        intervals.push_back({int(i), int(i), align_up(own)});
+      }
       // Buffers beyond the machine's memory fail here, as OUT_OF_MEMORY, before oneDNN is asked
       // for primitives of that size (some of its implementations refuse giant shapes outright).
       if (at + region_estimate(intervals) > physical_memory_bytes()) throw std::bad_alloc();
-      const int w = width * g.values[size_t(st.output)].scale;
-      // Every distinct chunk height of a conv sizes the shared oneDNN scratchpad.
+      // Every distinct chunk height of a step sizes the shared scratch (oneDNN's scratchpad).
       std::vector<int> heights;
       for (int k = 1; k <= s.passes(); ++k) {
         const int n = rows.in_pass(k).size();
         if (n > 0 && std::find(heights.begin(), heights.end(), n) == heights.end())
           heights.push_back(n);
       }
-      for (int n : heights) scratch_bytes = std::max(scratch_bytes, m.conv(i)->scratch_bytes(n, w));
-      const RowLayout src = conv_source_layout(m, i, width);
-      zero_bytes = std::max(zero_bytes, src.row_bytes());
-      if (plan.values[size_t(st.inputs[0])].storage == Storage::Ring) {
-        interval_of_assembled[i] = intervals.size();
-        intervals.push_back(
-            {int(i), int(i), align_up(RowStore::rows_bytes(src, rows.chunk + 2 * st.radius))});
-      }
+      for (int n : heights)
+        scratch_bytes = std::max(scratch_bytes, program.shared_scratch_bytes(n, width));
     }
     if (plan.values[size_t(g.input)].bf16) {
       RowLayout l = value_layout(m, g.input, width);
@@ -231,7 +214,7 @@ StripeExecutor::StripeExecutor(const CompiledModel &model, int height, int width
   input_staging_ = base + layout.input_staging_offset;
   std::memset(base + layout.zero_offset, 0, layout.zero_bytes);
   zero_row_ = reinterpret_cast<const float *>(base + layout.zero_offset);
-  conv_scratch_ = {base + layout.scratch_offset, layout.scratch_bytes};
+  shared_scratch_ = {base + layout.scratch_offset, layout.scratch_bytes};
 }
 
 void StripeExecutor::produce(RowStore &out, RowRange rows, const RowOpContext &ctx, char *staging,
@@ -304,76 +287,15 @@ Parts StripeExecutor::parts_of(int value) const {
 }
 
 void StripeExecutor::run_step(size_t index, int pass, const RowOpContext &ctx) {
-  const Graph &g = model_.graph();
   const Step &s = model_.plan().steps[index];
   const RowRange rows = schedule_.rows(s.output).in_pass(pass);
   if (rows.empty()) return;
-  RowStore &out = stores_[size_t(s.output)];
-  const RowStore &in = stores_[size_t(s.inputs[0])];
-  if (s.kind == StepKind::Conv) {
-    const RowRange window{rows.lo - s.radius, rows.hi + s.radius};
-    const void *src;
-    if (model_.plan().values[size_t(s.inputs[0])].storage == Storage::Window) {
-      src = in.dense();  // the producer wrote the window in place
-    } else {
-      const Parts parts = parts_of(s.inputs[0]);
-      assembled_.init_dense(conv_source_layout(model_, index, width_), parts[0].store->height(),
-                            assembled_memory_[index]);
-      assembled_.set_dense_rows(window);
-      copy_rows(ctx, parts, assembled_, window);
-      src = assembled_.dense();
-    }
-    if (s.sum_value >= 0) copy_rows(ctx, stores_[size_t(s.sum_value)], out, rows);
-    model_.conv(index)->execute(rows.size(), out.layout().width, src,
-                                static_cast<float *>(out.dense()), conv_scratch_);
-    return;
-  }
-  produce(out, rows, ctx, staging_memory_[index], [&](RowStore &dst) {
-    switch (s.kind) {
-      case StepKind::ConvO4:
-        run_conv_o4(ctx, g, s, *model_.conv_o4(index), parts_of(s.inputs[0]),
-                    s.sum_value >= 0 ? &stores_[size_t(s.sum_value)] : nullptr, dst, rows);
-        break;
-      case StepKind::DwGate:
-        run_dwgate(ctx, *model_.gate(index), in,
-                   s.inputs.size() > 1 ? &stores_[size_t(s.inputs[1])] : nullptr, dst, rows);
-        break;
-      case StepKind::Elementwise:
-        run_elementwise(ctx, g, s, parts_of(s.inputs[0]), dst, rows);
-        break;
-      case StepKind::Pointwise: {
-        Parts parts = parts_of(s.inputs[0]);
-        if (s.gather) {
-          assembled_.init_dense(conv_source_layout(model_, index, width_), parts[0].store->height(),
-                                assembled_memory_[index]);
-          assembled_.set_dense_rows(rows);
-          copy_rows(ctx, parts, assembled_, rows);
-          parts = {{&assembled_, 0}};
-        }
-        run_pointwise(ctx, *model_.pointwise(index), parts, dst, rows);
-        break;
-      }
-      case StepKind::Binary:
-        run_binary(ctx, s.op->type, in, stores_[size_t(s.inputs[1])], dst, rows);
-        break;
-      case StepKind::PixelShuffle:
-        run_pixel_shuffle(ctx, g, s.op->factor, s.activation, s.shuffled_input, in, dst, rows);
-        break;
-      case StepKind::Upsample:
-        run_upsample_bilinear(ctx, s.op->factor, in, dst, rows);
-        break;
-      case StepKind::Resize:
-        run_resize(ctx, *s.op, in, dst, rows);
-        break;
-      case StepKind::Concat: {
-        std::vector<const RowStore *> inputs;
-        for (int v : s.inputs) inputs.push_back(&stores_[size_t(v)]);
-        run_concat(ctx, inputs, dst, rows);
-        break;
-      }
-      case StepKind::Conv:
-        break;  // above
-    }
+  std::vector<Parts> inputs;
+  for (int v : s.inputs) inputs.push_back(parts_of(v));
+  const RowStore *sum = s.sum_value >= 0 ? &stores_[size_t(s.sum_value)] : nullptr;
+  produce(stores_[size_t(s.output)], rows, ctx, staging_memory_[index], [&](RowStore &out) {
+    model_.program(index).run(
+        {ctx, inputs, sum, out, rows, assembled_memory_[index], shared_scratch_});
   });
 }
 

@@ -61,12 +61,12 @@ class StripeExecutor {
   // (steps.size(): the output, stored last), and its buffer for the current pass.
   std::vector<int> birth_, death_;
   std::vector<char *> pass_memory_;
-  // Per step: a conv's source window assembled from a Ring, a bf16 output's float32 staging.
+  // Per step: its own scratch (StepProgram::pass_scratch_bytes), a bf16 output's float32
+  // staging.
   std::vector<char *> assembled_memory_, staging_memory_;
   char *input_staging_ = nullptr;
-  RowStore assembled_;
   const float *zero_row_ = nullptr;
-  ConvScratch conv_scratch_;
+  SharedScratch shared_scratch_;
   std::vector<double> step_seconds_;
 };
 

@@ -250,8 +250,10 @@ TEST_CASE("the planner fuses conv+activation, conv+sum and dw-conv+gate+affine")
   int gates = 0, sums = 0, affines = 0;
   for (const Step &s : plan.steps) {
     gates += s.kind == StepKind::DwGate;
-    affines += s.post_affine != nullptr;
-    for (const PostOp &p : s.post) sums += p.kind == PostOp::Sum;
+    for (const PostOp &p : s.post) {
+      affines += s.kind == StepKind::DwGate && p.op && p.op->type == OpType::Affine;
+      sums += p.is_sum();
+    }
   }
   CHECK(gates == 3);
   CHECK(affines == 2);  // the next block's BatchNorm rides on the previous gate
@@ -270,7 +272,7 @@ TEST_CASE("the planner gates xUnitD in one step and reads dense concatenations i
     gates += s.kind == StepKind::DwGate;
     separate += s.kind == StepKind::DwGate && s.inputs.size() == 2;
     concats += s.kind == StepKind::Concat;
-    chains += s.kind == StepKind::Elementwise && !s.chain.empty();
+    chains += s.kind == StepKind::Elementwise && !s.post.empty();
     pointwise += s.kind == StepKind::Pointwise && s.pre.size() == 2;
   }
   int virtuals = 0;

@@ -1,0 +1,79 @@
+#include "engine/ops/footprint.h"
+
+#include <algorithm>
+
+#include "common/error.h"
+#include "engine/resize_taps.h"
+
+namespace xunit {
+
+BilinearTap bilinear_tap(int dst, int factor, int size) {
+  // The same float arithmetic as PyTorch's CPU kernel (area_pixel_compute_source_index).
+  float src = std::max((float(dst) + 0.5f) / float(factor) - 0.5f, 0.f);
+  BilinearTap tap;
+  tap.i0 = std::min(int(src), size - 1);
+  tap.i1 = std::min(tap.i0 + 1, size - 1);
+  tap.t = src - float(tap.i0);
+  return tap;
+}
+
+int op_radius(const Op &op, int r) {
+  switch (op.type) {
+    case OpType::Conv2d:
+      return r + op.kernel / 2;
+    case OpType::PixelShuffle:
+    case OpType::PixelShuffleDcr:  // output row y reads input row y / f
+      return r * op.factor + op.factor - 1;
+    case OpType::UpsampleBilinear:  // reads up to one input row beyond y / f
+      return (r + 1) * op.factor;
+    case OpType::Resize:
+      return (r + resize_reach(op)) * op.factor;
+    case OpType::Affine:
+    case OpType::Relu:
+    case OpType::LeakyRelu:
+    case OpType::PRelu:
+    case OpType::Sigmoid:
+    case OpType::Gate:
+    case OpType::Add:
+    case OpType::Mul:
+    case OpType::Concat:
+      return r;  // pixel for pixel
+    case OpType::kCount:
+      break;
+  }
+  throw Error("internal error: no footprint for op '" + op.name + "'");
+}
+
+RowRange op_source_rows(const Op &op, RowRange out, int input_height) {
+  if (out.empty()) return {0, 0};
+  switch (op.type) {
+    case OpType::Conv2d:
+      return {out.lo - op.kernel / 2, out.hi + op.kernel / 2};
+    case OpType::PixelShuffle:
+    case OpType::PixelShuffleDcr:
+      return {out.lo / op.factor, (out.hi - 1) / op.factor + 1};
+    case OpType::UpsampleBilinear:
+      return {bilinear_tap(out.lo, op.factor, input_height).i0,
+              bilinear_tap(out.hi - 1, op.factor, input_height).i1 + 1};
+    case OpType::Resize: {
+      const ResizeTaps first = resize_taps(op, out.lo, input_height),
+                       last = resize_taps(op, out.hi - 1, input_height);
+      return {first.index[0], last.index[last.count - 1] + 1};
+    }
+    case OpType::Affine:
+    case OpType::Relu:
+    case OpType::LeakyRelu:
+    case OpType::PRelu:
+    case OpType::Sigmoid:
+    case OpType::Gate:
+    case OpType::Add:
+    case OpType::Mul:
+    case OpType::Concat:
+      return out;
+    case OpType::kCount:
+      break;
+  }
+  throw Error("internal error: no footprint for op '" + op.name + "'");
+}
+
+}  // namespace xunit

@@ -1,0 +1,52 @@
+#include "engine/ops/op_type.h"
+
+#include <iterator>
+
+#include "common/error.h"
+
+namespace xunit {
+
+namespace {
+
+constexpr OpTraits kOps[] = {
+    {OpType::Conv2d, "conv2d", OpClass::Conv, 1, 1, 0},
+    {OpType::Affine, "affine", OpClass::Unary, 1, 1, 0},
+    {OpType::Relu, "relu", OpClass::Unary, 1, 1, 0},
+    {OpType::LeakyRelu, "leaky_relu", OpClass::Unary, 1, 1, 0},
+    {OpType::PRelu, "prelu", OpClass::Unary, 1, 1, 0},
+    {OpType::Sigmoid, "sigmoid", OpClass::Unary, 1, 1, 0},
+    {OpType::Gate, "gate", OpClass::Binary, 2, 2, 0},
+    {OpType::Add, "add", OpClass::Binary, 2, 2, 0},
+    {OpType::Mul, "mul", OpClass::Binary, 2, 2, 0},
+    {OpType::PixelShuffle, "pixel_shuffle", OpClass::Resample, 1, 1, 0},
+    {OpType::UpsampleBilinear, "upsample_bilinear", OpClass::Resample, 1, 1, 0},
+    {OpType::Concat, "concat", OpClass::Concat, 2, -1, 0},
+    {OpType::Resize, "resize", OpClass::Resample, 1, 1, 1},
+    {OpType::PixelShuffleDcr, "pixel_shuffle_dcr", OpClass::Resample, 1, 1, 1},
+};
+static_assert(std::size(kOps) == size_t(OpType::kCount), "one row of kOps per OpType");
+
+constexpr bool rows_in_enum_order() {
+  for (size_t i = 0; i < std::size(kOps); ++i)
+    if (size_t(kOps[i].type) != i) return false;
+  return true;
+}
+static_assert(rows_in_enum_order(), "kOps rows must be in OpType order");
+
+}  // namespace
+
+const OpTraits &op_traits(OpType type) {
+  XUNIT_CHECK(size_t(type) < std::size(kOps), "internal error: op type out of range");
+  return kOps[size_t(type)];
+}
+
+bool op_type_from_name(const std::string &name, OpType *out) {
+  for (const OpTraits &t : kOps)
+    if (name == t.name) {
+      *out = t.type;
+      return true;
+    }
+  return false;
+}
+
+}  // namespace xunit

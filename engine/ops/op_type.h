@@ -1,0 +1,50 @@
+// The op types of the graph IR and their traits: one row per op in one table (op_type.cpp), so
+// that a new op cannot be half-added. Every switch over OpType lists every member (no
+// `default:`), so the compiler (-Wswitch) names each place a new op must be handled.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace xunit {
+
+enum class OpType : uint8_t {
+  Conv2d,  // k x k, stride 1, zero padding k/2, groups, optional bias
+  Affine,  // y = x * scale[c] + shift[c] (an unfoldable BatchNorm)
+  Relu,
+  LeakyRelu,  // attr alpha
+  PRelu,      // tensor slope: [1] shared or [C]
+  Sigmoid,
+  Gate,              // y = in0 * sigmoid(in1): the xUnit gate
+  Add,               // y = in0 + in1
+  Mul,               // y = in0 * in1
+  PixelShuffle,      // attr factor; C*f*f -> C
+  UpsampleBilinear,  // attr factor; align_corners=False, source coordinates clamped at 0
+  Concat,            // channel concatenation of all inputs
+  Resize,            // attrs factor + ResizeSpec (engine/resize_taps.h): nearest / linear / cubic
+  PixelShuffleDcr,   // attr factor; C*f*f -> C with depth-column-row order (ONNX DepthToSpace DCR)
+  kCount
+};
+
+// What kind of computation an op is: decides how the planner may fuse it and which step runs it.
+enum class OpClass : uint8_t {
+  Conv,      // Conv2d
+  Unary,     // element-wise, per channel: engine/ops/unary.h
+  Binary,    // element-wise over two tensors of one shape: engine/ops/binary.h
+  Resample,  // changes the resolution (pixel shuffles, upsampling, resize)
+  Concat,
+};
+
+struct OpTraits {
+  OpType type;
+  const char *name;  // as written in .xunit files
+  OpClass op_class;
+  int min_inputs, max_inputs;  // max -1: any number
+  uint16_t format_minor;       // the .xunit 1.x minor version that introduced it
+};
+
+const OpTraits &op_traits(OpType type);
+inline const char *op_type_name(OpType type) { return op_traits(type).name; }
+bool op_type_from_name(const std::string &name, OpType *out);
+inline bool is_unary(OpType type) { return op_traits(type).op_class == OpClass::Unary; }
+
+}  // namespace xunit

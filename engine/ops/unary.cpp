@@ -1,0 +1,107 @@
+#include "engine/ops/unary.h"
+
+#include <cmath>
+#include <limits>
+
+#include "common/error.h"
+
+namespace xunit {
+
+UnaryFn::UnaryFn(const Graph &g, const Op &op) : type_(op.type), alpha_(op.alpha) {
+  XUNIT_CHECK(is_unary(op.type),
+              std::string("internal error: '") + op_type_name(op.type) + "' is not a unary op");
+  if (op.type == OpType::Affine) {
+    scale_ = g.tensor(op.scale).data;
+    shift_ = g.tensor(op.shift).data;
+  } else if (op.type == OpType::PRelu) {
+    slope_ = g.tensor(op.slope).data;
+    shared_slope_ = g.tensor(op.slope).numel() == 1;
+  }
+}
+
+float UnaryFn::operator()(float v, int c) const {
+  switch (type_) {
+    case OpType::Relu:
+      return v < 0.f ? 0.f : v;
+    case OpType::LeakyRelu:
+      return v < 0.f ? v * alpha_ : v;
+    case OpType::PRelu:
+      return v < 0.f ? v * slope_[shared_slope_ ? 0 : c] : v;
+    case OpType::Sigmoid:
+      return 1.f / (1.f + std::exp(-v));
+    case OpType::Affine:
+      return v * scale_[c] + shift_[c];
+    case OpType::Conv2d:
+    case OpType::Gate:
+    case OpType::Add:
+    case OpType::Mul:
+    case OpType::PixelShuffle:
+    case OpType::UpsampleBilinear:
+    case OpType::Concat:
+    case OpType::Resize:
+    case OpType::PixelShuffleDcr:
+    case OpType::kCount:
+      break;  // not unary: refused by the constructor
+  }
+  return std::numeric_limits<float>::quiet_NaN();
+}
+
+namespace {
+
+// The common ops on whole pixels of B lanes: plain loops the compiler vectorizes. False: use
+// the generic per-element path.
+template <int B>
+bool apply_fast(OpType type, float alpha, const float *sc, const float *sh, const float *s,
+                float *d, int width) {
+  if (type == OpType::Affine) {
+    for (int x = 0; x < width; ++x)
+      for (int l = 0; l < B; ++l) d[x * B + l] = s[x * B + l] * sc[l] + sh[l];
+    return true;
+  }
+  if (type == OpType::Relu || type == OpType::LeakyRelu) {
+    const float a = type == OpType::Relu ? 0.f : alpha;
+    for (int x = 0; x < width; ++x)
+      for (int l = 0; l < B; ++l)
+        d[x * B + l] = s[x * B + l] < 0.f ? s[x * B + l] * a : s[x * B + l];
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void UnaryFn::apply_row(const float *src, float *dst, int width, int block, int c0,
+                        int lanes) const {
+  if (lanes == block) {
+    const float *sc = scale_ ? scale_ + c0 : nullptr, *sh = shift_ ? shift_ + c0 : nullptr;
+    float alpha = alpha_;
+    if (type_ == OpType::PRelu && shared_slope_) alpha = slope_[0];
+    const OpType fast = type_ == OpType::PRelu && shared_slope_ ? OpType::LeakyRelu : type_;
+    if (block == 16 && apply_fast<16>(fast, alpha, sc, sh, src, dst, width)) return;
+    if (block == 8 && apply_fast<8>(fast, alpha, sc, sh, src, dst, width)) return;
+  }
+  for (int x = 0; x < width; ++x)
+    for (int l = 0; l < lanes; ++l)
+      dst[size_t(x) * block + l] = (*this)(src[size_t(x) * block + l], c0 + l);
+}
+
+bool UnaryFn::negative_slope(int c, float *slope) const {
+  if (type_ == OpType::Relu)
+    *slope = 0.f;
+  else if (type_ == OpType::LeakyRelu)
+    *slope = alpha_;
+  else if (type_ == OpType::PRelu)
+    *slope = slope_[shared_slope_ ? 0 : c];
+  else
+    return false;
+  return true;
+}
+
+bool UnaryFn::affine(int c, float *scale, float *shift) const {
+  if (type_ != OpType::Affine) return false;
+  *scale = scale_[c];
+  *shift = shift_[c];
+  return true;
+}
+
+}  // namespace xunit
