@@ -116,10 +116,14 @@ float compare_with_reference(DwGateFn fn, DwGateFn reference, int block, const C
   return worst;
 }
 
-// Summation order (FMA, register tiles) differs from the reference: up to 169 taps round
-// differently (~1e-6 of |a|), times the gate's slope (sigmoid 0.25, Gaussian 0.86 at most);
-// the gates themselves are within 1e-6 (see the gate test).
+// Summation order (FMA, register tiles) differs from the reference: up to 1089 taps round
+// differently (~1e-6 of |a|), times the gate's slope: at most 0.25 for the sigmoid, 0.86 for
+// the Gaussian (3.4 times more), hence its larger bound; the gates themselves are within 1e-6
+// (see the gate test). kConvTolerance is the tighter one, used where either gate will do.
 constexpr float kConvTolerance = 5e-6f;
+float conv_tolerance(GateFunction gate) {
+  return gate == GateFunction::Gaussian ? 1.5e-5f : kConvTolerance;
+}
 
 // The gate alone: kernel 1 with weight 1 and bias 0 makes a = the input exactly in every
 // variant, so m * g(a) can be compared with the reference's std::exp at the float level.
@@ -201,9 +205,9 @@ TEST_CASE("dwgate: every registered variant matches the scalar reference") {
   for (const DwGateVariant &v : variants) {
     float worst = 0;
     const DwGateFn reference = dwgate_reference(v.gate);
-    for (int k : {1, 3, 5, 7, 9, 11, 13})
+    for (int k : {1, 3, 5, 7, 9, 11, 13, 33})
       for (int rows : {1, 2, 5})
-        for (int w : {1, 2, 3, 6, 7, 8, 9, 15, 16, 17, 21, 33})
+        for (int w : {1, 2, 3, 6, 7, 8, 9, 15, 16, 17, 21, 33, 57})
           for (int mode = 0; mode < 4; ++mode) {
             const bool affine = mode & 1, multiplicand = mode & 2;
             CAPTURE(describe(v));
@@ -214,7 +218,7 @@ TEST_CASE("dwgate: every registered variant matches the scalar reference") {
             CAPTURE(w);
             const float e = compare_with_reference(v.fn, reference, v.block,
                                                    {rows, w, k, affine, multiplicand}, seed++);
-            CHECK(e <= kConvTolerance);
+            CHECK(e <= conv_tolerance(v.gate));
             if (!(e <= worst)) worst = e;
           }
     exercised.insert(v.fn);

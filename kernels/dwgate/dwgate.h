@@ -47,7 +47,8 @@ void f32_dwgate__scalar(const DwGateParams &p);  // Sigmoid
 void f32_dwgate_gaussian__scalar(const DwGateParams &p);
 DwGateFn dwgate_reference(GateFunction gate);
 
-// SIMD variants, named by gate (none: Sigmoid), block size and ISA; any odd kernel up to 31.
+// SIMD variants, named by gate (none: Sigmoid), block size and ISA; any odd kernel (3, 5, 7, 9
+// with their own code; above 31 pixel by pixel, slower).
 // Their exp is a polynomial after a range reduction (and the sigmoid's reciprocal an estimate
 // refined by one Newton step): relative error of the gate below 1e-6 (tested). The Gaussian
 // gate is 0 where a^2 > 87.3 (exp(-a^2) would be a denormal or 0).
