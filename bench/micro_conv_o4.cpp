@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernels/conv_o4/conv_o4.h"
@@ -60,20 +61,29 @@ void shapes(benchmark::internal::Benchmark *b) {
   b->Args({512, 32, 5, 3, 208});  // the tail of a Dense xUnit network
 }
 
-void BM_f32_conv_o4__scalar(benchmark::State &s) { run(s, f32_conv_o4__scalar, 16); }
-void BM_f32_conv_o4_c8__avx2(benchmark::State &s) {
-  if (cpu_isa() < Isa::Avx2) return s.SkipWithError("no AVX2");
-  run(s, f32_conv_o4_c8__avx2, 8);
+// Every registered variant (kernels/conv_o4/conv_o4_select.cpp) and the reference.
+void register_all() {
+  benchmark::RegisterBenchmark("f32_conv_o4__scalar", [](benchmark::State &s) {
+    run(s, f32_conv_o4__scalar, 16);
+  })->Args({512, 2, 5, 3, 64});
+  for (const ConvO4Variant &v : conv_o4_variants())
+    benchmark::RegisterBenchmark(
+        (std::string("f32_conv_o4_") + v.name).c_str(),
+        [v](benchmark::State &s) {
+          if (int(cpu_isa()) < int(v.isa))
+            return s.SkipWithError((std::string("needs ") + isa_name(v.isa)).c_str());
+          run(s, v.fn, v.block);
+        })
+        ->Apply(shapes);
 }
-void BM_f32_conv_o4_c16__avx512(benchmark::State &s) {
-  if (cpu_isa() < Isa::Avx512) return s.SkipWithError("no AVX-512");
-  run(s, f32_conv_o4_c16__avx512, 16);
-}
-
-BENCHMARK(BM_f32_conv_o4__scalar)->Args({512, 2, 5, 3, 64});
-BENCHMARK(BM_f32_conv_o4_c8__avx2)->Apply(shapes);
-BENCHMARK(BM_f32_conv_o4_c16__avx512)->Apply(shapes);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char **argv) {
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,9 +1,11 @@
-// Microbenchmarks of every dw-conv+gate variant (kernels/dwgate): one thread, one channel block,
-// a chunk of rows as the engine streams it. Counters: GFLOP/s of the depthwise conv (2 flops per
-// tap and lane) and GB/s of the rows read and written once.
+// Microbenchmarks of every registered dw-conv+gate variant (kernels/dwgate), both gates: one
+// thread, one channel block, a chunk of rows as the engine streams it. Counters: GFLOP/s of the
+// depthwise conv (2 flops per tap and lane), GB/s of the rows read and written once, and ns per
+// output element.
 #include <benchmark/benchmark.h>
 
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernels/dwgate/dwgate.h"
@@ -46,33 +48,44 @@ void run(benchmark::State &state, DwGateFn fn, int block) {
                          benchmark::Counter::kIsRate);
   state.counters["GB/s"] = benchmark::Counter(
       pixels * 2 * sizeof(float) * 1e-9 * double(state.iterations()), benchmark::Counter::kIsRate);
+  // Time per output element (one pixel of one lane): comparable across gates and blocks.
+  state.counters["ns/elem"] =
+      benchmark::Counter(pixels * 1e-9 * double(state.iterations()),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
-void shapes(benchmark::internal::Benchmark *b) {
-  for (int kernel : {3, 5, 7}) b->Args({512, 32, kernel});
-  b->Args({64, 8, 7});
-  b->Args({2048, 8, 7});
+// Every registered variant (kernels/dwgate/dwgate_select.cpp) and the references, named
+// f32_dwgate[_gaussian]_<block>__<isa>: the gates compare at equal names. Kernel 7 and 9
+// (the xUnit paper's) at an engine-like chunk, 3 and 5 and other widths for the sigmoid.
+void register_all() {
+  auto add = [](const std::string &name, DwGateFn fn, int block, Isa isa, bool all_shapes) {
+    benchmark::internal::Benchmark *b =
+        benchmark::RegisterBenchmark(name.c_str(), [fn, block, isa](benchmark::State &s) {
+          if (int(cpu_isa()) < int(isa))
+            return s.SkipWithError((std::string("needs ") + isa_name(isa)).c_str());
+          run(s, fn, block);
+        });
+    for (int kernel : {7, 9}) b->Args({512, 32, kernel});
+    if (all_shapes) {
+      for (int kernel : {3, 5}) b->Args({512, 32, kernel});
+      b->Args({64, 8, 7});
+      b->Args({2048, 8, 7});
+    }
+  };
+  for (const DwGateVariant &v : dwgate_variants())
+    add(std::string("f32_dwgate_") + v.name, v.fn, v.block, v.isa, v.gate == GateFunction::Sigmoid);
+  for (GateFunction gate : {GateFunction::Sigmoid, GateFunction::Gaussian})
+    add(std::string("f32_dwgate_") + (gate == GateFunction::Sigmoid ? "" : "gaussian_") + "_scalar",
+        dwgate_reference(gate), 16, Isa::Scalar, false);
 }
-
-void BM_f32_dwgate__scalar(benchmark::State &s) { run(s, f32_dwgate__scalar, 16); }
-void BM_f32_dwgate_c8__avx2(benchmark::State &s) {
-  if (cpu_isa() < Isa::Avx2) return s.SkipWithError("no AVX2");
-  run(s, f32_dwgate_c8__avx2, 8);
-}
-void BM_f32_dwgate_c16__avx2(benchmark::State &s) {
-  if (cpu_isa() < Isa::Avx2) return s.SkipWithError("no AVX2");
-  run(s, f32_dwgate_c16__avx2, 16);
-}
-void BM_f32_dwgate_c16__avx512(benchmark::State &s) {
-  if (cpu_isa() < Isa::Avx512) return s.SkipWithError("no AVX-512");
-  run(s, f32_dwgate_c16__avx512, 16);
-}
-
-BENCHMARK(BM_f32_dwgate__scalar)->Args({512, 4, 7});
-BENCHMARK(BM_f32_dwgate_c8__avx2)->Apply(shapes);
-BENCHMARK(BM_f32_dwgate_c16__avx2)->Apply(shapes);
-BENCHMARK(BM_f32_dwgate_c16__avx512)->Apply(shapes);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char **argv) {
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

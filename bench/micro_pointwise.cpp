@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernels/isa.h"
@@ -62,20 +63,29 @@ void shapes(benchmark::internal::Benchmark *b) {
   }
 }
 
-void BM_f32_pointwise__scalar(benchmark::State &s) { run(s, f32_pointwise__scalar, 16); }
-void BM_f32_pointwise_c8__avx2(benchmark::State &s) {
-  if (cpu_isa() < Isa::Avx2) return s.SkipWithError("no AVX2");
-  run(s, f32_pointwise_c8__avx2, 8);
+// Every registered variant (kernels/pointwise/pointwise_select.cpp) and the reference.
+void register_all() {
+  benchmark::RegisterBenchmark("f32_pointwise__scalar", [](benchmark::State &s) {
+    run(s, f32_pointwise__scalar, 16);
+  })->Args({128, 32, 1});
+  for (const PointwiseVariant &v : pointwise_variants())
+    benchmark::RegisterBenchmark(
+        (std::string("f32_pointwise_") + v.name).c_str(),
+        [v](benchmark::State &s) {
+          if (int(cpu_isa()) < int(v.isa))
+            return s.SkipWithError((std::string("needs ") + isa_name(v.isa)).c_str());
+          run(s, v.fn, v.block);
+        })
+        ->Apply(shapes);
 }
-void BM_f32_pointwise_c16__avx512(benchmark::State &s) {
-  if (cpu_isa() < Isa::Avx512) return s.SkipWithError("no AVX-512");
-  run(s, f32_pointwise_c16__avx512, 16);
-}
-
-BENCHMARK(BM_f32_pointwise__scalar)->Args({128, 32, 1});
-BENCHMARK(BM_f32_pointwise_c8__avx2)->Apply(shapes);
-BENCHMARK(BM_f32_pointwise_c16__avx512)->Apply(shapes);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char **argv) {
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

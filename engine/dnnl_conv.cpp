@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "common/error.h"
+#include "engine/dnnl_isa.h"
 #include "engine/ops/unary.h"
 #include "kernels/isa.h"
 
@@ -26,11 +27,10 @@ constexpr size_t kMaxCachedShapes = 64;
 dnnl::engine &cpu_engine() {
   static dnnl::engine engine = [] {
     // XUNIT_ISA lowers oneDNN's instruction set as well as ours, so that a forced path is the
-    // whole path. It must happen before oneDNN generates any code.
-    kernels::Isa isa;
-    const char *forced = std::getenv("XUNIT_ISA");
-    if (forced && kernels::parse_isa(forced, &isa) && isa != kernels::Isa::Avx512)
-      dnnl::set_max_cpu_isa(isa == kernels::Isa::Avx2 ? dnnl::cpu_isa::avx2 : dnnl::cpu_isa::sse41);
+    // whole path: the cap follows kernels::active_isa() (engine/dnnl_isa.h). It must happen
+    // before oneDNN generates any code.
+    const dnnl::cpu_isa cap = dnnl_isa_cap(kernels::active_isa(), kernels::cpu_isa());
+    if (cap != dnnl::cpu_isa::all) dnnl::set_max_cpu_isa(cap);
     return dnnl::engine(dnnl::engine::kind::cpu, 0);
   }();
   return engine;

@@ -2,6 +2,8 @@
 // one the CPU lacks: asking for more than the CPU has falls back to the best available one).
 #pragma once
 
+#include <vector>
+
 namespace xunit::kernels {
 
 // Ordered: each level includes the ones below. Avx512Bf16 adds the bfloat16 conversions and
@@ -14,5 +16,17 @@ void set_isa_override(Isa isa);  // for tests; the effective ISA is min(isa, cpu
 void clear_isa_override();
 const char *isa_name(Isa isa);
 bool parse_isa(const char *name, Isa *out);
+
+// The level XUNIT_ISA=`value` gives on a CPU of level `cpu`: min(parsed value, cpu); `cpu` when
+// `value` is null or not a level name. active_isa() without an override.
+Isa isa_from_env(const char *value, Isa cpu);
+
+// The CPU features (__builtin_cpu_supports names) a level needs, those of the levels below
+// included: one per -m flag its translation units are compiled with (top CMakeLists.txt:
+// XUNIT_AVX2_FLAGS, XUNIT_AVX512_FLAGS, XUNIT_AVX512BF16_FLAGS). cpu_isa() is the highest level
+// whose features the CPU all has.
+std::vector<const char *> isa_features(Isa isa);
+// 1 if the CPU has the feature, 0 if not, -1 for a name no level uses.
+int cpu_has_feature(const char *name);
 
 }  // namespace xunit::kernels

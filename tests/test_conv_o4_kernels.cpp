@@ -1,8 +1,11 @@
-// Every conv-to-few-channels variant against the scalar reference over many shapes and borders.
+// Every registered conv-to-few-channels variant (kernels/conv_o4/conv_o4_select.cpp) against the
+// scalar reference over many shapes and borders. A variant the CPU can run but the test did not
+// exercise is a failure.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -12,12 +15,6 @@
 using namespace xunit::kernels;
 
 namespace {
-
-struct Variant {
-  std::string name;
-  ConvO4Fn fn;
-  int block;
-};
 
 // Largest |got - want| / max(1, |want|) of `fn` against the reference on random rows.
 float compare(ConvO4Fn fn, int block, int planes, int out_channels, int rows, int width, int kernel,
@@ -69,14 +66,20 @@ float compare(ConvO4Fn fn, int block, int planes, int out_channels, int rows, in
 
 }  // namespace
 
-TEST_CASE("conv_o4: every SIMD variant matches the scalar reference") {
-  std::vector<Variant> variants;
-  if (cpu_isa() >= Isa::Avx2) variants.push_back({"c8__avx2", f32_conv_o4_c8__avx2, 8});
-  if (cpu_isa() >= Isa::Avx512) variants.push_back({"c16__avx512", f32_conv_o4_c16__avx512, 16});
-  REQUIRE(!variants.empty());
+TEST_CASE("conv_o4: every registered variant matches the scalar reference") {
+  std::vector<ConvO4Variant> variants;
+  for (const ConvO4Variant &v : conv_o4_variants()) {
+    if (int(v.isa) <= int(cpu_isa()))
+      variants.push_back(v);
+    else
+      MESSAGE("not run on this CPU (needs " << std::string(isa_name(v.isa))
+                                            << "): " << std::string(v.name));
+  }
+  if (cpu_isa() >= Isa::Avx2) REQUIRE(!variants.empty());
+  std::set<ConvO4Fn> exercised;
   unsigned seed = 1;
   float worst = 0;
-  for (const Variant &v : variants)
+  for (const ConvO4Variant &v : variants)
     for (int out : {1, 2, 3, 4})
       for (int kernel : {1, 3, 5})
         for (int planes : {1, 3, 9})
@@ -90,23 +93,50 @@ TEST_CASE("conv_o4: every SIMD variant matches the scalar reference") {
               const float e = compare(v.fn, v.block, planes, out, rows, width, kernel, seed++);
               CHECK(e <= 5e-5f);  // summation order only: up to 3600 terms
               worst = std::max(worst, e);
+              exercised.insert(v.fn);
             }
   MESSAGE("largest relative difference to the reference: " << worst);
+  for (const ConvO4Variant &v : conv_o4_variants())
+    if (int(v.isa) <= int(cpu_isa())) {
+      INFO("registered, runnable here, not exercised: " << std::string(v.name));
+      CHECK(exercised.count(v.fn) == 1);
+    }
+  // The comparison can fail: a wrong bias is seen.
+  auto off = [](const ConvO4Params &p) {
+    f32_conv_o4__scalar(p);
+    p.out_rows[0][0] += 1e-3f;
+  };
+  CHECK(compare(off, 8, 1, 1, 1, 5, 3, 1) > 5e-5f);
 }
 
 TEST_CASE("conv_o4: the selection follows the ISA override") {
-  auto picks = [](int block, ConvO4Fn want) { return select_conv_o4(block) == want; };
-  set_isa_override(Isa::Scalar);
-  CHECK(picks(16, f32_conv_o4__scalar));
-  if (cpu_isa() >= Isa::Avx2) {
-    set_isa_override(Isa::Avx2);
-    CHECK(picks(8, f32_conv_o4_c8__avx2));
-    CHECK(picks(
-        16, f32_conv_o4__scalar));  // no 16-lane AVX2 variant: the engine uses 8-lane blocks there
+  std::set<int> blocks{1, 8, 16};
+  for (const ConvO4Variant &v : conv_o4_variants()) blocks.insert(v.block);
+  std::set<ConvO4Fn> selected;
+  for (Isa level : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Bf16}) {
+    if (int(level) > int(cpu_isa())) continue;
+    set_isa_override(level);
+    REQUIRE(active_isa() == level);
+    for (int block : blocks) {
+      CAPTURE(isa_name(level));
+      CAPTURE(block);
+      const ConvO4Variant *best = nullptr;  // the highest ISA that fits the level and the block
+      for (const ConvO4Variant &v : conv_o4_variants())
+        if (v.block == block && int(v.isa) <= int(level) && (!best || int(v.isa) > int(best->isa)))
+          best = &v;
+      const ConvO4Fn got = select_conv_o4(block);
+      CHECK((got == (best ? best->fn : f32_conv_o4__scalar)));
+      selected.insert(got);
+    }
   }
-  if (cpu_isa() >= Isa::Avx512) {
-    set_isa_override(Isa::Avx512);
-    CHECK(picks(16, f32_conv_o4_c16__avx512));
-  }
+  clear_isa_override();
+  for (const ConvO4Variant &v : conv_o4_variants())
+    if (int(v.isa) <= int(cpu_isa())) {
+      INFO("never selected: " << std::string(v.name));
+      CHECK(selected.count(v.fn) == 1);
+    }
+  // No 16-lane AVX2 variant: the engine uses 8-lane blocks there.
+  set_isa_override(Isa::Avx2);
+  CHECK((select_conv_o4(16) == f32_conv_o4__scalar));
   clear_isa_override();
 }

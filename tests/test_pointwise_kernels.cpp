@@ -1,9 +1,11 @@
-// Every pointwise-conv variant against the scalar reference: channel counts, widths (tiles and
-// their remainders), output block groups, and each pre/post stage on and off.
+// Every registered pointwise-conv variant (kernels/pointwise/pointwise_select.cpp) against the
+// scalar reference (a runnable variant the test did not exercise is a failure): channel counts,
+// widths (tiles and their remainders), output block groups, and each pre/post stage on and off.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -14,16 +16,11 @@ using namespace xunit::kernels;
 
 namespace {
 
-struct Variant {
-  std::string name;
-  PointwiseFn fn;
-  int block;
-};
-
-std::vector<Variant> simd_variants() {
-  std::vector<Variant> v;
-  if (cpu_isa() >= Isa::Avx2) v.push_back({"c8__avx2", f32_pointwise_c8__avx2, 8});
-  if (cpu_isa() >= Isa::Avx512) v.push_back({"c16__avx512", f32_pointwise_c16__avx512, 16});
+// The registered variants this CPU can run.
+std::vector<PointwiseVariant> runnable_variants() {
+  std::vector<PointwiseVariant> v;
+  for (const PointwiseVariant &d : pointwise_variants())
+    if (int(d.isa) <= int(cpu_isa())) v.push_back(d);
   return v;
 }
 
@@ -84,12 +81,13 @@ float compare(PointwiseFn fn, int block, int in_planes, int out_planes, int rows
 
 }  // namespace
 
-TEST_CASE("pointwise: every SIMD variant matches the scalar reference") {
-  std::vector<Variant> variants = simd_variants();
-  REQUIRE(!variants.empty());
+TEST_CASE("pointwise: every registered variant matches the scalar reference") {
+  std::vector<PointwiseVariant> variants = runnable_variants();
+  if (cpu_isa() >= Isa::Avx2) REQUIRE(!variants.empty());
+  std::set<PointwiseFn> exercised;
   unsigned seed = 1;
   float worst = 0;
-  for (const Variant &v : variants)
+  for (const PointwiseVariant &v : variants)
     for (int in_planes : {1, 2, 5, 13})
       for (int out_planes : {1, 2, 3, 4, 5, 9})
         for (int width : {1, 5, 13, 31})
@@ -104,8 +102,24 @@ TEST_CASE("pointwise: every SIMD variant matches the scalar reference") {
             ++seed;
             CHECK(e <= 2e-5f);  // summation order differs (FMA, per-block accumulators)
             worst = std::max(worst, e);
+            exercised.insert(v.fn);
           }
   MESSAGE("largest relative difference to the reference: " << worst);
+  for (const PointwiseVariant &v : pointwise_variants()) {
+    if (int(v.isa) > int(cpu_isa())) {
+      MESSAGE("not run on this CPU (needs " << std::string(isa_name(v.isa))
+                                            << "): " << std::string(v.name));
+      continue;
+    }
+    INFO("registered, runnable here, not exercised: " << std::string(v.name));
+    CHECK(exercised.count(v.fn) == 1);
+  }
+  // The comparison can fail: one wrong output is seen.
+  auto off = [](const PointwiseParams &p) {
+    f32_pointwise__scalar(p);
+    p.out_rows[0][0] += 1e-3f;
+  };
+  CHECK(compare(off, 8, 1, 1, 1, 5, 15, 1) > 2e-5f);
 }
 
 TEST_CASE("pointwise: the reference computes the documented formula") {
@@ -143,16 +157,31 @@ TEST_CASE("pointwise: the reference computes the documented formula") {
 }
 
 TEST_CASE("pointwise: the selection follows the ISA override and the block size") {
-  auto picks = [](int block, PointwiseFn want) { return select_pointwise(block) == want; };
-  set_isa_override(Isa::Scalar);
-  CHECK(picks(16, f32_pointwise__scalar));
-  CHECK(picks(8, f32_pointwise__scalar));
-  if (cpu_isa() >= Isa::Avx2) {
-    set_isa_override(Isa::Avx2);
-    CHECK(picks(8, f32_pointwise_c8__avx2));
-    CHECK(picks(16, f32_pointwise__scalar));  // no 16-lane AVX2 variant
+  std::set<int> blocks{1, 8, 16};
+  for (const PointwiseVariant &v : pointwise_variants()) blocks.insert(v.block);
+  std::set<PointwiseFn> selected;
+  for (Isa level : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Bf16}) {
+    if (int(level) > int(cpu_isa())) continue;
+    set_isa_override(level);
+    REQUIRE(active_isa() == level);
+    for (int block : blocks) {
+      CAPTURE(isa_name(level));
+      CAPTURE(block);
+      const PointwiseVariant *best = nullptr;  // the highest ISA that fits the level and block
+      for (const PointwiseVariant &v : pointwise_variants())
+        if (v.block == block && int(v.isa) <= int(level) && (!best || int(v.isa) > int(best->isa)))
+          best = &v;
+      const PointwiseFn got = select_pointwise(block);
+      CHECK((got == (best ? best->fn : f32_pointwise__scalar)));
+      selected.insert(got);
+    }
   }
   clear_isa_override();
-  if (cpu_isa() >= Isa::Avx512) CHECK(picks(16, f32_pointwise_c16__avx512));
-  CHECK(picks(1, f32_pointwise__scalar));
+  for (const PointwiseVariant &v : runnable_variants()) {
+    INFO("never selected: " << std::string(v.name));
+    CHECK(selected.count(v.fn) == 1);
+  }
+  set_isa_override(Isa::Avx2);
+  CHECK((select_pointwise(16) == f32_pointwise__scalar));  // no 16-lane AVX2 variant
+  clear_isa_override();
 }

@@ -8,6 +8,9 @@
 // output channels); these kernels vectorize over input lanes and block over output pixels.
 #pragma once
 
+#include "kernels/isa.h"
+#include "kernels/registry.h"
+
 namespace xunit::kernels {
 
 struct ConvO4Params {
@@ -33,7 +36,17 @@ void f32_conv_o4__scalar(const ConvO4Params &p);
 void f32_conv_o4_c16__avx512(const ConvO4Params &p);
 void f32_conv_o4_c8__avx2(const ConvO4Params &p);
 
-// The best variant for input planes of `block` lanes on the active ISA.
+// The registry (kernels/registry.h): every SIMD variant, best first.
+struct ConvO4Variant {
+  const char *name;
+  Isa isa;    // the least ISA it needs
+  int block;  // lanes per input plane
+  ConvO4Fn fn;
+};
+VariantList<ConvO4Variant> conv_o4_variants();
+
+// The first registered variant for input planes of `block` lanes whose ISA is at most the
+// active ISA; the scalar reference when none fits.
 ConvO4Fn select_conv_o4(int block);
 
 }  // namespace xunit::kernels

@@ -5,6 +5,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/isa.h"
+#include "kernels/registry.h"
+
 namespace xunit::kernels {
 
 void f32_to_bf16__scalar(const float *src, uint16_t *dst, size_t n);
@@ -12,6 +15,16 @@ void f32_to_bf16__avx512(const float *src, uint16_t *dst, size_t n);
 void f32_to_bf16__avx512bf16(const float *src, uint16_t *dst, size_t n);
 
 using F32ToBf16Fn = void (*)(const float *, uint16_t *, size_t);
+
+// The registry (kernels/registry.h): every SIMD variant, best first; no key but the ISA.
+struct F32ToBf16Variant {
+  const char *name;
+  Isa isa;  // the least ISA it needs
+  F32ToBf16Fn fn;
+};
+VariantList<F32ToBf16Variant> f32_to_bf16_variants();
+
+// The first registered variant whose ISA is at most the active ISA; else the scalar one.
 F32ToBf16Fn select_f32_to_bf16();
 
 }  // namespace xunit::kernels

@@ -1,10 +1,8 @@
-// Compiled with -mavx2 -mfma (see kernels/CMakeLists.txt); called only when the CPU has AVX2+FMA.
-#include <immintrin.h>
-
+// Compiled with the AVX2 flags (see kernels/CMakeLists.txt); called only when the CPU has AVX2+FMA.
 #include "kernels/dwgate/dwgate.h"
+#include "kernels/simd/f32_avx2.inc"
 
 namespace {
-#include "kernels/dwgate/avx2_vector.inc"
 constexpr int kBlock = 8;
 constexpr int kPix = 8;
 }  // namespace
@@ -12,5 +10,6 @@ constexpr int kPix = 8;
 #include "kernels/dwgate/f32_dwgate_simd.inc"
 
 namespace xunit::kernels {
-void f32_dwgate_c8__avx2(const DwGateParams &p) { dwgate_rows(p); }
+void f32_dwgate_c8__avx2(const DwGateParams &p) { dwgate_rows<GateFunction::Sigmoid>(p); }
+void f32_dwgate_gaussian_c8__avx2(const DwGateParams &p) { dwgate_rows<GateFunction::Gaussian>(p); }
 }  // namespace xunit::kernels

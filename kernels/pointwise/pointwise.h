@@ -10,6 +10,9 @@
 // never as a tensor in memory, where oneDNN (no pre-ops) needs it written and read back.
 #pragma once
 
+#include "kernels/isa.h"
+#include "kernels/registry.h"
+
 namespace xunit::kernels {
 
 // Pixels a SIMD variant transforms at once: the scratch holds this many pixels of every input
@@ -46,7 +49,17 @@ void f32_pointwise__scalar(const PointwiseParams &p);
 void f32_pointwise_c16__avx512(const PointwiseParams &p);
 void f32_pointwise_c8__avx2(const PointwiseParams &p);
 
-// The best variant for `block` lanes on the active ISA (kernels/isa.h).
+// The registry (kernels/registry.h): every SIMD variant, best first.
+struct PointwiseVariant {
+  const char *name;
+  Isa isa;    // the least ISA it needs
+  int block;  // lanes per plane
+  PointwiseFn fn;
+};
+VariantList<PointwiseVariant> pointwise_variants();
+
+// The first registered variant for `block` lanes whose ISA is at most the active ISA
+// (kernels/isa.h); the scalar reference when none fits.
 PointwiseFn select_pointwise(int block);
 
 }  // namespace xunit::kernels

@@ -1,14 +1,26 @@
-// The list of pointwise-conv variants and the choice among them.
-#include "kernels/isa.h"
+// The registry of pointwise-conv variants (the one list to extend) and the choice among them.
 #include "kernels/pointwise/pointwise.h"
 
 namespace xunit::kernels {
 
+namespace {
+
+constexpr PointwiseVariant kVariants[] = {
+    {"c16__avx512", Isa::Avx512, 16, f32_pointwise_c16__avx512},
+    {"c8__avx2", Isa::Avx2, 8, f32_pointwise_c8__avx2},
+};
+
+}  // namespace
+
+VariantList<PointwiseVariant> pointwise_variants() {
+  return {kVariants, sizeof(kVariants) / sizeof(kVariants[0])};
+}
+
 PointwiseFn select_pointwise(int block) {
-  const Isa isa = active_isa();
-  if (block == 16 && isa >= Isa::Avx512) return f32_pointwise_c16__avx512;
-  if (block == 8 && isa >= Isa::Avx2) return f32_pointwise_c8__avx2;
-  return f32_pointwise__scalar;
+  const PointwiseVariant *v =
+      first_variant(pointwise_variants(), active_isa(),
+                    [&](const PointwiseVariant &c) { return c.block == block; });
+  return v ? v->fn : f32_pointwise__scalar;
 }
 
 }  // namespace xunit::kernels
