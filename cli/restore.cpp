@@ -158,7 +158,8 @@ Planes channels_of(const Image &img, int first, int count) {
 }  // namespace
 
 Image restore(const xunit_model *model, const Image &img, const RestoreOptions &o) {
-  xunit_model_info info = {sizeof info};
+  xunit_model_info info;
+  info.struct_size = sizeof info;
   xunit_model_get_info(model, &info);
   const bool raw = img.bits == 32;
   const bool has_alpha = !raw && (img.channels == 2 || img.channels == 4);

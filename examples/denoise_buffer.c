@@ -36,7 +36,8 @@ int main(int argc, char **argv) {
   if (xunit_version_number() != XUNIT_VERSION_NUMBER) /* the library this header describes? */
     fprintf(stderr, "note: built with xunit.h %d, running libxunit %u\n", XUNIT_VERSION_NUMBER,
             (unsigned)xunit_version_number());
-  xunit_model_info info = {sizeof info}; /* struct_size first: the library fills the rest */
+  xunit_model_info info;
+  info.struct_size = sizeof info; /* struct_size first: the library fills the rest */
   if (xunit_model_get_info(model, &info) != XUNIT_OK) {
     fprintf(stderr, "%s\n", xunit_last_error());
     xunit_model_free(model);

@@ -259,7 +259,8 @@ TEST_CASE("c api: loading from a file and from memory; errors say what is wrong"
   xunit_model *m = nullptr;
   REQUIRE(xunit_model_load(path.c_str(), &m) == XUNIT_OK);
   REQUIRE(m != nullptr);
-  xunit_model_info info = {sizeof info};
+  xunit_model_info info;
+  info.struct_size = sizeof info;
   REQUIRE(xunit_model_get_info(m, &info) == XUNIT_OK);
   CHECK(info.task == XUNIT_TASK_DENOISE);
   CHECK(info.scale == 1);

@@ -105,7 +105,8 @@ typedef struct xunit_run_options {
 } xunit_run_options;
 
 /* Filled by xunit_model_get_info; the caller sets struct_size first:
- *   xunit_model_info info = {sizeof info};   (or: info.struct_size = sizeof info;) */
+ *   xunit_model_info info;
+ *   info.struct_size = sizeof info; */
 typedef struct xunit_model_info {
   uint32_t struct_size; /* set by the caller: sizeof(xunit_model_info) */
   int32_t task;         /* an xunit_task */
