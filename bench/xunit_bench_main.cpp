@@ -208,6 +208,7 @@ int main(int argc, char **argv) {
       if (xunit_model_load_memory(m.bytes.data(), m.bytes.size(), &model) != XUNIT_OK)
         throw xunit::Error(xunit_last_error());
       xunit_model_info info;
+      info.struct_size = sizeof info;
       xunit_model_get_info(model, &info);
       for (auto [w, h] : sizes) {
         std::vector<uint8_t> in(size_t(w) * h * info.in_channels);

@@ -100,6 +100,7 @@ std::vector<std::string> shipped_models() {
 std::string summarize_model(const std::string &path) {
   ModelHandle h(path);
   xunit_model_info info;
+  info.struct_size = sizeof info;
   xunit_model_get_info(h.m, &info);
   std::string task = info.task == XUNIT_TASK_DENOISE
                          ? "denoise"
@@ -116,6 +117,7 @@ std::string summarize_model(const std::string &path) {
 std::string describe_model(const std::string &path) {
   ModelHandle h(path);
   xunit_model_info info;
+  info.struct_size = sizeof info;
   xunit_model_get_info(h.m, &info);
   std::string s = path + "\n";
   s += "  task:             " +

@@ -60,6 +60,7 @@ class Runner {
  public:
   Runner(const xunit_model *model, const RestoreOptions &o, int runs)
       : model_(model), o_(o), runs_(runs) {
+    info_.struct_size = sizeof info_;
     xunit_model_get_info(model, &info_);
   }
   const xunit_model_info &info() const { return info_; }
@@ -158,6 +159,7 @@ Planes channels_of(const Image &img, int first, int count) {
 
 Image restore(const xunit_model *model, const Image &img, const RestoreOptions &o) {
   xunit_model_info info;
+  info.struct_size = sizeof info;
   xunit_model_get_info(model, &info);
   const bool raw = img.bits == 32;
   const bool has_alpha = !raw && (img.channels == 2 || img.channels == 4);

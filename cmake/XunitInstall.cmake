@@ -1,4 +1,4 @@
-# `cmake --install build --prefix P`: the C API (header, libxunit.so.0 and libxunit.a), the
+# `cmake --install build --prefix P`: the C API (header, libxunit.so.1 and libxunit.a), the
 # tools, the shipped models, the Python package, and what find_package / pkg-config need.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
@@ -8,7 +8,7 @@ set(XUNIT_INSTALL_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/xunit)
 # prefix, put P/<this> on PYTHONPATH.
 set(XUNIT_PYTHON_DIR lib/python3/dist-packages CACHE STRING "Install folder of the xunit Python package (relative to the prefix)")
 
-# The tools find libxunit.so.0 next to them, wherever the prefix is moved.
+# The tools find libxunit.so.1 next to them, wherever the prefix is moved.
 file(RELATIVE_PATH _xunit_bin_to_lib /${CMAKE_INSTALL_BINDIR} /${CMAKE_INSTALL_LIBDIR})
 set(_xunit_tools xunit-run xunit-convert)
 if(XUNIT_BUILD_BENCH)
@@ -44,7 +44,7 @@ install(FILES ${PROJECT_BINARY_DIR}/xunit.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}
 file(GLOB _xunit_models CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/models/*.xunit ${PROJECT_SOURCE_DIR}/models/*.md)
 install(FILES ${_xunit_models} DESTINATION ${XUNIT_INSTALL_MODEL_DIR} COMPONENT models)
 
-# The Python package, told where libxunit.so.0 is relative to itself.
+# The Python package, told where libxunit.so.1 is relative to itself.
 file(RELATIVE_PATH XUNIT_PYTHON_TO_LIB /${XUNIT_PYTHON_DIR}/xunit /${CMAKE_INSTALL_LIBDIR})
 file(RELATIVE_PATH XUNIT_PYTHON_TO_MODELS /${XUNIT_PYTHON_DIR}/xunit /${XUNIT_INSTALL_MODEL_DIR})
 configure_file(${PROJECT_SOURCE_DIR}/python/xunit/_install_paths.py.in

@@ -9,7 +9,7 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE amd64)
-# The shared libraries the tools and libxunit.so.0 load (Debian 12 package names; checked by
+# The shared libraries the tools and libxunit.so.1 load (Debian 12 package names; checked by
 # tests/install/check_install.sh, which installs the package's files and runs them).
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "libdnnl2 (>= 2.6), libgomp1, libstdc++6, libgcc-s1, libc6, zlib1g, libstb0, libonnx1, libprotobuf32")

@@ -2,6 +2,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -15,6 +16,12 @@
 #include "engine/image_runner.h"
 #include "engine/model_file.h"
 #include "xunit/xunit.h"
+
+static_assert(
+    XUNIT_VERSION_NUMBER == XUNIT_PROJECT_VERSION_NUMBER,
+    "include/xunit/xunit.h's XUNIT_VERSION_* differ from project(VERSION) in CMakeLists.txt");
+static_assert(sizeof(xunit_run_options) <= 4096 && sizeof(xunit_model_info) <= 4096,
+              "kMaxStructSize below must stay above every versioned struct");
 
 struct xunit_model {
   std::unique_ptr<xunit::CompiledModel> compiled;  // float32
@@ -97,6 +104,23 @@ std::string check_image(const xunit_image *img, const char *what) {
   return "";
 }
 
+// The versioned structs (see the top of xunit.h): the largest struct_size taken as plausible.
+constexpr uint32_t kMaxStructSize = 4096;
+
+std::string check_struct_size(uint32_t struct_size, const char *what) {
+  if (struct_size < sizeof(uint32_t) || struct_size > kMaxStructSize)
+    return std::string(what) + " struct_size is " + std::to_string(struct_size) +
+           " (set it to sizeof(" + what + "))";
+  return "";
+}
+
+// Whether the caller's struct of `struct_size` bytes holds the whole field at offset/size.
+bool has_field(uint32_t struct_size, size_t offset, size_t size) {
+  return offset + size <= struct_size;
+}
+#define XUNIT_HAS_FIELD(ptr, type, field) \
+  has_field((ptr)->struct_size, offsetof(type, field), sizeof((ptr)->field))
+
 }  // namespace
 
 extern "C" {
@@ -107,6 +131,8 @@ const char *xunit_version(void) {
   return XUNIT_STRINGIFY(XUNIT_VERSION_MAJOR) "." XUNIT_STRINGIFY(
       XUNIT_VERSION_MINOR) "." XUNIT_STRINGIFY(XUNIT_VERSION_PATCH);
 }
+
+uint32_t xunit_version_number(void) { return XUNIT_VERSION_NUMBER; }
 
 const char *xunit_last_error(void) { return g_last_error.c_str(); }
 
@@ -133,9 +159,9 @@ const char *xunit_status_string(xunit_status status) {
 }
 
 xunit_status xunit_model_load(const char *path, xunit_model **out_model) {
+  if (out_model) *out_model = nullptr;
   if (!path || !out_model)
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "path and out_model must not be NULL");
-  *out_model = nullptr;
   std::shared_ptr<xunit::MappedFile> map;
   xunit_status st = guarded(XUNIT_ERROR_IO, [&] {
     map = std::make_shared<xunit::MappedFile>(path);
@@ -153,9 +179,9 @@ xunit_status xunit_model_load(const char *path, xunit_model **out_model) {
 }
 
 xunit_status xunit_model_load_memory(const void *data, size_t size, xunit_model **out_model) {
+  if (out_model) *out_model = nullptr;
   if (!data || !out_model)
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "data and out_model must not be NULL");
-  *out_model = nullptr;
   return guarded(XUNIT_ERROR_INVALID_MODEL, [&] {
     // Copy into 64-byte aligned memory: fp32 weights are used in place and must be aligned.
     std::shared_ptr<uint8_t> copy(
@@ -172,14 +198,33 @@ void xunit_model_free(xunit_model *model) { delete model; }
 
 xunit_status xunit_model_get_info(const xunit_model *model, xunit_model_info *info) {
   if (!model || !info) return fail(XUNIT_ERROR_INVALID_ARGUMENT, "model and info must not be NULL");
+  std::string problem = check_struct_size(info->struct_size, "xunit_model_info");
+  if (!problem.empty()) return fail(XUNIT_ERROR_INVALID_ARGUMENT, problem);
+  g_last_error.clear();
   const xunit::Graph &g = model->compiled->graph();
-  info->scale = g.output_scale();
-  info->task = info->scale > 1 ? XUNIT_TASK_SUPER_RESOLUTION : XUNIT_TASK_DENOISE;
-  info->in_channels = g.in_channels();
-  info->out_channels = g.out_channels();
-  info->receptive_field = g.halo();
-  info->parameters = int64_t(g.parameter_count());
-  info->family = model->family.c_str();
+  xunit_model_info full;
+  full.struct_size = info->struct_size;
+  full.scale = g.output_scale();
+  full.task = full.scale > 1 ? XUNIT_TASK_SUPER_RESOLUTION : XUNIT_TASK_DENOISE;
+  full.in_channels = g.in_channels();
+  full.out_channels = g.out_channels();
+  full.receptive_field = g.halo();
+  full.parameters = int64_t(g.parameter_count());
+  full.family = model->family.c_str();
+  // Only the fields that lie within the caller's struct; a newer caller's extra bytes are zeroed.
+#define XUNIT_COPY(field) \
+  if (XUNIT_HAS_FIELD(info, xunit_model_info, field)) info->field = full.field
+  XUNIT_COPY(task);
+  XUNIT_COPY(scale);
+  XUNIT_COPY(in_channels);
+  XUNIT_COPY(out_channels);
+  XUNIT_COPY(receptive_field);
+  XUNIT_COPY(parameters);
+  XUNIT_COPY(family);
+#undef XUNIT_COPY
+  if (info->struct_size > sizeof(xunit_model_info))
+    std::memset(reinterpret_cast<char *>(info) + sizeof(xunit_model_info), 0,
+                info->struct_size - sizeof(xunit_model_info));
   return XUNIT_OK;
 }
 
@@ -192,6 +237,7 @@ const char *xunit_model_get_metadata(const xunit_model *model, const char *key) 
 
 void xunit_run_options_init(xunit_run_options *options) {
   if (!options) return;
+  options->struct_size = sizeof(xunit_run_options);
   options->threads = 0;
   options->tile_size = -1;
   options->precision = XUNIT_PRECISION_FP32;
@@ -204,7 +250,26 @@ xunit_status xunit_run(const xunit_model *model, const xunit_run_options *option
   if (!model) return fail(XUNIT_ERROR_INVALID_ARGUMENT, "model must not be NULL");
   xunit_run_options opts;
   xunit_run_options_init(&opts);
-  if (options) opts = *options;
+  if (options) {
+    std::string problem = check_struct_size(options->struct_size, "xunit_run_options");
+    if (!problem.empty()) return fail(XUNIT_ERROR_INVALID_ARGUMENT, problem);
+      // Only the fields within the caller's struct; the others keep their defaults. A newer
+      // caller's fields beyond ours must be zero (their defaults): we could not honour others.
+#define XUNIT_READ(field) \
+  if (XUNIT_HAS_FIELD(options, xunit_run_options, field)) opts.field = options->field
+    XUNIT_READ(threads);
+    XUNIT_READ(tile_size);
+    XUNIT_READ(precision);
+    XUNIT_READ(progress);
+    XUNIT_READ(progress_user_data);
+#undef XUNIT_READ
+    const char *bytes = reinterpret_cast<const char *>(options);
+    for (size_t i = sizeof(xunit_run_options); i < options->struct_size; ++i)
+      if (bytes[i] != 0)
+        return fail(XUNIT_ERROR_INVALID_ARGUMENT,
+                    "xunit_run_options has non-zero fields this library (" +
+                        std::string(xunit_version()) + ") does not know");
+  }
   for (auto [img, what] :
        {std::pair<const xunit_image *, const char *>{input, "input"}, {output, "output"}}) {
     std::string problem = check_image(img, what);

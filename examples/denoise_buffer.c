@@ -33,8 +33,16 @@ int main(int argc, char **argv) {
     fprintf(stderr, "%s\n", xunit_last_error());
     return 1;
   }
+  if (xunit_version_number() != XUNIT_VERSION_NUMBER) /* the library this header describes? */
+    fprintf(stderr, "note: built with xunit.h %d, running libxunit %u\n", XUNIT_VERSION_NUMBER,
+            (unsigned)xunit_version_number());
   xunit_model_info info;
-  xunit_model_get_info(model, &info);
+  info.struct_size = sizeof info; /* struct_size first: the library fills the rest */
+  if (xunit_model_get_info(model, &info) != XUNIT_OK) {
+    fprintf(stderr, "%s\n", xunit_last_error());
+    xunit_model_free(model);
+    return 1;
+  }
   if (info.task != XUNIT_TASK_DENOISE || info.in_channels != 3) {
     fprintf(stderr, "this example wants a color denoiser; %s is a %s model with %d channels\n",
             argv[1], info.task == XUNIT_TASK_DENOISE ? "denoising" : "super-resolution",

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -86,6 +87,170 @@ TEST_CASE("c api: version, status strings, and a clean last error") {
   CHECK(std::string(xunit_status_string(xunit_status(999))) == "unknown status");
 }
 
+TEST_CASE("c api: the version number is the header's, and agrees with the version string") {
+  CHECK(xunit_version_number() == uint32_t(XUNIT_VERSION_NUMBER));
+  CHECK(XUNIT_VERSION_NUMBER ==
+        XUNIT_VERSION_MAJOR * 10000 + XUNIT_VERSION_MINOR * 100 + XUNIT_VERSION_PATCH);
+  unsigned major = 0, minor = 0, patch = 0;
+  REQUIRE(std::sscanf(xunit_version(), "%u.%u.%u", &major, &minor, &patch) == 3);
+  CHECK(xunit_version_number() == major * 10000 + minor * 100 + patch);
+  CHECK(xunit_version_number() >= 200);  // 0.2.0: the first version with struct_size
+}
+
+TEST_CASE("c api: every function's documented behaviour on NULL arguments") {
+  std::vector<uint8_t> bytes = model_bytes("xdncnn_c3_f16_b2");
+  const std::string path = temp_path("null_args.xunit");
+  xunit::write_file_atomic(path, bytes.data(), bytes.size(), true);
+  auto failed_with = [](const char *fragment) {
+    return std::string(xunit_last_error()).find(fragment) != std::string::npos;
+  };
+
+  // The functions that cannot fail never return NULL.
+  REQUIRE(xunit_version() != nullptr);
+  CHECK(xunit_last_error() != nullptr);
+  CHECK(xunit_status_string(xunit_status(-1)) != nullptr);
+
+  // Loading: INVALID_ARGUMENT, and *out_model is NULL whenever out_model is given.
+  xunit_model *m = reinterpret_cast<xunit_model *>(1);
+  CHECK(xunit_model_load(nullptr, &m) == XUNIT_ERROR_INVALID_ARGUMENT);
+  CHECK(m == nullptr);
+  CHECK(failed_with("NULL"));
+  CHECK(xunit_model_load(path.c_str(), nullptr) == XUNIT_ERROR_INVALID_ARGUMENT);
+  m = reinterpret_cast<xunit_model *>(1);
+  CHECK(xunit_model_load_memory(nullptr, bytes.size(), &m) == XUNIT_ERROR_INVALID_ARGUMENT);
+  CHECK(m == nullptr);
+  CHECK(xunit_model_load_memory(bytes.data(), bytes.size(), nullptr) ==
+        XUNIT_ERROR_INVALID_ARGUMENT);
+  CHECK(failed_with("NULL"));
+
+  // Freeing NULL does nothing; so does initializing NULL options.
+  xunit_model_free(nullptr);
+  xunit_run_options_init(nullptr);
+
+  REQUIRE(xunit_model_load(path.c_str(), &m) == XUNIT_OK);
+  // get_info: INVALID_ARGUMENT, and the caller's struct is not written.
+  xunit_model_info info;
+  std::memset(&info, 0xAB, sizeof info);
+  info.struct_size = sizeof info;
+  xunit_model_info before = info;
+  CHECK(xunit_model_get_info(nullptr, &info) == XUNIT_ERROR_INVALID_ARGUMENT);
+  CHECK(failed_with("NULL"));
+  CHECK(std::memcmp(&info, &before, sizeof info) == 0);
+  CHECK(xunit_model_get_info(m, nullptr) == XUNIT_ERROR_INVALID_ARGUMENT);
+  // A successful get_info clears the last error.
+  CHECK(xunit_model_get_info(m, &info) == XUNIT_OK);
+  CHECK(std::string(xunit_last_error()).empty());
+
+  // get_metadata: NULL for a NULL model or key, without touching the last error.
+  CHECK(xunit_model_load(nullptr, nullptr) == XUNIT_ERROR_INVALID_ARGUMENT);
+  const std::string error = xunit_last_error();
+  CHECK(xunit_model_get_metadata(nullptr, "family") == nullptr);
+  CHECK(xunit_model_get_metadata(m, nullptr) == nullptr);
+  CHECK(xunit_model_get_metadata(nullptr, nullptr) == nullptr);
+  CHECK(std::string(xunit_last_error()) == error);
+
+  // run: INVALID_ARGUMENT for a NULL model, input or output; NULL options are the defaults.
+  std::vector<float> in = ramp_image(9, 7, 3, 2), out(in.size(), 42.f);
+  xunit_image a = f32_image(9, 7, 3, in.data()), b = f32_image(9, 7, 3, out.data());
+  CHECK(xunit_run(nullptr, nullptr, &a, &b) == XUNIT_ERROR_INVALID_ARGUMENT);
+  CHECK(failed_with("model"));
+  CHECK(xunit_run(m, nullptr, nullptr, &b) == XUNIT_ERROR_INVALID_ARGUMENT);
+  CHECK(xunit_run(m, nullptr, &a, nullptr) == XUNIT_ERROR_INVALID_ARGUMENT);
+  for (float v : out) REQUIRE(v == 42.f);
+  CHECK(xunit_run(m, nullptr, &a, &b) == XUNIT_OK);
+  xunit_model_free(m);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("c api: struct_size: 0 and absurd sizes are refused, older and newer callers work") {
+  Model model(model_bytes("xsrgan_c1_f16_b1_x4"));
+  xunit_run_options init;
+  std::memset(&init, 0xAB, sizeof init);
+  xunit_run_options_init(&init);
+  CHECK(init.struct_size == sizeof(xunit_run_options));
+
+  SUBCASE("model info") {
+    // Refused sizes: nothing written, the message names the field.
+    for (uint32_t size : {0u, 3u, 4097u, 0xFFFFFFFFu}) {
+      CAPTURE(size);
+      xunit_model_info info;
+      std::memset(&info, 0xAB, sizeof info);
+      info.struct_size = size;
+      xunit_model_info before = info;
+      CHECK(xunit_model_get_info(model.m, &info) == XUNIT_ERROR_INVALID_ARGUMENT);
+      CHECK(std::string(xunit_last_error()).find("struct_size") != std::string::npos);
+      CHECK(std::memcmp(&info, &before, sizeof info) == 0);
+    }
+    // An older caller whose struct ends after out_channels: those fields are filled, and not
+    // one byte past its struct_size is written.
+    const uint32_t old_size = uint32_t(offsetof(xunit_model_info, receptive_field));
+    alignas(xunit_model_info) unsigned char buf[sizeof(xunit_model_info) + 32];
+    std::memset(buf, 0xAB, sizeof buf);
+    std::memcpy(buf, &old_size, sizeof old_size);
+    auto *old_info = reinterpret_cast<xunit_model_info *>(buf);
+    REQUIRE(xunit_model_get_info(model.m, old_info) == XUNIT_OK);
+    CHECK(old_info->struct_size == old_size);
+    CHECK(old_info->task == XUNIT_TASK_SUPER_RESOLUTION);
+    CHECK(old_info->scale == 4);
+    CHECK(old_info->in_channels == 1);
+    CHECK(old_info->out_channels == 1);
+    for (size_t i = old_size; i < sizeof buf; ++i) REQUIRE(buf[i] == 0xAB);
+    // A newer caller (a longer struct): our fields are filled, its extra ones zeroed, nothing
+    // past its struct_size written.
+    const uint32_t new_size = uint32_t(sizeof(xunit_model_info) + 16);
+    std::memset(buf, 0xAB, sizeof buf);
+    std::memcpy(buf, &new_size, sizeof new_size);
+    REQUIRE(xunit_model_get_info(model.m, old_info) == XUNIT_OK);
+    CHECK(std::string(old_info->family) == "xsrgan");
+    CHECK(old_info->parameters > 0);
+    for (size_t i = sizeof(xunit_model_info); i < new_size; ++i) REQUIRE(buf[i] == 0);
+    for (size_t i = new_size; i < sizeof buf; ++i) REQUIRE(buf[i] == 0xAB);
+  }
+
+  SUBCASE("run options") {
+    const int w = 8, h = 6;
+    std::vector<float> in = ramp_image(w, h, 1, 4), out(size_t(w) * 4 * h * 4, 42.f);
+    xunit_image a = f32_image(w, h, 1, in.data());
+    xunit_image b = f32_image(w * 4, h * 4, 1, out.data());
+    for (uint32_t size : {0u, 3u, 4097u, 0xFFFFFFFFu}) {
+      CAPTURE(size);
+      xunit_run_options o = options(1, -1);
+      o.struct_size = size;
+      CHECK(xunit_run(model.m, &o, &a, &b) == XUNIT_ERROR_INVALID_ARGUMENT);
+      CHECK(std::string(xunit_last_error()).find("struct_size") != std::string::npos);
+    }
+    for (float v : out) REQUIRE(v == 42.f);  // nothing written
+
+    // An older caller whose struct ends before `precision`: the fields it lacks are not read
+    // (a bad precision and a cancelling callback past its end change nothing).
+    alignas(xunit_run_options) unsigned char buf[sizeof(xunit_run_options) + 32];
+    std::memset(buf, 0xAB, sizeof buf);
+    auto *o = reinterpret_cast<xunit_run_options *>(buf);
+    xunit_run_options full = options(1, -1);
+    full.precision = 9;
+    full.progress = [](float, void *) { return 1; };
+    std::memcpy(buf, &full, sizeof full);
+    o->struct_size = uint32_t(offsetof(xunit_run_options, precision));
+    CHECK(xunit_run(model.m, o, &a, &b) == XUNIT_OK);
+    o->struct_size = sizeof full;  // today's caller: both are read
+    CHECK(xunit_run(model.m, o, &a, &b) == XUNIT_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(xunit_last_error()).find("precision") != std::string::npos);
+
+    // A newer caller: its extra fields must be zero (their defaults), else they are refused.
+    full = options(1, -1);
+    std::memset(buf, 0, sizeof buf);
+    std::memcpy(buf, &full, sizeof full);
+    o->struct_size = uint32_t(sizeof full + 16);
+    CHECK(xunit_run(model.m, o, &a, &b) == XUNIT_OK);
+    buf[sizeof full + 15] = 1;
+    CHECK(xunit_run(model.m, o, &a, &b) == XUNIT_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(xunit_last_error()).find("does not know") != std::string::npos);
+    buf[sizeof full + 16] = 1;  // past its struct_size: not its business
+    buf[sizeof full + 15] = 0;
+    CHECK(xunit_run(model.m, o, &a, &b) == XUNIT_OK);
+  }
+}
+
 TEST_CASE("c api: loading from a file and from memory; errors say what is wrong") {
   std::vector<uint8_t> bytes = model_bytes("xdncnn_c3_f16_b2");
   const std::string path = temp_path("model.xunit");
@@ -95,6 +260,7 @@ TEST_CASE("c api: loading from a file and from memory; errors say what is wrong"
   REQUIRE(xunit_model_load(path.c_str(), &m) == XUNIT_OK);
   REQUIRE(m != nullptr);
   xunit_model_info info;
+  info.struct_size = sizeof info;
   REQUIRE(xunit_model_get_info(m, &info) == XUNIT_OK);
   CHECK(info.task == XUNIT_TASK_DENOISE);
   CHECK(info.scale == 1);

@@ -116,7 +116,8 @@ TEST_CASE("shipped models restore") {
     xunit_model *m = nullptr;
     REQUIRE(xunit_model_load(path.c_str(), &m) == XUNIT_OK);
     xunit_model_info info;
-    xunit_model_get_info(m, &info);
+    info.struct_size = sizeof info;
+    REQUIRE(xunit_model_get_info(m, &info) == XUNIT_OK);
     CHECK(xunit_model_get_metadata(m, "title") != nullptr);
     Image clean = xunit::cli::synthetic_scene(192, 128);
     if (info.in_channels == 1) clean = to_gray(clean);

@@ -1,9 +1,22 @@
 /* xunit: CPU inference for xUnit image-restoration networks (denoising, super-resolution).
  *
- * Plain C API. Objects are opaque and owned by the caller between *_load and *_free. Every
- * function returns an xunit_status (XUNIT_OK == 0); on failure xunit_last_error() gives a one-line
- * message for the calling thread. A loaded model is immutable: any number of threads may call
- * xunit_run on the same model at the same time. */
+ * Plain C API. Objects are opaque and owned by the caller between *_load and *_free. A loaded
+ * model is immutable: any number of threads may call xunit_run on the same model at the same time.
+ *
+ * Failures: the functions returning an xunit_status return XUNIT_OK (0) on success; on failure
+ * they return another status and xunit_last_error() gives a one-line message for the calling
+ * thread. A NULL pointer where an object is required is XUNIT_ERROR_INVALID_ARGUMENT. The other
+ * functions cannot fail; each one's comment says what it does with NULL or unknown arguments.
+ *
+ * ABI: xunit_run_options and xunit_model_info begin with `struct_size`, the sizeof the caller
+ * was compiled with, so that later versions can append fields: the library reads and writes only
+ * the fields that lie wholly within struct_size (an older caller's shorter struct works; the
+ * fields it lacks take their defaults). struct_size 0, smaller than the struct_size field itself,
+ * or above 4096 is refused with XUNIT_ERROR_INVALID_ARGUMENT. A struct_size larger than this
+ * version's sizeof (a newer caller) is accepted: the extra bytes of xunit_run_options must be zero
+ * (fields this library does not know, left at their defaults), and those of xunit_model_info are
+ * zeroed. xunit_image is frozen: its layout never changes; new pixel layouts will come as new
+ * functions. */
 #ifndef XUNIT_XUNIT_H
 #define XUNIT_XUNIT_H
 
@@ -15,8 +28,19 @@ extern "C" {
 #endif
 
 #define XUNIT_VERSION_MAJOR 0
-#define XUNIT_VERSION_MINOR 1
+#define XUNIT_VERSION_MINOR 2
 #define XUNIT_VERSION_PATCH 0
+/* MAJOR * 10000 + MINOR * 100 + PATCH of this header; compare with xunit_version_number(). */
+#define XUNIT_VERSION_NUMBER \
+  (XUNIT_VERSION_MAJOR * 10000 + XUNIT_VERSION_MINOR * 100 + XUNIT_VERSION_PATCH)
+
+/* Marks the exported functions: default visibility when building libxunit (which compiles with
+ * hidden visibility and a version script), nothing for its users. */
+#if defined(XUNIT_BUILDING_LIBRARY) && (defined(__GNUC__) || defined(__clang__))
+#define XUNIT_API __attribute__((visibility("default")))
+#else
+#define XUNIT_API
+#endif
 
 typedef enum xunit_status {
   XUNIT_OK = 0,
@@ -49,7 +73,9 @@ typedef enum xunit_precision {
 } xunit_precision;
 
 /* An image in memory: interleaved channels, rows `row_stride` bytes apart (>= width * channels *
- * pixel size). */
+ * pixel size). Built by the caller, e.g. {w, h, 3, XUNIT_PIXEL_U8, w * 3, pixels}. Frozen: this
+ * layout is part of the ABI and never changes (no struct_size); new pixel layouts or image
+ * descriptions will come as new types and functions. */
 typedef struct xunit_image {
   int32_t width;
   int32_t height;
@@ -64,8 +90,10 @@ typedef struct xunit_image {
  * returns XUNIT_ERROR_CANCELLED promptly. Calls are serialized but may come from worker threads. */
 typedef int (*xunit_progress_fn)(float fraction, void *user_data);
 
+/* Set up by xunit_run_options_init, then adjusted field by field. */
 typedef struct xunit_run_options {
-  int32_t threads; /* 0: all available cores */
+  uint32_t struct_size; /* sizeof(xunit_run_options); set by xunit_run_options_init */
+  int32_t threads;      /* 0: all available cores */
   /* The image is cut into column stripes of this many input pixels (plus the network's
    * receptive field on each side), and every stripe streams from top to bottom through the
    * network, so memory grows with the stripe width, not with the image. 0: one stripe (the
@@ -76,9 +104,13 @@ typedef struct xunit_run_options {
   void *progress_user_data;
 } xunit_run_options;
 
+/* Filled by xunit_model_get_info; the caller sets struct_size first:
+ *   xunit_model_info info;
+ *   info.struct_size = sizeof info; */
 typedef struct xunit_model_info {
-  int32_t task;  /* an xunit_task */
-  int32_t scale; /* output size / input size (1 for denoisers) */
+  uint32_t struct_size; /* set by the caller: sizeof(xunit_model_info) */
+  int32_t task;         /* an xunit_task */
+  int32_t scale;        /* output size / input size (1 for denoisers) */
   int32_t in_channels;
   int32_t out_channels;
   int32_t receptive_field; /* halo radius in input pixels */
@@ -88,31 +120,49 @@ typedef struct xunit_model_info {
 
 typedef struct xunit_model xunit_model;
 
-/* Version of the library, e.g. "0.1.0". */
-const char *xunit_version(void);
+/* Version of the library, e.g. "0.2.0" (a static string, never NULL). */
+XUNIT_API const char *xunit_version(void);
+/* Version of the library as MAJOR * 10000 + MINOR * 100 + PATCH: compare with
+ * XUNIT_VERSION_NUMBER, the header's, at run time. Cannot fail. */
+XUNIT_API uint32_t xunit_version_number(void);
 
-/* The message of the last failure on this thread ("" if none). Valid until the next call. */
-const char *xunit_last_error(void);
-const char *xunit_status_string(xunit_status status);
+/* The message of the last failure on this thread ("" if none; a successful call that returns a
+ * status clears it). Never NULL; valid until the thread's next xunit call. */
+XUNIT_API const char *xunit_last_error(void);
+/* A static name for a status, e.g. "invalid argument"; "unknown status" for values outside the
+ * enum. Never NULL. */
+XUNIT_API const char *xunit_status_string(xunit_status status);
 
 /* Loads and validates a .xunit model (checksum, bounds, graph) from a file (memory-mapped) or a
- * caller buffer (copied: the buffer may be freed afterwards). */
-xunit_status xunit_model_load(const char *path, xunit_model **out_model);
-xunit_status xunit_model_load_memory(const void *data, size_t size, xunit_model **out_model);
-void xunit_model_free(xunit_model *model);
+ * caller buffer (copied: the buffer may be freed afterwards). On success *out_model is the model;
+ * on failure it is NULL (when out_model is not NULL). NULL path, data or out_model:
+ * XUNIT_ERROR_INVALID_ARGUMENT. */
+XUNIT_API xunit_status xunit_model_load(const char *path, xunit_model **out_model);
+XUNIT_API xunit_status xunit_model_load_memory(const void *data, size_t size,
+                                               xunit_model **out_model);
+/* Frees a model and everything it owns (info.family, metadata strings). NULL: does nothing. */
+XUNIT_API void xunit_model_free(xunit_model *model);
 
-xunit_status xunit_model_get_info(const xunit_model *model, xunit_model_info *out_info);
-/* A metadata value by key (e.g. "family", "source_sha256", "converter_version"), or NULL. */
-const char *xunit_model_get_metadata(const xunit_model *model, const char *key);
+/* Fills *out_info (whose struct_size the caller has set; see the top of this file). NULL model or
+ * out_info, or a bad struct_size: XUNIT_ERROR_INVALID_ARGUMENT, and *out_info is not written. */
+XUNIT_API xunit_status xunit_model_get_info(const xunit_model *model, xunit_model_info *out_info);
+/* A metadata value by key (e.g. "family", "source_sha256", "converter_version"), owned by the
+ * model; NULL if the key is absent or model or key is NULL. Does not touch xunit_last_error. */
+XUNIT_API const char *xunit_model_get_metadata(const xunit_model *model, const char *key);
 
-/* Default options: all cores, automatic stripes, FP32, no progress callback. */
-void xunit_run_options_init(xunit_run_options *options);
+/* Writes the defaults into *options: struct_size = sizeof(xunit_run_options) of this version, all
+ * cores, automatic stripes, FP32, no progress callback. NULL: does nothing. (A later version that
+ * lengthens the struct will add a new init function rather than have this one write past an
+ * older caller's struct.) */
+XUNIT_API void xunit_run_options_init(xunit_run_options *options);
 
 /* Runs the network on `input`, writing `output`, which must be preallocated with width and height
  * equal to the input's times the model scale, and channels equal to the model's out_channels
- * (input channels must equal in_channels). options may be NULL for the defaults. */
-xunit_status xunit_run(const xunit_model *model, const xunit_run_options *options,
-                       const xunit_image *input, xunit_image *output);
+ * (input channels must equal in_channels). options may be NULL for the defaults. A NULL model,
+ * input or output, a bad image descriptor, a bad option or struct_size, or input and output
+ * sharing memory: XUNIT_ERROR_INVALID_ARGUMENT, and nothing is written. */
+XUNIT_API xunit_status xunit_run(const xunit_model *model, const xunit_run_options *options,
+                                 const xunit_image *input, xunit_image *output);
 
 #ifdef __cplusplus
 }

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _capi
 
-__all__ = ["Error", "Model", "version", "shipped_model_dir"]
+__all__ = ["Error", "Model", "version", "version_number", "shipped_model_dir"]
 
 _lib = _capi.load_library()
 _DTYPES = {np.dtype(np.uint8): _capi.PIXEL_U8, np.dtype(np.uint16): _capi.PIXEL_U16,
@@ -38,8 +38,13 @@ def _check(status):
 
 
 def version():
-    """The library's version, e.g. '0.1.0'."""
+    """The library's version, e.g. '0.2.0'."""
     return _lib.xunit_version().decode()
+
+
+def version_number():
+    """The library's version as MAJOR * 10000 + MINOR * 100 + PATCH, e.g. 200 for 0.2.0."""
+    return int(_lib.xunit_version_number())
 
 
 def shipped_model_dir():
@@ -70,7 +75,7 @@ class Model:
         else:
             _check(_lib.xunit_model_load(os.fsencode(path), ctypes.byref(handle)))
         self._handle = handle
-        info = _capi.ModelInfo()
+        info = _capi.ModelInfo()  # struct_size set
         _check(_lib.xunit_model_get_info(self._handle, ctypes.byref(info)))
         self.task = _capi.TASKS.get(info.task, str(info.task))
         self.scale = info.scale

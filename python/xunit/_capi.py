@@ -1,8 +1,8 @@
-"""ctypes declarations of include/xunit/xunit.h, and where libxunit.so.0 is found."""
+"""ctypes declarations of include/xunit/xunit.h, and where libxunit.so.1 is found."""
 import ctypes
 import os
 
-SONAME = "libxunit.so.0"
+SONAME = "libxunit.so.1"
 
 
 class Image(ctypes.Structure):
@@ -13,15 +13,23 @@ class Image(ctypes.Structure):
 ProgressFn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_float, ctypes.c_void_p)
 
 
+# xunit_image is frozen; the two structs below begin with struct_size (xunit_run_options_init sets
+# it in RunOptions; ModelInfo() sets it itself).
 class RunOptions(ctypes.Structure):
-    _fields_ = [("threads", ctypes.c_int32), ("tile_size", ctypes.c_int32), ("precision", ctypes.c_int32),
+    _fields_ = [("struct_size", ctypes.c_uint32), ("threads", ctypes.c_int32), ("tile_size", ctypes.c_int32),
+                ("precision", ctypes.c_int32),
                 ("progress", ProgressFn), ("progress_user_data", ctypes.c_void_p)]
 
 
 class ModelInfo(ctypes.Structure):
-    _fields_ = [("task", ctypes.c_int32), ("scale", ctypes.c_int32), ("in_channels", ctypes.c_int32),
+    _fields_ = [("struct_size", ctypes.c_uint32), ("task", ctypes.c_int32), ("scale", ctypes.c_int32),
+                ("in_channels", ctypes.c_int32),
                 ("out_channels", ctypes.c_int32), ("receptive_field", ctypes.c_int32),
                 ("parameters", ctypes.c_int64), ("family", ctypes.c_char_p)]
+
+    def __init__(self):
+        super().__init__()
+        self.struct_size = ctypes.sizeof(ModelInfo)
 
 
 PIXEL_U8, PIXEL_U16, PIXEL_F32 = 0, 1, 2
@@ -69,6 +77,8 @@ def _declare(lib):
     status = ctypes.c_int
     lib.xunit_version.restype = ctypes.c_char_p
     lib.xunit_version.argtypes = []
+    lib.xunit_version_number.restype = ctypes.c_uint32
+    lib.xunit_version_number.argtypes = []
     lib.xunit_last_error.restype = ctypes.c_char_p
     lib.xunit_last_error.argtypes = []
     lib.xunit_status_string.restype = ctypes.c_char_p

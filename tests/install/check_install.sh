@@ -21,9 +21,9 @@ for f in include/xunit/xunit.h lib/libxunit.a lib/cmake/xunit/xunitConfig.cmake 
   [ -e "$prefix/$f" ] || { echo "missing $f"; exit 1; }
 done
 soname=$(objdump -p "$prefix"/lib/libxunit.so.* | awk '/SONAME/ {print $2}' | head -1)
-[ "$soname" = libxunit.so.0 ] || { echo "SONAME is '$soname'"; exit 1; }
+[ "$soname" = libxunit.so.1 ] || { echo "SONAME is '$soname'"; exit 1; }
 # Only the C API is exported (no engine, oneDNN or C++ runtime symbols).
-bad=$(nm -D --defined-only "$prefix/lib/libxunit.so.0" | awk '$2 ~ /[TDBRW]/ && $3 !~ /^xunit_/ {print $3}')
+bad=$(nm -D --defined-only "$prefix/lib/libxunit.so.1" | awk '$2 ~ /[TDBRW]/ && $3 !~ /^xunit_/ {print $3}')
 [ -z "$bad" ] || { echo "libxunit.so exports non-API symbols: $bad" | head -5; exit 1; }
 model=$prefix/share/xunit/models/xdncnn-color.xunit
 expect='PSNR [0-9.]+ dB -> (2[6-9]|3[0-9])\.'

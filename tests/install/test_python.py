@@ -33,6 +33,9 @@ model_dir = xunit.shipped_model_dir()
 check(model_dir is not None and os.path.isfile(os.path.join(model_dir, "xdncnn-color.xunit")),
       "the package finds the installed models: %s" % model_dir)
 check(xunit.version().count(".") == 2, "version %s" % xunit.version())
+major, minor, patch = (int(v) for v in xunit.version().split("."))
+check(xunit.version_number() == major * 10000 + minor * 100 + patch,
+      "version number %d" % xunit.version_number())
 
 rng = np.random.default_rng(7)
 yy, xx = np.mgrid[0:96, 0:128]
