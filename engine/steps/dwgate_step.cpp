@@ -15,6 +15,9 @@ class DwGateProgram : public StepProgram {
  public:
   explicit DwGateProgram(const StepCompile &c) {
     const Op &conv = *c.step.op;
+    XUNIT_CHECK(c.step.gate && c.step.gate->type == OpType::Gate,
+                "internal error: a dw gate step without its gate op");
+    gate_ = kernels::GateFunction::Sigmoid;
     const int C = conv.out_channels, k = conv.kernel, taps = k * k;
     block_ = c.plan.values[size_t(c.step.output)].block;
     kernel_ = k;
@@ -56,7 +59,7 @@ class DwGateProgram : public StepProgram {
       mul = read_rows(m, rows, io.ctx.zero_row);
     }
     std::vector<float *> dst = write_rows(io.out, rows);
-    const kernels::DwGateFn fn = kernels::select_dwgate(block_);
+    const kernels::DwGateFn fn = kernels::select_dwgate(block_, gate_);
     // Jobs of (plane, band of rows) so that one chunk keeps every thread busy.
     const int bands = std::max(1, std::min(n, (4 * io.ctx.threads + blocks_ - 1) / blocks_));
     const int jobs = blocks_ * bands;
@@ -85,6 +88,7 @@ class DwGateProgram : public StepProgram {
   }
 
  private:
+  kernels::GateFunction gate_;
   int kernel_ = 0, block_ = 0, blocks_ = 0;
   bool separate_multiplicand_ = false;
   std::vector<float> weights_, bias_, post_scale_, post_shift_;
