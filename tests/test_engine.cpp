@@ -12,6 +12,9 @@ using namespace xunit;
 using namespace xunit::testing;
 using xunit::synthetic::GraphFactory;
 
+// Every case here runs the engine (or its planner): all are re-run with the ISA forced down.
+TEST_SUITE_BEGIN("engine");
+
 TEST_CASE("engine matches the reference executor on xdncnn-shaped graphs") {
   GraphFactory f(1);
   for (int channels : {1, 3}) {
@@ -333,3 +336,5 @@ TEST_CASE("bfloat16 and automatic precision stay close to float32, for any chunk
     }
   }
 }
+
+TEST_SUITE_END();

@@ -108,7 +108,7 @@ Image bilinear_up(const Image &img, int f) {
 
 }  // namespace
 
-TEST_CASE("shipped models restore") {
+TEST_CASE("shipped models restore" * doctest::test_suite("engine")) {
   const std::vector<std::string> models = shipped();
   REQUIRE(!models.empty());
   for (const std::string &path : models) {
