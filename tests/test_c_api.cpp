@@ -76,6 +76,8 @@ std::string temp_path(const std::string &name) {
 
 }  // namespace
 
+TEST_SUITE_BEGIN("engine");
+
 TEST_CASE("c api: version, status strings, and a clean last error") {
   char want[32];
   std::snprintf(want, sizeof want, "%d.%d.%d", XUNIT_VERSION_MAJOR, XUNIT_VERSION_MINOR,
@@ -527,3 +529,5 @@ TEST_CASE(
   CHECK(std::string(xunit_last_error()) == "out of memory");
   CHECK(out[12345] == 7);  // nothing written
 }
+
+TEST_SUITE_END();

@@ -111,7 +111,8 @@ std::string import_error(const std::vector<uint8_t> &bytes) {
 
 }  // namespace
 
-TEST_CASE("ONNX exports of random xUnit networks match PyTorch within 1e-4, whole and tiled") {
+TEST_CASE("ONNX exports of random xUnit networks match PyTorch within 1e-4, whole and tiled" *
+          doctest::test_suite("engine")) {
   std::ifstream list(kDir + "cases.txt");
   std::string name;
   int scale = 0, cases = 0;
@@ -139,7 +140,8 @@ TEST_CASE("ONNX exports of random xUnit networks match PyTorch within 1e-4, whol
   MESSAGE("worst ONNX parity error: " << worst);
 }
 
-TEST_CASE("ONNX: exported xUnit gates, dense concatenations and BatchNorms are fused") {
+TEST_CASE("ONNX: exported xUnit gates, dense concatenations and BatchNorms are fused" *
+          doctest::test_suite("engine")) {
   Graph dense = convert::import_onnx(read_file(kDir + "xdense_opset17/model.onnx"), {});
   Plan plan = make_plan(dense, 16);
   int gates = 0, virtuals = 0;

@@ -46,7 +46,8 @@ LoadedModel convert_checkpoint(const std::string &checkpoint, const std::string 
 
 }  // namespace
 
-TEST_CASE("every family and checkpoint format matches PyTorch within 1e-4, whole and tiled") {
+TEST_CASE("every family and checkpoint format matches PyTorch within 1e-4, whole and tiled" *
+          doctest::test_suite("engine")) {
   std::vector<ParityCase> cases = read_cases();
   REQUIRE(cases.size() >= 15);
   float worst = 0;
@@ -75,7 +76,8 @@ TEST_CASE("every family and checkpoint format matches PyTorch within 1e-4, whole
   MESSAGE("worst parity error over all cases: " << worst);
 }
 
-TEST_CASE("wrapped checkpoints ({'state_dict': module.*}, {'g_model': ...}) convert identically") {
+TEST_CASE("wrapped checkpoints ({'state_dict': module.*}, {'g_model': ...}) convert identically" *
+          doctest::test_suite("engine")) {
   for (const char *name : {"xdncnn_c3_f16_b2", "xsrgan_c3_f16_b2_x2"}) {
     const HwcImage input = load_npy(kDir + name + "/input.npy");
     const HwcImage want = load_npy(kDir + name + "/output.npy");
@@ -84,7 +86,7 @@ TEST_CASE("wrapped checkpoints ({'state_dict': module.*}, {'g_model': ...}) conv
   }
 }
 
-TEST_CASE("fp16 and bf16 weight storage stay close to fp32") {
+TEST_CASE("fp16 and bf16 weight storage stay close to fp32" * doctest::test_suite("engine")) {
   std::vector<uint8_t> bytes = read_file(kDir + "xdncnn_c3_f16_b2/model.pt");
   Graph g = convert::build_graph(convert::load_checkpoint(bytes), "", {});
   const HwcImage input = load_npy(kDir + "xdncnn_c3_f16_b2/input.npy");

@@ -11,6 +11,7 @@
 #include "cli/quality.h"
 #include "cli/restore.h"
 #include "cli/synthetic_image.h"
+#include "kernels/isa.h"
 #include "xunit/xunit.h"
 
 using xunit::cli::Image;
@@ -108,7 +109,7 @@ Image bilinear_up(const Image &img, int f) {
 
 }  // namespace
 
-TEST_CASE("shipped models restore") {
+TEST_CASE("shipped models restore" * doctest::test_suite("engine")) {
   const std::vector<std::string> models = shipped();
   REQUIRE(!models.empty());
   for (const std::string &path : models) {
@@ -140,6 +141,8 @@ TEST_CASE("shipped models restore") {
         refused = true;  // no bf16 on this CPU: the refusal says why
         CHECK(std::string(e.what()).find("AVX-512") != std::string::npos);
       }
+      // Refused exactly where the engine has no bf16 path (below AVX-512, or forced below it).
+      CHECK(refused == (xunit::kernels::active_isa() < xunit::kernels::Isa::Avx512));
       if (!refused) CHECK(std::abs(bf16 - after) < 0.05);
     } else {
       const Image small = bicubic_down(clean, info.scale);
