@@ -71,7 +71,7 @@ struct DnnlConv::Instance {
 
 bool conv_fuses(OpType type) {
   return type == OpType::Relu || type == OpType::LeakyRelu || type == OpType::Sigmoid ||
-         type == OpType::Affine;
+         type == OpType::Tanh || type == OpType::Affine;
 }
 
 DnnlConv::DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_block,
@@ -152,6 +152,8 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
                             type == OpType::Relu ? 0.f : p.op->alpha, 0.f);
       } else if (type == OpType::Sigmoid) {
         post.append_eltwise(1.f, dnnl::algorithm::eltwise_logistic, 0.f, 0.f);
+      } else if (type == OpType::Tanh) {
+        post.append_eltwise(1.f, dnnl::algorithm::eltwise_tanh, 0.f, 0.f);
       } else if (type == OpType::Affine) {
         dnnl::memory::desc md({1, oc, 1, 1}, dt::f32, tag::abcd);
         for (int which = 0; which < 2; ++which, ++affine) {

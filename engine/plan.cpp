@@ -79,6 +79,7 @@ class Planner {
         case OpType::LeakyRelu:
         case OpType::PRelu:
         case OpType::Sigmoid:
+        case OpType::Tanh:
           plan_elementwise(op);
           break;
         case OpType::kCount:

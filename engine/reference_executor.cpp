@@ -137,7 +137,8 @@ PlanarImage run_reference(const Graph &g, const PlanarImage &input) {
       case OpType::Relu:
       case OpType::LeakyRelu:
       case OpType::PRelu:
-      case OpType::Sigmoid: {
+      case OpType::Sigmoid:
+      case OpType::Tanh: {
         const UnaryFn f(g, op);
         y = a;
         const size_t plane = size_t(a.height) * a.width;

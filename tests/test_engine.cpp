@@ -53,6 +53,23 @@ TEST_CASE("engine handles concat, prelu, sigmoid, grouped conv and padded channe
   }
 }
 
+TEST_CASE("tanh runs fused into convs, after a shuffle and alone, as the reference computes it") {
+  GraphFactory f(41);
+  for (int channels : {1, 3}) {
+    Graph g = f.tanh_net(channels);
+    LoadedModel m = load_graph(g);
+    const std::string plan = m.model->plan().describe(m.model->graph());
+    CAPTURE(plan);
+    CHECK(plan.find("conv conv0 +tanh") != std::string::npos);             // a oneDNN post-op
+    CHECK(plan.find("pixel_shuffle shuffle +tanh") != std::string::npos);  // after the shuffle
+    HwcImage in = random_image(13, 11, channels, 9);
+    HwcImage want = run_oracle(m.model->graph(), in);
+    CHECK(max_abs_diff(run_engine(*m.model, in, 0, 1), want) <= 1e-5f);
+    CHECK(max_abs_diff(run_engine(*m.model, in, 5, 2, 3), want) <= 1e-5f);
+    for (float v : want.data) CHECK_MESSAGE(std::abs(v) <= 1.f, "tanh bounds the output");
+  }
+}
+
 TEST_CASE("engine matches the reference executor on xdense-shaped graphs, both variants") {
   GraphFactory f(21);
   struct Case {

@@ -146,6 +146,7 @@ TEST_CASE("resize and DCR shuffles need format 1.1; other models stay 1.0") {
     }
   CHECK(resizes == 2);
   CHECK(back.ops.size() == g.ops.size());
+  CHECK(minor_of(serialize_model(f.tanh_net(3), DType::F32)) == 2);  // tanh: 1.2
 
   // A mode this reader does not know is refused by name, not guessed.
   const std::string cubic = "cubic";

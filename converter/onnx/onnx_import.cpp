@@ -175,7 +175,7 @@ class Importer {
       conv(node, attrs, where);
     else if (type == "BatchNormalization")
       batch_norm(node, attrs, where);
-    else if (type == "Relu" || type == "Sigmoid" || type == "LeakyRelu")
+    else if (type == "Relu" || type == "Sigmoid" || type == "LeakyRelu" || type == "Tanh")
       activation(node, attrs, where);
     else if (type == "PRelu")
       prelu(node, where);
@@ -329,6 +329,7 @@ class Importer {
     const int x = value(node.input(0), where);
     Op op = make_op(type == "Relu"      ? OpType::Relu
                     : type == "Sigmoid" ? OpType::Sigmoid
+                    : type == "Tanh"    ? OpType::Tanh
                                         : OpType::LeakyRelu,
                     node, {x});
     if (type == "LeakyRelu") op.alpha = a.get_float("alpha", 0.01f);
@@ -528,7 +529,8 @@ class Importer {
 }  // namespace
 
 const char *onnx_supported_ops() {
-  return "Conv, BatchNormalization, Relu, LeakyRelu, PRelu, Sigmoid, Mul, Add, Sub, Div, Concat, "
+  return "Conv, BatchNormalization, Relu, LeakyRelu, PRelu, Sigmoid, Tanh, Mul, Add, Sub, Div, "
+         "Concat, "
          "DepthToSpace, "
          "Resize, Constant, Identity";
 }

@@ -27,6 +27,7 @@ inline float binary_eval(OpType type, float u, float v) {
     case OpType::Concat:
     case OpType::Resize:
     case OpType::PixelShuffleDcr:
+    case OpType::Tanh:
     case OpType::kCount:
       break;  // not binary
   }

@@ -37,6 +37,7 @@ int op_radius(const Op &op, int r) {
     case OpType::Add:
     case OpType::Mul:
     case OpType::Concat:
+    case OpType::Tanh:
       return r;  // pixel for pixel
     case OpType::kCount:
       break;
@@ -69,6 +70,7 @@ RowRange op_source_rows(const Op &op, RowRange out, int input_height) {
     case OpType::Add:
     case OpType::Mul:
     case OpType::Concat:
+    case OpType::Tanh:
       return out;
     case OpType::kCount:
       break;

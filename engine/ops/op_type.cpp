@@ -23,6 +23,7 @@ constexpr OpTraits kOps[] = {
     {OpType::Concat, "concat", OpClass::Concat, 2, -1, 0},
     {OpType::Resize, "resize", OpClass::Resample, 1, 1, 1},
     {OpType::PixelShuffleDcr, "pixel_shuffle_dcr", OpClass::Resample, 1, 1, 1},
+    {OpType::Tanh, "tanh", OpClass::Unary, 1, 1, 2},
 };
 static_assert(std::size(kOps) == size_t(OpType::kCount), "one row of kOps per OpType");
 

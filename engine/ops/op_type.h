@@ -22,6 +22,7 @@ enum class OpType : uint8_t {
   Concat,            // channel concatenation of all inputs
   Resize,            // attrs factor + ResizeSpec (engine/resize_taps.h): nearest / linear / cubic
   PixelShuffleDcr,   // attr factor; C*f*f -> C with depth-column-row order (ONNX DepthToSpace DCR)
+  Tanh,
   kCount
 };
 

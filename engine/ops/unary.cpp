@@ -31,6 +31,8 @@ float UnaryFn::operator()(float v, int c) const {
       return 1.f / (1.f + std::exp(-v));
     case OpType::Affine:
       return v * scale_[c] + shift_[c];
+    case OpType::Tanh:
+      return std::tanh(v);
     case OpType::Conv2d:
     case OpType::Gate:
     case OpType::Add:

@@ -227,6 +227,24 @@ class GraphFactory {
     return g;
   }
 
+  // Tanh wherever the planner can put it: fused into a conv, into the output conv to few
+  // channels, after a pixel shuffle, and alone after an add.
+  Graph tanh_net(int channels) {
+    Graph g;
+    int x = g.add_input("x", channels);
+    int a = unary(g, OpType::Tanh, conv(g, x, 16, 3));
+    int b = unary(g, OpType::Tanh, binary(g, OpType::Add, a, conv(g, a, 16, 3)));
+    Op shuffle;
+    shuffle.type = OpType::PixelShuffle;
+    shuffle.name = "shuffle";
+    shuffle.factor = 2;
+    shuffle.inputs = {conv(g, b, 16, 3)};
+    int s = unary(g, OpType::Tanh, add(g, shuffle));
+    g.output = unary(g, OpType::Tanh, conv(g, s, channels, 3));
+    g.validate_and_infer();
+    return g;
+  }
+
  private:
   int add(Graph &g, Op op) {
     std::string name = op.name;
