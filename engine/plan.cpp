@@ -70,7 +70,9 @@ class Planner {
           add(StepKind::Concat, op);
           break;
         case OpType::Gate:
+        case OpType::GateGaussian:
         case OpType::Add:
+        case OpType::Sub:
         case OpType::Mul:
           add(StepKind::Binary, op);
           break;
@@ -120,8 +122,8 @@ class Planner {
       // where the conv runs (xUnitD gates x by a dw conv of relu(conv1x1(x))). The kernel reads
       // both in one channel layout: wide values all use the SIMD block.
       const bool fusable =
-          gate && gate->type == OpType::Gate && gate->inputs[1] == op.output &&
-          gate->inputs[0] != op.output &&
+          gate && (gate->type == OpType::Gate || gate->type == OpType::GateGaussian) &&
+          gate->inputs[1] == op.output && gate->inputs[0] != op.output &&
           (gate->inputs[0] == op.inputs[0] ||
            (defined_by_[size_t(gate->inputs[0])] < conv_index && op.out_channels > 4));
       if (fusable) {

@@ -146,7 +146,9 @@ PlanarImage run_reference(const Graph &g, const PlanarImage &input) {
         break;
       }
       case OpType::Gate:
+      case OpType::GateGaussian:
       case OpType::Add:
+      case OpType::Sub:
       case OpType::Mul: {
         const PlanarImage &b = values[size_t(op.inputs[1])];
         y = a;

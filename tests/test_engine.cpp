@@ -70,6 +70,28 @@ TEST_CASE("tanh runs fused into convs, after a shuffle and alone, as the referen
   }
 }
 
+TEST_CASE("the 2018 xDnCNN: Gaussian gates fused with their dw convs, x - net(x)") {
+  GraphFactory f(43);
+  for (int skernel : {9, 11}) {
+    Graph g = f.xdncnn2018(1, 16, 3, skernel);
+    LoadedModel m = load_graph(g);
+    const std::string plan = m.model->plan().describe(m.model->graph());
+    CAPTURE(plan);
+    int gates = 0;
+    for (const Step &s : m.model->plan().steps)
+      gates += s.kind == StepKind::DwGate && s.gate->type == OpType::GateGaussian;
+    CHECK(gates == 3);
+    HwcImage in = random_image(29, 23, 1, 4);
+    HwcImage want = run_oracle(m.model->graph(), in);
+    CHECK(max_abs_diff(run_engine(*m.model, in, 0, 2), want) <= 1e-4f);
+    CHECK(max_abs_diff(run_engine(*m.model, in, 7, 2, 3), want) <= 1e-4f);
+    for (int block : {8, 16}) {
+      LoadedModel narrow = load_graph(g, DType::F32, {block, ConvAlgorithm::Auto});
+      CHECK(max_abs_diff(run_engine(*narrow.model, in, 6, 1, 5), want) <= 1e-4f);
+    }
+  }
+}
+
 TEST_CASE("engine matches the reference executor on xdense-shaped graphs, both variants") {
   GraphFactory f(21);
   struct Case {

@@ -16,6 +16,10 @@ inline float binary_eval(OpType type, float u, float v) {
       return u * v;
     case OpType::Gate:  // the xUnit gate: u * sigmoid(v)
       return u / (1.f + std::exp(-v));
+    case OpType::GateGaussian:  // the 2018 paper's gate: u * exp(-v^2)
+      return u * std::exp(-v * v);
+    case OpType::Sub:
+      return u - v;
     case OpType::Conv2d:
     case OpType::Affine:
     case OpType::Relu:
@@ -36,7 +40,8 @@ inline float binary_eval(OpType type, float u, float v) {
 
 // Whether f(0, 0) == 0 and f(0, v) == 0: zero-padded channel lanes stay zero through the op.
 inline bool binary_keeps_zero_lanes(OpType type) {
-  return type == OpType::Add || type == OpType::Mul || type == OpType::Gate;
+  return type == OpType::Add || type == OpType::Mul || type == OpType::Gate ||
+         type == OpType::GateGaussian || type == OpType::Sub;
 }
 
 }  // namespace xunit

@@ -38,6 +38,8 @@ int op_radius(const Op &op, int r) {
     case OpType::Mul:
     case OpType::Concat:
     case OpType::Tanh:
+    case OpType::GateGaussian:
+    case OpType::Sub:
       return r;  // pixel for pixel
     case OpType::kCount:
       break;
@@ -71,6 +73,8 @@ RowRange op_source_rows(const Op &op, RowRange out, int input_height) {
     case OpType::Mul:
     case OpType::Concat:
     case OpType::Tanh:
+    case OpType::GateGaussian:
+    case OpType::Sub:
       return out;
     case OpType::kCount:
       break;

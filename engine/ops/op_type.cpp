@@ -24,6 +24,8 @@ constexpr OpTraits kOps[] = {
     {OpType::Resize, "resize", OpClass::Resample, 1, 1, 1},
     {OpType::PixelShuffleDcr, "pixel_shuffle_dcr", OpClass::Resample, 1, 1, 1},
     {OpType::Tanh, "tanh", OpClass::Unary, 1, 1, 2},
+    {OpType::GateGaussian, "gate_gaussian", OpClass::Binary, 2, 2, 2},
+    {OpType::Sub, "sub", OpClass::Binary, 2, 2, 2},
 };
 static_assert(std::size(kOps) == size_t(OpType::kCount), "one row of kOps per OpType");
 

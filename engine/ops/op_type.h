@@ -23,6 +23,8 @@ enum class OpType : uint8_t {
   Resize,            // attrs factor + ResizeSpec (engine/resize_taps.h): nearest / linear / cubic
   PixelShuffleDcr,   // attr factor; C*f*f -> C with depth-column-row order (ONNX DepthToSpace DCR)
   Tanh,
+  GateGaussian,  // y = in0 * exp(-in1^2): the xUnit paper's original gate
+  Sub,           // y = in0 - in1
   kCount
 };
 

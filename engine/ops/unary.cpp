@@ -42,6 +42,8 @@ float UnaryFn::operator()(float v, int c) const {
     case OpType::Concat:
     case OpType::Resize:
     case OpType::PixelShuffleDcr:
+    case OpType::GateGaussian:
+    case OpType::Sub:
     case OpType::kCount:
       break;  // not unary: refused by the constructor
   }

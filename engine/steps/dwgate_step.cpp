@@ -15,9 +15,11 @@ class DwGateProgram : public StepProgram {
  public:
   explicit DwGateProgram(const StepCompile &c) {
     const Op &conv = *c.step.op;
-    XUNIT_CHECK(c.step.gate && c.step.gate->type == OpType::Gate,
+    XUNIT_CHECK(c.step.gate && (c.step.gate->type == OpType::Gate ||
+                                c.step.gate->type == OpType::GateGaussian),
                 "internal error: a dw gate step without its gate op");
-    gate_ = kernels::GateFunction::Sigmoid;
+    gate_ = c.step.gate->type == OpType::Gate ? kernels::GateFunction::Sigmoid
+                                              : kernels::GateFunction::Gaussian;
     const int C = conv.out_channels, k = conv.kernel, taps = k * k;
     block_ = c.plan.values[size_t(c.step.output)].block;
     kernel_ = k;

@@ -180,6 +180,24 @@ class GraphFactory {
     g.validate_and_infer();
     return g;
   }
+  // The xUnit paper's own xDnCNN (2018 code, MODELS.md): cells x1 = conv_k(h),
+  // x1 * exp(-(dw(relu(BN(x1))))^2) (the BN after the dw conv folded), a BN between cells, a
+  // 3x3 conv to the channels, and the noise it predicts subtracted: x - net(x).
+  Graph xdncnn2018(int channels, int features, int cells, int skernel = 9) {
+    Graph g;
+    int x = g.add_input("x", channels);
+    int h = x;
+    for (int i = 0; i < cells; ++i) {
+      if (i > 0) h = affine(g, h);
+      const int x1 = conv(g, h, features, 3);
+      const int logits =
+          conv(g, unary(g, OpType::Relu, affine(g, x1)), features, skernel, features);
+      h = binary(g, OpType::GateGaussian, x1, logits);
+    }
+    g.output = binary(g, OpType::Sub, x, conv(g, h, channels, 3));
+    g.validate_and_infer();
+    return g;
+  }
   // A DnCNN-shaped baseline: conv3 (BatchNorm folded) -> relu, (blocks+1) times, conv5 + x.
   Graph dncnn(int channels, int features, int blocks) {
     Graph g;
