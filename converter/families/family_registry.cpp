@@ -59,10 +59,26 @@ bool match_xdense(const WeightSource &w) {
          w.has("image_to_features.features.1.features.3.weight");
 }
 
+// The 2018 code's module cells (MODELS.md): `md1.0` is a cell in both of its denoiser and its
+// SRCNN; the denoiser's later cells sit under `mdI.1` after a BatchNorm `mdI.0`.
+bool match_xdncnn2018(const WeightSource &w) {
+  return w.has("md1.0.module.2.weight") && w.has("md2.1.features.0.weight") &&
+         w.has("joints.weight");
+}
+bool match_xsrcnn2018(const WeightSource &w) {
+  return w.has("md1.0.module.2.weight") && w.has("md2.0.features.0.weight") &&
+         w.has("joints.weight");
+}
+bool match_xsrresnet2018(const WeightSource &w) {
+  return w.has("conv1.weight") && w.has("prelu1.weight") &&
+         w.has("xresidual_block1.md.module.2.weight");
+}
+
 // The first conv's weight (its input channels are the image's), under each family's key.
 std::vector<int64_t> first_conv_shape(const WeightSource &w) {
-  for (const char *key : {"image_to_features.conv.weight", "image_to_features.weight",
-                          "image_to_features.features.0.weight"})
+  for (const char *key :
+       {"image_to_features.conv.weight", "image_to_features.weight",
+        "image_to_features.features.0.weight", "md1.0.features.0.weight", "conv1.weight"})
     if (w.has(key)) return w.shape_of(key);
   throw Error(
       "missing key 'image_to_features.conv.weight' (or 'image_to_features.weight', "
@@ -78,6 +94,9 @@ const std::vector<Family> &families() {
       {"xsrgan", "sr", match_xsrgan, build_xsrgan},
       {"srgan", "sr", match_srgan, build_srgan},
       {"xdense", nullptr, match_xdense, build_xdense},
+      {"xdncnn2018", "denoise", match_xdncnn2018, build_xdncnn2018},
+      {"xsrcnn2018", nullptr, match_xsrcnn2018, build_xsrcnn2018},
+      {"xsrresnet2018", "sr", match_xsrresnet2018, build_xsrresnet2018},
   };
   return kFamilies;
 }

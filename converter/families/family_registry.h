@@ -52,5 +52,11 @@ int build_srgan(GraphBuilder &b, WeightSource &w, Settings &s, int input,
                 std::map<std::string, std::string> &meta);
 int build_xdense(GraphBuilder &b, WeightSource &w, Settings &s, int input,
                  std::map<std::string, std::string> &meta);
+int build_xdncnn2018(GraphBuilder &b, WeightSource &w, Settings &s, int input,
+                     std::map<std::string, std::string> &meta);
+int build_xsrcnn2018(GraphBuilder &b, WeightSource &w, Settings &s, int input,
+                     std::map<std::string, std::string> &meta);
+int build_xsrresnet2018(GraphBuilder &b, WeightSource &w, Settings &s, int input,
+                        std::map<std::string, std::string> &meta);
 
 }  // namespace xunit::convert
