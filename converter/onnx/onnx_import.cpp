@@ -35,7 +35,9 @@ class Importer {
     read_constants();
     add_input();
     count_uses();
-    for (int i : model_.topological_order(defined_up_front_)) translate(graph_.node(i));
+    find_gaussian_gates();
+    for (int i : model_.topological_order(defined_up_front_))
+      if (!folded_.count(i)) translate(graph_.node(i));
     XUNIT_CHECK(graph_.output_size() == 1, "the ONNX graph has " +
                                                std::to_string(graph_.output_size()) +
                                                " outputs; an image-to-image network has one");
@@ -80,6 +82,45 @@ class Importer {
                 where + "batch dimension must be 1 or dynamic");
     values_[in.name()] = g_.add_input(in.name(), int(c.dim_value()));
     defined_up_front_.insert(in.name());
+  }
+
+  // The xUnit paper's Gaussian gate as PyTorch exports x * exp(-(z * z)) (or -z ** 2):
+  // Mul(z, z) or Pow(z, 2) -> Neg -> Exp -> Mul(x, .), each read only by the next. The three
+  // nodes before the last Mul are folded away and that Mul becomes gate_gaussian(x, z).
+  void find_gaussian_gates() {
+    std::map<std::string, int> producer;
+    for (int i = 0; i < graph_.node_size(); ++i)
+      for (const std::string &out : graph_.node(i).output()) producer[out] = i;
+    auto sole_reader = [&](const std::string &value) -> const onnx::NodeProto * {
+      auto it = consumers_.find(value);
+      if (it == consumers_.end() || it->second.size() != 1 || it->second[0] < 0) return nullptr;
+      return &graph_.node(it->second[0]);
+    };
+    for (int i = 0; i < graph_.node_size(); ++i) {
+      const onnx::NodeProto &exp = graph_.node(i);
+      if (exp.op_type() != "Exp" || exp.input_size() != 1 || !producer.count(exp.input(0)))
+        continue;
+      const int neg_index = producer.at(exp.input(0));
+      const onnx::NodeProto &neg = graph_.node(neg_index);
+      if (neg.op_type() != "Neg" || sole_reader(neg.output(0)) != &exp ||
+          !producer.count(neg.input(0)))
+        continue;
+      const int square_index = producer.at(neg.input(0));
+      const onnx::NodeProto &square = graph_.node(square_index);
+      if (sole_reader(square.output(0)) != &neg || square.input_size() != 2) continue;
+      const bool mul = square.op_type() == "Mul" && square.input(0) == square.input(1);
+      const bool pow = square.op_type() == "Pow" && consts_.count(square.input(1)) &&
+                       consts_.at(square.input(1)).values == std::vector<float>{2.f};
+      const onnx::NodeProto *gate = sole_reader(exp.output(0));
+      if (!(mul || pow) || !gate || gate->op_type() != "Mul" || gate->input_size() != 2 ||
+          gate->input(0) == gate->input(1) || consts_.count(gate->input(0)) ||
+          consts_.count(gate->input(1)))
+        continue;
+      folded_.insert(neg_index);
+      folded_.insert(square_index);
+      folded_.insert(i);
+      deferred_gaussian_[exp.output(0)] = square.input(0);
+    }
   }
 
   void count_uses() {
@@ -355,9 +396,15 @@ class Importer {
     XUNIT_CHECK(!(is_const(a) && is_const(b)),
                 where + "both operands are constants (fold them before export)");
     if (!is_const(a) && !is_const(b)) {
-      XUNIT_CHECK(type == "Mul" || type == "Add",
-                  where + "between two image tensors is not supported");
+      XUNIT_CHECK(type != "Div", where + "dividing two image tensors is not supported");
       if (type == "Mul") {
+        for (int k = 0; k < 2; ++k) {  // x * exp(-z^2) -> gate_gaussian(x, z)
+          auto e = deferred_gaussian_.find(node.input(k));
+          if (e == deferred_gaussian_.end()) continue;
+          const int x = value(node.input(1 - k), where), z = value(e->second, where);
+          emit(make_op(OpType::GateGaussian, node, {x, z}), node.output(0));
+          return;
+        }
         for (int k = 0; k < 2; ++k) {  // x * sigmoid(y) -> gate(x, y)
           auto s = deferred_sigmoid_.find(node.input(k));
           if (s == deferred_sigmoid_.end()) continue;
@@ -369,7 +416,11 @@ class Importer {
         }
       }
       const int x = value(a, where), y = value(b, where);
-      emit(make_op(type == "Mul" ? OpType::Mul : OpType::Add, node, {x, y}), node.output(0));
+      emit(make_op(type == "Mul"   ? OpType::Mul
+                   : type == "Add" ? OpType::Add
+                                   : OpType::Sub,
+                   node, {x, y}),
+           node.output(0));
       return;
     }
     // One image tensor and one constant broadcast per channel: an affine op.
@@ -521,6 +572,8 @@ class Importer {
   std::map<std::string, int> values_;                  // ONNX value name -> IR value
   std::map<std::string, std::vector<int>> consumers_;  // node indices (-1: the graph output)
   std::map<std::string, std::pair<std::string, const onnx::NodeProto *>> deferred_sigmoid_;
+  std::map<std::string, std::string> deferred_gaussian_;  // Exp output -> the gate's logits z
+  std::set<int> folded_;  // node indices folded into a Gaussian gate (find_gaussian_gates)
   std::map<int, int> conv_op_of_value_;  // IR value -> index of the conv op that defines it
   std::set<std::string> defined_up_front_;
   int tensor_serial_ = 0;
@@ -529,10 +582,9 @@ class Importer {
 }  // namespace
 
 const char *onnx_supported_ops() {
-  return "Conv, BatchNormalization, Relu, LeakyRelu, PRelu, Sigmoid, Tanh, Mul, Add, Sub, Div, "
-         "Concat, "
-         "DepthToSpace, "
-         "Resize, Constant, Identity";
+  return "Conv, BatchNormalization, Relu, LeakyRelu, PRelu, Sigmoid, Tanh, Mul, Add, Sub (of "
+         "two tensors or a constant), Div (by a constant), the Gaussian gate x * exp(-z^2) (Mul or "
+         "Pow, Neg, Exp), Concat, DepthToSpace, Resize, Constant, Identity";
 }
 
 bool looks_like_onnx(const std::string &path, const std::vector<uint8_t> &bytes) {
