@@ -233,11 +233,30 @@ void Machine::push_text(Kind kind, std::string s) {
   push(id);
 }
 
+// A class of the user's own code or of torch.nn (a capitalised name outside the modules whose
+// globals run things): what torch.save(model) pickles. Only Python can rebuild it, so the
+// refusal says how to save the weights instead.
+bool looks_like_module_class(const std::string &module, const std::string &name) {
+  static const char *const kSystem[] = {"builtins",   "__builtin__", "os",      "posix",  "nt",
+                                        "subprocess", "sys",         "shutil",  "socket", "runpy",
+                                        "importlib",  "pickle",      "_codecs", "codecs", "ctypes"};
+  for (const char *m : kSystem)
+    if (module == m) return false;
+  return !name.empty() && name[0] >= 'A' && name[0] <= 'Z';
+}
+
 void Machine::push_global(const std::string &module, const std::string &name) {
   const std::string qualified = module + "." + name;
-  if (!is_allowed_global(qualified))
+  if (!is_allowed_global(qualified)) {
+    std::string hint;
+    if (looks_like_module_class(module, name))
+      hint =
+          ": a whole model saved with torch.save(model), which only its Python code can "
+          "rebuild; save its weights instead, in PyTorch: model = torch.load(path); "
+          "torch.save(model.state_dict(), 'weights.pt') (or torch.onnx.export it)";
     throw Error("refusing to load: checkpoint references global '" + printable(qualified) +
-                "' (not on the allow-list)");
+                "' (not on the allow-list)" + hint);
+  }
   push_text(Kind::Global, qualified);
 }
 

@@ -240,6 +240,17 @@ TEST_CASE("pickle: os.system via GLOBAL + REDUCE is refused, naming the global")
   CHECK(!xunit::file_exists("/tmp/xunit_pickle_pwned"));
 }
 
+TEST_CASE("pickle: a whole pickled module is refused, and the error says how to save its weights") {
+  // What torch.save(model) writes: the model's class, rebuilt by Python code we never run.
+  const std::string p = kProto2 + global("__main__", "DnCNN") + ")\x81.";
+  const std::string e = error_of(p);
+  CHECK(e.find("refusing to load: checkpoint references global '__main__.DnCNN'") == 0);
+  CHECK(e.find("torch.save(model.state_dict(), 'weights.pt')") != std::string::npos);
+  CHECK(e.find('\n') == std::string::npos);  // one line
+  // A dangerous function gets no such advice.
+  CHECK(error_of(kProto2 + global("os", "system") + ".").find("state_dict") == std::string::npos);
+}
+
 TEST_CASE("pickle: builtins.eval via STACK_GLOBAL, and other dangerous globals, are refused") {
   const std::string p = std::string("\x80\x04", 2) + short_unicode("builtins") +
                         short_unicode("eval") + "\x93" + short_unicode("1+1") + "\x85R.";
