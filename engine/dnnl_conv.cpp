@@ -71,7 +71,8 @@ struct DnnlConv::Instance {
 
 bool conv_fuses(OpType type) {
   return type == OpType::Relu || type == OpType::LeakyRelu || type == OpType::Sigmoid ||
-         type == OpType::Tanh || type == OpType::Affine;
+         type == OpType::Tanh || type == OpType::Exp || type == OpType::Clip ||
+         type == OpType::Softplus || type == OpType::Affine;
 }
 
 DnnlConv::DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_block,
@@ -154,6 +155,12 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
         post.append_eltwise(1.f, dnnl::algorithm::eltwise_logistic, 0.f, 0.f);
       } else if (type == OpType::Tanh) {
         post.append_eltwise(1.f, dnnl::algorithm::eltwise_tanh, 0.f, 0.f);
+      } else if (type == OpType::Exp) {
+        post.append_eltwise(1.f, dnnl::algorithm::eltwise_exp, 0.f, 0.f);
+      } else if (type == OpType::Clip) {
+        post.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, p.op->alpha, p.op->beta);
+      } else if (type == OpType::Softplus) {
+        post.append_eltwise(1.f, dnnl::algorithm::eltwise_soft_relu, 0.f, 0.f);
       } else if (type == OpType::Affine) {
         dnnl::memory::desc md({1, oc, 1, 1}, dt::f32, tag::abcd);
         for (int which = 0; which < 2; ++which, ++affine) {

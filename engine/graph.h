@@ -48,7 +48,8 @@ struct Op {
   int in_channels = 0;
   int out_channels = 0;
   int factor = 1;
-  float alpha = 0.f;
+  float alpha = 0.f;  // leaky_relu: the slope; clip: the lower bound
+  float beta = 0.f;   // clip: the upper bound
   // Resize: how source pixels are chosen and weighted (see engine/resize_taps.h).
   int resize_mode = 0;       // ResizeMode
   int coordinates = 0;       // ResizeCoordinates

@@ -73,6 +73,7 @@ std::vector<uint8_t> encode_graph(const Graph &g) {
         add_tensor("shift", op.shift);
         add_tensor("slope", op.slope);
         if (op.alpha != 0.f) write_attr_float(attrs, "alpha", op.alpha), ++n;
+        if (op.beta != 0.f) write_attr_float(attrs, "beta", op.beta), ++n;
         break;
       case OpClass::Resample:
         add_int("factor", op.factor);
@@ -338,6 +339,8 @@ void read_graph(Graph &g, const uint8_t *bytes, const Section &s) {
         op.factor = int(iv);
       else if (name == "alpha")
         op.alpha = fv;
+      else if (name == "beta")
+        op.beta = fv;
       else if (name == "weight")
         op.weight = tv;
       else if (name == "bias")

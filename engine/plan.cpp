@@ -52,40 +52,25 @@ class Planner {
     for (size_t i = 0; i < g_.ops.size(); ++i) {
       if (fused_[i]) continue;
       const Op &op = g_.ops[i];
-      switch (op.type) {
-        case OpType::Conv2d:
+      switch (op_traits(op.type).op_class) {
+        case OpClass::Conv:
           plan_conv(op);
           break;
-        case OpType::PixelShuffle:
-        case OpType::PixelShuffleDcr:
-          plan_shuffle(op);
+        case OpClass::Resample:
+          if (op.type == OpType::PixelShuffle || op.type == OpType::PixelShuffleDcr)
+            plan_shuffle(op);
+          else
+            add(op.type == OpType::Resize ? StepKind::Resize : StepKind::Upsample, op);
           break;
-        case OpType::UpsampleBilinear:
-          add(StepKind::Upsample, op);
-          break;
-        case OpType::Resize:
-          add(StepKind::Resize, op);
-          break;
-        case OpType::Concat:
+        case OpClass::Concat:
           add(StepKind::Concat, op);
           break;
-        case OpType::Gate:
-        case OpType::GateGaussian:
-        case OpType::Add:
-        case OpType::Sub:
-        case OpType::Mul:
+        case OpClass::Binary:
           add(StepKind::Binary, op);
           break;
-        case OpType::Affine:
-        case OpType::Relu:
-        case OpType::LeakyRelu:
-        case OpType::PRelu:
-        case OpType::Sigmoid:
-        case OpType::Tanh:
+        case OpClass::Unary:
           plan_elementwise(op);
           break;
-        case OpType::kCount:
-          throw Error("internal error: op '" + op.name + "' has no type");
       }
     }
     virtualize_concats();

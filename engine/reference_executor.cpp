@@ -129,46 +129,35 @@ PlanarImage run_reference(const Graph &g, const PlanarImage &input) {
   for (const Op &op : g.ops) {
     const PlanarImage &a = values[size_t(op.inputs[0])];
     PlanarImage y;
-    switch (op.type) {
-      case OpType::Conv2d:
+    switch (op_traits(op.type).op_class) {
+      case OpClass::Conv:
         y = conv2d(g, op, a);
         break;
-      case OpType::Affine:
-      case OpType::Relu:
-      case OpType::LeakyRelu:
-      case OpType::PRelu:
-      case OpType::Sigmoid:
-      case OpType::Tanh: {
+      case OpClass::Unary: {
         const UnaryFn f(g, op);
         y = a;
         const size_t plane = size_t(a.height) * a.width;
         for (size_t i = 0; i < y.data.size(); ++i) y.data[i] = f(a.data[i], int(i / plane));
         break;
       }
-      case OpType::Gate:
-      case OpType::GateGaussian:
-      case OpType::Add:
-      case OpType::Sub:
-      case OpType::Mul: {
+      case OpClass::Binary: {
         const PlanarImage &b = values[size_t(op.inputs[1])];
         y = a;
         for (size_t i = 0; i < y.data.size(); ++i)
           y.data[i] = binary_eval(op.type, a.data[i], b.data[i]);
         break;
       }
-      case OpType::PixelShuffle:
-        y = pixel_shuffle(a, op.factor, false);
+      case OpClass::Resample:
+        if (op.type == OpType::PixelShuffle || op.type == OpType::PixelShuffleDcr)
+          y = pixel_shuffle(a, op.factor, op.type == OpType::PixelShuffleDcr);
+        else if (op.type == OpType::Resize)
+          y = resize(op, a);
+        else if (op.type == OpType::UpsampleBilinear)
+          y = upsample_bilinear(a, op.factor);
+        else
+          throw Error("reference: no resampling for op '" + op.name + "'");
         break;
-      case OpType::PixelShuffleDcr:
-        y = pixel_shuffle(a, op.factor, true);
-        break;
-      case OpType::Resize:
-        y = resize(op, a);
-        break;
-      case OpType::UpsampleBilinear:
-        y = upsample_bilinear(a, op.factor);
-        break;
-      case OpType::Concat: {
+      case OpClass::Concat: {
         y = make(g.values[size_t(op.output)].channels, a.height, a.width);
         size_t at = 0;
         for (int id : op.inputs) {
@@ -178,8 +167,6 @@ PlanarImage run_reference(const Graph &g, const PlanarImage &input) {
         }
         break;
       }
-      case OpType::kCount:
-        throw Error("reference: op '" + op.name + "' has no type");
     }
     values[size_t(op.output)] = std::move(y);
   }

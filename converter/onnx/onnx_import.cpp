@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "common/error.h"
@@ -216,8 +217,15 @@ class Importer {
       conv(node, attrs, where);
     else if (type == "BatchNormalization")
       batch_norm(node, attrs, where);
-    else if (type == "Relu" || type == "Sigmoid" || type == "LeakyRelu" || type == "Tanh")
+    else if (type == "Relu" || type == "Sigmoid" || type == "LeakyRelu" || type == "Tanh" ||
+             type == "Exp" || type == "Softplus")
       activation(node, attrs, where);
+    else if (type == "Clip")
+      clip(node, attrs, where);
+    else if (type == "Neg")
+      negate(node, where);
+    else if (type == "Pow")
+      square(node, where);
     else if (type == "PRelu")
       prelu(node, where);
     else if (type == "Mul" || type == "Add" || type == "Sub" || type == "Div")
@@ -368,13 +376,52 @@ class Importer {
       }
     }
     const int x = value(node.input(0), where);
-    Op op = make_op(type == "Relu"      ? OpType::Relu
-                    : type == "Sigmoid" ? OpType::Sigmoid
-                    : type == "Tanh"    ? OpType::Tanh
-                                        : OpType::LeakyRelu,
+    Op op = make_op(type == "Relu"       ? OpType::Relu
+                    : type == "Sigmoid"  ? OpType::Sigmoid
+                    : type == "Tanh"     ? OpType::Tanh
+                    : type == "Exp"      ? OpType::Exp
+                    : type == "Softplus" ? OpType::Softplus
+                                         : OpType::LeakyRelu,
                     node, {x});
     if (type == "LeakyRelu") op.alpha = a.get_float("alpha", 0.01f);
     emit(op, node.output(0));
+  }
+
+  // Clip (ReLU6, hardtanh): bounds from inputs 1 and 2 (opset 11+) or attributes (older).
+  void clip(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
+    expect_inputs(node, 1, 3, where);
+    const int x = value(node.input(0), where);
+    float lo = a.get_float("min", -std::numeric_limits<float>::max());
+    float hi = a.get_float("max", std::numeric_limits<float>::max());
+    for (int k = 1; k <= 2 && k < node.input_size(); ++k) {
+      if (node.input(k).empty()) continue;
+      const Constant &c = constant(node.input(k), where);
+      XUNIT_CHECK(c.values.size() == 1, where + "bound '" + node.input(k) + "' is not a scalar");
+      (k == 1 ? lo : hi) = c.values[0];
+    }
+    XUNIT_CHECK(lo <= hi, where + "lower bound above the upper bound (or not a number)");
+    Op op = make_op(OpType::Clip, node, {x});
+    op.alpha = std::max(lo, -std::numeric_limits<float>::max());
+    op.beta = std::min(hi, std::numeric_limits<float>::max());
+    emit(op, node.output(0));
+  }
+
+  // Neg: an affine op with scale -1.
+  void negate(const onnx::NodeProto &node, const std::string &where) {
+    expect_inputs(node, 1, 1, where);
+    const int x = value(node.input(0), where);
+    const size_t C = size_t(channels(x));
+    affine(node, x, std::vector<float>(C, -1.f), std::vector<float>(C, 0.f));
+  }
+
+  // Pow(x, 2): x * x. Other exponents are refused.
+  void square(const onnx::NodeProto &node, const std::string &where) {
+    expect_inputs(node, 2, 2, where);
+    const int x = value(node.input(0), where);
+    const Constant &e = constant(node.input(1), where);
+    XUNIT_CHECK(e.values == std::vector<float>{2.f},
+                where + "only the exponent 2 is supported (as x * x)");
+    emit(make_op(OpType::Mul, node, {x, x}), node.output(0));
   }
 
   void prelu(const onnx::NodeProto &node, const std::string &where) {
@@ -582,9 +629,10 @@ class Importer {
 }  // namespace
 
 const char *onnx_supported_ops() {
-  return "Conv, BatchNormalization, Relu, LeakyRelu, PRelu, Sigmoid, Tanh, Mul, Add, Sub (of "
-         "two tensors or a constant), Div (by a constant), the Gaussian gate x * exp(-z^2) (Mul or "
-         "Pow, Neg, Exp), Concat, DepthToSpace, Resize, Constant, Identity";
+  return "Conv, BatchNormalization, Relu, LeakyRelu, PRelu, Sigmoid, Tanh, Exp, Softplus, Clip, "
+         "Neg, Pow (exponent 2), Mul, Add, Sub (of two tensors or a constant), Div (by a "
+         "constant), the Gaussian gate x * exp(-z^2) (Mul or Pow, Neg, Exp), Concat, "
+         "DepthToSpace, Resize, Constant, Identity";
 }
 
 bool looks_like_onnx(const std::string &path, const std::vector<uint8_t> &bytes) {

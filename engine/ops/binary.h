@@ -32,6 +32,9 @@ inline float binary_eval(OpType type, float u, float v) {
     case OpType::Resize:
     case OpType::PixelShuffleDcr:
     case OpType::Tanh:
+    case OpType::Exp:
+    case OpType::Clip:
+    case OpType::Softplus:
     case OpType::kCount:
       break;  // not binary
   }

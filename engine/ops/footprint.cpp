@@ -18,30 +18,19 @@ BilinearTap bilinear_tap(int dst, int factor, int size) {
 }
 
 int op_radius(const Op &op, int r) {
-  switch (op.type) {
-    case OpType::Conv2d:
+  switch (op_traits(op.type).op_class) {
+    case OpClass::Conv:
       return r + op.kernel / 2;
-    case OpType::PixelShuffle:
-    case OpType::PixelShuffleDcr:  // output row y reads input row y / f
-      return r * op.factor + op.factor - 1;
-    case OpType::UpsampleBilinear:  // reads up to one input row beyond y / f
-      return (r + 1) * op.factor;
-    case OpType::Resize:
-      return (r + resize_reach(op)) * op.factor;
-    case OpType::Affine:
-    case OpType::Relu:
-    case OpType::LeakyRelu:
-    case OpType::PRelu:
-    case OpType::Sigmoid:
-    case OpType::Gate:
-    case OpType::Add:
-    case OpType::Mul:
-    case OpType::Concat:
-    case OpType::Tanh:
-    case OpType::GateGaussian:
-    case OpType::Sub:
+    case OpClass::Unary:
+    case OpClass::Binary:
+    case OpClass::Concat:
       return r;  // pixel for pixel
-    case OpType::kCount:
+    case OpClass::Resample:
+      if (op.type == OpType::PixelShuffle || op.type == OpType::PixelShuffleDcr)
+        return r * op.factor + op.factor - 1;  // output row y reads input row y / f
+      if (op.type == OpType::UpsampleBilinear)
+        return (r + 1) * op.factor;  // reads up to one input row beyond y / f
+      if (op.type == OpType::Resize) return (r + resize_reach(op)) * op.factor;
       break;
   }
   throw Error("internal error: no footprint for op '" + op.name + "'");
@@ -49,34 +38,24 @@ int op_radius(const Op &op, int r) {
 
 RowRange op_source_rows(const Op &op, RowRange out, int input_height) {
   if (out.empty()) return {0, 0};
-  switch (op.type) {
-    case OpType::Conv2d:
+  switch (op_traits(op.type).op_class) {
+    case OpClass::Conv:
       return {out.lo - op.kernel / 2, out.hi + op.kernel / 2};
-    case OpType::PixelShuffle:
-    case OpType::PixelShuffleDcr:
-      return {out.lo / op.factor, (out.hi - 1) / op.factor + 1};
-    case OpType::UpsampleBilinear:
-      return {bilinear_tap(out.lo, op.factor, input_height).i0,
-              bilinear_tap(out.hi - 1, op.factor, input_height).i1 + 1};
-    case OpType::Resize: {
-      const ResizeTaps first = resize_taps(op, out.lo, input_height),
-                       last = resize_taps(op, out.hi - 1, input_height);
-      return {first.index[0], last.index[last.count - 1] + 1};
-    }
-    case OpType::Affine:
-    case OpType::Relu:
-    case OpType::LeakyRelu:
-    case OpType::PRelu:
-    case OpType::Sigmoid:
-    case OpType::Gate:
-    case OpType::Add:
-    case OpType::Mul:
-    case OpType::Concat:
-    case OpType::Tanh:
-    case OpType::GateGaussian:
-    case OpType::Sub:
+    case OpClass::Unary:
+    case OpClass::Binary:
+    case OpClass::Concat:
       return out;
-    case OpType::kCount:
+    case OpClass::Resample:
+      if (op.type == OpType::PixelShuffle || op.type == OpType::PixelShuffleDcr)
+        return {out.lo / op.factor, (out.hi - 1) / op.factor + 1};
+      if (op.type == OpType::UpsampleBilinear)
+        return {bilinear_tap(out.lo, op.factor, input_height).i0,
+                bilinear_tap(out.hi - 1, op.factor, input_height).i1 + 1};
+      if (op.type == OpType::Resize) {
+        const ResizeTaps first = resize_taps(op, out.lo, input_height),
+                         last = resize_taps(op, out.hi - 1, input_height);
+        return {first.index[0], last.index[last.count - 1] + 1};
+      }
       break;
   }
   throw Error("internal error: no footprint for op '" + op.name + "'");

@@ -26,6 +26,9 @@ constexpr OpTraits kOps[] = {
     {OpType::Tanh, "tanh", OpClass::Unary, 1, 1, 2},
     {OpType::GateGaussian, "gate_gaussian", OpClass::Binary, 2, 2, 2},
     {OpType::Sub, "sub", OpClass::Binary, 2, 2, 2},
+    {OpType::Exp, "exp", OpClass::Unary, 1, 1, 2},
+    {OpType::Clip, "clip", OpClass::Unary, 1, 1, 2},
+    {OpType::Softplus, "softplus", OpClass::Unary, 1, 1, 2},
 };
 static_assert(std::size(kOps) == size_t(OpType::kCount), "one row of kOps per OpType");
 

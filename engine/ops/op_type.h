@@ -25,6 +25,9 @@ enum class OpType : uint8_t {
   Tanh,
   GateGaussian,  // y = in0 * exp(-in1^2): the xUnit paper's original gate
   Sub,           // y = in0 - in1
+  Exp,
+  Clip,      // attrs alpha (lower bound), beta (upper bound)
+  Softplus,  // log(1 + exp(x))
   kCount
 };
 

@@ -7,7 +7,7 @@
 
 namespace xunit {
 
-UnaryFn::UnaryFn(const Graph &g, const Op &op) : type_(op.type), alpha_(op.alpha) {
+UnaryFn::UnaryFn(const Graph &g, const Op &op) : type_(op.type), alpha_(op.alpha), beta_(op.beta) {
   XUNIT_CHECK(is_unary(op.type),
               std::string("internal error: '") + op_type_name(op.type) + "' is not a unary op");
   if (op.type == OpType::Affine) {
@@ -33,6 +33,12 @@ float UnaryFn::operator()(float v, int c) const {
       return v * scale_[c] + shift_[c];
     case OpType::Tanh:
       return std::tanh(v);
+    case OpType::Exp:
+      return std::exp(v);
+    case OpType::Clip:  // (NaN stays NaN, as in PyTorch)
+      return v < alpha_ ? alpha_ : v > beta_ ? beta_ : v;
+    case OpType::Softplus:  // PyTorch's threshold: x beyond 20 is returned as is
+      return v > 20.f ? v : std::log1p(std::exp(v));
     case OpType::Conv2d:
     case OpType::Gate:
     case OpType::Add:

@@ -26,7 +26,7 @@ class UnaryFn {
 
  private:
   OpType type_;
-  float alpha_ = 0.f;
+  float alpha_ = 0.f, beta_ = 0.f;
   const float *scale_ = nullptr, *shift_ = nullptr, *slope_ = nullptr;
   bool shared_slope_ = false;
 };
