@@ -126,7 +126,8 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
   }
 
   const Op &op = *step_.op;
-  const int ic = op.in_channels, oc = op.out_channels, k = op.kernel, g = op.groups, r = k / 2;
+  const int ic = op.in_channels, oc = op.out_channels, k = op.kernel, g = op.groups;
+  const int d = op.dilation, r = d * (k / 2);
   auto inst = std::make_shared<Instance>();
   // A bf16 conv reads a bf16 source with bf16 weights, accumulates and writes in float32.
   const dt src_type = step_.bf16 ? dt::bf16 : dt::f32;
@@ -137,7 +138,7 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
   dnnl::memory::desc wany(wdims, src_type, tag::any);
   dnnl::memory::desc bias_md({oc}, dt::f32, tag::x);
   // Rows outside the image are zero rows in the source: pad only left and right.
-  dnnl::memory::dims strides = {1, 1}, pad_l = {0, r}, pad_r = {0, r};
+  dnnl::memory::dims strides = {1, 1}, dilates = {d - 1, d - 1}, pad_l = {0, r}, pad_r = {0, r};
 
   // oneDNN's post-ops for the first `fused` of the step's post-ops.
   auto attributes = [&](size_t fused, std::vector<std::pair<int, dnnl::memory>> *binary_args) {
@@ -181,7 +182,8 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
     std::vector<std::pair<int, dnnl::memory>> args;
     dnnl::primitive_attr attr = attributes(fused, &args);
     dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, algo, inst->src_md,
-                                         wany, bias_md, inst->dst_md, strides, pad_l, pad_r);
+                                         wany, bias_md, inst->dst_md, strides, dilates, pad_l,
+                                         pad_r);
     dnnl::convolution_forward::primitive_desc pd(desc, attr, cpu_engine());
     inst->binary_args = std::move(args);
     inst->unfused.assign(step_.post.begin() + long(fused), step_.post.end());
@@ -189,7 +191,7 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
   };
   dnnl::convolution_forward::primitive_desc pd;
   bool have_pd = false;
-  if (algorithm_ == ConvAlgorithm::Auto && k == 3 && g == 1 && !step_.bf16) {
+  if (algorithm_ == ConvAlgorithm::Auto && k == 3 && g == 1 && d == 1 && !step_.bf16) {
     // Winograd does ~2.5x less arithmetic but fuses fewer post-ops: leave a tail of element-wise
     // post-ops to apply afterwards if that is what it takes (never a Sum: its operand is gone).
     for (size_t fused = step_.post.size() + 1; fused-- > 0 && !have_pd;) {

@@ -85,6 +85,7 @@ namespace {
 constexpr int kMaxChannels = 1 << 16;
 constexpr int kMaxKernel = 31;
 constexpr int kMaxFactor = 8;
+constexpr int kMaxDilation = 16;
 constexpr int kMaxScale = 64;
 
 void expect_tensor(const Graph &g, const Op &op, int id, const char *role,
@@ -132,6 +133,10 @@ void Graph::infer(const Op &op, std::vector<bool> &defined) {
     case OpClass::Conv: {
       XUNIT_CHECK(op.kernel >= 1 && op.kernel <= kMaxKernel && op.kernel % 2 == 1,
                   where + "kernel must be odd and at most " + std::to_string(kMaxKernel));
+      XUNIT_CHECK(
+          op.type == OpType::DilatedConv2d ? op.dilation >= 1 && op.dilation <= kMaxDilation
+                                           : op.dilation == 1,
+          where + "dilation must be 1 to " + std::to_string(kMaxDilation) + " (and 1 for conv2d)");
       XUNIT_CHECK(op.in_channels == a.channels,
                   where + "in_channels " + std::to_string(op.in_channels) +
                       " does not match its input's " + std::to_string(a.channels));

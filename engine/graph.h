@@ -44,6 +44,7 @@ struct Op {
   int output = -1;          // value id
   // Attributes (which ones are meaningful depends on `type`).
   int kernel = 0;
+  int dilation = 1;  // DilatedConv2d: the distance between taps (1 for a plain conv)
   int groups = 1;
   int in_channels = 0;
   int out_channels = 0;

@@ -67,6 +67,7 @@ std::vector<uint8_t> encode_graph(const Graph &g) {
         add_int("out_channels", op.out_channels);
         add_tensor("weight", op.weight);
         add_tensor("bias", op.bias);
+        if (op.dilation != 1) add_int("dilation", op.dilation);
         break;
       case OpClass::Unary:  // the attributes the op has (engine/ops/unary.h reads them)
         add_tensor("scale", op.scale);
@@ -329,6 +330,8 @@ void read_graph(Graph &g, const uint8_t *bytes, const Section &s) {
       // Unknown attribute names are ignored: a newer minor version may add optional ones.
       if (name == "kernel")
         op.kernel = int(iv);
+      else if (name == "dilation")
+        op.dilation = int(iv);
       else if (name == "groups")
         op.groups = int(iv);
       else if (name == "in_channels")

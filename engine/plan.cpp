@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "engine/dnnl_conv.h"
+#include "engine/ops/footprint.h"
 
 namespace xunit {
 
@@ -99,7 +100,9 @@ class Planner {
   }
 
   void plan_conv(const Op &op) {
-    const bool depthwise = op.groups == op.in_channels && op.groups == op.out_channels;
+    // Our kernels take taps side by side: a dilated conv runs on oneDNN.
+    const bool dilated = op.dilation != 1;
+    const bool depthwise = !dilated && op.groups == op.in_channels && op.groups == op.out_channels;
     const int conv_index = int(&op - g_.ops.data());
     if (depthwise) {
       const Op *gate = sole_consumer(op.output);
@@ -116,7 +119,7 @@ class Planner {
         Step &s = add(StepKind::DwGate, op);
         s.gate = gate;
         if (gate->inputs[0] != op.inputs[0]) s.inputs.push_back(gate->inputs[0]);
-        s.radius = op.kernel / 2;
+        s.radius = op_radius(op, 0);
         s.output = gate->output;
         const Op *affine = sole_consumer(gate->output);
         if (affine && affine->type == OpType::Affine) {
@@ -129,11 +132,11 @@ class Planner {
     }
     // oneDNN's kernels block over output channels: for a handful of them (RGB out) ours are
     // several times faster.
-    const bool few_out = op.groups == 1 && op.out_channels <= 4 && op.in_channels > 4;
+    const bool few_out = !dilated && op.groups == 1 && op.out_channels <= 4 && op.in_channels > 4;
     Step &s = add(few_out ? StepKind::ConvO4 : StepKind::Conv, op);
-    s.radius = op.kernel / 2;
-    const bool winograd =
-        op.kernel == 3 && op.groups == 1 && op.in_channels > 4 && plan_.simd_block == 16;
+    s.radius = op_radius(op, 0);
+    const bool winograd = !dilated && op.kernel == 3 && op.groups == 1 && op.in_channels > 4 &&
+                          plan_.simd_block == 16;
     s.bf16 =
         !few_out && (precision_ == Precision::Bf16 || (precision_ == Precision::Auto && !winograd));
     for (;;) {

@@ -23,7 +23,7 @@ PlanarImage make(int c, int h, int w) {
 }
 
 PlanarImage conv2d(const Graph &g, const Op &op, const PlanarImage &x) {
-  const int k = op.kernel, pad = k / 2, H = x.height, W = x.width;
+  const int k = op.kernel, d = op.dilation, pad = d * (k / 2), H = x.height, W = x.width;
   const int icg = op.in_channels / op.groups, ocg = op.out_channels / op.groups;
   const float *w = g.tensor(op.weight).data;
   const float *b = op.bias >= 0 ? g.tensor(op.bias).data : nullptr;
@@ -38,10 +38,10 @@ PlanarImage conv2d(const Graph &g, const Op &op, const PlanarImage &x) {
           const float *in = &x.data[size_t(group * icg + ic) * H * W];
           const float *wk = &w[(size_t(oc) * icg + ic) * k * k];
           for (int ky = 0; ky < k; ++ky) {
-            int sy = yy + ky - pad;
+            int sy = yy + d * ky - pad;
             if (sy < 0 || sy >= H) continue;
             for (int kx = 0; kx < k; ++kx) {
-              int sx = xx + kx - pad;
+              int sx = xx + d * kx - pad;
               if (sx < 0 || sx >= W) continue;
               acc += double(wk[ky * k + kx]) * in[size_t(sy) * W + sx];
             }

@@ -278,10 +278,14 @@ class Importer {
                 where + "kernel_shape disagrees with the weight");
     for (int64_t s : a.get_ints("strides", {1, 1}))
       XUNIT_CHECK(s == 1, where + "strides other than 1 are not supported");
-    for (int64_t d : a.get_ints("dilations", {1, 1}))
-      XUNIT_CHECK(d == 1, where + "dilations other than 1 are not supported");
+    const std::vector<int64_t> dilations = a.get_ints("dilations", {1, 1});
+    XUNIT_CHECK(dilations.size() == 2 && dilations[0] == dilations[1] && dilations[0] >= 1 &&
+                    dilations[0] <= 16,
+                where + "dilations " + dims_string(dilations) +
+                    " are not supported (equal dilations of 1 to 16 are)");
+    const int64_t dilation = dilations[0];
     const std::string auto_pad = a.get_string("auto_pad", "NOTSET");
-    const int64_t r = k / 2;
+    const int64_t r = dilation * (k / 2);
     if (auto_pad == "NOTSET") {
       const std::vector<int64_t> pads = a.get_ints("pads", {0, 0, 0, 0});
       XUNIT_CHECK(pads == std::vector<int64_t>({r, r, r, r}),
@@ -294,7 +298,8 @@ class Importer {
           where + "auto_pad " + auto_pad + " changes the image size, which is not supported");
       XUNIT_CHECK(!a.has("pads"), where + "pads given together with auto_pad");
     }
-    Op op = make_op(OpType::Conv2d, node, {x});
+    Op op = make_op(dilation > 1 ? OpType::DilatedConv2d : OpType::Conv2d, node, {x});
+    op.dilation = int(dilation);
     op.kernel = int(k);
     op.groups = int(groups);
     op.in_channels = in_c;

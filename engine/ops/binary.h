@@ -35,6 +35,7 @@ inline float binary_eval(OpType type, float u, float v) {
     case OpType::Exp:
     case OpType::Clip:
     case OpType::Softplus:
+    case OpType::DilatedConv2d:
     case OpType::kCount:
       break;  // not binary
   }

@@ -20,7 +20,7 @@ BilinearTap bilinear_tap(int dst, int factor, int size) {
 int op_radius(const Op &op, int r) {
   switch (op_traits(op.type).op_class) {
     case OpClass::Conv:
-      return r + op.kernel / 2;
+      return r + op.dilation * (op.kernel / 2);
     case OpClass::Unary:
     case OpClass::Binary:
     case OpClass::Concat:
@@ -40,7 +40,7 @@ RowRange op_source_rows(const Op &op, RowRange out, int input_height) {
   if (out.empty()) return {0, 0};
   switch (op_traits(op.type).op_class) {
     case OpClass::Conv:
-      return {out.lo - op.kernel / 2, out.hi + op.kernel / 2};
+      return {out.lo - op.dilation * (op.kernel / 2), out.hi + op.dilation * (op.kernel / 2)};
     case OpClass::Unary:
     case OpClass::Binary:
     case OpClass::Concat:

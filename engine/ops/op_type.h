@@ -26,8 +26,9 @@ enum class OpType : uint8_t {
   GateGaussian,  // y = in0 * exp(-in1^2): the xUnit paper's original gate
   Sub,           // y = in0 - in1
   Exp,
-  Clip,      // attrs alpha (lower bound), beta (upper bound)
-  Softplus,  // log(1 + exp(x))
+  Clip,           // attrs alpha (lower bound), beta (upper bound)
+  Softplus,       // log(1 + exp(x))
+  DilatedConv2d,  // Conv2d whose taps are `dilation` pixels apart (padding dilation * (k/2))
   kCount
 };
 

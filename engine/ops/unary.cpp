@@ -50,6 +50,7 @@ float UnaryFn::operator()(float v, int c) const {
     case OpType::PixelShuffleDcr:
     case OpType::GateGaussian:
     case OpType::Sub:
+    case OpType::DilatedConv2d:
     case OpType::kCount:
       break;  // not unary: refused by the constructor
   }
