@@ -1,8 +1,11 @@
 #include "cli/restore.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
+#include "cli/ycbcr_sr.h"
 #include "common/error.h"
 
 namespace xunit::cli {
@@ -161,6 +164,21 @@ Image restore(const xunit_model *model, const Image &img, const RestoreOptions &
   xunit_model_info info;
   info.struct_size = sizeof info;
   xunit_model_get_info(model, &info);
+  const char *pipeline = xunit_model_get_metadata(model, "pipeline");
+  if (pipeline && std::string(pipeline) == "ycbcr_bicubic" && img.bits != 32) {
+    // An SRCNN-style network: it restores the Y channel of the bicubic-upsampled image.
+    const char *scale = xunit_model_get_metadata(model, "sr_scale");
+    const int factor = scale ? std::atoi(scale) : 0;
+    XUNIT_CHECK(factor >= 2 && factor <= 8,
+                "the model restores a bicubic-upsampled Y channel but does not record its scale "
+                "(convert it with --set scale=N, or --meta sr_scale=N for an ONNX graph)");
+    XUNIT_CHECK(info.in_channels == 1 && info.out_channels == 1 && info.scale == 1,
+                "a ycbcr_bicubic model must map one channel to one at the same size");
+    Runner r(model, o, o.tta ? 8 : 1);
+    return restore_ycbcr_bicubic(img, factor, [&](const std::vector<float> &y, int w, int h) {
+      return r.run_tta(Planes{w, h, 1, y}).v;
+    });
+  }
   const bool raw = img.bits == 32;
   const bool has_alpha = !raw && (img.channels == 2 || img.channels == 4);
   const int colour = has_alpha ? img.channels - 1 : img.channels;

@@ -13,6 +13,7 @@
 
 #include "cli/image_io.h"
 #include "cli/quality.h"
+#include "cli/ycbcr_sr.h"
 #include "common/file_io.h"
 #include "engine/model_file.h"
 #include "models/synthetic/graph_factory.h"
@@ -476,4 +477,80 @@ TEST_CASE("cli: Ctrl-C in a batch leaves whole files only and exits 130") {
   }
   closedir(d);
   CHECK(whole < 40);  // it did stop
+}
+
+TEST_CASE("cli: SRCNN-style models (bicubic-upsampled Y) get the whole pipeline from xunit-run") {
+  using xunit::cli::ycbcr_to_rgb;
+  // BT.601 studio range round trips; bicubic keeps a constant and a linear ramp (inside).
+  for (float r : {0.f, 0.3f, 1.f})
+    for (float b : {0.f, 0.7f, 1.f}) {
+      const float rgb[3] = {r, 0.5f, b};
+      float ycc[3], back[3];
+      xunit::cli::rgb_to_ycbcr(rgb, ycc);
+      ycbcr_to_rgb(ycc, back);
+      for (int c = 0; c < 3; ++c) CHECK(std::abs(back[c] - rgb[c]) < 1e-5f);
+    }
+  Image ramp{8, 6, 1, 8, std::vector<float>(48)};
+  for (int y = 0; y < 6; ++y)
+    for (int x = 0; x < 8; ++x) ramp.pixels[size_t(y) * 8 + x] = 0.1f * x + 0.05f;
+  const Image up = xunit::cli::upsample_bicubic(ramp, 3);
+  REQUIRE(up.width == 24);
+  // Away from the border, bicubic reproduces the ramp at the sample positions (x + 0.5) / 3 - 0.5.
+  for (int x = 6; x < 18; ++x)
+    CHECK(std::abs(up.pixels[size_t(9) * 24 + x] - (0.1f * ((x + 0.5f) / 3 - 0.5f) + 0.05f)) <
+          1e-5f);
+
+  TempDir dir;
+  const std::string fx = std::string(XUNIT_TEST_DATA_DIR) + "/parity2018/xsrcnnf_c1_f6-4/";
+  REQUIRE(run(dir, "xunit-convert", fx + "model_legacy.pt " + dir / "x2.xunit" + " --set scale=2")
+              .status == 0);
+  REQUIRE(run(dir, "xunit-convert", fx + "model_legacy.pt " + dir / "noscale.xunit").status == 0);
+  REQUIRE(run(dir, "xunit-imgtool", "synth 20 14 " + dir / "rgb.png").status == 0);
+  Result r = run(dir, "xunit-run",
+                 "-q -m " + dir / "x2.xunit" + " -i " + dir / "rgb.png" + " -o " + dir / "big.png");
+  REQUIRE(r.status == 0);
+  const Image big = xunit::cli::load_image(dir / "big.png");
+  CHECK(big.width == 40);
+  CHECK(big.height == 28);
+  CHECK(big.channels == 3);
+  // The same by hand: the network on Y of the bicubic image (the model via .npy), then RGB.
+  const Image small = xunit::cli::load_image(dir / "rgb.png");
+  Image y = xunit::cli::upsample_bicubic(small, 2);
+  Image yplane{y.width, y.height, 1, 32, std::vector<float>(size_t(y.width) * y.height)};
+  for (size_t i = 0; i < yplane.pixels.size(); ++i) {
+    float rgb[3], ycc[3];
+    for (int c = 0; c < 3; ++c) rgb[c] = std::min(std::max(y.pixels[i * 3 + c], 0.f), 1.f);
+    xunit::cli::rgb_to_ycbcr(rgb, ycc);
+    yplane.pixels[i] = ycc[0];
+  }
+  xunit::cli::save_image(dir / "y.npy", yplane, true);
+  REQUIRE(run(dir, "xunit-run",
+              "-q -m " + dir / "x2.xunit" + " -i " + dir / "y.npy" + " -o " + dir / "ry.npy")
+              .status == 0);
+  const Image ry = xunit::cli::load_image(dir / "ry.npy");
+  int off = 0;
+  for (size_t i = 0; i < ry.pixels.size(); ++i) {
+    float rgb[3], ycc[3], out[3];
+    for (int c = 0; c < 3; ++c) rgb[c] = std::min(std::max(y.pixels[i * 3 + c], 0.f), 1.f);
+    xunit::cli::rgb_to_ycbcr(rgb, ycc);
+    ycc[0] = ry.pixels[i];
+    ycbcr_to_rgb(ycc, out);
+    for (int c = 0; c < 3; ++c) {
+      const float want = std::min(std::max(out[c], 0.f), 1.f);
+      off += std::abs(big.pixels[i * 3 + c] - want) > 0.6f / 255;
+    }
+  }
+  CHECK(off == 0);
+  // Gray stays gray; without a recorded scale the model says what to do.
+  Image gray{20, 14, 1, 8, std::vector<float>(280, 0.4f)};
+  xunit::cli::save_image(dir / "gray.png", gray, true);
+  REQUIRE(run(dir, "xunit-run",
+              "-q -m " + dir / "x2.xunit" + " -i " + dir / "gray.png" + " -o " + dir / "gbig.png")
+              .status == 0);
+  CHECK(xunit::cli::load_image(dir / "gbig.png").channels == 1);
+  expect_failure(
+      run(dir, "xunit-run",
+          "-q -m " + dir / "noscale.xunit" + " -i " + dir / "rgb.png" + " -o " + dir / "x.png"),
+      "--set scale=N");
+  CHECK(!xunit::file_exists(dir / "x.png"));
 }

@@ -62,9 +62,10 @@ int build_xsrcnn2018(GraphBuilder &b, WeightSource &w, Settings &s, int input,
   int h = cell(b, w, "md1.0", input, eps, meta);
   h = cell(b, w, "md2.0", h, eps, meta);
   const std::vector<int64_t> joints = w.conv_shape("joints.weight");
-  meta["input"] = "the Y channel (BT.601) of the image upsampled by bicubic to the output size";
+  // xunit-run's SRCNN pipeline (cli/ycbcr_sr.h): bicubic x sr_scale, BT.601 YCbCr, Y restored.
+  meta["pipeline"] = "ycbcr_bicubic";
   if (scale) meta["sr_scale"] = std::to_string(scale);
-  meta["task"] = "sr_y";
+  meta["task"] = "sr";
   return b.conv("joints", h, b.channels(input), int(joints[2]));
 }
 
