@@ -11,6 +11,7 @@
 
 #include "kernels/conv_o4/conv_o4.h"
 #include "kernels/isa.h"
+#include "scoped_isa.h"
 
 using namespace xunit::kernels;
 
@@ -115,7 +116,7 @@ TEST_CASE("conv_o4: the selection follows the ISA override") {
   std::set<ConvO4Fn> selected;
   for (Isa level : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Bf16}) {
     if (int(level) > int(cpu_isa())) continue;
-    set_isa_override(level);
+    const xunit::testing::ScopedIsa forced(level);
     REQUIRE(active_isa() == level);
     for (int block : blocks) {
       CAPTURE(isa_name(level));
@@ -129,14 +130,12 @@ TEST_CASE("conv_o4: the selection follows the ISA override") {
       selected.insert(got);
     }
   }
-  clear_isa_override();
   for (const ConvO4Variant &v : conv_o4_variants())
     if (int(v.isa) <= int(cpu_isa())) {
       INFO("never selected: " << std::string(v.name));
       CHECK(selected.count(v.fn) == 1);
     }
   // No 16-lane AVX2 variant: the engine uses 8-lane blocks there.
-  set_isa_override(Isa::Avx2);
+  const xunit::testing::ScopedIsa avx2(Isa::Avx2);
   CHECK((select_conv_o4(16) == f32_conv_o4__scalar));
-  clear_isa_override();
 }

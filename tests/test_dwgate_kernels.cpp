@@ -13,6 +13,7 @@
 
 #include "kernels/dwgate/dwgate.h"
 #include "kernels/isa.h"
+#include "scoped_isa.h"
 
 using namespace xunit::kernels;
 
@@ -309,7 +310,7 @@ TEST_CASE("dwgate: the selection follows the ISA override, the block size and th
   std::set<DwGateFn> selected;
   for (Isa level : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Bf16}) {
     if (int(level) > int(cpu_isa())) continue;
-    set_isa_override(level);
+    const xunit::testing::ScopedIsa forced(level);
     REQUIRE(active_isa() == level);
     for (int block : blocks)
       for (GateFunction gate : gates) {
@@ -329,7 +330,6 @@ TEST_CASE("dwgate: the selection follows the ISA override, the block size and th
         if (gate == GateFunction::Sigmoid) CHECK((select_dwgate(block) == got));
       }
   }
-  clear_isa_override();
   // Every variant the CPU can run is the choice for some (level, block, gate): none is
   // shadowed by a better one earlier in the list.
   for (const DwGateVariant &v : runnable_variants()) {
@@ -348,11 +348,14 @@ TEST_CASE("dwgate: the selection follows the ISA override, the block size and th
 }
 
 TEST_CASE("ISA override never exceeds the CPU") {
-  set_isa_override(Isa::Avx512Bf16);  // the highest level: anything the CPU has
-  CHECK(active_isa() == cpu_isa());
-  set_isa_override(Isa::Scalar);
-  CHECK(active_isa() == Isa::Scalar);
-  clear_isa_override();
+  {
+    const xunit::testing::ScopedIsa highest(Isa::Avx512Bf16);  // anything the CPU has
+    CHECK(active_isa() == cpu_isa());
+  }
+  {
+    const xunit::testing::ScopedIsa scalar(Isa::Scalar);
+    CHECK(active_isa() == Isa::Scalar);
+  }
   Isa parsed;
   for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Bf16}) {
     CHECK(parse_isa(isa_name(isa), &parsed));

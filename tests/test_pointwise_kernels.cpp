@@ -11,6 +11,7 @@
 
 #include "kernels/isa.h"
 #include "kernels/pointwise/pointwise.h"
+#include "scoped_isa.h"
 
 using namespace xunit::kernels;
 
@@ -162,7 +163,7 @@ TEST_CASE("pointwise: the selection follows the ISA override and the block size"
   std::set<PointwiseFn> selected;
   for (Isa level : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Bf16}) {
     if (int(level) > int(cpu_isa())) continue;
-    set_isa_override(level);
+    const xunit::testing::ScopedIsa forced(level);
     REQUIRE(active_isa() == level);
     for (int block : blocks) {
       CAPTURE(isa_name(level));
@@ -176,12 +177,10 @@ TEST_CASE("pointwise: the selection follows the ISA override and the block size"
       selected.insert(got);
     }
   }
-  clear_isa_override();
   for (const PointwiseVariant &v : runnable_variants()) {
     INFO("never selected: " << std::string(v.name));
     CHECK(selected.count(v.fn) == 1);
   }
-  set_isa_override(Isa::Avx2);
+  const xunit::testing::ScopedIsa avx2(Isa::Avx2);
   CHECK((select_pointwise(16) == f32_pointwise__scalar));  // no 16-lane AVX2 variant
-  clear_isa_override();
 }
