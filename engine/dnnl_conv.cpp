@@ -10,7 +10,7 @@
 #include <optional>
 
 #include "common/error.h"
-#include "engine/dnnl_isa.h"
+#include "engine/dnnl_context.h"
 #include "engine/ops/unary.h"
 #include "kernels/isa.h"
 
@@ -24,35 +24,9 @@ using dt = dnnl::memory::data_type;
 // Primitives kept per conv: a few chunk heights for each stripe width in use.
 constexpr size_t kMaxCachedShapes = 64;
 
-dnnl::engine &cpu_engine() {
-  static dnnl::engine engine = [] {
-    // XUNIT_ISA lowers oneDNN's instruction set as well as ours, so that a forced path is the
-    // whole path: the cap follows kernels::active_isa() (engine/dnnl_isa.h). It must happen
-    // before oneDNN generates any code.
-    const dnnl::cpu_isa cap = dnnl_isa_cap(kernels::active_isa(), kernels::cpu_isa());
-    if (cap != dnnl::cpu_isa::all) dnnl::set_max_cpu_isa(cap);
-    return dnnl::engine(dnnl::engine::kind::cpu, 0);
-  }();
-  return engine;
-}
-
-dnnl::stream &thread_stream() {
-  thread_local dnnl::stream stream(cpu_engine());
-  return stream;
-}
-
-tag layout_tag(int block) {
-  switch (block) {
-    case 16:
-      return tag::nChw16c;
-    case 8:
-      return tag::nChw8c;
-    case 1:
-      return tag::nchw;
-    default:
-      throw Error("internal error: no oneDNN layout for channel block " + std::to_string(block));
-  }
-}
+dnnl::engine &cpu_engine() { return dnnl_cpu_engine(); }
+dnnl::stream &thread_stream() { return dnnl_thread_stream(); }
+tag layout_tag(int block) { return dnnl_layout(block); }
 
 }  // namespace
 

@@ -176,6 +176,22 @@ void Graph::infer(const Op &op, std::vector<bool> &defined) {
                     where + "channels not divisible by factor^2");
         channels /= op.factor * op.factor;
       }
+      if (op.type == OpType::ConvTranspose2d) {
+        // Only upsampling by exactly the stride: output_padding = s - k + 2p in [0, s).
+        const int output_padding = op.factor - op.kernel + 2 * op.padding;
+        XUNIT_CHECK(op.kernel >= op.factor + op.padding && op.kernel <= kMaxKernel &&
+                        op.padding >= 0 && output_padding >= 0 && output_padding < op.factor,
+                    where + "kernel " + std::to_string(op.kernel) + ", stride " +
+                        std::to_string(op.factor) + " and padding " + std::to_string(op.padding) +
+                        " do not upsample by the stride");
+        XUNIT_CHECK(
+            op.in_channels == a.channels && op.out_channels >= 1 && op.out_channels <= kMaxChannels,
+            where + "bad channel counts");
+        expect_tensor(*this, op, op.weight, "weight",
+                      {op.in_channels, op.out_channels, op.kernel, op.kernel});
+        if (op.bias >= 0) expect_tensor(*this, op, op.bias, "bias", {op.out_channels});
+        channels = op.out_channels;
+      }
       if (op.type == OpType::Resize) {
         XUNIT_CHECK(op.resize_mode >= 0 && op.resize_mode <= int(ResizeMode::Cubic),
                     where + "unknown resize mode");

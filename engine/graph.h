@@ -45,6 +45,7 @@ struct Op {
   // Attributes (which ones are meaningful depends on `type`).
   int kernel = 0;
   int dilation = 1;  // DilatedConv2d: the distance between taps (1 for a plain conv)
+  int padding = 0;   // ConvTranspose2d: the padding cropped from each side of the full output
   int groups = 1;
   int in_channels = 0;
   int out_channels = 0;

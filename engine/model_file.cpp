@@ -78,6 +78,14 @@ std::vector<uint8_t> encode_graph(const Graph &g) {
         break;
       case OpClass::Resample:
         add_int("factor", op.factor);
+        if (op.type == OpType::ConvTranspose2d) {
+          add_int("kernel", op.kernel);
+          add_int("padding", op.padding);
+          add_int("in_channels", op.in_channels);
+          add_int("out_channels", op.out_channels);
+          add_tensor("weight", op.weight);
+          add_tensor("bias", op.bias);
+        }
         if (op.type != OpType::Resize) break;
         write_attr_string(attrs, "mode", resize_mode_name(op.resize_mode)), ++n;
         write_attr_string(attrs, "coordinates", resize_coordinates_name(op.coordinates)), ++n;
@@ -330,6 +338,8 @@ void read_graph(Graph &g, const uint8_t *bytes, const Section &s) {
       // Unknown attribute names are ignored: a newer minor version may add optional ones.
       if (name == "kernel")
         op.kernel = int(iv);
+      else if (name == "padding")
+        op.padding = int(iv);
       else if (name == "dilation")
         op.dilation = int(iv);
       else if (name == "groups")

@@ -60,6 +60,8 @@ class Planner {
         case OpClass::Resample:
           if (op.type == OpType::PixelShuffle || op.type == OpType::PixelShuffleDcr)
             plan_shuffle(op);
+          else if (op.type == OpType::ConvTranspose2d)
+            add(StepKind::ConvTranspose, op);
           else
             add(op.type == OpType::Resize ? StepKind::Resize : StepKind::Upsample, op);
           break;

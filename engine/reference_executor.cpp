@@ -53,6 +53,36 @@ PlanarImage conv2d(const Graph &g, const Op &op, const PlanarImage &x) {
   return y;
 }
 
+// Output y = iy * s - p + ky (and the same along x); weight [in, out, k, k], as PyTorch's.
+PlanarImage conv_transpose2d(const Graph &g, const Op &op, const PlanarImage &x) {
+  const int s = op.factor, k = op.kernel, p = op.padding, O = op.out_channels;
+  PlanarImage y = make(O, x.height * s, x.width * s);
+  const float *w = g.tensor(op.weight).data;
+  const float *b = op.bias >= 0 ? g.tensor(op.bias).data : nullptr;
+  std::vector<double> acc(y.data.size(), 0.0);
+  for (int o = 0; o < O; ++o)
+    for (size_t i = 0; i < size_t(y.height) * y.width; ++i)
+      acc[size_t(o) * y.height * y.width + i] = b ? b[o] : 0.0;
+  for (int c = 0; c < x.channels; ++c)
+    for (int iy = 0; iy < x.height; ++iy)
+      for (int ix = 0; ix < x.width; ++ix) {
+        const double v = x.data[(size_t(c) * x.height + iy) * x.width + ix];
+        for (int o = 0; o < O; ++o)
+          for (int ky = 0; ky < k; ++ky) {
+            const int yy = iy * s - p + ky;
+            if (yy < 0 || yy >= y.height) continue;
+            for (int kx = 0; kx < k; ++kx) {
+              const int xx = ix * s - p + kx;
+              if (xx < 0 || xx >= y.width) continue;
+              acc[(size_t(o) * y.height + yy) * y.width + xx] +=
+                  v * w[((size_t(c) * O + o) * k + ky) * k + kx];
+            }
+          }
+      }
+  for (size_t i = 0; i < acc.size(); ++i) y.data[i] = float(acc[i]);
+  return y;
+}
+
 // CRD (PyTorch) order: channel c at sub-pixel s reads c * f * f + s; DCR: s * C + c.
 PlanarImage pixel_shuffle(const PlanarImage &x, int f, bool dcr) {
   PlanarImage y = make(x.channels / (f * f), x.height * f, x.width * f);
@@ -154,6 +184,8 @@ PlanarImage run_reference(const Graph &g, const PlanarImage &input) {
           y = resize(op, a);
         else if (op.type == OpType::UpsampleBilinear)
           y = upsample_bilinear(a, op.factor);
+        else if (op.type == OpType::ConvTranspose2d)
+          y = conv_transpose2d(g, op, a);
         else
           throw Error("reference: no resampling for op '" + op.name + "'");
         break;

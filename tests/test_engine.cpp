@@ -92,6 +92,29 @@ TEST_CASE("the 2018 xDnCNN: Gaussian gates fused with their dw convs, x - net(x)
   }
 }
 
+TEST_CASE("transposed convs upsample by their stride, whole, striped and streamed") {
+  GraphFactory f(47);
+  struct Case {
+    int k, stride, padding;
+  };
+  for (const Case &c : {Case{9, 2, 4}, Case{4, 2, 1}, Case{3, 3, 0}, Case{6, 3, 2}}) {
+    CAPTURE(c.k);
+    CAPTURE(c.stride);
+    Graph g = f.conv_transpose_net(3, c.k, c.stride, c.padding);
+    const HwcImage in = random_image(13, 11, 3, 6);
+    const HwcImage want = run_oracle(g, in);
+    for (int block : {8, 16}) {
+      LoadedModel m = load_graph(g, DType::F32, {block, ConvAlgorithm::Auto});
+      CHECK(max_abs_diff(run_engine(*m.model, in, 0, 2), want) <= 1e-4f);
+      for (int chunk : {1, 2, 5})
+        CHECK(max_abs_diff(run_engine(*m.model, in, 4, 2, chunk), want) <= 1e-4f);
+    }
+  }
+  GraphFactory bad(48);
+  CHECK_THROWS_WITH_AS(bad.conv_transpose_net(3, 3, 2, 0),
+                       doctest::Contains("upsample by the stride"), Error);
+}
+
 TEST_CASE("engine matches the reference executor on xdense-shaped graphs, both variants") {
   GraphFactory f(21);
   struct Case {

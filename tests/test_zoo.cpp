@@ -29,7 +29,6 @@ HwcImage load_npy(const std::string &path) {
 const std::map<std::string, std::string> kRefused = {
     {"realesrgan_x2plus", "op type 'Unsqueeze' is not supported"},       // pixel_unshuffle
     {"realesrgan_x2plus_archutil", "op type 'Shape' is not supported"},  // pixel_unshuffle
-    {"fsrcnn_x2", "op type 'ConvTranspose' is not supported"},
 };
 
 }  // namespace
@@ -69,8 +68,8 @@ TEST_CASE("public architectures: exports that convert match PyTorch; the rest na
     CHECK(max_abs_diff(run_oracle(m.model->graph(), input), want) <= 1e-4f);
     ++converted;
   }
-  CHECK(converted == 9);
-  CHECK(refused == 3);
+  CHECK(converted == 10);
+  CHECK(refused == 2);
   MESSAGE("public architectures: " << converted << " convert (worst error " << worst << "), "
                                    << refused << " refused");
 }

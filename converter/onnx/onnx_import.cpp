@@ -215,6 +215,8 @@ class Importer {
     const std::string &type = node.op_type();
     if (type == "Conv")
       conv(node, attrs, where);
+    else if (type == "ConvTranspose")
+      conv_transpose(node, attrs, where);
     else if (type == "BatchNormalization")
       batch_norm(node, attrs, where);
     else if (type == "Relu" || type == "Sigmoid" || type == "LeakyRelu" || type == "Tanh" ||
@@ -314,6 +316,52 @@ class Importer {
     }
     const int v = emit(op, node.output(0));
     conv_op_of_value_[v] = int(g_.ops.size()) - 1;
+  }
+
+  // A transposed conv that upsamples by exactly its stride (FSRCNN: kernel 9, stride 2, padding
+  // 4, output_padding 1): output = stride * input.
+  void conv_transpose(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
+    expect_inputs(node, 2, 3, where);
+    const int x = value(node.input(0), where);
+    const Constant &w = constant(node.input(1), where);
+    XUNIT_CHECK(w.dims.size() == 4 && w.dims[2] == w.dims[3] && w.dims[0] == channels(x),
+                where + "weight " + dims_string(w.dims) + " is not [in, out, k, k] for " +
+                    std::to_string(channels(x)) + " input channels");
+    const int64_t k = w.dims[2], out_c = w.dims[1];
+    XUNIT_CHECK(a.get_int("group", 1) == 1, where + "grouped transposed convs are not supported");
+    XUNIT_CHECK(a.get_ints("kernel_shape", {k, k}) == std::vector<int64_t>({k, k}),
+                where + "kernel_shape disagrees with the weight");
+    XUNIT_CHECK(a.get_ints("dilations", {1, 1}) == std::vector<int64_t>({1, 1}),
+                where + "dilated transposed convs are not supported");
+    XUNIT_CHECK(!a.has("output_shape"), where + "output_shape is not supported");
+    XUNIT_CHECK(a.get_string("auto_pad", "NOTSET") == "NOTSET",
+                where + "auto_pad is not supported");
+    const std::vector<int64_t> strides = a.get_ints("strides", {1, 1});
+    const std::vector<int64_t> pads = a.get_ints("pads", {0, 0, 0, 0});
+    const std::vector<int64_t> out_pad = a.get_ints("output_padding", {0, 0});
+    XUNIT_CHECK(strides.size() == 2 && strides[0] == strides[1] && pads.size() == 4 &&
+                    pads[0] == pads[1] && pads[0] == pads[2] && pads[0] == pads[3] &&
+                    out_pad.size() == 2 && out_pad[0] == out_pad[1],
+                where + "strides, pads and output_padding must be the same along both axes");
+    const int64_t s = strides[0], p = pads[0];
+    XUNIT_CHECK(s >= 2 && s <= kMaxFactor && k - 2 * p + out_pad[0] == s && k >= s + p,
+                where + "kernel " + std::to_string(k) + ", stride " + std::to_string(s) +
+                    ", padding " + std::to_string(p) + " and output_padding " +
+                    std::to_string(out_pad[0]) +
+                    ": only transposed convs that upsample by their stride are supported");
+    Op op = make_op(OpType::ConvTranspose2d, node, {x});
+    op.factor = int(s);
+    op.kernel = int(k);
+    op.padding = int(p);
+    op.in_channels = channels(x);
+    op.out_channels = int(out_c);
+    op.weight = g_.add_tensor(tensor_name(op.name + ".weight"), w.dims, w.values);
+    if (node.input_size() == 3 && !node.input(2).empty()) {
+      const Constant &b = constant(node.input(2), where);
+      XUNIT_CHECK(b.values.size() == size_t(out_c), where + "bias does not match the channels");
+      op.bias = g_.add_tensor(tensor_name(op.name + ".bias"), {out_c}, b.values);
+    }
+    emit(op, node.output(0));
   }
 
   void batch_norm(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
@@ -635,7 +683,8 @@ class Importer {
 
 const char *onnx_supported_ops() {
   return "Conv, BatchNormalization, Relu, LeakyRelu, PRelu, Sigmoid, Tanh, Exp, Softplus, Clip, "
-         "Neg, Pow (exponent 2), Mul, Add, Sub (of two tensors or a constant), Div (by a "
+         "Neg, Pow (exponent 2), ConvTranspose (upsampling by its stride), Mul, Add, Sub (of two "
+         "tensors or a constant), Div (by a "
          "constant), the Gaussian gate x * exp(-z^2) (Mul or Pow, Neg, Exp), Concat, "
          "DepthToSpace, Resize, Constant, Identity";
 }

@@ -36,6 +36,7 @@ inline float binary_eval(OpType type, float u, float v) {
     case OpType::Clip:
     case OpType::Softplus:
     case OpType::DilatedConv2d:
+    case OpType::ConvTranspose2d:
     case OpType::kCount:
       break;  // not binary
   }

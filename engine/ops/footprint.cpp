@@ -17,6 +17,18 @@ BilinearTap bilinear_tap(int dst, int factor, int size) {
   return tap;
 }
 
+namespace {
+
+int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+// How many input rows beyond y / s (above or below) a transposed conv's output row y reads.
+int transposed_reach(const Op &op) {
+  const int far = std::max(op.kernel - 1 - op.padding, op.padding);
+  return (far + op.factor - 1) / op.factor + 1;
+}
+
+}  // namespace
+
 int op_radius(const Op &op, int r) {
   switch (op_traits(op.type).op_class) {
     case OpClass::Conv:
@@ -31,6 +43,7 @@ int op_radius(const Op &op, int r) {
       if (op.type == OpType::UpsampleBilinear)
         return (r + 1) * op.factor;  // reads up to one input row beyond y / f
       if (op.type == OpType::Resize) return (r + resize_reach(op)) * op.factor;
+      if (op.type == OpType::ConvTranspose2d) return (r + transposed_reach(op)) * op.factor;
       break;
   }
   throw Error("internal error: no footprint for op '" + op.name + "'");
@@ -51,6 +64,9 @@ RowRange op_source_rows(const Op &op, RowRange out, int input_height) {
       if (op.type == OpType::UpsampleBilinear)
         return {bilinear_tap(out.lo, op.factor, input_height).i0,
                 bilinear_tap(out.hi - 1, op.factor, input_height).i1 + 1};
+      if (op.type == OpType::ConvTranspose2d)  // y = iy * s - p + ky, 0 <= ky < k
+        return {floor_div(out.lo + op.padding - op.kernel + 1 + op.factor - 1, op.factor),
+                floor_div(out.hi - 1 + op.padding, op.factor) + 1};
       if (op.type == OpType::Resize) {
         const ResizeTaps first = resize_taps(op, out.lo, input_height),
                          last = resize_taps(op, out.hi - 1, input_height);

@@ -30,6 +30,7 @@ constexpr OpTraits kOps[] = {
     {OpType::Clip, "clip", OpClass::Unary, 1, 1, 2},
     {OpType::Softplus, "softplus", OpClass::Unary, 1, 1, 2},
     {OpType::DilatedConv2d, "conv2d_dilated", OpClass::Conv, 1, 1, 2},
+    {OpType::ConvTranspose2d, "conv_transpose2d", OpClass::Resample, 1, 1, 2},
 };
 static_assert(std::size(kOps) == size_t(OpType::kCount), "one row of kOps per OpType");
 

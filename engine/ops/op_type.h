@@ -29,6 +29,9 @@ enum class OpType : uint8_t {
   Clip,           // attrs alpha (lower bound), beta (upper bound)
   Softplus,       // log(1 + exp(x))
   DilatedConv2d,  // Conv2d whose taps are `dilation` pixels apart (padding dilation * (k/2))
+  // Transposed conv upsampling by `factor` (its stride): attrs kernel, padding, in/out
+  // channels, weight [in, out, k, k], bias [out]; output_padding = factor - kernel + 2 padding.
+  ConvTranspose2d,
   kCount
 };
 

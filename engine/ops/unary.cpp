@@ -51,6 +51,7 @@ float UnaryFn::operator()(float v, int c) const {
     case OpType::GateGaussian:
     case OpType::Sub:
     case OpType::DilatedConv2d:
+    case OpType::ConvTranspose2d:
     case OpType::kCount:
       break;  // not unary: refused by the constructor
   }

@@ -14,8 +14,9 @@ enum class StepKind : uint8_t {
   PixelShuffle,  // CRD or DCR order, optionally followed by unary ops
   Upsample,      // bilinear (the upsample_bilinear op)
   Concat,
-  Resize,     // nearest / linear / cubic (the resize op)
-  Pointwise,  // 1x1 conv with the element-wise ops before and after it fused, kernels/pointwise
+  Resize,         // nearest / linear / cubic (the resize op)
+  Pointwise,      // 1x1 conv with the element-wise ops before and after it fused, kernels/pointwise
+  ConvTranspose,  // a transposed conv upsampling by its stride, via oneDNN's deconvolution
   kCount
 };
 

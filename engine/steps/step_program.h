@@ -66,5 +66,6 @@ std::unique_ptr<StepProgram> compile_upsample_step(const StepCompile &c);
 std::unique_ptr<StepProgram> compile_concat_step(const StepCompile &c);
 std::unique_ptr<StepProgram> compile_resize_step(const StepCompile &c);
 std::unique_ptr<StepProgram> compile_pointwise_step(const StepCompile &c);
+std::unique_ptr<StepProgram> compile_conv_transpose_step(const StepCompile &c);
 
 }  // namespace xunit

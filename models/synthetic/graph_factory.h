@@ -245,6 +245,28 @@ class GraphFactory {
     return g;
   }
 
+  // conv -> transposed conv upsampling by `stride` (kernel k, padding p) -> conv.
+  Graph conv_transpose_net(int channels, int k, int stride, int p) {
+    Graph g;
+    int x = g.add_input("x", channels);
+    int h = conv(g, x, 12, 3);
+    Op op;
+    op.type = OpType::ConvTranspose2d;
+    op.name = "deconv";
+    op.factor = stride;
+    op.kernel = k;
+    op.padding = p;
+    op.in_channels = 12;
+    op.out_channels = 10;
+    op.weight = g.add_tensor("deconv.w", {12, 10, k, k},
+                             random(size_t(12) * 10 * k * k, 1.5f / std::sqrt(12.f * k * k)));
+    op.bias = g.add_tensor("deconv.b", {10}, random(10, 0.1f));
+    op.inputs = {h};
+    g.output = conv(g, add(g, op), channels, 3);
+    g.validate_and_infer();
+    return g;
+  }
+
   // Tanh wherever the planner can put it: fused into a conv, into the output conv to few
   // channels, after a pixel shuffle, and alone after an add.
   Graph tanh_net(int channels) {
