@@ -13,6 +13,7 @@
 #include "converter/onnx/onnx_import.h"
 #include "engine/plan.h"
 #include "engine_harness.h"
+#include "fixture_io.h"
 
 using namespace xunit;
 using namespace xunit::testing;
@@ -20,12 +21,6 @@ using namespace xunit::testing;
 namespace {
 
 const std::string kDir = std::string(XUNIT_TEST_DATA_DIR) + "/onnx/";
-
-HwcImage load_npy(const std::string &path) {
-  std::vector<uint8_t> bytes = read_file(path);
-  cli::Image img = cli::decode_npy(bytes.data(), bytes.size(), size_t(1) << 30);
-  return {img.width, img.height, img.channels, img.pixels};
-}
 
 // A small ONNX model built in code: input "x" [1, C, h, w] (dynamic h, w), output named later.
 struct OnnxBuilder {

@@ -11,6 +11,7 @@
 #include "converter/checkpoint.h"
 #include "converter/families/family_registry.h"
 #include "engine_harness.h"
+#include "fixture_io.h"
 
 using namespace xunit;
 using namespace xunit::testing;
@@ -30,12 +31,6 @@ std::vector<ParityCase> read_cases() {
   ParityCase c;
   while (in >> c.name >> c.arch >> c.channels >> c.scale) cases.push_back(c);
   return cases;
-}
-
-HwcImage load_npy(const std::string &path) {
-  std::vector<uint8_t> bytes = read_file(path);
-  cli::Image img = cli::decode_npy(bytes.data(), bytes.size(), size_t(1) << 30);
-  return {img.width, img.height, img.channels, img.pixels};
 }
 
 LoadedModel convert_checkpoint(const std::string &checkpoint, const std::string &arch) {

@@ -14,6 +14,7 @@
 #include "converter/families/family_registry.h"
 #include "converter/onnx/onnx_import.h"
 #include "engine_harness.h"
+#include "fixture_io.h"
 
 using namespace xunit;
 using namespace xunit::testing;
@@ -24,12 +25,6 @@ const std::string kDir = std::string(XUNIT_TEST_DATA_DIR) + "/parity2018/";
 // The released checkpoints (test data, never copied into the project).
 const std::string kExternal =
     std::string(XUNIT_TEST_DATA_DIR) + "/../../../shared/external/xunit-2018/";
-
-HwcImage load_npy(const std::string &path) {
-  std::vector<uint8_t> bytes = read_file(path);
-  cli::Image img = cli::decode_npy(bytes.data(), bytes.size(), size_t(1) << 30);
-  return {img.width, img.height, img.channels, img.pixels};
-}
 
 LoadedModel convert_checkpoint(const std::string &checkpoint, const std::string &arch) {
   std::vector<uint8_t> bytes = read_file(checkpoint);

@@ -11,6 +11,7 @@
 #include "common/file_io.h"
 #include "converter/onnx/onnx_import.h"
 #include "engine_harness.h"
+#include "fixture_io.h"
 
 using namespace xunit;
 using namespace xunit::testing;
@@ -18,12 +19,6 @@ using namespace xunit::testing;
 namespace {
 
 const std::string kDir = std::string(XUNIT_TEST_DATA_DIR) + "/zoo/";
-
-HwcImage load_npy(const std::string &path) {
-  std::vector<uint8_t> bytes = read_file(path);
-  cli::Image img = cli::decode_npy(bytes.data(), bytes.size(), size_t(1) << 30);
-  return {img.width, img.height, img.channels, img.pixels};
-}
 
 // Architectures the importer does not take yet, and the words of its refusal.
 const std::map<std::string, std::string> kRefused = {
