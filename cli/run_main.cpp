@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -77,7 +78,75 @@ bool same_file(const std::string &a, const std::string &b) {
   return realpath(a.c_str(), ra) && realpath(b.c_str(), rb) && std::string(ra) == rb;
 }
 
-// The files to do: one, or every supported file of a folder.
+// The real path of an existing path; "" when it does not exist.
+std::string real_path(const std::string &path) {
+  char r[PATH_MAX];
+  return realpath(path.c_str(), r) ? std::string(r) : std::string();
+}
+
+// "a", "a and b", "a, b and c", at most `most` names then "and N more".
+std::string name_list(const std::vector<std::string> &names, size_t most = 4) {
+  std::string s;
+  const size_t shown = names.size() > most ? most : names.size();
+  for (size_t i = 0; i < shown; ++i) {
+    if (i) s += i + 1 == names.size() ? " and " : ", ";
+    s += names[i];
+  }
+  if (shown < names.size()) s += " and " + std::to_string(names.size() - shown) + " more";
+  return s;
+}
+
+// Before any work: no two inputs may become one output, no output may be an input, and without
+// -y no output may exist already. Each is refused with one line naming the files.
+void check_outputs(const std::vector<BatchItem> &items, bool overwrite) {
+  std::set<std::string> inputs;
+  for (const BatchItem &item : items) inputs.insert(real_path(item.input));
+  // Outputs by where they would be (the real path of their folder and their name).
+  std::map<std::string, std::vector<const BatchItem *>> by_output;
+  std::vector<std::string> order;
+  for (const BatchItem &item : items) {
+    std::string where = real_path(item.output);
+    if (where.empty()) {
+      const size_t slash = item.output.find_last_of('/');
+      const std::string dir =
+          slash == std::string::npos ? "." : item.output.substr(0, slash == 0 ? 1 : slash);
+      const std::string real_dir = real_path(dir);
+      where = (real_dir.empty() ? dir : real_dir) + "/" + item.output.substr(slash + 1);
+    }
+    if (!by_output.count(where)) order.push_back(where);
+    by_output[where].push_back(&item);
+  }
+  std::vector<std::string> collisions, over_inputs, existing;
+  for (const std::string &where : order) {
+    const std::vector<const BatchItem *> &from = by_output[where];
+    const bool is_input = inputs.count(where) != 0;
+    if (from.size() > 1) {
+      std::vector<std::string> names;
+      for (const BatchItem *item : from) names.push_back(item->name);
+      collisions.push_back(name_list(names, names.size()) + (from.size() == 2 ? " both" : " all") +
+                           " become " + from[0]->output + (is_input ? " (an input)" : ""));
+    } else if (is_input) {
+      over_inputs.push_back(from[0]->input);
+    } else if (!overwrite && xunit::file_exists(from[0]->output)) {
+      existing.push_back(from[0]->output);
+    }
+  }
+  if (!collisions.empty()) {
+    std::string line = "outputs collide: ";
+    for (size_t i = 0; i < collisions.size() && i < 3; ++i) line += (i ? "; " : "") + collisions[i];
+    if (collisions.size() > 3)
+      line += "; and " + std::to_string(collisions.size() - 3) + " more (use -o elsewhere or -f)";
+    throw Error(line);
+  }
+  XUNIT_CHECK(over_inputs.empty(), "refusing to write over the input" +
+                                       std::string(over_inputs.size() > 1 ? "s " : " ") +
+                                       name_list(over_inputs) + " (choose another -o)");
+  XUNIT_CHECK(existing.empty(),
+              std::string(existing.size() > 1 ? "outputs exist" : "output exists") +
+                  " (use -y to overwrite): " + name_list(existing));
+}
+
+// The files to do: one, or every supported file of a folder, all outputs checked first.
 std::vector<BatchItem> plan_items(const RunOptions &o) {
   std::vector<BatchItem> items;
   if (!xunit::is_directory(o.input)) {
@@ -85,15 +154,19 @@ std::vector<BatchItem> plan_items(const RunOptions &o) {
       throw Error("cannot open '" + o.input + "': No such file or directory");
     if (xunit::is_directory(o.output))
       throw Error("-o is a folder but -i is a file: '" + o.output + "'");
+    XUNIT_CHECK(xunit::cli::is_supported_output(o.output),
+                "unsupported output format '" + o.output + "' (use .png .jpg .bmp .tga .npy)");
     items.push_back({file_name(o.input), o.input, o.output});
+    check_outputs(items, o.overwrite);
     return items;
   }
   const std::vector<std::string> names = list_inputs(o.input);
   if (names.empty()) throw Error("no supported images in folder '" + o.input + "'");
-  if (!xunit::is_directory(o.output) && mkdir(o.output.c_str(), 0755) != 0)
-    throw Error("cannot create output folder '" + o.output + "'");
   for (const std::string &n : names)
     items.push_back({n, o.input + "/" + n, o.output + "/" + with_format(n, o.format)});
+  check_outputs(items, o.overwrite);
+  if (!xunit::is_directory(o.output) && mkdir(o.output.c_str(), 0755) != 0)
+    throw Error("cannot create output folder '" + o.output + "'");
   return items;
 }
 

@@ -554,3 +554,62 @@ TEST_CASE("cli: SRCNN-style models (bicubic-upsampled Y) get the whole pipeline 
       "--set scale=N");
   CHECK(!xunit::file_exists(dir / "x.png"));
 }
+
+namespace {
+
+// A denoiser converted into `dir` (xdncnn, 3 channels, halo 14 pixels).
+std::string make_denoiser(const TempDir &dir) {
+  const std::string model = dir / "m.xunit";
+  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xdncnn_c3_f16_b2/model.pt " + model).status ==
+          0);
+  return model;
+}
+
+}  // namespace
+
+TEST_CASE("cli: folder outputs that collide, land on an input or exist are refused up front") {
+  TempDir dir;
+  const std::string model = make_denoiser(dir);
+  mkdir((dir / "d").c_str(), 0755);
+  xunit::cli::save_image(dir / "d/x.png", gradient(20, 12, 3, 8), false);
+  xunit::cli::save_image(dir / "d/x.jpg", gradient(16, 10, 3, 8), false);
+  const std::string before = slurp(dir / "d/x.png");
+  // x.jpg would become d/x.png, the input x.png: refused before anything is written.
+  expect_failure(run(dir, "xunit-run",
+                     "-q -y -m " + model + " -i " + (dir / "d") + " -o " + (dir / "d") + " -f png"),
+                 "outputs collide: x.jpg and x.png both become " + (dir / "d/x.png"));
+  CHECK(slurp(dir / "d/x.png") == before);
+
+  // y.JPG and y.jpg become one y.png: refused, and the output folder is not even made.
+  mkdir((dir / "e").c_str(), 0755);
+  xunit::cli::save_image(dir / "e/y.jpg", gradient(16, 10, 3, 8), false);
+  xunit::cli::save_image(dir / "e/y.JPG", gradient(12, 10, 3, 8), false);
+  expect_failure(
+      run(dir, "xunit-run",
+          "-q -y -m " + model + " -i " + (dir / "e") + " -o " + (dir / "out") + " -f png"),
+      "y.JPG and y.jpg both become");
+  CHECK(!xunit::file_exists(dir / "out"));
+  // -o the input folder itself: every output is its input.
+  expect_failure(run(dir, "xunit-run",
+                     "-q -y -m " + model + " -i " + (dir / "e") + " -o " + (dir / "e") + "/"),
+                 "refusing to write over the inputs");
+
+  // Without -y, an existing output is reported before any file is processed.
+  mkdir((dir / "f").c_str(), 0755);
+  mkdir((dir / "out2").c_str(), 0755);
+  xunit::cli::save_image(dir / "f/a.png", gradient(20, 12, 3, 8), false);
+  xunit::cli::save_image(dir / "f/b.png", gradient(20, 12, 3, 8), false);
+  std::ofstream(dir / "out2/b.png") << "precious";
+  expect_failure(
+      run(dir, "xunit-run", "-q -m " + model + " -i " + (dir / "f") + " -o " + (dir / "out2")),
+      "output exists (use -y to overwrite): " + (dir / "out2/b.png"));
+  CHECK(!xunit::file_exists(dir / "out2/a.png"));
+  CHECK(slurp(dir / "out2/b.png") == "precious");
+  // A symbolic link to an input is that input.
+  REQUIRE(symlink((dir / "f/a.png").c_str(), (dir / "out2/a.png").c_str()) == 0);
+  std::remove((dir / "out2/b.png").c_str());
+  expect_failure(
+      run(dir, "xunit-run", "-q -y -m " + model + " -i " + (dir / "f") + " -o " + (dir / "out2")),
+      "refusing to write over the input " + (dir / "f/a.png"));
+  CHECK(!xunit::file_exists(dir / "out2/b.png"));
+}
