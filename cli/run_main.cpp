@@ -2,14 +2,17 @@
 #include <dirent.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -146,6 +149,29 @@ void check_outputs(const std::vector<BatchItem> &items, bool overwrite) {
                   " (use -y to overwrite): " + name_list(existing));
 }
 
+std::string parent_of(const std::string &path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+}
+
+// Outputs go into `folder`: it must be a writable folder, or (`creatable`) one that can be made
+// in its nearest existing ancestor. Checked before any work, so that nothing is done in vain.
+void check_writable(const std::string &folder, bool creatable) {
+  std::string p = folder;
+  while (!xunit::file_exists(p)) {
+    XUNIT_CHECK(creatable, "cannot create output in '" + folder + "': No such file or directory");
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    p = parent_of(p);
+  }
+  XUNIT_CHECK(xunit::is_directory(p),
+              "cannot create output folder '" + folder + "': '" + p + "' is not a folder");
+  if (access(p.c_str(), W_OK | X_OK) != 0)
+    throw Error("cannot write to " +
+                (p == folder ? "output folder '" + folder + "'"
+                             : "'" + p + "' (to create the output folder '" + folder + "')") +
+                ": " + std::strerror(errno));
+}
+
 // The files to do: one, or every supported file of a folder, all outputs checked first.
 std::vector<BatchItem> plan_items(const RunOptions &o) {
   std::vector<BatchItem> items;
@@ -158,6 +184,7 @@ std::vector<BatchItem> plan_items(const RunOptions &o) {
                 "unsupported output format '" + o.output + "' (use .png .jpg .bmp .tga .npy)");
     items.push_back({file_name(o.input), o.input, o.output});
     check_outputs(items, o.overwrite);
+    check_writable(parent_of(o.output), false);
     return items;
   }
   const std::vector<std::string> names = list_inputs(o.input);
@@ -165,6 +192,7 @@ std::vector<BatchItem> plan_items(const RunOptions &o) {
   for (const std::string &n : names)
     items.push_back({n, o.input + "/" + n, o.output + "/" + with_format(n, o.format)});
   check_outputs(items, o.overwrite);
+  check_writable(o.output, true);
   if (!xunit::is_directory(o.output) && mkdir(o.output.c_str(), 0755) != 0)
     throw Error("cannot create output folder '" + o.output + "'");
   return items;

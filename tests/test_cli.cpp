@@ -613,3 +613,31 @@ TEST_CASE("cli: folder outputs that collide, land on an input or exist are refus
       "refusing to write over the input " + (dir / "f/a.png"));
   CHECK(!xunit::file_exists(dir / "out2/b.png"));
 }
+
+TEST_CASE("cli: a read-only output folder is refused with one line before any work") {
+  TempDir dir;
+  // root may write anywhere: the tool runs as nobody then (the test's files readable to it).
+  std::string as_user;
+  if (geteuid() == 0) {
+    if (std::system("command -v setpriv >/dev/null") != 0) return;
+    as_user = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+  }
+  chmod(dir.path.c_str(), 0755);
+  const std::string model = make_denoiser(dir);
+  mkdir((dir / "in").c_str(), 0755);
+  xunit::cli::save_image(dir / "in/a.png", gradient(20, 12, 3, 8), false);
+  xunit::cli::save_image(dir / "in/b.png", gradient(20, 12, 3, 8), false);
+  mkdir((dir / "ro").c_str(), 0555);
+  chmod((dir / "ro").c_str(), 0555);
+  const std::string args = "-m " + model + " -i ";
+  expect_failure(run(dir, "xunit-run", args + (dir / "in") + " -o " + (dir / "ro"), as_user),
+                 "cannot write to output folder '" + (dir / "ro") + "': Permission denied");
+  expect_failure(run(dir, "xunit-run", args + (dir / "in") + " -o " + (dir / "ro/sub"), as_user),
+                 "cannot write to '" + (dir / "ro") + "' (to create the output folder");
+  expect_failure(
+      run(dir, "xunit-run", args + (dir / "in/a.png") + " -o " + (dir / "ro/a.png"), as_user),
+      "cannot write to output folder '" + (dir / "ro") + "'");
+  chmod((dir / "ro").c_str(), 0755);
+  CHECK(!xunit::file_exists(dir / "ro/a.png"));
+  CHECK(!xunit::file_exists(dir / "ro/sub"));
+}
