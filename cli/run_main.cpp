@@ -61,6 +61,12 @@ std::string with_format(const std::string &name, const std::string &format) {
   return (dot == std::string::npos || dot == 0 ? name : name.substr(0, dot)) + "." + format;
 }
 
+// A regular file, or a symbolic link to one (not a folder, FIFO, socket or device).
+bool is_regular_file(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
 std::vector<std::string> list_inputs(const std::string &dir) {
   std::vector<std::string> names;
   DIR *d = opendir(dir.c_str());
@@ -68,8 +74,8 @@ std::vector<std::string> list_inputs(const std::string &dir) {
   while (dirent *e = readdir(d)) {
     const std::string n = e->d_name;
     if (n[0] == '.') continue;
-    if (!xunit::is_directory(dir + "/" + n) && xunit::cli::is_supported_input(n))
-      names.push_back(n);
+    // Only regular files are opened: a FIFO would block the reading forever.
+    if (is_regular_file(dir + "/" + n) && xunit::cli::is_supported_input(n)) names.push_back(n);
   }
   closedir(d);
   std::sort(names.begin(), names.end());
@@ -178,6 +184,7 @@ std::vector<BatchItem> plan_items(const RunOptions &o) {
   if (!xunit::is_directory(o.input)) {
     if (!xunit::file_exists(o.input))
       throw Error("cannot open '" + o.input + "': No such file or directory");
+    XUNIT_CHECK(is_regular_file(o.input), "'" + o.input + "' is not a regular file");
     if (xunit::is_directory(o.output))
       throw Error("-o is a folder but -i is a file: '" + o.output + "'");
     XUNIT_CHECK(xunit::cli::is_supported_output(o.output),
@@ -242,6 +249,7 @@ int run(const RunOptions &o) {
 
   xunit::cli::BatchSteps steps;
   steps.load = [&](const BatchItem &item) {
+    XUNIT_CHECK(is_regular_file(item.input), "'" + item.input + "' is not a regular file");
     if (!o.overwrite && xunit::file_exists(item.output))
       throw Error("output exists (use -y to overwrite): '" + item.output + "'");
     if (same_file(item.input, item.output))

@@ -641,3 +641,42 @@ TEST_CASE("cli: a read-only output folder is refused with one line before any wo
   CHECK(!xunit::file_exists(dir / "ro/a.png"));
   CHECK(!xunit::file_exists(dir / "ro/sub"));
 }
+
+TEST_CASE("cli: FIFOs are never opened, and SIGTERM stops a batch as Ctrl-C does") {
+  TempDir dir;
+  make_denoiser(dir);
+  mkdir((dir / "in").c_str(), 0755);
+  for (int i = 0; i < 40; ++i)
+    xunit::cli::save_image(dir / ("in/" + std::to_string(100 + i) + ".png"),
+                           gradient(300, 200, 3, 8), false);
+  // A FIFO with an image's name, first in the folder: opening it would block for ever.
+  REQUIRE(mkfifo((dir / "in/0.png").c_str(), 0644) == 0);
+  REQUIRE(mkfifo((dir / "fifo.png").c_str(), 0644) == 0);
+  // -i FIFO: one line, at once.
+  expect_failure(
+      run(dir, "xunit-run",
+          "-q -m " + (dir / "m.xunit") + " -i " + (dir / "fifo.png") + " -o " + (dir / "f.png"),
+          "timeout -s KILL 20 "),
+      "is not a regular file");
+  // SIGTERM shortly after the start: the run stops early, cleanly, whole files only (a run
+  // still alive 10 s later is killed: status 137).
+  const std::string cmd = "cd " + dir.path + " && (" + bin_dir() +
+                          "xunit-run -q -x -j 1 -m m.xunit -i in -o out & pid=$!; sleep 1.5; kill "
+                          "-TERM $pid; for i in $(seq 100); do kill -0 $pid || break; sleep 0.1; "
+                          "done; kill -KILL $pid; wait $pid; echo $? > status) 2>/dev/null";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  CHECK(slurp(dir / "status") == "130\n");
+  int whole = 0;
+  DIR *d = opendir((dir / "out").c_str());
+  REQUIRE(d != nullptr);
+  while (dirent *e = readdir(d)) {
+    const std::string n = e->d_name;
+    if (n == "." || n == "..") continue;
+    CHECK(n[0] != '.');  // no temporary file left
+    CHECK(xunit::cli::load_image(dir / ("out/" + n)).width == 300);
+    ++whole;
+  }
+  closedir(d);
+  CHECK(whole < 40);  // it did stop
+  CHECK(!xunit::file_exists(dir / "out/0.png"));
+}
