@@ -67,19 +67,32 @@ bool is_regular_file(const std::string &path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
-std::vector<std::string> list_inputs(const std::string &dir) {
-  std::vector<std::string> names;
+// A folder's files: those to do, and those skipped with the reason (reported in the final count).
+// Hidden files (.name) and subfolders are left alone: -i is not recursive.
+void list_inputs(const std::string &dir, std::vector<std::string> *names,
+                 std::vector<std::string> *skipped) {
   DIR *d = opendir(dir.c_str());
-  if (!d) throw Error("cannot open folder '" + dir + "'");
-  while (dirent *e = readdir(d)) {
-    const std::string n = e->d_name;
-    if (n[0] == '.') continue;
-    // Only regular files are opened: a FIFO would block the reading forever.
-    if (is_regular_file(dir + "/" + n) && xunit::cli::is_supported_input(n)) names.push_back(n);
-  }
+  if (!d) throw Error("cannot open folder '" + dir + "': " + std::strerror(errno));
+  std::vector<std::string> all;
+  while (dirent *e = readdir(d))
+    if (e->d_name[0] != '.') all.push_back(e->d_name);
   closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
+  std::sort(all.begin(), all.end());
+  for (const std::string &n : all) {
+    struct stat st;
+    if (::stat((dir + "/" + n).c_str(), &st) != 0) {
+      skipped->push_back(n + " (" + std::strerror(errno) + ")");  // e.g. a dangling link
+    } else if (S_ISDIR(st.st_mode)) {
+      continue;
+    } else if (!S_ISREG(st.st_mode)) {
+      // Only regular files are opened: a FIFO would block the reading for ever.
+      skipped->push_back(n + " (not a regular file)");
+    } else if (!xunit::cli::is_supported_input(n)) {
+      skipped->push_back(n + " (unsupported format)");
+    } else {
+      names->push_back(n);
+    }
+  }
 }
 
 bool same_file(const std::string &a, const std::string &b) {
@@ -179,7 +192,7 @@ void check_writable(const std::string &folder, bool creatable) {
 }
 
 // The files to do: one, or every supported file of a folder, all outputs checked first.
-std::vector<BatchItem> plan_items(const RunOptions &o) {
+std::vector<BatchItem> plan_items(const RunOptions &o, std::vector<std::string> *skipped) {
   std::vector<BatchItem> items;
   if (!xunit::is_directory(o.input)) {
     if (!xunit::file_exists(o.input))
@@ -194,8 +207,11 @@ std::vector<BatchItem> plan_items(const RunOptions &o) {
     check_writable(parent_of(o.output), false);
     return items;
   }
-  const std::vector<std::string> names = list_inputs(o.input);
-  if (names.empty()) throw Error("no supported images in folder '" + o.input + "'");
+  std::vector<std::string> names;
+  list_inputs(o.input, &names, skipped);
+  XUNIT_CHECK(!names.empty(),
+              "no supported images in folder '" + o.input + "'" +
+                  (skipped->empty() ? "" : " (skipped " + name_list(*skipped) + ")"));
   for (const std::string &n : names)
     items.push_back({n, o.input + "/" + n, o.output + "/" + with_format(n, o.format)});
   check_outputs(items, o.overwrite);
@@ -213,7 +229,9 @@ int32_t precision_of(const std::string &p) {
 
 int run(const RunOptions &o) {
   const auto started = std::chrono::steady_clock::now();
-  const std::vector<BatchItem> items = plan_items(o);
+  std::vector<std::string> skipped;  // in a folder: files not done, with the reason
+  const std::vector<BatchItem> items = plan_items(o, &skipped);
+  const bool folder = xunit::is_directory(o.input);
   const bool folder_refs = !o.psnr_reference.empty() && xunit::is_directory(o.psnr_reference);
 
   // Models: the one given, or per image the shipped one for its channels (loaded once each).
@@ -293,7 +311,7 @@ int run(const RunOptions &o) {
     }
   };
   steps.failed = [&](const BatchItem &item, const std::string &message) {
-    bar.print("xunit-run: " + (items.size() > 1 ? item.name + ": " : std::string()) + message);
+    bar.print("xunit-run: " + (folder ? item.name + ": " : std::string()) + message);
   };
 
   size_t failed = 0;
@@ -311,10 +329,18 @@ int run(const RunOptions &o) {
   if (measured > 1)
     std::printf("mean: PSNR %.2f dB, SSIM %.4f over %zu files\n", psnr_sum / measured,
                 ssim_sum / measured, measured);
-  if (!o.quiet && items.size() > 1)
-    std::fprintf(stderr, "xunit-run: %zu of %zu files written to %s in %.1f s\n", written,
-                 items.size(), o.output.c_str(), seconds);
-  return failed ? 1 : 0;
+  // The final count of a folder: every file is written, failed (its line above) or skipped.
+  if (folder && (!o.quiet || !skipped.empty())) {
+    std::string line = "xunit-run: " + std::to_string(written) + " written to " + o.output;
+    char time[32];
+    std::snprintf(time, sizeof time, " in %.1f s", seconds);
+    line += time;
+    if (failed) line += ", " + std::to_string(failed) + " failed";
+    if (!skipped.empty())
+      line += ", " + std::to_string(skipped.size()) + " skipped: " + name_list(skipped, 10);
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+  return failed || !skipped.empty() ? 1 : 0;
 }
 
 }  // namespace

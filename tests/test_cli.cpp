@@ -248,14 +248,16 @@ TEST_CASE("cli: xunit-run on images: formats, 16-bit, alpha, gray/color adaptati
   std::ofstream(dir / "in/notes.txt") << "not an image";
   Result r =
       run(dir, "xunit-run", "-q -m " + color + " -i " + (dir / "in") + " -o " + (dir / "out"));
-  CHECK(r.status == 0);
+  CHECK(r.status == 1);  // notes.txt is skipped: said in the final count, and the status
+  CHECK(r.err.find("2 written to " + (dir / "out")) != std::string::npos);
+  CHECK(r.err.find("1 skipped: notes.txt (unsupported format)") != std::string::npos);
   CHECK(xunit::file_exists(dir / "out/a.png"));
   CHECK(xunit::file_exists(dir / "out/b.bmp"));
   CHECK(!xunit::file_exists(dir / "out/notes.txt"));
   std::ofstream(dir / "in/c.png") << "broken";
   r = run(dir, "xunit-run", "-q -y -m " + color + " -i " + (dir / "in") + " -o " + (dir / "out"));
   CHECK(r.status == 1);
-  CHECK(r.err_lines() == 1);
+  CHECK(r.err_lines() == 2);  // c.png's failure, and the count (notes.txt skipped)
   CHECK(r.err.find("c.png") != std::string::npos);
   CHECK(!xunit::file_exists(dir / "out/c.png"));
 }
@@ -679,4 +681,45 @@ TEST_CASE("cli: FIFOs are never opened, and SIGTERM stops a batch as Ctrl-C does
   closedir(d);
   CHECK(whole < 40);  // it did stop
   CHECK(!xunit::file_exists(dir / "out/0.png"));
+}
+
+TEST_CASE("cli: the final count of a folder names what was skipped, and the status says so") {
+  TempDir dir;
+  const std::string model = make_denoiser(dir);
+  mkdir((dir / "in").c_str(), 0755);
+  for (const char *n : {"a.png", "b.jpg", "c.bmp"})
+    xunit::cli::save_image(dir / "in" + "/" + n, gradient(20, 12, 3, 8), false);
+  for (const char *n : {"d.gif", "e.webp", "f.tif", "notes.txt"})
+    std::ofstream(dir / "in" + "/" + n) << "not readable here";
+  REQUIRE(mkfifo((dir / "in/fifo").c_str(), 0644) == 0);
+  REQUIRE(symlink((dir / "nowhere.png").c_str(), (dir / "in/g.png").c_str()) == 0);
+  mkdir((dir / "in/sub").c_str(), 0755);  // not recursive: left alone
+  std::ofstream(dir / "in/.hidden.png") << "hidden";
+  Result r = run(dir, "xunit-run", "-m " + model + " -i " + (dir / "in") + " -o " + (dir / "out"));
+  CHECK(r.status == 1);
+  CHECK(r.err_lines() == 1);
+  CHECK_MESSAGE(r.err.find("3 written to " + (dir / "out")) != std::string::npos, r.err);
+  CHECK_MESSAGE(
+      r.err.find("6 skipped: d.gif (unsupported format), e.webp (unsupported format), "
+                 "f.tif (unsupported format), fifo (not a regular file), g.png (No "
+                 "such file or directory) and notes.txt (unsupported format)") != std::string::npos,
+      r.err);
+  CHECK(xunit::file_exists(dir / "out/c.bmp"));
+  // -q keeps the count when files were skipped; a folder of nothing readable is one error.
+  r = run(dir, "xunit-run", "-q -y -m " + model + " -i " + (dir / "in") + " -o " + (dir / "out"));
+  CHECK(r.status == 1);
+  CHECK(r.err.find("6 skipped") != std::string::npos);
+  mkdir((dir / "none").c_str(), 0755);
+  std::ofstream(dir / "none/x.gif") << "gif";
+  expect_failure(
+      run(dir, "xunit-run", "-m " + model + " -i " + (dir / "none") + " -o " + (dir / "o2")),
+      "no supported images in folder '" + (dir / "none") +
+          "' (skipped x.gif (unsupported format))");
+  // Everything done: status 0, and -q is silent.
+  std::system(("rm -rf '" + (dir / "in") + "'/[d-z]* '" + (dir / "out") + "'").c_str());
+  r = run(dir, "xunit-run", "-q -m " + model + " -i " + (dir / "in") + " -o " + (dir / "out"));
+  CHECK(r.status == 0);
+  CHECK(r.err.empty());
+  Result help = run(dir, "xunit-run", "--help");
+  CHECK(help.out.find("some files of a folder failed or were skipped") != std::string::npos);
 }
