@@ -191,6 +191,17 @@ void check_writable(const std::string &folder, bool creatable) {
                 ": " + std::strerror(errno));
 }
 
+// mkdir -p: the folder and the missing ones above it.
+void make_folders(const std::string &folder) {
+  for (size_t end = 1; end <= folder.size(); ++end) {
+    if (end < folder.size() && folder[end] != '/') continue;
+    const std::string part = folder.substr(0, end);
+    if (part.back() == '/' || xunit::is_directory(part)) continue;
+    if (mkdir(part.c_str(), 0755) != 0 && errno != EEXIST)
+      throw Error("cannot create output folder '" + part + "': " + std::strerror(errno));
+  }
+}
+
 // The files to do: one, or every supported file of a folder, all outputs checked first.
 std::vector<BatchItem> plan_items(const RunOptions &o, std::vector<std::string> *skipped) {
   std::vector<BatchItem> items;
@@ -207,6 +218,13 @@ std::vector<BatchItem> plan_items(const RunOptions &o, std::vector<std::string> 
     check_writable(parent_of(o.output), false);
     return items;
   }
+  if (xunit::file_exists(o.output))
+    XUNIT_CHECK(xunit::is_directory(o.output),
+                "-i is a folder but -o is a file: '" + o.output + "'");
+  else
+    XUNIT_CHECK(!xunit::cli::is_supported_output(o.output),
+                "-i is a folder but -o '" + o.output +
+                    "' names an image file; give a folder (a trailing / makes one of that name)");
   std::vector<std::string> names;
   list_inputs(o.input, &names, skipped);
   XUNIT_CHECK(!names.empty(),
@@ -216,8 +234,7 @@ std::vector<BatchItem> plan_items(const RunOptions &o, std::vector<std::string> 
     items.push_back({n, o.input + "/" + n, o.output + "/" + with_format(n, o.format)});
   check_outputs(items, o.overwrite);
   check_writable(o.output, true);
-  if (!xunit::is_directory(o.output) && mkdir(o.output.c_str(), 0755) != 0)
-    throw Error("cannot create output folder '" + o.output + "'");
+  make_folders(o.output);
   return items;
 }
 
@@ -354,6 +371,10 @@ int main(int argc, char **argv) {
     return 2;
   }
   try {
+    if (o.version) {
+      std::printf("xunit-run %s\n", xunit_version());
+      return 0;
+    }
     if (o.help) {
       std::fputs(xunit::cli::kRunUsage, stdout);
       return 0;

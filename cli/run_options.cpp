@@ -13,6 +13,7 @@ const char *kRunUsage =
     "    xunit-run [-m MODEL | -s SCALE] [options] -i INPUT -o OUTPUT\n"
     "    xunit-run --list-models\n"
     "    xunit-run --info MODEL\n"
+    "    xunit-run --version\n"
     "\n"
     "DESCRIPTION\n"
     "    Restores INPUT (a file or a folder of files) with an .xunit model and writes OUTPUT.\n"
@@ -29,8 +30,8 @@ const char *kRunUsage =
     "OPTIONS\n"
     "  Input and output\n"
     "    -i, --input PATH      an image or .npy file, or a folder of them (not recursive)\n"
-    "    -o, --output PATH     the output file; a folder when INPUT is one (created if\n"
-    "                          missing; files keep their names)\n"
+    "    -o, --output PATH     the output file; a folder when INPUT is one (created with its\n"
+    "                          parents if missing; files keep their names)\n"
     "    -f, --format EXT      png, jpg, bmp, tga or npy: the format of a folder's outputs\n"
     "                          (default: each input's own)\n"
     "    -y, --overwrite       replace existing outputs (default: refuse; the input itself\n"
@@ -61,6 +62,7 @@ const char *kRunUsage =
     "  Other\n"
     "    -q, --quiet           no progress bar, and no final count unless files were skipped\n"
     "    -h, --help            this text\n"
+    "    --version             the version and exit\n"
     "\n"
     "ENVIRONMENT\n"
     "    XUNIT_MODEL_DIR       a folder searched first for shipped models\n"
@@ -108,6 +110,8 @@ RunOptions parse_run_options(int argc, char **argv) {
     };
     if (a == "-h" || a == "--help")
       o.help = true;
+    else if (a == "--version")
+      o.version = true;
     else if (a == "--list-models")
       o.list_models = true;
     else if (a == "--info")
@@ -159,7 +163,7 @@ RunOptions parse_run_options(int argc, char **argv) {
     else
       throw UsageError{"unknown argument '" + a + "'"};
   }
-  if (o.help || o.list_models || !o.info.empty()) return o;
+  if (o.help || o.version || o.list_models || !o.info.empty()) return o;
   if (o.input.empty() || o.output.empty()) throw UsageError{"-i and -o are required"};
   if (!o.model.empty() && o.scale) throw UsageError{"-m and -s are exclusive"};
   if (o.no_model && !noise_given)

@@ -723,3 +723,33 @@ TEST_CASE("cli: the final count of a folder names what was skipped, and the stat
   Result help = run(dir, "xunit-run", "--help");
   CHECK(help.out.find("some files of a folder failed or were skipped") != std::string::npos);
 }
+
+TEST_CASE("cli: -o makes a folder with its parents, refuses a file name for a folder; --version") {
+  TempDir dir;
+  const std::string model = make_denoiser(dir);
+  mkdir((dir / "in").c_str(), 0755);
+  xunit::cli::save_image(dir / "in/a.png", gradient(20, 12, 3, 8), false);
+  Result r =
+      run(dir, "xunit-run", "-q -m " + model + " -i " + (dir / "in") + " -o " + (dir / "a/b/c"));
+  CHECK(r.status == 0);
+  CHECK(xunit::file_exists(dir / "a/b/c/a.png"));
+  // A folder in, an image file's name out: refused, nothing made.
+  expect_failure(
+      run(dir, "xunit-run", "-q -m " + model + " -i " + (dir / "in") + " -o " + (dir / "x.png")),
+      "-i is a folder but -o '" + (dir / "x.png") + "' names an image file");
+  CHECK(!xunit::file_exists(dir / "x.png"));
+  std::ofstream(dir / "file") << "precious";
+  expect_failure(
+      run(dir, "xunit-run", "-q -m " + model + " -i " + (dir / "in") + " -o " + (dir / "file")),
+      "-i is a folder but -o is a file");
+  CHECK(slurp(dir / "file") == "precious");
+  // A trailing slash says it is meant as a folder.
+  CHECK(run(dir, "xunit-run", "-q -m " + model + " -i " + (dir / "in") + " -o " + (dir / "y.png/"))
+            .status == 0);
+  CHECK(xunit::file_exists(dir / "y.png/a.png"));
+
+  Result v = run(dir, "xunit-run", "--version");
+  CHECK(v.status == 0);
+  CHECK(v.out == std::string("xunit-run ") + xunit_version() + "\n");
+  CHECK(run(dir, "xunit-run", "--help").out.find("--version") != std::string::npos);
+}
