@@ -251,6 +251,7 @@ int run(const RunOptions &o) {
   const bool folder = xunit::is_directory(o.input);
   const bool folder_refs = !o.psnr_reference.empty() && xunit::is_directory(o.psnr_reference);
 
+  xunit::cli::ProgressBar bar(!o.quiet);
   // Models: the one given, or per image the shipped one for its channels (loaded once each).
   std::map<std::string, ModelPtr> models;
   std::mutex models_mutex;
@@ -265,12 +266,22 @@ int run(const RunOptions &o) {
     }
     std::lock_guard<std::mutex> lock(models_mutex);
     ModelPtr &m = models[path];
-    if (!m) m = load_model(path);
+    if (!m) {
+      m = load_model(path);
+      xunit_model_info info;
+      info.struct_size = sizeof info;
+      xunit_model_get_info(m.get(), &info);
+      if (!o.quiet && o.tile > 0 && o.tile < info.receptive_field)
+        bar.print("xunit-run: warning: -t " + std::to_string(o.tile) +
+                  " is narrower than the model's receptive field (halo) of " +
+                  std::to_string(info.receptive_field) + " pixels: each stripe computes " +
+                  std::to_string(o.tile + 2 * info.receptive_field) + " columns to produce " +
+                  std::to_string(o.tile) + " (slow); give a wider -t, or leave it automatic");
+    }
     return m.get();
   };
   if (!o.model.empty()) model_for(Image{});  // fail now, before any file, if the model is bad
 
-  xunit::cli::ProgressBar bar(!o.quiet);
   std::mutex out_mutex;
   size_t written = 0;
   double psnr_sum = 0, ssim_sum = 0;

@@ -753,3 +753,26 @@ TEST_CASE("cli: -o makes a folder with its parents, refuses a file name for a fo
   CHECK(v.out == std::string("xunit-run ") + xunit_version() + "\n");
   CHECK(run(dir, "xunit-run", "--help").out.find("--version") != std::string::npos);
 }
+
+TEST_CASE("cli: a stripe width narrower than the model's halo is a warning, and the run goes on") {
+  TempDir dir;
+  const std::string model = make_denoiser(dir);  // halo 14 pixels
+  xunit::cli::save_image(dir / "a.png", gradient(40, 12, 3, 8), false);
+  const std::string args = "-m " + model + " -i " + (dir / "a.png") + " -o ";
+  Result r = run(dir, "xunit-run", args + (dir / "t4.png") + " -t 4");
+  CHECK(r.status == 0);
+  CHECK(r.err_lines() == 1);
+  CHECK_MESSAGE(
+      r.err.find("warning: -t 4 is narrower than the model's receptive field (halo) of 14 "
+                 "pixels: each stripe computes 32 columns to produce 4") != std::string::npos,
+      r.err);
+  REQUIRE(run(dir, "xunit-run", args + (dir / "t0.png") + " -t 0").status == 0);
+  CHECK(slurp(dir / "t4.png") == slurp(dir / "t0.png"));  // the same result, only slower
+  // Wide enough, automatic, or -q: no warning.
+  for (const char *opts : {"-t 14", "", "-q -t 4"}) {
+    CAPTURE(opts);
+    r = run(dir, "xunit-run", "-y " + args + (dir / "o.png") + " " + opts);
+    CHECK(r.status == 0);
+    CHECK(r.err.empty());
+  }
+}
