@@ -234,7 +234,6 @@ std::vector<BatchItem> plan_items(const RunOptions &o, std::vector<std::string> 
     items.push_back({n, o.input + "/" + n, o.output + "/" + with_format(n, o.format)});
   check_outputs(items, o.overwrite);
   check_writable(o.output, true);
-  make_folders(o.output);
   return items;
 }
 
@@ -281,6 +280,7 @@ int run(const RunOptions &o) {
     return m.get();
   };
   if (!o.model.empty()) model_for(Image{});  // fail now, before any file, if the model is bad
+  if (folder) make_folders(o.output);        // only now: a refused run leaves no folder behind
 
   std::mutex out_mutex;
   size_t written = 0;

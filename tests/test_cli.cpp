@@ -743,6 +743,12 @@ TEST_CASE("cli: -o makes a folder with its parents, refuses a file name for a fo
       run(dir, "xunit-run", "-q -m " + model + " -i " + (dir / "in") + " -o " + (dir / "file")),
       "-i is a folder but -o is a file");
   CHECK(slurp(dir / "file") == "precious");
+  // A bad model is found before the folder is made.
+  expect_failure(
+      run(dir, "xunit-run",
+          "-q -m " + (dir / "in/a.png") + " -i " + (dir / "in") + " -o " + (dir / "d/e")),
+      "not a .xunit model");
+  CHECK(!xunit::file_exists(dir / "d"));
   // A trailing slash says it is meant as a folder.
   CHECK(run(dir, "xunit-run", "-q -m " + model + " -i " + (dir / "in") + " -o " + (dir / "y.png/"))
             .status == 0);
