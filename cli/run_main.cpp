@@ -2,17 +2,21 @@
 #include <dirent.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -57,19 +61,38 @@ std::string with_format(const std::string &name, const std::string &format) {
   return (dot == std::string::npos || dot == 0 ? name : name.substr(0, dot)) + "." + format;
 }
 
-std::vector<std::string> list_inputs(const std::string &dir) {
-  std::vector<std::string> names;
+// A regular file, or a symbolic link to one (not a folder, FIFO, socket or device).
+bool is_regular_file(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+// A folder's files: those to do, and those skipped with the reason (reported in the final count).
+// Hidden files (.name) and subfolders are left alone: -i is not recursive.
+void list_inputs(const std::string &dir, std::vector<std::string> *names,
+                 std::vector<std::string> *skipped) {
   DIR *d = opendir(dir.c_str());
-  if (!d) throw Error("cannot open folder '" + dir + "'");
-  while (dirent *e = readdir(d)) {
-    const std::string n = e->d_name;
-    if (n[0] == '.') continue;
-    if (!xunit::is_directory(dir + "/" + n) && xunit::cli::is_supported_input(n))
-      names.push_back(n);
-  }
+  if (!d) throw Error("cannot open folder '" + dir + "': " + std::strerror(errno));
+  std::vector<std::string> all;
+  while (dirent *e = readdir(d))
+    if (e->d_name[0] != '.') all.push_back(e->d_name);
   closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
+  std::sort(all.begin(), all.end());
+  for (const std::string &n : all) {
+    struct stat st;
+    if (::stat((dir + "/" + n).c_str(), &st) != 0) {
+      skipped->push_back(n + " (" + std::strerror(errno) + ")");  // e.g. a dangling link
+    } else if (S_ISDIR(st.st_mode)) {
+      continue;
+    } else if (!S_ISREG(st.st_mode)) {
+      // Only regular files are opened: a FIFO would block the reading for ever.
+      skipped->push_back(n + " (not a regular file)");
+    } else if (!xunit::cli::is_supported_input(n)) {
+      skipped->push_back(n + " (unsupported format)");
+    } else {
+      names->push_back(n);
+    }
+  }
 }
 
 bool same_file(const std::string &a, const std::string &b) {
@@ -77,23 +100,140 @@ bool same_file(const std::string &a, const std::string &b) {
   return realpath(a.c_str(), ra) && realpath(b.c_str(), rb) && std::string(ra) == rb;
 }
 
-// The files to do: one, or every supported file of a folder.
-std::vector<BatchItem> plan_items(const RunOptions &o) {
+// The real path of an existing path; "" when it does not exist.
+std::string real_path(const std::string &path) {
+  char r[PATH_MAX];
+  return realpath(path.c_str(), r) ? std::string(r) : std::string();
+}
+
+// "a", "a and b", "a, b and c", at most `most` names then "and N more".
+std::string name_list(const std::vector<std::string> &names, size_t most = 4) {
+  std::string s;
+  const size_t shown = names.size() > most ? most : names.size();
+  for (size_t i = 0; i < shown; ++i) {
+    if (i) s += i + 1 == names.size() ? " and " : ", ";
+    s += names[i];
+  }
+  if (shown < names.size()) s += " and " + std::to_string(names.size() - shown) + " more";
+  return s;
+}
+
+// Before any work: no two inputs may become one output, no output may be an input, and without
+// -y no output may exist already. Each is refused with one line naming the files.
+void check_outputs(const std::vector<BatchItem> &items, bool overwrite) {
+  std::set<std::string> inputs;
+  for (const BatchItem &item : items) inputs.insert(real_path(item.input));
+  // Outputs by where they would be (the real path of their folder and their name).
+  std::map<std::string, std::vector<const BatchItem *>> by_output;
+  std::vector<std::string> order;
+  for (const BatchItem &item : items) {
+    std::string where = real_path(item.output);
+    if (where.empty()) {
+      const size_t slash = item.output.find_last_of('/');
+      const std::string dir =
+          slash == std::string::npos ? "." : item.output.substr(0, slash == 0 ? 1 : slash);
+      const std::string real_dir = real_path(dir);
+      where = (real_dir.empty() ? dir : real_dir) + "/" + item.output.substr(slash + 1);
+    }
+    if (!by_output.count(where)) order.push_back(where);
+    by_output[where].push_back(&item);
+  }
+  std::vector<std::string> collisions, over_inputs, existing;
+  for (const std::string &where : order) {
+    const std::vector<const BatchItem *> &from = by_output[where];
+    const bool is_input = inputs.count(where) != 0;
+    if (from.size() > 1) {
+      std::vector<std::string> names;
+      for (const BatchItem *item : from) names.push_back(item->name);
+      collisions.push_back(name_list(names, names.size()) + (from.size() == 2 ? " both" : " all") +
+                           " become " + from[0]->output + (is_input ? " (an input)" : ""));
+    } else if (is_input) {
+      over_inputs.push_back(from[0]->input);
+    } else if (!overwrite && xunit::file_exists(from[0]->output)) {
+      existing.push_back(from[0]->output);
+    }
+  }
+  if (!collisions.empty()) {
+    std::string line = "outputs collide: ";
+    for (size_t i = 0; i < collisions.size() && i < 3; ++i) line += (i ? "; " : "") + collisions[i];
+    if (collisions.size() > 3)
+      line += "; and " + std::to_string(collisions.size() - 3) + " more (use -o elsewhere or -f)";
+    throw Error(line);
+  }
+  XUNIT_CHECK(over_inputs.empty(), "refusing to write over the input" +
+                                       std::string(over_inputs.size() > 1 ? "s " : " ") +
+                                       name_list(over_inputs) + " (choose another -o)");
+  XUNIT_CHECK(existing.empty(),
+              std::string(existing.size() > 1 ? "outputs exist" : "output exists") +
+                  " (use -y to overwrite): " + name_list(existing));
+}
+
+std::string parent_of(const std::string &path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+}
+
+// Outputs go into `folder`: it must be a writable folder, or (`creatable`) one that can be made
+// in its nearest existing ancestor. Checked before any work, so that nothing is done in vain.
+void check_writable(const std::string &folder, bool creatable) {
+  std::string p = folder;
+  while (!xunit::file_exists(p)) {
+    XUNIT_CHECK(creatable, "cannot create output in '" + folder + "': No such file or directory");
+    while (p.size() > 1 && p.back() == '/') p.pop_back();
+    p = parent_of(p);
+  }
+  XUNIT_CHECK(xunit::is_directory(p),
+              "cannot create output folder '" + folder + "': '" + p + "' is not a folder");
+  if (access(p.c_str(), W_OK | X_OK) != 0)
+    throw Error("cannot write to " +
+                (p == folder ? "output folder '" + folder + "'"
+                             : "'" + p + "' (to create the output folder '" + folder + "')") +
+                ": " + std::strerror(errno));
+}
+
+// mkdir -p: the folder and the missing ones above it.
+void make_folders(const std::string &folder) {
+  for (size_t end = 1; end <= folder.size(); ++end) {
+    if (end < folder.size() && folder[end] != '/') continue;
+    const std::string part = folder.substr(0, end);
+    if (part.back() == '/' || xunit::is_directory(part)) continue;
+    if (mkdir(part.c_str(), 0755) != 0 && errno != EEXIST)
+      throw Error("cannot create output folder '" + part + "': " + std::strerror(errno));
+  }
+}
+
+// The files to do: one, or every supported file of a folder, all outputs checked first.
+std::vector<BatchItem> plan_items(const RunOptions &o, std::vector<std::string> *skipped) {
   std::vector<BatchItem> items;
   if (!xunit::is_directory(o.input)) {
     if (!xunit::file_exists(o.input))
       throw Error("cannot open '" + o.input + "': No such file or directory");
+    XUNIT_CHECK(is_regular_file(o.input), "'" + o.input + "' is not a regular file");
     if (xunit::is_directory(o.output))
       throw Error("-o is a folder but -i is a file: '" + o.output + "'");
+    XUNIT_CHECK(xunit::cli::is_supported_output(o.output),
+                "unsupported output format '" + o.output + "' (use .png .jpg .bmp .tga .npy)");
     items.push_back({file_name(o.input), o.input, o.output});
+    check_outputs(items, o.overwrite);
+    check_writable(parent_of(o.output), false);
     return items;
   }
-  const std::vector<std::string> names = list_inputs(o.input);
-  if (names.empty()) throw Error("no supported images in folder '" + o.input + "'");
-  if (!xunit::is_directory(o.output) && mkdir(o.output.c_str(), 0755) != 0)
-    throw Error("cannot create output folder '" + o.output + "'");
+  if (xunit::file_exists(o.output))
+    XUNIT_CHECK(xunit::is_directory(o.output),
+                "-i is a folder but -o is a file: '" + o.output + "'");
+  else
+    XUNIT_CHECK(!xunit::cli::is_supported_output(o.output),
+                "-i is a folder but -o '" + o.output +
+                    "' names an image file; give a folder (a trailing / makes one of that name)");
+  std::vector<std::string> names;
+  list_inputs(o.input, &names, skipped);
+  XUNIT_CHECK(!names.empty(),
+              "no supported images in folder '" + o.input + "'" +
+                  (skipped->empty() ? "" : " (skipped " + name_list(*skipped) + ")"));
   for (const std::string &n : names)
     items.push_back({n, o.input + "/" + n, o.output + "/" + with_format(n, o.format)});
+  check_outputs(items, o.overwrite);
+  check_writable(o.output, true);
   return items;
 }
 
@@ -105,9 +245,12 @@ int32_t precision_of(const std::string &p) {
 
 int run(const RunOptions &o) {
   const auto started = std::chrono::steady_clock::now();
-  const std::vector<BatchItem> items = plan_items(o);
+  std::vector<std::string> skipped;  // in a folder: files not done, with the reason
+  const std::vector<BatchItem> items = plan_items(o, &skipped);
+  const bool folder = xunit::is_directory(o.input);
   const bool folder_refs = !o.psnr_reference.empty() && xunit::is_directory(o.psnr_reference);
 
+  xunit::cli::ProgressBar bar(!o.quiet);
   // Models: the one given, or per image the shipped one for its channels (loaded once each).
   std::map<std::string, ModelPtr> models;
   std::mutex models_mutex;
@@ -122,12 +265,23 @@ int run(const RunOptions &o) {
     }
     std::lock_guard<std::mutex> lock(models_mutex);
     ModelPtr &m = models[path];
-    if (!m) m = load_model(path);
+    if (!m) {
+      m = load_model(path);
+      xunit_model_info info;
+      info.struct_size = sizeof info;
+      xunit_model_get_info(m.get(), &info);
+      if (!o.quiet && o.tile > 0 && o.tile < info.receptive_field)
+        bar.print("xunit-run: warning: -t " + std::to_string(o.tile) +
+                  " is narrower than the model's receptive field (halo) of " +
+                  std::to_string(info.receptive_field) + " pixels: each stripe computes " +
+                  std::to_string(o.tile + 2 * info.receptive_field) + " columns to produce " +
+                  std::to_string(o.tile) + " (slow); give a wider -t, or leave it automatic");
+    }
     return m.get();
   };
   if (!o.model.empty()) model_for(Image{});  // fail now, before any file, if the model is bad
+  if (folder) make_folders(o.output);        // only now: a refused run leaves no folder behind
 
-  xunit::cli::ProgressBar bar(!o.quiet);
   std::mutex out_mutex;
   size_t written = 0;
   double psnr_sum = 0, ssim_sum = 0;
@@ -141,6 +295,7 @@ int run(const RunOptions &o) {
 
   xunit::cli::BatchSteps steps;
   steps.load = [&](const BatchItem &item) {
+    XUNIT_CHECK(is_regular_file(item.input), "'" + item.input + "' is not a regular file");
     if (!o.overwrite && xunit::file_exists(item.output))
       throw Error("output exists (use -y to overwrite): '" + item.output + "'");
     if (same_file(item.input, item.output))
@@ -184,7 +339,7 @@ int run(const RunOptions &o) {
     }
   };
   steps.failed = [&](const BatchItem &item, const std::string &message) {
-    bar.print("xunit-run: " + (items.size() > 1 ? item.name + ": " : std::string()) + message);
+    bar.print("xunit-run: " + (folder ? item.name + ": " : std::string()) + message);
   };
 
   size_t failed = 0;
@@ -202,10 +357,18 @@ int run(const RunOptions &o) {
   if (measured > 1)
     std::printf("mean: PSNR %.2f dB, SSIM %.4f over %zu files\n", psnr_sum / measured,
                 ssim_sum / measured, measured);
-  if (!o.quiet && items.size() > 1)
-    std::fprintf(stderr, "xunit-run: %zu of %zu files written to %s in %.1f s\n", written,
-                 items.size(), o.output.c_str(), seconds);
-  return failed ? 1 : 0;
+  // The final count of a folder: every file is written, failed (its line above) or skipped.
+  if (folder && (!o.quiet || !skipped.empty())) {
+    std::string line = "xunit-run: " + std::to_string(written) + " written to " + o.output;
+    char time[32];
+    std::snprintf(time, sizeof time, " in %.1f s", seconds);
+    line += time;
+    if (failed) line += ", " + std::to_string(failed) + " failed";
+    if (!skipped.empty())
+      line += ", " + std::to_string(skipped.size()) + " skipped: " + name_list(skipped, 10);
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+  return failed || !skipped.empty() ? 1 : 0;
 }
 
 }  // namespace
@@ -219,6 +382,10 @@ int main(int argc, char **argv) {
     return 2;
   }
   try {
+    if (o.version) {
+      std::printf("xunit-run %s\n", xunit_version());
+      return 0;
+    }
     if (o.help) {
       std::fputs(xunit::cli::kRunUsage, stdout);
       return 0;

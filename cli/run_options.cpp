@@ -13,6 +13,7 @@ const char *kRunUsage =
     "    xunit-run [-m MODEL | -s SCALE] [options] -i INPUT -o OUTPUT\n"
     "    xunit-run --list-models\n"
     "    xunit-run --info MODEL\n"
+    "    xunit-run --version\n"
     "\n"
     "DESCRIPTION\n"
     "    Restores INPUT (a file or a folder of files) with an .xunit model and writes OUTPUT.\n"
@@ -26,11 +27,17 @@ const char *kRunUsage =
     "    gray model runs on each of R, G, B of a color image; a color model runs on a gray image\n"
     "    replicated to RGB and its result is averaged back to gray.\n"
     "\n"
+    "    A folder is planned before any work: two inputs that would become one output, an\n"
+    "    output that is an input, existing outputs (without -y) and an output folder that is\n"
+    "    not writable are refused with one line naming them. Only regular files of the formats\n"
+    "    above are read; the others (other formats, FIFOs) are skipped, named in the final\n"
+    "    count, and make the exit status 1. Hidden files and subfolders are left alone.\n"
+    "\n"
     "OPTIONS\n"
     "  Input and output\n"
     "    -i, --input PATH      an image or .npy file, or a folder of them (not recursive)\n"
-    "    -o, --output PATH     the output file; a folder when INPUT is one (created if\n"
-    "                          missing; files keep their names)\n"
+    "    -o, --output PATH     the output file; a folder when INPUT is one (created with its\n"
+    "                          parents if missing; files keep their names)\n"
     "    -f, --format EXT      png, jpg, bmp, tga or npy: the format of a folder's outputs\n"
     "                          (default: each input's own)\n"
     "    -y, --overwrite       replace existing outputs (default: refuse; the input itself\n"
@@ -48,7 +55,8 @@ const char *kRunUsage =
     "    -t, --tile N          width in input pixels of the column stripes the image is cut\n"
     "                          into; each is streamed top to bottom, so memory grows with the\n"
     "                          width, not the height. 0: one stripe. Default: automatic\n"
-    "                          (bounded memory)\n"
+    "                          (bounded memory). Narrower than the model's receptive field\n"
+    "                          (--info), stripes recompute more than they produce: a warning\n"
     "    --precision P         fp32 (default), bf16 (bfloat16 convolutions; AVX-512 CPUs), or\n"
     "                          auto (bfloat16 only where it is faster)\n"
     "  Test inputs and evaluation\n"
@@ -59,18 +67,24 @@ const char *kRunUsage =
     "    --psnr REF            print PSNR (dB, colour channels) and SSIM (luma) of each output\n"
     "                          against REF: a file, or a folder holding files of the same names\n"
     "  Other\n"
-    "    -q, --quiet           no progress bar and no summary line\n"
+    "    -q, --quiet           no progress bar, no warnings, and no final count unless files\n"
+    "                          were skipped\n"
     "    -h, --help            this text\n"
+    "    --version             the version and exit\n"
     "\n"
     "ENVIRONMENT\n"
     "    XUNIT_MODEL_DIR       a folder searched first for shipped models\n"
     "    XUNIT_ISA             avx512bf16, avx512, avx2 or scalar: cap the instruction set\n"
     "\n"
     "EXIT STATUS\n"
-    "    0  every output written\n"
-    "    1  an error (one line on stderr per failed file; the other files are written)\n"
-    "    2  bad usage\n"
-    "    130  interrupted (Ctrl-C): outputs finished before are kept, no partial file is left\n"
+    "    0    every file written (of a folder: every file in it but hidden files and\n"
+    "         subfolders)\n"
+    "    1    an error, or some files of a folder failed or were skipped: one line on stderr\n"
+    "         per failed file (the other files are written), and the final count names the\n"
+    "         skipped ones (unsupported formats, FIFOs and other non-regular files)\n"
+    "    2    bad usage\n"
+    "    130  interrupted (Ctrl-C or SIGTERM): outputs finished before are kept, no partial\n"
+    "         file is left\n"
     "\n"
     "EXAMPLES\n"
     "    xunit-run -i noisy.png -o clean.png\n"
@@ -104,6 +118,8 @@ RunOptions parse_run_options(int argc, char **argv) {
     };
     if (a == "-h" || a == "--help")
       o.help = true;
+    else if (a == "--version")
+      o.version = true;
     else if (a == "--list-models")
       o.list_models = true;
     else if (a == "--info")
@@ -155,7 +171,7 @@ RunOptions parse_run_options(int argc, char **argv) {
     else
       throw UsageError{"unknown argument '" + a + "'"};
   }
-  if (o.help || o.list_models || !o.info.empty()) return o;
+  if (o.help || o.version || o.list_models || !o.info.empty()) return o;
   if (o.input.empty() || o.output.empty()) throw UsageError{"-i and -o are required"};
   if (!o.model.empty() && o.scale) throw UsageError{"-m and -s are exclusive"};
   if (o.no_model && !noise_given)

@@ -22,7 +22,7 @@ struct RunOptions {
   bool overwrite = false;
   bool quiet = false;
   size_t max_pixels = 0;  // 0: the library default
-  bool help = false, list_models = false;
+  bool help = false, version = false, list_models = false;
   std::string info;  // --info MODEL
 };
 

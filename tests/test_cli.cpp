@@ -248,14 +248,16 @@ TEST_CASE("cli: xunit-run on images: formats, 16-bit, alpha, gray/color adaptati
   std::ofstream(dir / "in/notes.txt") << "not an image";
   Result r =
       run(dir, "xunit-run", "-q -m " + color + " -i " + (dir / "in") + " -o " + (dir / "out"));
-  CHECK(r.status == 0);
+  CHECK(r.status == 1);  // notes.txt is skipped: said in the final count, and the status
+  CHECK(r.err.find("2 written to " + (dir / "out")) != std::string::npos);
+  CHECK(r.err.find("1 skipped: notes.txt (unsupported format)") != std::string::npos);
   CHECK(xunit::file_exists(dir / "out/a.png"));
   CHECK(xunit::file_exists(dir / "out/b.bmp"));
   CHECK(!xunit::file_exists(dir / "out/notes.txt"));
   std::ofstream(dir / "in/c.png") << "broken";
   r = run(dir, "xunit-run", "-q -y -m " + color + " -i " + (dir / "in") + " -o " + (dir / "out"));
   CHECK(r.status == 1);
-  CHECK(r.err_lines() == 1);
+  CHECK(r.err_lines() == 2);  // c.png's failure, and the count (notes.txt skipped)
   CHECK(r.err.find("c.png") != std::string::npos);
   CHECK(!xunit::file_exists(dir / "out/c.png"));
 }
@@ -553,4 +555,230 @@ TEST_CASE("cli: SRCNN-style models (bicubic-upsampled Y) get the whole pipeline 
           "-q -m " + dir / "noscale.xunit" + " -i " + dir / "rgb.png" + " -o " + dir / "x.png"),
       "--set scale=N");
   CHECK(!xunit::file_exists(dir / "x.png"));
+}
+
+namespace {
+
+// A denoiser converted into `dir` (xdncnn, 3 channels, halo 14 pixels).
+std::string make_denoiser(const TempDir &dir) {
+  const std::string model = dir / "m.xunit";
+  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xdncnn_c3_f16_b2/model.pt " + model).status ==
+          0);
+  return model;
+}
+
+}  // namespace
+
+TEST_CASE("cli: folder outputs that collide, land on an input or exist are refused up front") {
+  TempDir dir;
+  const std::string model = make_denoiser(dir);
+  mkdir((dir / "d").c_str(), 0755);
+  xunit::cli::save_image(dir / "d/x.png", gradient(20, 12, 3, 8), false);
+  xunit::cli::save_image(dir / "d/x.jpg", gradient(16, 10, 3, 8), false);
+  const std::string before = slurp(dir / "d/x.png");
+  // x.jpg would become d/x.png, the input x.png: refused before anything is written.
+  expect_failure(run(dir, "xunit-run",
+                     "-q -y -m " + model + " -i " + (dir / "d") + " -o " + (dir / "d") + " -f png"),
+                 "outputs collide: x.jpg and x.png both become " + (dir / "d/x.png"));
+  CHECK(slurp(dir / "d/x.png") == before);
+
+  // y.JPG and y.jpg become one y.png: refused, and the output folder is not even made.
+  mkdir((dir / "e").c_str(), 0755);
+  xunit::cli::save_image(dir / "e/y.jpg", gradient(16, 10, 3, 8), false);
+  xunit::cli::save_image(dir / "e/y.JPG", gradient(12, 10, 3, 8), false);
+  expect_failure(
+      run(dir, "xunit-run",
+          "-q -y -m " + model + " -i " + (dir / "e") + " -o " + (dir / "out") + " -f png"),
+      "y.JPG and y.jpg both become");
+  CHECK(!xunit::file_exists(dir / "out"));
+  // -o the input folder itself: every output is its input.
+  expect_failure(run(dir, "xunit-run",
+                     "-q -y -m " + model + " -i " + (dir / "e") + " -o " + (dir / "e") + "/"),
+                 "refusing to write over the inputs");
+
+  // Without -y, an existing output is reported before any file is processed.
+  mkdir((dir / "f").c_str(), 0755);
+  mkdir((dir / "out2").c_str(), 0755);
+  xunit::cli::save_image(dir / "f/a.png", gradient(20, 12, 3, 8), false);
+  xunit::cli::save_image(dir / "f/b.png", gradient(20, 12, 3, 8), false);
+  std::ofstream(dir / "out2/b.png") << "precious";
+  expect_failure(
+      run(dir, "xunit-run", "-q -m " + model + " -i " + (dir / "f") + " -o " + (dir / "out2")),
+      "output exists (use -y to overwrite): " + (dir / "out2/b.png"));
+  CHECK(!xunit::file_exists(dir / "out2/a.png"));
+  CHECK(slurp(dir / "out2/b.png") == "precious");
+  // A symbolic link to an input is that input.
+  REQUIRE(symlink((dir / "f/a.png").c_str(), (dir / "out2/a.png").c_str()) == 0);
+  std::remove((dir / "out2/b.png").c_str());
+  expect_failure(
+      run(dir, "xunit-run", "-q -y -m " + model + " -i " + (dir / "f") + " -o " + (dir / "out2")),
+      "refusing to write over the input " + (dir / "f/a.png"));
+  CHECK(!xunit::file_exists(dir / "out2/b.png"));
+}
+
+TEST_CASE("cli: a read-only output folder is refused with one line before any work") {
+  TempDir dir;
+  // root may write anywhere: the tool runs as nobody then (the test's files readable to it).
+  std::string as_user;
+  if (geteuid() == 0) {
+    if (std::system("command -v setpriv >/dev/null") != 0) return;
+    as_user = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+  }
+  chmod(dir.path.c_str(), 0755);
+  const std::string model = make_denoiser(dir);
+  mkdir((dir / "in").c_str(), 0755);
+  xunit::cli::save_image(dir / "in/a.png", gradient(20, 12, 3, 8), false);
+  xunit::cli::save_image(dir / "in/b.png", gradient(20, 12, 3, 8), false);
+  mkdir((dir / "ro").c_str(), 0555);
+  chmod((dir / "ro").c_str(), 0555);
+  const std::string args = "-m " + model + " -i ";
+  expect_failure(run(dir, "xunit-run", args + (dir / "in") + " -o " + (dir / "ro"), as_user),
+                 "cannot write to output folder '" + (dir / "ro") + "': Permission denied");
+  expect_failure(run(dir, "xunit-run", args + (dir / "in") + " -o " + (dir / "ro/sub"), as_user),
+                 "cannot write to '" + (dir / "ro") + "' (to create the output folder");
+  expect_failure(
+      run(dir, "xunit-run", args + (dir / "in/a.png") + " -o " + (dir / "ro/a.png"), as_user),
+      "cannot write to output folder '" + (dir / "ro") + "'");
+  chmod((dir / "ro").c_str(), 0755);
+  CHECK(!xunit::file_exists(dir / "ro/a.png"));
+  CHECK(!xunit::file_exists(dir / "ro/sub"));
+}
+
+TEST_CASE("cli: FIFOs are never opened, and SIGTERM stops a batch as Ctrl-C does") {
+  TempDir dir;
+  make_denoiser(dir);
+  mkdir((dir / "in").c_str(), 0755);
+  for (int i = 0; i < 40; ++i)
+    xunit::cli::save_image(dir / ("in/" + std::to_string(100 + i) + ".png"),
+                           gradient(300, 200, 3, 8), false);
+  // A FIFO with an image's name, first in the folder: opening it would block for ever.
+  REQUIRE(mkfifo((dir / "in/0.png").c_str(), 0644) == 0);
+  REQUIRE(mkfifo((dir / "fifo.png").c_str(), 0644) == 0);
+  // -i FIFO: one line, at once.
+  expect_failure(
+      run(dir, "xunit-run",
+          "-q -m " + (dir / "m.xunit") + " -i " + (dir / "fifo.png") + " -o " + (dir / "f.png"),
+          "timeout -s KILL 20 "),
+      "is not a regular file");
+  // SIGTERM shortly after the start: the run stops early, cleanly, whole files only (a run
+  // still alive 10 s later is killed: status 137).
+  const std::string cmd = "cd " + dir.path + " && (" + bin_dir() +
+                          "xunit-run -q -x -j 1 -m m.xunit -i in -o out & pid=$!; sleep 1.5; kill "
+                          "-TERM $pid; for i in $(seq 100); do kill -0 $pid || break; sleep 0.1; "
+                          "done; kill -KILL $pid; wait $pid; echo $? > status) 2>/dev/null";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  CHECK(slurp(dir / "status") == "130\n");
+  int whole = 0;
+  DIR *d = opendir((dir / "out").c_str());
+  REQUIRE(d != nullptr);
+  while (dirent *e = readdir(d)) {
+    const std::string n = e->d_name;
+    if (n == "." || n == "..") continue;
+    CHECK(n[0] != '.');  // no temporary file left
+    CHECK(xunit::cli::load_image(dir / ("out/" + n)).width == 300);
+    ++whole;
+  }
+  closedir(d);
+  CHECK(whole < 40);  // it did stop
+  CHECK(!xunit::file_exists(dir / "out/0.png"));
+}
+
+TEST_CASE("cli: the final count of a folder names what was skipped, and the status says so") {
+  TempDir dir;
+  const std::string model = make_denoiser(dir);
+  mkdir((dir / "in").c_str(), 0755);
+  for (const char *n : {"a.png", "b.jpg", "c.bmp"})
+    xunit::cli::save_image(dir / "in" + "/" + n, gradient(20, 12, 3, 8), false);
+  for (const char *n : {"d.gif", "e.webp", "f.tif", "notes.txt"})
+    std::ofstream(dir / "in" + "/" + n) << "not readable here";
+  REQUIRE(mkfifo((dir / "in/fifo").c_str(), 0644) == 0);
+  REQUIRE(symlink((dir / "nowhere.png").c_str(), (dir / "in/g.png").c_str()) == 0);
+  mkdir((dir / "in/sub").c_str(), 0755);  // not recursive: left alone
+  std::ofstream(dir / "in/.hidden.png") << "hidden";
+  Result r = run(dir, "xunit-run", "-m " + model + " -i " + (dir / "in") + " -o " + (dir / "out"));
+  CHECK(r.status == 1);
+  CHECK(r.err_lines() == 1);
+  CHECK_MESSAGE(r.err.find("3 written to " + (dir / "out")) != std::string::npos, r.err);
+  CHECK_MESSAGE(
+      r.err.find("6 skipped: d.gif (unsupported format), e.webp (unsupported format), "
+                 "f.tif (unsupported format), fifo (not a regular file), g.png (No "
+                 "such file or directory) and notes.txt (unsupported format)") != std::string::npos,
+      r.err);
+  CHECK(xunit::file_exists(dir / "out/c.bmp"));
+  // -q keeps the count when files were skipped; a folder of nothing readable is one error.
+  r = run(dir, "xunit-run", "-q -y -m " + model + " -i " + (dir / "in") + " -o " + (dir / "out"));
+  CHECK(r.status == 1);
+  CHECK(r.err.find("6 skipped") != std::string::npos);
+  mkdir((dir / "none").c_str(), 0755);
+  std::ofstream(dir / "none/x.gif") << "gif";
+  expect_failure(
+      run(dir, "xunit-run", "-m " + model + " -i " + (dir / "none") + " -o " + (dir / "o2")),
+      "no supported images in folder '" + (dir / "none") +
+          "' (skipped x.gif (unsupported format))");
+  // Everything done: status 0, and -q is silent.
+  std::system(("rm -rf '" + (dir / "in") + "'/[d-z]* '" + (dir / "out") + "'").c_str());
+  r = run(dir, "xunit-run", "-q -m " + model + " -i " + (dir / "in") + " -o " + (dir / "out"));
+  CHECK(r.status == 0);
+  CHECK(r.err.empty());
+  Result help = run(dir, "xunit-run", "--help");
+  CHECK(help.out.find("some files of a folder failed or were skipped") != std::string::npos);
+}
+
+TEST_CASE("cli: -o makes a folder with its parents, refuses a file name for a folder; --version") {
+  TempDir dir;
+  const std::string model = make_denoiser(dir);
+  mkdir((dir / "in").c_str(), 0755);
+  xunit::cli::save_image(dir / "in/a.png", gradient(20, 12, 3, 8), false);
+  Result r =
+      run(dir, "xunit-run", "-q -m " + model + " -i " + (dir / "in") + " -o " + (dir / "a/b/c"));
+  CHECK(r.status == 0);
+  CHECK(xunit::file_exists(dir / "a/b/c/a.png"));
+  // A folder in, an image file's name out: refused, nothing made.
+  expect_failure(
+      run(dir, "xunit-run", "-q -m " + model + " -i " + (dir / "in") + " -o " + (dir / "x.png")),
+      "-i is a folder but -o '" + (dir / "x.png") + "' names an image file");
+  CHECK(!xunit::file_exists(dir / "x.png"));
+  std::ofstream(dir / "file") << "precious";
+  expect_failure(
+      run(dir, "xunit-run", "-q -m " + model + " -i " + (dir / "in") + " -o " + (dir / "file")),
+      "-i is a folder but -o is a file");
+  CHECK(slurp(dir / "file") == "precious");
+  // A bad model is found before the folder is made.
+  expect_failure(
+      run(dir, "xunit-run",
+          "-q -m " + (dir / "in/a.png") + " -i " + (dir / "in") + " -o " + (dir / "d/e")),
+      "not a .xunit model");
+  CHECK(!xunit::file_exists(dir / "d"));
+  // A trailing slash says it is meant as a folder.
+  CHECK(run(dir, "xunit-run", "-q -m " + model + " -i " + (dir / "in") + " -o " + (dir / "y.png/"))
+            .status == 0);
+  CHECK(xunit::file_exists(dir / "y.png/a.png"));
+
+  Result v = run(dir, "xunit-run", "--version");
+  CHECK(v.status == 0);
+  CHECK(v.out == std::string("xunit-run ") + xunit_version() + "\n");
+  CHECK(run(dir, "xunit-run", "--help").out.find("--version") != std::string::npos);
+}
+
+TEST_CASE("cli: a stripe width narrower than the model's halo is a warning, and the run goes on") {
+  TempDir dir;
+  const std::string model = make_denoiser(dir);  // halo 14 pixels
+  xunit::cli::save_image(dir / "a.png", gradient(40, 12, 3, 8), false);
+  const std::string args = "-m " + model + " -i " + (dir / "a.png") + " -o ";
+  Result r = run(dir, "xunit-run", args + (dir / "t4.png") + " -t 4");
+  CHECK(r.status == 0);
+  CHECK(r.err_lines() == 1);
+  CHECK_MESSAGE(
+      r.err.find("warning: -t 4 is narrower than the model's receptive field (halo) of 14 "
+                 "pixels: each stripe computes 32 columns to produce 4") != std::string::npos,
+      r.err);
+  REQUIRE(run(dir, "xunit-run", args + (dir / "t0.png") + " -t 0").status == 0);
+  CHECK(slurp(dir / "t4.png") == slurp(dir / "t0.png"));  // the same result, only slower
+  // Wide enough, automatic, or -q: no warning.
+  for (const char *opts : {"-t 14", "", "-q -t 4"}) {
+    CAPTURE(opts);
+    r = run(dir, "xunit-run", "-y " + args + (dir / "o.png") + " " + opts);
+    CHECK(r.status == 0);
+    CHECK(r.err.empty());
+  }
 }
