@@ -12,8 +12,9 @@ if [ "${XUNIT_SKIP_SANITIZERS:-0}" != 1 ]; then
   BUILD_DIR=build-asan BUILD_TYPE=RelWithDebInfo scripts/build.sh -DXUNIT_SANITIZE=ON -DXUNIT_BUILD_BENCH=OFF
   # oneDNN's JIT code is opaque to the sanitizers; leaks in it are not ours to report.
   # The engine suite forced to scalar runs in the Release pass only: under the sanitizers it is
-  # the slowest entry (oneDNN at SSE4.1, ~7 min on 2 cores) and adds no code the others miss
-  # (the kernel testers run every scalar reference under the sanitizers in `unit`).
+  # the slowest entry (oneDNN at SSE4.1, ~7 min on 2 cores), and what it adds is the scalar
+  # kernels inside the engine's steps, which `unit` runs under the sanitizers against every
+  # SIMD variant on buffers of their own.
   (cd build-asan && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
      ctest --output-on-failure -E '^engine_scalar$')
   echo "== one model shared by 8 threads, under ThreadSanitizer"
