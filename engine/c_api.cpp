@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -101,6 +102,10 @@ std::string check_image(const xunit_image *img, const char *what) {
     return w + " image row stride is smaller than a row";
   if (img->row_stride % pixel_size(img->pixel_type) != 0)
     return w + " image row stride is not a multiple of the pixel size";
+  size_t total = 0;
+  if (!xunit::checked_mul(img->row_stride, size_t(img->height), &total) ||
+      total > size_t(PTRDIFF_MAX))
+    return w + " image is larger than the address space (row stride times height)";
   return "";
 }
 
@@ -285,12 +290,17 @@ xunit_status xunit_run(const xunit_model *model, const xunit_run_options *option
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "output has " + std::to_string(output->channels) +
                                                   " channels; the model produces " +
                                                   std::to_string(g.out_channels()));
-  if (long(output->width) != long(input->width) * scale ||
-      long(output->height) != long(input->height) * scale)
+  // In 64 bits: an output size no int32 can hold cannot be described by the caller.
+  const int64_t out_w = int64_t(input->width) * scale, out_h = int64_t(input->height) * scale;
+  if (out_w > INT32_MAX || out_h > INT32_MAX)
     return fail(XUNIT_ERROR_INVALID_ARGUMENT,
-                "output must be " + std::to_string(long(input->width) * scale) + "x" +
-                    std::to_string(long(input->height) * scale) + " (input size times scale " +
-                    std::to_string(scale) + ")");
+                "the output would be " + std::to_string(out_w) + "x" + std::to_string(out_h) +
+                    " (input size times scale " + std::to_string(scale) +
+                    "): that size cannot be represented");
+  if (int64_t(output->width) != out_w || int64_t(output->height) != out_h)
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT,
+                "output must be " + std::to_string(out_w) + "x" + std::to_string(out_h) +
+                    " (input size times scale " + std::to_string(scale) + ")");
   if (opts.threads < 0 || opts.threads > 4096)
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "threads must be 0 (all cores) or positive");
   if (opts.tile_size < -1)
