@@ -176,7 +176,10 @@ xunit_status xunit_model_load(const char *path, xunit_model **out_model) {
   return guarded(XUNIT_ERROR_INVALID_MODEL, [&] {
     try {
       xunit::Graph graph = xunit::parse_model(map->data(), map->size());
-      return finish_load(std::move(graph), map, out_model);
+      // The model owns its weights: a file truncated or rewritten after loading (SIGBUS on a
+      // mapping) cannot reach a run. The mapping is released when `map` goes.
+      xunit::own_weights(graph);
+      return finish_load(std::move(graph), nullptr, out_model);
     } catch (const xunit::Error &e) {
       throw xunit::Error(std::string(path) + ": " + e.what());
     }
@@ -188,14 +191,15 @@ xunit_status xunit_model_load_memory(const void *data, size_t size, xunit_model 
   if (!data || !out_model)
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "data and out_model must not be NULL");
   return guarded(XUNIT_ERROR_INVALID_MODEL, [&] {
-    // Copy into 64-byte aligned memory: fp32 weights are used in place and must be aligned.
+    // Copy into 64-byte aligned memory: parse_model reads fp32 weights in place, aligned.
     std::shared_ptr<uint8_t> copy(
         static_cast<uint8_t *>(std::aligned_alloc(64, (size + 63) / 64 * 64 + 64)),
         [](uint8_t *p) { std::free(p); });
     if (!copy) throw std::bad_alloc();
     std::memcpy(copy.get(), data, size);
     xunit::Graph graph = xunit::parse_model(copy.get(), size);
-    return finish_load(std::move(graph), copy, out_model);
+    xunit::own_weights(graph);  // the weights only; the copy of the file is released
+    return finish_load(std::move(graph), nullptr, out_model);
   });
 }
 

@@ -16,8 +16,9 @@ enum class DType : uint32_t { F32 = 0, F16 = 1, BF16 = 2 };
 const char *dtype_name(DType dtype);
 size_t dtype_size(DType dtype);
 
-// A parameter tensor. `data` always points at float32 values: into the mapped file for fp32
-// storage, or into `owned` after widening fp16/bf16 storage.
+// A parameter tensor. `data` always points at float32 values: into the file's bytes for fp32
+// storage straight from parse_model, or into `owned` (fp16/bf16 storage widened, built graphs,
+// and every tensor of a model loaded through the C API: see own_weights in model_file.h).
 struct Tensor {
   std::string name;
   std::vector<int64_t> shape;

@@ -439,4 +439,9 @@ Graph parse_model(const uint8_t *bytes, size_t size) {
   return g;
 }
 
+void own_weights(Graph &graph) {
+  for (Tensor &t : graph.tensors)
+    if (t.owned.empty() && t.data) t.set_owned(std::vector<float>(t.data, t.data + t.numel()));
+}
+
 }  // namespace xunit

@@ -574,4 +574,35 @@ TEST_CASE("c api: an x8 model on a 1 x 2^26 image is refused or runs out of memo
   CHECK(out[123] == 7);
 }
 
+TEST_CASE("c api: a loaded model survives its file being truncated or overwritten") {
+  // Weights were read from the mapping at run time (issue 17, row 11): SIGBUS after truncation.
+  const std::vector<uint8_t> bytes = model_bytes("xdncnn_c3_f16_b2");
+  const std::string path = temp_path("truncated.xunit");
+  xunit::write_file_atomic(path, bytes.data(), bytes.size(), true);
+  xunit_model *m = nullptr;
+  REQUIRE(xunit_model_load(path.c_str(), &m) == XUNIT_OK);
+  const int w = 37, h = 29;
+  std::vector<float> in = ramp_image(w, h, 3, 3);
+  auto run_once = [&] {
+    std::vector<float> out(in.size(), -1.f);
+    xunit_image a = f32_image(w, h, 3, in.data()), b = f32_image(w, h, 3, out.data());
+    xunit_run_options o = options(1, -1);
+    CHECK(xunit_run(m, &o, &a, &b) == XUNIT_OK);
+    return out;
+  };
+  const std::vector<float> before = run_once();
+  REQUIRE(::truncate(path.c_str(), 0) == 0);
+  CHECK(run_once() == before);
+  {
+    std::FILE *f = std::fopen(path.c_str(), "r+b");
+    REQUIRE(f != nullptr);
+    const std::vector<uint8_t> junk(bytes.size(), 0xff);  // NaNs where the weights were
+    CHECK(std::fwrite(junk.data(), 1, junk.size(), f) == junk.size());
+    std::fclose(f);
+  }
+  CHECK(run_once() == before);
+  xunit_model_free(m);
+  std::remove(path.c_str());
+}
+
 TEST_SUITE_END();
