@@ -26,6 +26,7 @@
 #include "cli/run_options.h"
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/printable.h"
 #include "xunit/xunit.h"
 
 namespace {
@@ -176,7 +177,7 @@ int run(const RunOptions &o) {
       const xunit::cli::Quality q = xunit::cli::measure(img, xunit::cli::load_image(ref_path));
       char line[512];
       std::snprintf(line, sizeof line, "%s: PSNR %.2f dB, SSIM %.4f",
-                    file_name(item.output).c_str(), q.psnr, q.ssim);
+                    xunit::printable(file_name(item.output)).c_str(), q.psnr, q.ssim);
       bar.print(line, stdout);
       if (std::isfinite(q.psnr)) psnr_sum += q.psnr, ssim_sum += q.ssim, ++measured;
     } catch (const std::exception &e) {
@@ -184,7 +185,8 @@ int run(const RunOptions &o) {
     }
   };
   steps.failed = [&](const BatchItem &item, const std::string &message) {
-    bar.print("xunit-run: " + (items.size() > 1 ? item.name + ": " : std::string()) + message);
+    bar.print(xunit::printable(
+        "xunit-run: " + (items.size() > 1 ? item.name + ": " : std::string()) + message));
   };
 
   size_t failed = 0;
@@ -204,7 +206,7 @@ int run(const RunOptions &o) {
                 ssim_sum / measured, measured);
   if (!o.quiet && items.size() > 1)
     std::fprintf(stderr, "xunit-run: %zu of %zu files written to %s in %.1f s\n", written,
-                 items.size(), o.output.c_str(), seconds);
+                 items.size(), xunit::printable(o.output).c_str(), seconds);
   return failed ? 1 : 0;
 }
 
@@ -215,7 +217,7 @@ int main(int argc, char **argv) {
   try {
     o = xunit::cli::parse_run_options(argc, argv);
   } catch (const xunit::cli::UsageError &e) {
-    std::fprintf(stderr, "xunit-run: %s (see --help)\n", e.message.c_str());
+    std::fprintf(stderr, "xunit-run: %s (see --help)\n", xunit::printable(e.message).c_str());
     return 2;
   }
   try {
@@ -238,7 +240,7 @@ int main(int argc, char **argv) {
     std::signal(SIGTERM, on_interrupt);
     return run(o);
   } catch (const std::exception &e) {
-    std::fprintf(stderr, "xunit-run: %s\n", e.what());
+    std::fprintf(stderr, "xunit-run: %s\n", xunit::printable(e.what()).c_str());
     return 1;
   }
 }

@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/printable.h"
 #include "engine/compiled_model.h"
 #include "engine/image_runner.h"
 #include "engine/model_file.h"
@@ -49,8 +50,10 @@ namespace {
 
 thread_local std::string g_last_error;
 
+// Messages carry paths and names from files: escaped here, once, for every caller that prints
+// xunit_last_error() (common/printable.h).
 xunit_status fail(xunit_status status, const std::string &message) {
-  g_last_error = message;
+  g_last_error = xunit::printable(message);
   return status;
 }
 
