@@ -10,6 +10,7 @@
 #include <mutex>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "common/file_io.h"
@@ -170,17 +171,18 @@ xunit_status xunit_model_load(const char *path, xunit_model **out_model) {
   if (out_model) *out_model = nullptr;
   if (!path || !out_model)
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "path and out_model must not be NULL");
-  std::shared_ptr<xunit::MappedFile> map;
+  // Read, not mapped: a file truncated while it is loaded or later (SIGBUS on a mapping) or
+  // rewritten cannot reach the parser or a run; the model owns its weights and the file's bytes
+  // are released after loading.
+  std::vector<uint8_t> bytes;
   xunit_status st = guarded(XUNIT_ERROR_IO, [&] {
-    map = std::make_shared<xunit::MappedFile>(path);
+    bytes = xunit::read_file(path);
     return XUNIT_OK;
   });
   if (st != XUNIT_OK) return st;
   return guarded(XUNIT_ERROR_INVALID_MODEL, [&] {
     try {
-      xunit::Graph graph = xunit::parse_model(map->data(), map->size());
-      // The model owns its weights: a file truncated or rewritten after loading (SIGBUS on a
-      // mapping) cannot reach a run. The mapping is released when `map` goes.
+      xunit::Graph graph = xunit::parse_model(bytes.data(), bytes.size());
       xunit::own_weights(graph);
       return finish_load(std::move(graph), nullptr, out_model);
     } catch (const xunit::Error &e) {
