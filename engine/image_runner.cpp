@@ -140,9 +140,9 @@ StripeGeometry choose_geometry(const CompiledModel &model, int width, int height
     try {
       return StripeExecutor::arena_bytes(model, height, std::min(width, tile + 2 * halo), shape) <=
              budget;
-    } catch (const std::bad_alloc &) {  // beyond the machine's memory: narrower, then
-      return false;
-    }
+    } catch (const std::exception &) {  // beyond the machine's memory (or a shape oneDNN
+      return false;                     // refuses): try narrower; a run at the narrowest
+    }                                   // stripe reports the error
   };
   if (fits(width)) return geo;  // the whole width in one stripe
   // The widest stripe within the budget (memory grows linearly with the width).
