@@ -82,7 +82,7 @@ struct Graph {
 
   // Hashed lookups (constant time) for graphs built with the add_* helpers; a graph whose
   // vectors were changed directly falls back to a scan. Renaming an added tensor or value in
-  // place is not supported (its old name would still be found).
+  // place is not supported (its new name would not be found).
   int find_tensor(const std::string &name) const;
   int find_value(const std::string &name) const;
   // Appends a tensor built elsewhere (the model reader), keeping the name index. Throws on a
