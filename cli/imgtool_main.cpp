@@ -7,6 +7,7 @@
 
 #include "cli/image_io.h"
 #include "cli/synthetic_image.h"
+#include "common/printable.h"
 
 int main(int argc, char **argv) {
   if (argc != 5 || std::string(argv[1]) != "synth") {
@@ -22,7 +23,7 @@ int main(int argc, char **argv) {
     xunit::cli::save_image(argv[4], xunit::cli::synthetic_scene(w, h), true);
     return 0;
   } catch (const std::exception &e) {
-    std::fprintf(stderr, "xunit-imgtool: %s\n", e.what());
+    std::fprintf(stderr, "xunit-imgtool: %s\n", xunit::printable(e.what()).c_str());
     return 1;
   }
 }

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/printable.h"
 #include "xunit/xunit.h"
 
 namespace xunit::cli {
@@ -36,9 +37,10 @@ struct ModelHandle {
   ~ModelHandle() { xunit_model_free(m); }
 };
 
+// Metadata values are text from the file: escaped for the terminal.
 std::string meta(const xunit_model *m, const char *key) {
   const char *v = xunit_model_get_metadata(m, key);
-  return v ? v : "";
+  return v ? printable(v) : "";
 }
 
 std::string base_name(const std::string &path) {
@@ -105,7 +107,7 @@ std::string summarize_model(const std::string &path) {
   std::string task = info.task == XUNIT_TASK_DENOISE
                          ? "denoise"
                          : "super-resolution x" + std::to_string(info.scale);
-  std::string line = base_name(path) + "  " + task + ", " +
+  std::string line = printable(base_name(path)) + "  " + task + ", " +
                      (info.in_channels == 1   ? "gray"
                       : info.in_channels == 3 ? "color"
                                               : std::to_string(info.in_channels) + " channels");
@@ -119,11 +121,11 @@ std::string describe_model(const std::string &path) {
   xunit_model_info info;
   info.struct_size = sizeof info;
   xunit_model_get_info(h.m, &info);
-  std::string s = path + "\n";
+  std::string s = printable(path) + "\n";
   s += "  task:             " +
        std::string(info.task == XUNIT_TASK_DENOISE ? "denoising" : "super-resolution") +
        (info.scale > 1 ? " x" + std::to_string(info.scale) : "") + "\n";
-  s += "  family:           " + std::string(info.family) + "\n";
+  s += "  family:           " + printable(info.family) + "\n";
   s += "  channels:         " + std::to_string(info.in_channels) + " in, " +
        std::to_string(info.out_channels) + " out\n";
   s += "  receptive field:  " + std::to_string(info.receptive_field) + " px\n";

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "common/printable.h"
+
 namespace xunit::cli {
 
 ProgressBar::ProgressBar(bool wanted) : enabled_(wanted && isatty(STDERR_FILENO)) {}
@@ -27,7 +29,8 @@ void ProgressBar::draw_locked() {
   const int filled = int(overall * kWidth + 0.5f);
   std::string bar(size_t(filled), '#');
   bar.append(size_t(kWidth - filled), '-');
-  std::string name = name_.size() > 40 ? "..." + name_.substr(name_.size() - 37) : name_;
+  std::string name =
+      xunit::printable(name_.size() > 40 ? "..." + name_.substr(name_.size() - 37) : name_);
   std::fprintf(stderr, "\r\033[K[%s] %3.0f%%  %zu/%zu %s", bar.c_str(), 100.0 * overall, index_ + 1,
                total_, name.c_str());
   std::fflush(stderr);

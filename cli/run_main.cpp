@@ -30,6 +30,7 @@
 #include "cli/run_options.h"
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/printable.h"
 #include "xunit/xunit.h"
 
 namespace {
@@ -331,7 +332,7 @@ int run(const RunOptions &o) {
       const xunit::cli::Quality q = xunit::cli::measure(img, xunit::cli::load_image(ref_path));
       char line[512];
       std::snprintf(line, sizeof line, "%s: PSNR %.2f dB, SSIM %.4f",
-                    file_name(item.output).c_str(), q.psnr, q.ssim);
+                    xunit::printable(file_name(item.output)).c_str(), q.psnr, q.ssim);
       bar.print(line, stdout);
       if (std::isfinite(q.psnr)) psnr_sum += q.psnr, ssim_sum += q.ssim, ++measured;
     } catch (const std::exception &e) {
@@ -339,7 +340,8 @@ int run(const RunOptions &o) {
     }
   };
   steps.failed = [&](const BatchItem &item, const std::string &message) {
-    bar.print("xunit-run: " + (folder ? item.name + ": " : std::string()) + message);
+    bar.print(
+        xunit::printable("xunit-run: " + (folder ? item.name + ": " : std::string()) + message));
   };
 
   size_t failed = 0;
@@ -359,14 +361,15 @@ int run(const RunOptions &o) {
                 ssim_sum / measured, measured);
   // The final count of a folder: every file is written, failed (its line above) or skipped.
   if (folder && (!o.quiet || !skipped.empty())) {
-    std::string line = "xunit-run: " + std::to_string(written) + " written to " + o.output;
+    std::string line =
+        "xunit-run: " + std::to_string(written) + " written to " + xunit::printable(o.output);
     char time[32];
     std::snprintf(time, sizeof time, " in %.1f s", seconds);
     line += time;
     if (failed) line += ", " + std::to_string(failed) + " failed";
     if (!skipped.empty())
       line += ", " + std::to_string(skipped.size()) + " skipped: " + name_list(skipped, 10);
-    std::fprintf(stderr, "%s\n", line.c_str());
+    std::fprintf(stderr, "%s\n", xunit::printable(line).c_str());
   }
   return failed || !skipped.empty() ? 1 : 0;
 }
@@ -378,7 +381,7 @@ int main(int argc, char **argv) {
   try {
     o = xunit::cli::parse_run_options(argc, argv);
   } catch (const xunit::cli::UsageError &e) {
-    std::fprintf(stderr, "xunit-run: %s (see --help)\n", e.message.c_str());
+    std::fprintf(stderr, "xunit-run: %s (see --help)\n", xunit::printable(e.message).c_str());
     return 2;
   }
   try {
@@ -405,7 +408,7 @@ int main(int argc, char **argv) {
     std::signal(SIGTERM, on_interrupt);
     return run(o);
   } catch (const std::exception &e) {
-    std::fprintf(stderr, "xunit-run: %s\n", e.what());
+    std::fprintf(stderr, "xunit-run: %s\n", xunit::printable(e.what()).c_str());
     return 1;
   }
 }

@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/printable.h"
 #include "common/sha256.h"
 #include "converter/checkpoint.h"
 #include "converter/families/family_registry.h"
@@ -51,7 +52,7 @@ const char *kUsage =
 // clang-format on
 
 int usage_error(const std::string &message) {
-  std::fprintf(stderr, "xunit-convert: %s (see --help)\n", message.c_str());
+  std::fprintf(stderr, "xunit-convert: %s (see --help)\n", xunit::printable(message).c_str());
   return 2;
 }
 
@@ -164,12 +165,12 @@ int main(int argc, char **argv) {
     xunit::write_file_atomic(output, model.data(), model.size(), overwrite);
     std::fprintf(
         stderr, "%s: %s, %s, %d -> %d channels, scale %d, %zu parameters, halo %d px (%zu bytes)\n",
-        output.c_str(), graph.metadata["family"].c_str(), graph.metadata["task"].c_str(),
-        graph.in_channels(), graph.out_channels(), graph.output_scale(), graph.parameter_count(),
-        graph.halo(), model.size());
+        xunit::printable(output).c_str(), xunit::printable(graph.metadata["family"]).c_str(),
+        xunit::printable(graph.metadata["task"]).c_str(), graph.in_channels(), graph.out_channels(),
+        graph.output_scale(), graph.parameter_count(), graph.halo(), model.size());
     return 0;
   } catch (const std::exception &e) {
-    std::fprintf(stderr, "xunit-convert: %s\n", e.what());
+    std::fprintf(stderr, "xunit-convert: %s\n", xunit::printable(e.what()).c_str());
     return 1;
   }
 }

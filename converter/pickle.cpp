@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "common/error.h"
+#include "common/printable.h"
 #include "converter/bytes_le.h"
 
 namespace xunit::convert::pickle {
@@ -34,12 +35,7 @@ const char *const kInertGlobals[] = {
 };
 
 // Names from the file go into one-line error messages: keep them printable and short.
-std::string printable(const std::string &s) {
-  std::string out;
-  for (char c : s.substr(0, 200)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  if (s.size() > 200) out += "...";
-  return out;
-}
+std::string printable(const std::string &s) { return xunit::printable(s, 200); }
 
 [[noreturn]] void fail(const std::string &what) { throw Error("malformed pickle: " + what); }
 

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <climits>
-#include <set>
 
 #include "common/error.h"
 #include "converter/bytes_le.h"
@@ -139,7 +138,7 @@ void ZipReader::read_directory(const Directory &dir) {
   // Each header is at least 46 bytes: a count that cannot fit is a lie (and a huge reserve).
   if (dir.entry_count > dir.size / kCentralSize) fail("entry count exceeds the central directory");
   entries_.reserve(size_t(dir.entry_count));
-  std::set<std::string> names;
+  index_.reserve(size_t(dir.entry_count));
   const uint64_t end = dir.offset + dir.size;  // checked by find_directory
   uint64_t pos = dir.offset;
   for (uint64_t i = 0; i < dir.entry_count; ++i) {
@@ -170,7 +169,7 @@ void ZipReader::read_directory(const Directory &dir) {
     if (e.method == kMethodDeflate &&
         e.uncompressed_size / kMaxDeflateRatio > e.compressed_size + 1)
       fail("entry '" + e.name + "' claims an impossible compression ratio");
-    if (!names.insert(e.name).second) fail("duplicate entry '" + e.name + "'");
+    if (!index_.emplace(e.name, entries_.size()).second) fail("duplicate entry '" + e.name + "'");
     entries_.push_back(std::move(e));
     pos += record;
   }
@@ -210,9 +209,8 @@ void ZipReader::check_no_overlaps(const Directory &dir) const {
 }
 
 const ZipEntry *ZipReader::find(const std::string &name) const {
-  for (const auto &e : entries_)
-    if (e.name == name) return &e;
-  return nullptr;
+  const auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &entries_[it->second];
 }
 
 const uint8_t *ZipReader::stored_data(const ZipEntry &entry) const {

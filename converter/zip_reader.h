@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace xunit::convert {
@@ -47,6 +48,7 @@ class ZipReader {
   const uint8_t *data_;
   size_t size_;
   std::vector<ZipEntry> entries_;
+  std::unordered_map<std::string, size_t> index_;  // name -> position in entries_
 };
 
 // True when the bytes start with a zip local file header.

@@ -3,15 +3,18 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "common/file_io.h"
+#include "common/printable.h"
 #include "engine/compiled_model.h"
 #include "engine/image_runner.h"
 #include "engine/model_file.h"
@@ -48,8 +51,10 @@ namespace {
 
 thread_local std::string g_last_error;
 
+// Messages carry paths and names from files: escaped here, once, for every caller that prints
+// xunit_last_error() (common/printable.h).
 xunit_status fail(xunit_status status, const std::string &message) {
-  g_last_error = message;
+  g_last_error = xunit::printable(message);
   return status;
 }
 
@@ -101,6 +106,10 @@ std::string check_image(const xunit_image *img, const char *what) {
     return w + " image row stride is smaller than a row";
   if (img->row_stride % pixel_size(img->pixel_type) != 0)
     return w + " image row stride is not a multiple of the pixel size";
+  size_t total = 0;
+  if (!xunit::checked_mul(img->row_stride, size_t(img->height), &total) ||
+      total > size_t(PTRDIFF_MAX))
+    return w + " image is larger than the address space (row stride times height)";
   return "";
 }
 
@@ -162,16 +171,20 @@ xunit_status xunit_model_load(const char *path, xunit_model **out_model) {
   if (out_model) *out_model = nullptr;
   if (!path || !out_model)
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "path and out_model must not be NULL");
-  std::shared_ptr<xunit::MappedFile> map;
+  // Read, not mapped: a file truncated while it is loaded or later (SIGBUS on a mapping) or
+  // rewritten cannot reach the parser or a run; the model owns its weights and the file's bytes
+  // are released after loading.
+  std::vector<uint8_t> bytes;
   xunit_status st = guarded(XUNIT_ERROR_IO, [&] {
-    map = std::make_shared<xunit::MappedFile>(path);
+    bytes = xunit::read_file(path);
     return XUNIT_OK;
   });
   if (st != XUNIT_OK) return st;
   return guarded(XUNIT_ERROR_INVALID_MODEL, [&] {
     try {
-      xunit::Graph graph = xunit::parse_model(map->data(), map->size());
-      return finish_load(std::move(graph), map, out_model);
+      xunit::Graph graph = xunit::parse_model(bytes.data(), bytes.size());
+      xunit::own_weights(graph);
+      return finish_load(std::move(graph), nullptr, out_model);
     } catch (const xunit::Error &e) {
       throw xunit::Error(std::string(path) + ": " + e.what());
     }
@@ -183,14 +196,15 @@ xunit_status xunit_model_load_memory(const void *data, size_t size, xunit_model 
   if (!data || !out_model)
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "data and out_model must not be NULL");
   return guarded(XUNIT_ERROR_INVALID_MODEL, [&] {
-    // Copy into 64-byte aligned memory: fp32 weights are used in place and must be aligned.
+    // Copy into 64-byte aligned memory: parse_model reads fp32 weights in place, aligned.
     std::shared_ptr<uint8_t> copy(
         static_cast<uint8_t *>(std::aligned_alloc(64, (size + 63) / 64 * 64 + 64)),
         [](uint8_t *p) { std::free(p); });
     if (!copy) throw std::bad_alloc();
     std::memcpy(copy.get(), data, size);
     xunit::Graph graph = xunit::parse_model(copy.get(), size);
-    return finish_load(std::move(graph), copy, out_model);
+    xunit::own_weights(graph);  // the weights only; the copy of the file is released
+    return finish_load(std::move(graph), nullptr, out_model);
   });
 }
 
@@ -285,12 +299,17 @@ xunit_status xunit_run(const xunit_model *model, const xunit_run_options *option
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "output has " + std::to_string(output->channels) +
                                                   " channels; the model produces " +
                                                   std::to_string(g.out_channels()));
-  if (long(output->width) != long(input->width) * scale ||
-      long(output->height) != long(input->height) * scale)
+  // In 64 bits: an output size no int32 can hold cannot be described by the caller.
+  const int64_t out_w = int64_t(input->width) * scale, out_h = int64_t(input->height) * scale;
+  if (out_w > INT32_MAX || out_h > INT32_MAX)
     return fail(XUNIT_ERROR_INVALID_ARGUMENT,
-                "output must be " + std::to_string(long(input->width) * scale) + "x" +
-                    std::to_string(long(input->height) * scale) + " (input size times scale " +
-                    std::to_string(scale) + ")");
+                "the output would be " + std::to_string(out_w) + "x" + std::to_string(out_h) +
+                    " (input size times scale " + std::to_string(scale) +
+                    "): that size cannot be represented");
+  if (int64_t(output->width) != out_w || int64_t(output->height) != out_h)
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT,
+                "output must be " + std::to_string(out_w) + "x" + std::to_string(out_h) +
+                    " (input size times scale " + std::to_string(scale) + ")");
   if (opts.threads < 0 || opts.threads > 4096)
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "threads must be 0 (all cores) or positive");
   if (opts.tile_size < -1)

@@ -29,26 +29,43 @@ size_t Tensor::numel() const {
   return n;
 }
 
+void Graph::index_value(int id) {
+  if (values_indexed_ == size_t(id)) {
+    value_index_.emplace(values[size_t(id)].name, id);
+    values_indexed_ = size_t(id) + 1;
+  }
+}
+
 int Graph::add_input(const std::string &name, int channels) {
   Value v;
   v.name = name;
   v.channels = channels;
   values.push_back(v);
   input = int(values.size()) - 1;
+  index_value(input);
   return input;
+}
+
+int Graph::append_tensor(Tensor t) {
+  XUNIT_CHECK(find_tensor(t.name) < 0, "duplicate tensor name '" + t.name + "'");
+  tensors.push_back(std::move(t));
+  int id = int(tensors.size()) - 1;
+  if (tensors_indexed_ == size_t(id)) {
+    tensor_index_.emplace(tensors.back().name, id);
+    tensors_indexed_ = size_t(id) + 1;
+  }
+  return id;
 }
 
 int Graph::add_tensor(const std::string &name, std::vector<int64_t> shape,
                       std::vector<float> data) {
-  XUNIT_CHECK(find_tensor(name) < 0, "duplicate tensor name '" + name + "'");
   Tensor t;
   t.name = name;
   t.shape = std::move(shape);
   XUNIT_CHECK(t.numel() == data.size(),
               "tensor '" + name + "': data size does not match its shape");
   t.set_owned(std::move(data));
-  tensors.push_back(std::move(t));
-  return int(tensors.size()) - 1;
+  return append_tensor(std::move(t));
 }
 
 int Graph::add_op(Op op, const std::string &output_name) {
@@ -57,26 +74,41 @@ int Graph::add_op(Op op, const std::string &output_name) {
   v.name = output_name;
   values.push_back(v);
   op.output = int(values.size()) - 1;
+  index_value(op.output);
   if (op.name.empty()) op.name = output_name;
   // Infer the new value's channels now so builders can read them; validate_and_infer() repeats
   // the checks over the whole graph.
-  std::vector<bool> defined(values.size(), false);
-  for (size_t v = 0; v + 1 < values.size(); ++v) defined[v] = values[v].channels > 0;
-  infer(op, defined);
+  infer(op, nullptr);
   ops.push_back(std::move(op));
   return ops.back().output;
 }
 
-int Graph::find_tensor(const std::string &name) const {
-  for (size_t i = 0; i < tensors.size(); ++i)
-    if (tensors[i].name == name) return int(i);
+namespace {
+
+// Looks `name` up in `index` when it covers the whole vector (and the entry still carries the
+// name); otherwise scans.
+template <typename T>
+int find_named(const std::vector<T> &items, const std::unordered_map<std::string, int> &index,
+               size_t indexed, const std::string &name) {
+  if (indexed == items.size()) {
+    auto it = index.find(name);
+    if (it == index.end()) return -1;
+    if (size_t(it->second) < items.size() && items[size_t(it->second)].name == name)
+      return it->second;
+  }
+  for (size_t i = 0; i < items.size(); ++i)
+    if (items[i].name == name) return int(i);
   return -1;
 }
 
+}  // namespace
+
+int Graph::find_tensor(const std::string &name) const {
+  return find_named(tensors, tensor_index_, tensors_indexed_, name);
+}
+
 int Graph::find_value(const std::string &name) const {
-  for (size_t i = 0; i < values.size(); ++i)
-    if (values[i].name == name) return int(i);
-  return -1;
+  return find_named(values, value_index_, values_indexed_, name);
 }
 
 namespace {
@@ -104,17 +136,22 @@ void expect_tensor(const Graph &g, const Op &op, int id, const char *role,
 
 }  // namespace
 
-void Graph::infer(const Op &op, std::vector<bool> &defined) {
+void Graph::infer(const Op &op, std::vector<bool> *defined_or_null) {
   std::string where = "op '" + op.name + "' (" + op_type_name(op.type) + "): ";
   XUNIT_CHECK(op.output >= 0 && size_t(op.output) < values.size(), where + "bad output value");
-  if (defined.size() < values.size()) defined.resize(values.size(), false);
-  XUNIT_CHECK(!defined[size_t(op.output)],
+  if (defined_or_null && defined_or_null->size() < values.size())
+    defined_or_null->resize(values.size(), false);
+  auto is_defined = [&](int id) {
+    if (defined_or_null) return bool((*defined_or_null)[size_t(id)]);
+    return id != op.output && values[size_t(id)].channels > 0;
+  };
+  XUNIT_CHECK(!is_defined(op.output),
               where + "redefines value '" + values[size_t(op.output)].name + "'");
   XUNIT_CHECK(!op.inputs.empty(), where + "has no inputs");
   for (int id : op.inputs) {
     XUNIT_CHECK(id >= 0 && size_t(id) < values.size(), where + "references an unknown value");
-    XUNIT_CHECK(defined[size_t(id)], where + "uses value '" + values[size_t(id)].name +
-                                         "' before it is defined (graph not in topological order)");
+    XUNIT_CHECK(is_defined(id), where + "uses value '" + values[size_t(id)].name +
+                                    "' before it is defined (graph not in topological order)");
   }
   const OpTraits &traits = op_traits(op.type);
   const int n_inputs = int(op.inputs.size());
@@ -221,7 +258,7 @@ void Graph::infer(const Op &op, std::vector<bool> &defined) {
   out.channels = channels;
   out.scale = scale;
   out.radius = radius;
-  defined[size_t(op.output)] = true;
+  if (defined_or_null) (*defined_or_null)[size_t(op.output)] = true;
 }
 
 void Graph::validate_and_infer() {
@@ -234,7 +271,7 @@ void Graph::validate_and_infer() {
               "graph input has an invalid channel count");
   in.scale = 1;
   in.radius = 0;
-  for (const Op &op : ops) infer(op, defined);
+  for (const Op &op : ops) infer(op, &defined);
   XUNIT_CHECK(defined[size_t(output)],
               "graph output '" + values[size_t(output)].name + "' is never computed");
 }

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/ops/op_type.h"
@@ -15,8 +16,9 @@ enum class DType : uint32_t { F32 = 0, F16 = 1, BF16 = 2 };
 const char *dtype_name(DType dtype);
 size_t dtype_size(DType dtype);
 
-// A parameter tensor. `data` always points at float32 values: into the mapped file for fp32
-// storage, or into `owned` after widening fp16/bf16 storage.
+// A parameter tensor. `data` always points at float32 values: into the file's bytes for fp32
+// storage straight from parse_model, or into `owned` (fp16/bf16 storage widened, built graphs,
+// and every tensor of a model loaded through the C API: see own_weights in model_file.h).
 struct Tensor {
   std::string name;
   std::vector<int64_t> shape;
@@ -79,8 +81,14 @@ struct Graph {
   int add_tensor(const std::string &name, std::vector<int64_t> shape, std::vector<float> values);
   int add_op(Op op, const std::string &output_name);  // returns the new value id
 
+  // Hashed lookups (constant time) for graphs built with the add_* helpers; a graph whose
+  // vectors were changed directly falls back to a scan. Renaming an added tensor or value in
+  // place is not supported (its new name would not be found).
   int find_tensor(const std::string &name) const;
   int find_value(const std::string &name) const;
+  // Appends a tensor built elsewhere (the model reader), keeping the name index. Throws on a
+  // duplicate name.
+  int append_tensor(Tensor tensor);
   const Tensor &tensor(int id) const { return tensors.at(size_t(id)); }
 
   // Checks arity, tensor shapes and channel counts, and fills Value::channels/scale/radius.
@@ -95,8 +103,13 @@ struct Graph {
   size_t parameter_count() const;
 
  private:
-  // Checks one op against the values defined so far and fills its output value.
-  void infer(const Op &op, std::vector<bool> &defined);
+  // Checks one op against the values defined so far and fills its output value. Without
+  // `defined`, a value counts as defined when its channels are known (add_op).
+  void infer(const Op &op, std::vector<bool> *defined);
+  // name -> first id; each covers the first *_indexed_ entries of its vector.
+  std::unordered_map<std::string, int> tensor_index_, value_index_;
+  size_t tensors_indexed_ = 0, values_indexed_ = 0;
+  void index_value(int id);
 };
 
 }  // namespace xunit

@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 #include <string>
 
 #include "common/error.h"
@@ -115,7 +118,17 @@ StripeGeometry choose_geometry(const CompiledModel &model, int width, int height
   // 64-channel layer stays in the L3 cache. Streaming in chunks is also what makes the engine
   // fast: a whole 512x512x64 layer fits in no cache (layer-by-layer runs are 2x slower here).
   const int s = g.output_scale();
-  const int by_width = (16384 + width * s * s - 1) / (width * s * s);
+  // Every size the run computes in int (columns and rows at each value's resolution) must fit:
+  // checked here in 64 bits, before anything is sized by the image.
+  int max_scale = 1;
+  for (const Value &v : g.values) max_scale = std::max(max_scale, v.scale);
+  XUNIT_CHECK(width >= 1 && height >= 1, "the image has a non-positive size");
+  XUNIT_CHECK(int64_t(width) * max_scale <= INT_MAX && int64_t(height) * max_scale <= INT_MAX,
+              "a " + std::to_string(width) + "x" + std::to_string(height) +
+                  " image is too large for this model (scale " + std::to_string(max_scale) +
+                  "): its sizes cannot be represented");
+  const int64_t per_row = int64_t(width) * s * s;  // output pixels per input row
+  const int by_width = int(std::min<int64_t>(64, (16384 + per_row - 1) / per_row));
   shape.chunk_rows = std::max(4, std::min(64, round_up(std::max(32 / s, by_width), 4)));
   if (config.chunk_rows > 0) shape.chunk_rows = config.chunk_rows;
   geo.tile_width = config.tile_size > 0 ? std::min(config.tile_size, width) : width;
@@ -124,8 +137,12 @@ StripeGeometry choose_geometry(const CompiledModel &model, int width, int height
   const size_t budget = config.memory_budget ? config.memory_budget : kDefaultMemoryBudget;
   const int halo = g.halo();
   auto fits = [&](int tile) {
-    return StripeExecutor::arena_bytes(model, height, std::min(width, tile + 2 * halo), shape) <=
-           budget;
+    try {
+      return StripeExecutor::arena_bytes(model, height, std::min(width, tile + 2 * halo), shape) <=
+             budget;
+    } catch (const std::exception &) {  // beyond the machine's memory (or a shape oneDNN
+      return false;                     // refuses): try narrower; a run at the narrowest
+    }                                   // stripe reports the error
   };
   if (fits(width)) return geo;  // the whole width in one stripe
   // The widest stripe within the budget (memory grows linearly with the width).

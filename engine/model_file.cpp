@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <set>
 
 #include "common/error.h"
 #include "common/half.h"
@@ -236,11 +235,10 @@ std::vector<float> widen(const uint8_t *p, size_t n, DType dtype) {
 void read_tensors(Graph &g, const uint8_t *bytes, const Section &table, const Section &weights) {
   ByteReader r(bytes + table.offset, table.size, "model tensor table");
   uint32_t count = r.count(4 + 4 + 4 + 16);
-  std::set<std::string> names;
   for (uint32_t i = 0; i < count; ++i) {
     Tensor t;
     t.name = r.str(256);
-    XUNIT_CHECK(names.insert(t.name).second, "invalid model: duplicate tensor '" + t.name + "'");
+    XUNIT_CHECK(g.find_tensor(t.name) < 0, "invalid model: duplicate tensor '" + t.name + "'");
     uint32_t dtype = r.u32();
     XUNIT_CHECK(dtype <= uint32_t(DType::BF16),
                 "invalid model: tensor '" + t.name + "' has unknown dtype");
@@ -269,7 +267,7 @@ void read_tensors(Graph &g, const uint8_t *bytes, const Section &table, const Se
     } else {
       t.set_owned(widen(p, numel, t.storage));
     }
-    g.tensors.push_back(std::move(t));
+    g.append_tensor(std::move(t));
   }
 }
 
@@ -289,6 +287,8 @@ void read_graph(Graph &g, const uint8_t *bytes, const Section &s) {
   g.add_input(input_name, int(input_channels));
   std::string output_name = r.str(256);
   uint32_t op_count = r.count(16);
+  XUNIT_CHECK(op_count <= kMaxOps, "unsupported model: the graph has " + std::to_string(op_count) +
+                                       " ops (at most " + std::to_string(kMaxOps) + " are read)");
   for (uint32_t i = 0; i < op_count; ++i) {
     Op op;
     std::string type = r.str(64);
@@ -447,6 +447,11 @@ Graph parse_model(const uint8_t *bytes, size_t size) {
   read_graph(g, bytes, sections[kSectionGraph]);
   g.validate_and_infer();
   return g;
+}
+
+void own_weights(Graph &graph) {
+  for (Tensor &t : graph.tensors)
+    if (t.owned.empty() && t.data) t.set_owned(std::vector<float>(t.data, t.data + t.numel()));
 }
 
 }  // namespace xunit

@@ -18,4 +18,8 @@ std::vector<uint8_t> serialize_model(const Graph &graph, DType storage);
 // Throws xunit::Error with one clear line.
 Graph parse_model(const uint8_t *bytes, size_t size);
 
+// Copies every tensor that still points into the file's bytes into memory the graph owns, so
+// that the bytes (a mapping of a file someone may truncate or rewrite) can be released.
+void own_weights(Graph &graph);
+
 }  // namespace xunit

@@ -15,6 +15,9 @@ constexpr uint32_t kSectionEntrySize = 24;
 constexpr uint32_t kChecksumSize = 32;   // SHA-256 trailer
 constexpr uint64_t kBlobAlignment = 64;  // weight blobs start on 64-byte boundaries (mmap, SIMD)
 
+// The most ops a graph may have (docs/xunit-format.md); a reader refuses more before parsing them.
+constexpr uint32_t kMaxOps = 65536;
+
 enum SectionKind : uint32_t {
   kSectionMetadata = 1,
   kSectionTensors = 2,

@@ -117,6 +117,9 @@ struct StripeExecutor::Layout {
       l.element_bytes = 4;
       zero_bytes = std::max(zero_bytes, l.row_bytes());
     }
+    // The values' buffers alone beyond the machine's memory: OUT_OF_MEMORY before any step is
+    // asked for its scratch (oneDNN refuses some giant shapes with an error of its own).
+    if (at + region_estimate(intervals) > physical_memory_bytes()) throw std::bad_alloc();
     std::vector<size_t> interval_of_assembled(ns, SIZE_MAX), interval_of_staging(ns, SIZE_MAX);
     size_t interval_of_input_staging = SIZE_MAX;
     for (size_t i = 0; i < ns; ++i) {

@@ -6,18 +6,23 @@
 
 #include <algorithm>
 #include <atomic>
+#include <climits>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/error.h"
 #include "common/file_io.h"
 #include "converter/checkpoint.h"
 #include "converter/families/family_registry.h"
 #include "engine/model_file.h"
+#include "engine_harness.h"
+#include "models/synthetic/graph_factory.h"
 #include "test_paths.h"
 #include "xunit/xunit.h"
 
@@ -528,6 +533,77 @@ TEST_CASE(
   CHECK(xunit_run(model.m, &o, &a, &b) == XUNIT_ERROR_OUT_OF_MEMORY);
   CHECK(std::string(xunit_last_error()) == "out of memory");
   CHECK(out[12345] == 7);  // nothing written
+}
+
+TEST_CASE("c api: an x8 model on a 1 x 2^26 image is refused or runs out of memory, no signal") {
+  // width * scale * scale wrapped to 0 in int (issue 17, row 5): SIGFPE in choose_geometry.
+  // 64 features: a row of a value at 8x is 2^29 * 64 floats, beyond any test machine's memory.
+  const xunit::Graph g = xunit::synthetic::GraphFactory(5).xsrgan(1, 64, 1, 8);
+  auto loaded = xunit::testing::load_graph(g);
+  xunit::RunConfig config;
+  for (int tile : {-1, 0, 64}) {
+    config.tile_size = tile;
+    const xunit::StripeGeometry geo = xunit::choose_geometry(*loaded.model, 1 << 26, 1, config);
+    CHECK(geo.tile_width >= 1);
+    CHECK(geo.stream.chunk_rows >= 1);
+  }
+  // Sizes whose output cannot be represented are refused before anything is sized by them.
+  CHECK_THROWS_AS(xunit::choose_geometry(*loaded.model, INT_MAX / 4, 1, config), xunit::Error);
+  CHECK_THROWS_AS(xunit::choose_geometry(*loaded.model, 1, INT_MAX / 4, config), xunit::Error);
+
+  const std::vector<uint8_t> bytes = xunit::serialize_model(g, xunit::DType::F32);
+  Model model(bytes);
+  // Tiny buffers behind huge descriptors: the run must fail before touching them.
+  std::vector<uint8_t> in(4096, 128), out(4096, 7);
+  const int w = 1 << 26, h = 1;
+  xunit_image a{w, h, 1, XUNIT_PIXEL_U8, size_t(w), in.data()},
+      b{w * 8, h * 8, 1, XUNIT_PIXEL_U8, size_t(w) * 8, out.data()};
+  xunit_run_options o = options(1, 0);
+  const xunit_status st = xunit_run(model.m, &o, &a, &b);
+  CHECK((st == XUNIT_ERROR_OUT_OF_MEMORY || st == XUNIT_ERROR_INVALID_ARGUMENT));
+  MESSAGE(std::string(xunit_last_error()));
+  CHECK(out[123] == 7);
+  // An output that no int can describe (2^29 * 8 = 2^32 columns) is refused as an argument.
+  xunit_image wide{1 << 29, 1, 1, XUNIT_PIXEL_U8, size_t(1) << 29, in.data()};
+  xunit_image wide_out{INT_MAX, 8, 1, XUNIT_PIXEL_U8, size_t(INT_MAX), out.data()};
+  CHECK(xunit_run(model.m, &o, &wide, &wide_out) == XUNIT_ERROR_INVALID_ARGUMENT);
+  CHECK(std::string(xunit_last_error()).find("cannot be represented") != std::string::npos);
+  // A row stride times the height beyond the address space is not an image.
+  xunit_image tall{1, 1 << 20, 1, XUNIT_PIXEL_U8, SIZE_MAX / 1024, in.data()};
+  xunit_image tall_out{8, 8 << 20, 1, XUNIT_PIXEL_U8, 8, out.data()};
+  CHECK(xunit_run(model.m, &o, &tall, &tall_out) == XUNIT_ERROR_INVALID_ARGUMENT);
+  CHECK(out[123] == 7);
+}
+
+TEST_CASE("c api: a loaded model survives its file being truncated or overwritten") {
+  // Weights were read from the mapping at run time (issue 17, row 11): SIGBUS after truncation.
+  const std::vector<uint8_t> bytes = model_bytes("xdncnn_c3_f16_b2");
+  const std::string path = temp_path("truncated.xunit");
+  xunit::write_file_atomic(path, bytes.data(), bytes.size(), true);
+  xunit_model *m = nullptr;
+  REQUIRE(xunit_model_load(path.c_str(), &m) == XUNIT_OK);
+  const int w = 37, h = 29;
+  std::vector<float> in = ramp_image(w, h, 3, 3);
+  auto run_once = [&] {
+    std::vector<float> out(in.size(), -1.f);
+    xunit_image a = f32_image(w, h, 3, in.data()), b = f32_image(w, h, 3, out.data());
+    xunit_run_options o = options(1, -1);
+    CHECK(xunit_run(m, &o, &a, &b) == XUNIT_OK);
+    return out;
+  };
+  const std::vector<float> before = run_once();
+  REQUIRE(::truncate(path.c_str(), 0) == 0);
+  CHECK(run_once() == before);
+  {
+    std::FILE *f = std::fopen(path.c_str(), "r+b");
+    REQUIRE(f != nullptr);
+    const std::vector<uint8_t> junk(bytes.size(), 0xff);  // NaNs where the weights were
+    CHECK(std::fwrite(junk.data(), 1, junk.size(), f) == junk.size());
+    std::fclose(f);
+  }
+  CHECK(run_once() == before);
+  xunit_model_free(m);
+  std::remove(path.c_str());
 }
 
 TEST_SUITE_END();

@@ -15,6 +15,7 @@
 #include "cli/quality.h"
 #include "cli/ycbcr_sr.h"
 #include "common/file_io.h"
+#include "common/printable.h"
 #include "engine/model_file.h"
 #include "models/synthetic/graph_factory.h"
 #include "test_paths.h"
@@ -781,4 +782,60 @@ TEST_CASE("cli: a stripe width narrower than the model's halo is a warning, and 
     CHECK(r.status == 0);
     CHECK(r.err.empty());
   }
+}
+
+TEST_CASE("cli: text from files and paths is printed escaped, never raw terminal controls") {
+  // A metadata title or a file name with escape sequences reached the terminal raw (issue 17,
+  // row 13): ESC [2J clears the screen, ESC ]0;...BEL retitles the window.
+  TempDir dir;
+  xunit::Graph g = xunit::synthetic::GraphFactory(3).xdncnn(1, 4, 1);
+  g.metadata["title"] = "clear\x1b[2Jscreen";
+  g.metadata["family"] = "xdncnn\x1b[31m";
+  g.metadata["training"] = "bad utf-8 \xff\xc3(";
+  const std::vector<uint8_t> bytes = xunit::serialize_model(g, xunit::DType::F32);
+  const std::string name = dir / "m\x1b]0;x\x07.xunit";
+  xunit::write_file_atomic(name, bytes.data(), bytes.size(), false);
+  auto raw_controls = [](const std::string &s) {
+    return s.find('\x1b') != std::string::npos || s.find('\x07') != std::string::npos ||
+           s.find('\xff') != std::string::npos;
+  };
+
+  Result info = run(dir, "xunit-run", "--info '" + name + "'");
+  CHECK(info.status == 0);
+  CHECK_MESSAGE(!raw_controls(info.out), info.out);
+  CHECK(info.out.find("clear\\x1b[2Jscreen") != std::string::npos);
+  CHECK(info.out.find("\\x1b]0;x\\x07") != std::string::npos);
+
+  Result missing = run(dir, "xunit-run", "--info '" + (dir / "no\x1b]0;x\x07") + "'");
+  expect_failure(missing, "no model");
+  CHECK_MESSAGE(!raw_controls(missing.err), missing.err);
+
+  std::vector<uint8_t> damaged = bytes;
+  damaged[damaged.size() / 2] ^= 1;
+  const std::string bad = dir / "bad\x1b]0;x\x07.xunit";
+  xunit::write_file_atomic(bad, damaged.data(), damaged.size(), false);
+  Result refused = run(dir, "xunit-run", "--info '" + bad + "'");
+  expect_failure(refused, "checksum");
+  CHECK_MESSAGE(!raw_controls(refused.err), refused.err);
+
+  Result convert =
+      run(dir, "xunit-convert", "'" + (dir / "ckpt\x1b[2J.pt") + "' '" + (dir / "out.xunit") + "'");
+  CHECK(convert.status != 0);
+  CHECK_MESSAGE(!raw_controls(convert.err), convert.err);
+}
+
+TEST_CASE("printable: controls and invalid UTF-8 are escaped, valid UTF-8 is kept") {
+  using xunit::printable;
+  CHECK(printable("plain text, 100%") == "plain text, 100%");
+  CHECK(printable("a\x1b[2Jb\x07\n\t\x7f") == "a\\x1b[2Jb\\x07\\x0a\\x09\\x7f");
+  CHECK(printable("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80") ==
+        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  CHECK(printable("\xc2\x9b"
+                  "31m") == "\\xc2\\x9b31m");              // C1 CSI
+  CHECK(printable("\xff\xc3(\xe0\x80\x80\xed\xa0\x80") ==  // invalid, overlong, surrogate
+        "\\xff\\xc3(\\xe0\\x80\\x80\\xed\\xa0\\x80");
+  CHECK(printable("\xe2\x82") == "\\xe2\\x82");                // cut short
+  CHECK(printable(printable("x\x1b")) == printable("x\x1b"));  // idempotent
+  CHECK(printable(std::string(300, 'a'), 200) == std::string(200, 'a') + "...");
+  CHECK(printable(std::string("a\0b", 3)) == "a\\x00b");
 }

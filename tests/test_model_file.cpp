@@ -2,7 +2,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <string>
 
 #include "common/error.h"
 #include "common/sha256.h"
@@ -155,4 +157,41 @@ TEST_CASE("resize and DCR shuffles need format 1.1; other models stay 1.0") {
   std::memcpy(&*at, "cubix", 5);
   reseal(bytes);
   CHECK(parse_error(bytes).find("unknown resize mode 'cubix'") != std::string::npos);
+}
+
+namespace {
+// A chain of n ReLUs: the many-ops model of issue 17 (row 4).
+Graph relu_chain(int n) {
+  Graph g;
+  int v = g.add_input("x", 1);
+  for (int i = 0; i < n; ++i) {
+    Op op;
+    op.type = OpType::Relu;
+    op.inputs = {v};
+    v = g.add_op(op, "v" + std::to_string(i));
+  }
+  g.output = v;
+  g.validate_and_infer();
+  return g;
+}
+}  // namespace
+
+TEST_CASE("model file: many ops load in linear time; more than the op cap are refused") {
+  const int n = 20000;
+  const auto built = std::chrono::steady_clock::now();
+  Graph chain = relu_chain(n);
+  const auto bytes = serialize_model(chain, DType::F32);
+  const auto started = std::chrono::steady_clock::now();
+  Graph back = parse_model(bytes.data(), bytes.size());
+  const auto parsed = std::chrono::steady_clock::now();
+  MESSAGE(n << " ops: built in " << std::chrono::duration<double>(started - built).count()
+            << " s, parsed in " << std::chrono::duration<double>(parsed - started).count() << " s");
+  CHECK(back.ops.size() == size_t(n));
+  CHECK(back.find_value("v" + std::to_string(n - 1)) == back.output);
+  CHECK(back.find_value("v0") == 1);
+  CHECK(back.find_value("nosuch") == -1);
+
+  const Graph over = relu_chain(int(format::kMaxOps) + 1);
+  const std::string error = parse_error(serialize_model(over, DType::F32));
+  CHECK_MESSAGE(error.find("65537 ops (at most 65536") != std::string::npos, error);
 }

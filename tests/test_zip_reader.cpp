@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <zlib.h>
 
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -313,4 +314,31 @@ TEST_CASE("zip: a flipped bit in a real torch archive's tensor data fails the CR
     CHECK(std::string(err.what()).find("CRC mismatch in entry 'zip_basic/data/0'") !=
           std::string::npos);
   }
+}
+
+TEST_CASE("zip: an archive of many entries finds each one (hashed lookup)") {
+  // A checkpoint with one entry per storage looked each one up by a scan (issue 17, row 12).
+  const int n = 20000;
+  std::vector<Spec> specs;
+  for (int i = 0; i < n; ++i)
+    specs.push_back({"archive/data/" + std::to_string(i), std::to_string(i)});
+  const std::string zip = build_zip(specs);
+  const auto started = std::chrono::steady_clock::now();
+  ZipReader r(bytes(zip), zip.size());
+  int found = 0;
+  for (int i = n - 1; i >= 0; --i) {
+    const std::string name = "archive/data/" + std::to_string(i);
+    const xunit::convert::ZipEntry *e = r.find(name);
+    if (e && e->name == name) {
+      const std::vector<uint8_t> data = r.read(*e);
+      found += std::string(data.begin(), data.end()) == std::to_string(i);
+    }
+  }
+  MESSAGE(n << " entries: opened and looked up in "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()
+            << " s");
+  CHECK(found == n);
+  CHECK(r.find("archive/data/") == nullptr);
+  CHECK(r.find("archive/data/20000") == nullptr);
+  CHECK(r.find(std::string("archive/data/1\0", 15)) == nullptr);
 }
