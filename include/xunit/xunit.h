@@ -133,8 +133,9 @@ XUNIT_API const char *xunit_last_error(void);
  * enum. Never NULL. */
 XUNIT_API const char *xunit_status_string(xunit_status status);
 
-/* Loads and validates a .xunit model (checksum, bounds, graph) from a file (memory-mapped) or a
- * caller buffer (copied: the buffer may be freed afterwards). On success *out_model is the model;
+/* Loads and validates a .xunit model (checksum, bounds, graph) from a file (read once: the
+ * model owns its weights, so the file may change or go afterwards) or a caller buffer (copied:
+ * the buffer may be freed afterwards). On success *out_model is the model;
  * on failure it is NULL (when out_model is not NULL). NULL path, data or out_model:
  * XUNIT_ERROR_INVALID_ARGUMENT. */
 XUNIT_API xunit_status xunit_model_load(const char *path, xunit_model **out_model);
