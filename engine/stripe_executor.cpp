@@ -188,7 +188,7 @@ size_t StripeExecutor::arena_bytes(const CompiledModel &model, int height, int w
 
 StripeExecutor::StripeExecutor(const CompiledModel &model, int height, int width,
                                const StreamShape &shape, Arena &arena)
-    : model_(model), width_(width), schedule_(model.graph(), model.plan(), height, shape) {
+    : model_(model), schedule_(model.graph(), model.plan(), height, shape) {
   const Layout layout(model, schedule_, width);
   char *base = static_cast<char *>(arena.get(layout.total));
   const Graph &g = model.graph();

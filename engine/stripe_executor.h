@@ -54,7 +54,6 @@ class StripeExecutor {
                const std::function<void(RowStore &)> &write);
 
   const CompiledModel &model_;
-  int width_;
   RowSchedule schedule_;
   std::vector<RowStore> stores_;  // per value id (computed values only)
   // Per value: the steps that produce it (-1: the input, loaded first) and read it last

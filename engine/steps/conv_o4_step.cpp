@@ -14,7 +14,7 @@ namespace {
 
 class ConvO4Program : public StepProgram {
  public:
-  explicit ConvO4Program(const StepCompile &c) : step_(c.step) {
+  explicit ConvO4Program(const StepCompile &c) {
     const Op &conv = *c.step.op;
     const ValuePlan &in = c.plan.values[size_t(c.step.inputs[0])];
     block_ = in.is_virtual() ? c.plan.simd_block : in.block;
@@ -90,7 +90,6 @@ class ConvO4Program : public StepProgram {
   }
 
  private:
-  const Step &step_;
   int kernel_ = 0, block_ = 0, planes_ = 0, out_channels_ = 0;
   std::vector<float> weights_, bias_;
   std::vector<std::optional<UnaryFn>> post_;  // nullopt: the Sum
