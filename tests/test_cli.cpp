@@ -69,6 +69,23 @@ Result run(const TempDir &dir, const std::string &tool, const std::string &args,
   return r;
 }
 
+// Files in dir/out after an interrupted batch: each must be a whole 300-pixel-wide image, no
+// temporary file left. Returns their count.
+int whole_outputs(const TempDir &dir) {
+  int whole = 0;
+  DIR *d = opendir((dir / "out").c_str());
+  REQUIRE(d != nullptr);
+  while (dirent *e = readdir(d)) {
+    const std::string n = e->d_name;
+    if (n == "." || n == "..") continue;
+    CHECK(n[0] != '.');  // no temporary file left
+    CHECK(xunit::cli::load_image(dir / ("out/" + n)).width == 300);
+    ++whole;
+  }
+  closedir(d);
+  return whole;
+}
+
 // A failure as the guide wants it: non-zero exit, exactly one line on stderr containing `text`.
 void expect_failure(const Result &r, const std::string &text) {
   CHECK(r.status != 0);
@@ -468,18 +485,7 @@ TEST_CASE("cli: Ctrl-C in a batch leaves whole files only and exits 130") {
                           "-INT $pid; wait $pid; echo $? > status) 2>/dev/null";
   REQUIRE(std::system(cmd.c_str()) == 0);
   CHECK(slurp(dir / "status") == "130\n");
-  int whole = 0;
-  DIR *d = opendir((dir / "out").c_str());
-  REQUIRE(d != nullptr);
-  while (dirent *e = readdir(d)) {
-    const std::string n = e->d_name;
-    if (n == "." || n == "..") continue;
-    CHECK(n[0] != '.');  // no temporary file left
-    CHECK(xunit::cli::load_image(dir / ("out/" + n)).width == 300);
-    ++whole;
-  }
-  closedir(d);
-  CHECK(whole < 40);  // it did stop
+  CHECK(whole_outputs(dir) < 40);  // it did stop
 }
 
 TEST_CASE("cli: SRCNN-style models (bicubic-upsampled Y) get the whole pipeline from xunit-run") {
@@ -669,18 +675,7 @@ TEST_CASE("cli: FIFOs are never opened, and SIGTERM stops a batch as Ctrl-C does
                           "done; kill -KILL $pid; wait $pid; echo $? > status) 2>/dev/null";
   REQUIRE(std::system(cmd.c_str()) == 0);
   CHECK(slurp(dir / "status") == "130\n");
-  int whole = 0;
-  DIR *d = opendir((dir / "out").c_str());
-  REQUIRE(d != nullptr);
-  while (dirent *e = readdir(d)) {
-    const std::string n = e->d_name;
-    if (n == "." || n == "..") continue;
-    CHECK(n[0] != '.');  // no temporary file left
-    CHECK(xunit::cli::load_image(dir / ("out/" + n)).width == 300);
-    ++whole;
-  }
-  closedir(d);
-  CHECK(whole < 40);  // it did stop
+  CHECK(whole_outputs(dir) < 40);  // it did stop
   CHECK(!xunit::file_exists(dir / "out/0.png"));
 }
 
