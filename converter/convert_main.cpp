@@ -167,7 +167,7 @@ int main(int argc, char **argv) {
         stderr, "%s: %s, %s, %d -> %d channels, scale %d, %zu parameters, halo %d px (%zu bytes)\n",
         xunit::printable(output).c_str(), xunit::printable(graph.metadata["family"]).c_str(),
         xunit::printable(graph.metadata["task"]).c_str(), graph.in_channels(), graph.out_channels(),
-        graph.output_scale(), graph.parameter_count(), graph.halo(), model.size());
+        graph.output_scale(), graph.parameter_count(), graph.receptive_radius(), model.size());
     return 0;
   } catch (const std::exception &e) {
     std::fprintf(stderr, "xunit-convert: %s\n", xunit::printable(e.what()).c_str());

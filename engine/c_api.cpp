@@ -222,7 +222,7 @@ xunit_status xunit_model_get_info(const xunit_model *model, xunit_model_info *in
   full.task = full.scale > 1 ? XUNIT_TASK_SUPER_RESOLUTION : XUNIT_TASK_DENOISE;
   full.in_channels = g.in_channels();
   full.out_channels = g.out_channels();
-  full.receptive_field = g.halo();
+  full.receptive_field = g.receptive_radius();
   full.parameters = int64_t(g.parameter_count());
   full.family = model->family.c_str();
   // Only the fields that lie within the caller's struct; a newer caller's extra bytes are zeroed.

@@ -241,6 +241,20 @@ void Graph::infer(const Op &op, std::vector<bool> *defined_or_null) {
       }
       scale *= op.factor;
       break;
+    case OpClass::Unshuffle:
+      // The engine streams the unshuffled image (input_factor): only the input is unshuffled,
+      // once, and nothing else reads the full-resolution input.
+      XUNIT_CHECK(op.inputs[0] == input && input_factor_ == 1,
+                  where +
+                      "a pixel unshuffle (space-to-depth) is supported only as the first "
+                      "op on the network's input");
+      XUNIT_CHECK(op.factor >= 2 && op.factor <= kMaxFactor, where + "bad factor");
+      XUNIT_CHECK(int64_t(channels) * op.factor * op.factor <= kMaxChannels,
+                  where + "too many channels");
+      channels *= op.factor * op.factor;
+      input_factor_ = op.factor;
+      stream_input_ = op.output;
+      break;
     case OpClass::Concat: {
       long total = 0;
       for (int id : op.inputs) total += values[size_t(id)].channels;
@@ -271,15 +285,31 @@ void Graph::validate_and_infer() {
               "graph input has an invalid channel count");
   in.scale = 1;
   in.radius = 0;
+  input_factor_ = 1;
+  stream_input_ = input;
   for (const Op &op : ops) infer(op, &defined);
   XUNIT_CHECK(defined[size_t(output)],
               "graph output '" + values[size_t(output)].name + "' is never computed");
+  if (input_factor_ > 1) {
+    int readers = 0;
+    for (const Op &op : ops)
+      for (int id : op.inputs) readers += id == input;
+    XUNIT_CHECK(readers == 1 && output != input,
+                "the network's input is read besides its pixel unshuffle, which is not supported");
+    XUNIT_CHECK(values[size_t(output)].scale % input_factor_ == 0,
+                "the network's output is smaller than its input (a pixel unshuffle by " +
+                    std::to_string(input_factor_) + " and upsampling by " +
+                    std::to_string(values[size_t(output)].scale) +
+                    "), which is not supported: the scale must be a whole number");
+  }
 }
 
 int Graph::halo() const {
   const Value &out = values.at(size_t(output));
   return (out.radius + out.scale - 1) / out.scale;
 }
+
+int Graph::receptive_radius() const { return (halo() + 1) * input_factor_ - 1; }
 
 size_t Graph::parameter_count() const {
   size_t n = 0;

@@ -95,9 +95,18 @@ struct Graph {
   // Throws xunit::Error naming the op on the first inconsistency.
   void validate_and_infer();
 
-  // Radius of the receptive field in input pixels (the halo a tile needs).
+  // A graph whose first op unshuffles its input by r (pixel_unshuffle / space_to_depth) is run
+  // on the unshuffled image, the "stream": Value::scale and radius are relative to it, and
+  // everything the engine streams is in its pixels. Without one, the stream is the input.
+  int input_factor() const { return input_factor_; }
+  int stream_input() const { return stream_input_ >= 0 ? stream_input_ : input; }
+  // Radius of the receptive field in stream pixels (the halo a stripe needs).
   int halo() const;
-  int output_scale() const { return values.at(size_t(output)).scale; }
+  // ... and in input pixels (what a user is told).
+  int receptive_radius() const;
+  // Output resolution relative to the stream, and relative to the input (a whole number).
+  int stream_scale() const { return values.at(size_t(output)).scale; }
+  int output_scale() const { return stream_scale() / input_factor_; }
   int in_channels() const { return values.at(size_t(input)).channels; }
   int out_channels() const { return values.at(size_t(output)).channels; }
   size_t parameter_count() const;
@@ -108,6 +117,7 @@ struct Graph {
   void infer(const Op &op, std::vector<bool> *defined);
   // name -> first id; each covers the first *_indexed_ entries of its vector.
   std::unordered_map<std::string, int> tensor_index_, value_index_;
+  int input_factor_ = 1, stream_input_ = -1;  // set by infer (see input_factor())
   size_t tensors_indexed_ = 0, values_indexed_ = 0;
   void index_value(int id);
 };

@@ -50,6 +50,33 @@ void store_pixel(const xunit_image &img, int x, int y, int c, float v) {
   }
 }
 
+// Reads the stream's input pixels from the user's image: the image itself, or, for a graph that
+// unshuffles its input by r, channel ch of stream pixel (x, y) is image pixel (x*r + j, y*r + i)
+// of one channel. Images whose sides are not multiples of r are extended by reflection at the
+// right and bottom (what Real-ESRGAN's own inference pads with; the extra output is cropped).
+class InputSampler {
+ public:
+  InputSampler(const Graph &g, const xunit_image &img) : img_(img), r_(g.input_factor()) {
+    for (const Op &op : g.ops)
+      if (op.output == g.stream_input()) dcr_ = op.type == OpType::SpaceToDepth;
+  }
+  float operator()(int x, int y, int ch) const {
+    if (r_ == 1) return load_pixel(img_, x, y, ch);
+    const int C = img_.channels;
+    const int block = dcr_ ? ch / C : ch % (r_ * r_), c = dcr_ ? ch % C : ch / (r_ * r_);
+    return load_pixel(img_, reflect(x * r_ + block % r_, img_.width),
+                      reflect(y * r_ + block / r_, img_.height), c);
+  }
+
+ private:
+  static int reflect(int i, int size) {  // i < size + r - 1; a side of 1 pixel repeats it
+    return i < size ? i : std::max(0, 2 * (size - 1) - i);
+  }
+  const xunit_image &img_;
+  int r_;
+  bool dcr_ = false;
+};
+
 // Restores the calling thread's OpenMP thread count (oneDNN reads it) on scope exit.
 class ThreadCountScope {
  public:
@@ -117,7 +144,7 @@ StripeGeometry choose_geometry(const CompiledModel &model, int width, int height
   // enough for Winograd's 4x4 tiles and oneDNN's blocking, small enough that a chunk of a
   // 64-channel layer stays in the L3 cache. Streaming in chunks is also what makes the engine
   // fast: a whole 512x512x64 layer fits in no cache (layer-by-layer runs are 2x slower here).
-  const int s = g.output_scale();
+  const int s = g.stream_scale();
   // Every size the run computes in int (columns and rows at each value's resolution) must fit:
   // checked here in 64 bits, before anything is sized by the image.
   int max_scale = 1;
@@ -165,10 +192,17 @@ StripeGeometry choose_geometry(const CompiledModel &model, int width, int height
 }
 
 void run_image(const CompiledModel &model, const xunit_image &input, const xunit_image &output,
-               const RunConfig &config) {
+               const RunConfig &user_config) {
   const Graph &g = model.graph();
-  const int threads = std::max(1, config.threads);
-  const int W = input.width, H = input.height, scale = g.output_scale();
+  const int threads = std::max(1, user_config.threads);
+  // The stream's size (the input's, or the unshuffled input's: see InputSampler).
+  const int r = g.input_factor();
+  const int W = int((int64_t(input.width) + r - 1) / r),
+            H = int((int64_t(input.height) + r - 1) / r);
+  const int scale = g.stream_scale();
+  RunConfig config = user_config;
+  if (config.tile_size > 0) config.tile_size = (config.tile_size + r - 1) / r;
+  const InputSampler sample(g, input);
   ThreadCountScope thread_scope(threads);  // before any conv primitive is made for this run
   const StripeGeometry geo = choose_geometry(model, W, H, config);
   const std::vector<Stripe> stripes = make_stripes(W, geo.tile_width, g.halo());
@@ -199,7 +233,7 @@ void run_image(const CompiledModel &model, const xunit_image &input, const xunit
             for (int lane = 0; lane < l.block; ++lane) {
               const int c = p * l.block + lane;
               row[size_t(x) * l.block + lane] =
-                  c < l.channels ? load_pixel(input, st.rx0 + x, rows.lo + i, c) : 0.f;
+                  c < l.channels ? sample(st.rx0 + x, rows.lo + i, c) : 0.f;
             }
         }
     };
@@ -208,9 +242,12 @@ void run_image(const CompiledModel &model, const xunit_image &input, const xunit
       std::vector<const float *> src;
       for (int y = rows.lo; y < rows.hi; ++y)
         for (int p = 0; p < l.planes(); ++p) src.push_back(out.row(p, y));
-      const int ox0 = (st.x0 - st.rx0) * scale, ox1 = (st.x1 - st.rx0) * scale;
-#pragma omp parallel for num_threads(threads) if (threads > 1 && rows.size() > 1)
-      for (int i = 0; i < rows.size(); ++i)
+      // The columns this stripe owns, less what reflection padding added beyond the output.
+      const int ox0 = (st.x0 - st.rx0) * scale,
+                ox1 = std::min(st.x1 * scale, output.width) - st.rx0 * scale;
+      const int n = std::max(0, std::min(rows.hi, output.height) - rows.lo);
+#pragma omp parallel for num_threads(threads) if (threads > 1 && n > 1)
+      for (int i = 0; i < n; ++i)
         for (int c = 0; c < l.channels; ++c) {
           const float *row = src[size_t(i) * l.planes() + c / l.block] + c % l.block;
           for (int x = ox0; x < ox1; ++x)

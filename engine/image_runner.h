@@ -31,6 +31,7 @@ struct StripeGeometry {
   int tile_width = 0;  // owned input columns per stripe
   StreamShape stream;
 };
+// `width` and `height` are the stream's (Graph::input_factor: the unshuffled input's).
 StripeGeometry choose_geometry(const CompiledModel &model, int width, int height,
                                const RunConfig &config);
 

@@ -94,6 +94,9 @@ std::vector<uint8_t> encode_graph(const Graph &g) {
         if (op.resize_mode == int(ResizeMode::Cubic))
           write_attr_float(attrs, "cubic_a", op.cubic_a), ++n;
         break;
+      case OpClass::Unshuffle:
+        add_int("factor", op.factor);
+        break;
       case OpClass::Binary:
       case OpClass::Concat:
         break;  // no attributes

@@ -68,6 +68,9 @@ class Planner {
         case OpClass::Concat:
           add(StepKind::Concat, op);
           break;
+        case OpClass::Unshuffle:
+          break;  // no step: the image runner loads the stream input unshuffled
+
         case OpClass::Binary:
           add(StepKind::Binary, op);
           break;
@@ -371,7 +374,7 @@ class Planner {
   void assign_values() {
     auto &vals = plan_.values;
     vals.assign(g_.values.size(), ValuePlan{});
-    vals[size_t(g_.input)].computed = true;
+    vals[size_t(g_.stream_input())].computed = true;
     for (size_t v = 0; v < vals.size(); ++v) vals[v].parts = parts_[v];
     for (size_t i = 0; i < plan_.steps.size(); ++i) {
       const Step &s = plan_.steps[i];

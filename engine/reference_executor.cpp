@@ -97,6 +97,35 @@ PlanarImage pixel_shuffle(const PlanarImage &x, int f, bool dcr) {
   return y;
 }
 
+// PyTorch's pixel_unshuffle (channel c*r*r + i*r + j) or ONNX SpaceToDepth ((i*r + j)*C + c),
+// of the image extended by reflection at the right and bottom to multiples of r.
+PlanarImage pixel_unshuffle(const PlanarImage &x, int r, bool dcr) {
+  const int C = x.channels;
+  PlanarImage y = make(C * r * r, (x.height + r - 1) / r, (x.width + r - 1) / r);
+  auto reflect = [](int i, int size) { return i < size ? i : std::max(0, 2 * (size - 1) - i); };
+  for (int c = 0; c < C; ++c)
+    for (int i = 0; i < r; ++i)
+      for (int j = 0; j < r; ++j) {
+        const int oc = dcr ? (i * r + j) * C + c : c * r * r + i * r + j;
+        for (int yy = 0; yy < y.height; ++yy)
+          for (int xx = 0; xx < y.width; ++xx)
+            y.data[(size_t(oc) * y.height + yy) * y.width + xx] =
+                x.data[(size_t(c) * x.height + reflect(yy * r + i, x.height)) * x.width +
+                       reflect(xx * r + j, x.width)];
+      }
+  return y;
+}
+
+PlanarImage crop(const PlanarImage &x, int height, int width) {
+  if (x.height == height && x.width == width) return x;
+  PlanarImage y = make(x.channels, height, width);
+  for (int c = 0; c < x.channels; ++c)
+    for (int yy = 0; yy < height; ++yy)
+      std::copy_n(&x.data[(size_t(c) * x.height + yy) * x.width], width,
+                  &y.data[(size_t(c) * height + yy) * width]);
+  return y;
+}
+
 // PyTorch's bilinear, align_corners=False: src = (dst + 0.5) / f - 0.5, clamped below at 0.
 PlanarImage upsample_bilinear(const PlanarImage &x, int f) {
   PlanarImage y = make(x.channels, x.height * f, x.width * f);
@@ -189,6 +218,9 @@ PlanarImage run_reference(const Graph &g, const PlanarImage &input) {
         else
           throw Error("reference: no resampling for op '" + op.name + "'");
         break;
+      case OpClass::Unshuffle:
+        y = pixel_unshuffle(a, op.factor, op.type == OpType::SpaceToDepth);
+        break;
       case OpClass::Concat: {
         y = make(g.values[size_t(op.output)].channels, a.height, a.width);
         size_t at = 0;
@@ -202,7 +234,9 @@ PlanarImage run_reference(const Graph &g, const PlanarImage &input) {
     }
     values[size_t(op.output)] = std::move(y);
   }
-  return values[size_t(g.output)];
+  // What reflection added to reach multiples of an input unshuffle's factor is cropped.
+  return crop(values[size_t(g.output)], input.height * g.output_scale(),
+              input.width * g.output_scale());
 }
 
 }  // namespace xunit

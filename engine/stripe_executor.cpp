@@ -151,11 +151,12 @@ struct StripeExecutor::Layout {
       for (int n : heights)
         scratch_bytes = std::max(scratch_bytes, program.shared_scratch_bytes(n, width));
     }
-    if (plan.values[size_t(g.input)].bf16) {
-      RowLayout l = value_layout(m, g.input, width);
+    if (plan.values[size_t(g.stream_input())].bf16) {
+      RowLayout l = value_layout(m, g.stream_input(), width);
       l.element_bytes = 4;
       interval_of_input_staging = intervals.size();
-      intervals.push_back({-1, -1, align_up(RowStore::rows_bytes(l, s.rows(g.input).chunk))});
+      intervals.push_back(
+          {-1, -1, align_up(RowStore::rows_bytes(l, s.rows(g.stream_input()).chunk))});
     }
     // Skew the buffers against each other: chunk sizes are often powers of two, and a kernel
     // reading one buffer while writing another at the same address modulo 4 KiB stalls on
@@ -255,9 +256,9 @@ bool StripeExecutor::run(int threads, const LoadFn &load, const StoreFn &store,
           stores_[size_t(v)].begin_window_pass(k, schedule_.window(v, k), pass_memory_[size_t(v)]);
       }
       if (t == -1) {
-        const RowRange in_rows = schedule_.rows(g.input).in_pass(k);
+        const RowRange in_rows = schedule_.rows(g.stream_input()).in_pass(k);
         if (!in_rows.empty())
-          produce(stores_[size_t(g.input)], in_rows, ctx, input_staging_,
+          produce(stores_[size_t(g.stream_input())], in_rows, ctx, input_staging_,
                   [&](RowStore &in) { load(in, in_rows); });
       } else if (t == steps) {
         const RowRange out_rows = schedule_.rows(g.output).in_pass(k);

@@ -155,7 +155,7 @@ Graph build_graph(const StateDict &dict, const std::string &arch,
   g.metadata["scale"] = std::to_string(g.output_scale());
   g.metadata["in_channels"] = std::to_string(g.in_channels());
   g.metadata["out_channels"] = std::to_string(g.out_channels());
-  g.metadata["receptive_field"] = std::to_string(g.halo());
+  g.metadata["receptive_field"] = std::to_string(g.receptive_radius());
   return g;
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "converter/onnx/layout_probe.h"
 #include "converter/onnx/onnx_model.h"
 #include "engine/resize_taps.h"
 
@@ -19,6 +20,7 @@ using onnx_import::Attributes;
 using onnx_import::Constant;
 using onnx_import::node_label;
 using onnx_import::OnnxModel;
+using onnx_import::ProbeTensor;
 
 constexpr int kMaxFactor = 8;
 
@@ -37,8 +39,10 @@ class Importer {
     add_input();
     count_uses();
     find_gaussian_gates();
-    for (int i : model_.topological_order(defined_up_front_))
+    for (int i : model_.topological_order(defined_up_front_)) {
+      node_order_[&graph_.node(i)] = int(node_order_.size());
       if (!folded_.count(i)) translate(graph_.node(i));
+    }
     XUNIT_CHECK(graph_.output_size() == 1, "the ONNX graph has " +
                                                std::to_string(graph_.output_size()) +
                                                " outputs; an image-to-image network has one");
@@ -138,6 +142,7 @@ class Importer {
     if (it != values_.end()) return it->second;
     auto s = deferred_sigmoid_.find(name);
     if (s != deferred_sigmoid_.end()) return materialize_sigmoid(name);
+    if (layout_nodes_.count(name)) return resolve_layout(name);
     throw Error(where + "'" + name + "' is a constant where an image tensor is expected");
   }
   const Constant &constant(const std::string &name, const std::string &where) {
@@ -211,8 +216,13 @@ class Importer {
     for (int k = 1; k < node.output_size(); ++k)  // BatchNorm's training outputs, Dropout's mask
       XUNIT_CHECK(node.output(k).empty() || uses(node.output(k)) == 0,
                   where + "its output '" + node.output(k) + "' is used, which is not supported");
-    Attributes attrs(node, where);
     const std::string &type = node.op_type();
+    if (fold_constant(node)) return;
+    if (is_layout_change(node)) {  // run on a probe when an op reads it (resolve_layout)
+      layout_nodes_[node.output(0)] = &node;
+      return;
+    }
+    Attributes attrs(node, where);
     if (type == "Conv")
       conv(node, attrs, where);
     else if (type == "ConvTranspose")
@@ -236,8 +246,12 @@ class Importer {
       concat(node, attrs, where);
     else if (type == "DepthToSpace")
       depth_to_space(node, attrs, where);
+    else if (type == "SpaceToDepth")
+      space_to_depth(node, attrs, where);
     else if (type == "Resize")
       resize(node, attrs, where);
+    else if (type == "Pad")
+      pad_node(node, attrs, where);
     else if (type == "Constant")
       constant_node(node, attrs, where);
     else if (type == "Identity")
@@ -260,7 +274,12 @@ class Importer {
 
   void conv(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
     expect_inputs(node, 2, 3, where);
-    const int x = value(node.input(0), where);
+    // A zero Pad read only by this conv adds to its padding (ZeroPad2d + Conv2d(padding=0)).
+    auto pad = zero_pads_.find(node.input(0));
+    const std::vector<int64_t> extra =
+        pad == zero_pads_.end() ? std::vector<int64_t>{0, 0, 0, 0} : pad->second.pads;
+    const int x =
+        pad == zero_pads_.end() ? value(node.input(0), where) : value(pad->second.input, where);
     const Constant &w = constant(node.input(1), where);
     XUNIT_CHECK(w.dims.size() == 4, where + "weight of shape " + dims_string(w.dims) +
                                         ": only 2-D convolutions are supported");
@@ -289,7 +308,9 @@ class Importer {
     const std::string auto_pad = a.get_string("auto_pad", "NOTSET");
     const int64_t r = dilation * (k / 2);
     if (auto_pad == "NOTSET") {
-      const std::vector<int64_t> pads = a.get_ints("pads", {0, 0, 0, 0});
+      std::vector<int64_t> pads = a.get_ints("pads", {0, 0, 0, 0});
+      XUNIT_CHECK(pads.size() == 4, where + "pads " + dims_string(pads) + " are not 2-D");
+      for (size_t i = 0; i < 4; ++i) pads[i] += extra[i];
       XUNIT_CHECK(pads == std::vector<int64_t>({r, r, r, r}),
                   where + "pads " + dims_string(pads) + " are not 'same' padding " +
                       dims_string({r, r, r, r}) +
@@ -299,6 +320,7 @@ class Importer {
           auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER" || (auto_pad == "VALID" && k == 1),
           where + "auto_pad " + auto_pad + " changes the image size, which is not supported");
       XUNIT_CHECK(!a.has("pads"), where + "pads given together with auto_pad");
+      XUNIT_CHECK(pad == zero_pads_.end(), where + "auto_pad after a Pad is not supported");
     }
     Op op = make_op(dilation > 1 ? OpType::DilatedConv2d : OpType::Conv2d, node, {x});
     op.dilation = int(dilation);
@@ -496,7 +518,6 @@ class Importer {
     XUNIT_CHECK(!(is_const(a) && is_const(b)),
                 where + "both operands are constants (fold them before export)");
     if (!is_const(a) && !is_const(b)) {
-      XUNIT_CHECK(type != "Div", where + "dividing two image tensors is not supported");
       if (type == "Mul") {
         for (int k = 0; k < 2; ++k) {  // x * exp(-z^2) -> gate_gaussian(x, z)
           auto e = deferred_gaussian_.find(node.input(k));
@@ -518,7 +539,8 @@ class Importer {
       const int x = value(a, where), y = value(b, where);
       emit(make_op(type == "Mul"   ? OpType::Mul
                    : type == "Add" ? OpType::Add
-                                   : OpType::Sub,
+                   : type == "Sub" ? OpType::Sub
+                                   : OpType::Div,
                    node, {x, y}),
            node.output(0));
       return;
@@ -571,6 +593,164 @@ class Importer {
     Op op = make_op(mode == "CRD" ? OpType::PixelShuffle : OpType::PixelShuffleDcr, node, {x});
     op.factor = int(f);
     emit(op, node.output(0));
+  }
+
+  void space_to_depth(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
+    expect_inputs(node, 1, 1, where);
+    const int x = value(node.input(0), where);
+    const int64_t r = a.get_int("blocksize", 0);
+    XUNIT_CHECK(r >= 2 && r <= kMaxFactor,
+                where + "blocksize " + std::to_string(r) + " is not between 2 and 8");
+    unshuffle_input(OpType::SpaceToDepth, int(r), x, node);
+  }
+
+  // A pixel unshuffle: the engine runs it only as the first op on the network's input.
+  void unshuffle_input(OpType type, int factor, int x, const onnx::NodeProto &node) {
+    XUNIT_CHECK(x == g_.input, node_label(node) +
+                                   "a pixel unshuffle (space-to-depth) is supported only on the "
+                                   "network's input (strided downsampling inside it is not)");
+    Op op = make_op(type, node, {x});
+    op.factor = factor;
+    emit(op, node.output(0));
+  }
+
+  // ------------------------------------------------------------------ layout changes
+  // Reshape/Transpose/... of an image tensor, and Shape and the arithmetic on its sizes: not
+  // translated one by one (an IR value is an image, not a 6-D tensor) but collected, and run on
+  // a probe when an op reads the result (converter/onnx/layout_probe.h).
+  bool is_layout_change(const onnx::NodeProto &node) const {
+    const std::string &type = node.op_type();
+    if (node.input_size() == 0) return false;
+    bool reads_layout = false;
+    for (const std::string &in : node.input()) reads_layout |= layout_nodes_.count(in) > 0;
+    if (type == "Shape") return true;
+    if (onnx_import::is_layout_node(type))
+      return reads_layout || (!node.input(0).empty() && values_.count(node.input(0)));
+    return reads_layout && onnx_import::is_shape_node(type);
+  }
+
+  // A shape or layout node of constants only (PyTorch computes F.pad's pads so, and some
+  // exporters reshape weights): evaluated now. Layout moves of float constants run on their
+  // indices, then pick the values. False: not such a node (it is translated as usual).
+  bool fold_constant(const onnx::NodeProto &node) {
+    const std::string &type = node.op_type();
+    if (!(onnx_import::is_layout_node(type) || onnx_import::is_shape_node(type)) ||
+        type == "Identity" || node.input_size() == 0 || node.output_size() != 1)
+      return false;
+    for (const std::string &in : node.input())
+      if (!in.empty() && !is_const(in)) return false;
+    std::vector<ProbeTensor> probes(size_t(node.input_size()));
+    std::vector<const ProbeTensor *> inputs;
+    const std::vector<float> *data = nullptr;  // a float constant moved by index
+    for (int k = 0; k < node.input_size(); ++k) {
+      if (node.input(k).empty()) {
+        inputs.push_back(nullptr);
+        continue;
+      }
+      const Constant &c = consts_.at(node.input(k));
+      if (!onnx_import::probe_from_constant(c, &probes[size_t(k)])) {
+        const bool movable =
+            k == 0 && (onnx_import::is_layout_node(type) || type == "Slice" || type == "Gather");
+        if (!movable) return false;
+        ProbeTensor &index = probes[0];
+        index.dims = c.dims;
+        index.values.resize(c.values.size());
+        for (size_t i = 0; i < index.values.size(); ++i) index.values[i] = int64_t(i);
+        data = &c.values;
+      }
+      inputs.push_back(&probes[size_t(k)]);
+    }
+    ProbeTensor out = onnx_import::run_probe_node(node, inputs, model_.opset());
+    Constant folded;
+    folded.dims = out.dims;
+    for (int64_t v : out.values) folded.values.push_back(data ? (*data)[size_t(v)] : float(v));
+    consts_[node.output(0)] = std::move(folded);
+    return true;
+  }
+
+  int resolve_layout(const std::string &name) {
+    const onnx::NodeProto &last = *layout_nodes_.at(name);
+    const std::string where = node_label(last);
+    // The nodes the result depends on, in the order they were met (a topological order).
+    std::map<const onnx::NodeProto *, int> needed;  // node -> readers among the needed nodes
+    std::vector<const onnx::NodeProto *> stack = {&last};
+    int source = -1;
+    while (!stack.empty()) {
+      const onnx::NodeProto *n = stack.back();
+      stack.pop_back();
+      if (needed.count(n)) continue;
+      needed[n] = 0;
+      XUNIT_CHECK(needed.size() <= 256, where + "a layout change of more than 256 nodes");
+      for (const std::string &in : n->input()) {
+        auto producer = layout_nodes_.find(in);
+        if (producer != layout_nodes_.end()) {
+          stack.push_back(producer->second);
+        } else if (values_.count(in)) {
+          XUNIT_CHECK(source < 0 || source == values_.at(in),
+                      where + "a layout change that mixes two image tensors is not supported");
+          source = values_.at(in);
+        }
+      }
+    }
+    XUNIT_CHECK(source >= 0, where + "computes an image tensor from no image tensor");
+    std::vector<const onnx::NodeProto *> order;
+    for (const auto &entry : needed) order.push_back(entry.first);
+    std::sort(order.begin(), order.end(), [&](const onnx::NodeProto *a, const onnx::NodeProto *b) {
+      return node_order_.at(a) < node_order_.at(b);
+    });
+    // Two probe sizes (H != W, swapped): every factor up to 8 but 5 and 7 divides both sides.
+    onnx_import::LayoutMove move;
+    const int C = channels(source);
+    for (auto [H, W] : {std::pair<int, int>{24, 48}, {48, 24}}) {
+      std::map<std::string, ProbeTensor> probe;
+      auto input_of = [&](const std::string &in) -> const ProbeTensor * {
+        if (in.empty()) return nullptr;
+        auto p = probe.find(in);
+        if (p != probe.end()) return &p->second;
+        if (values_.count(in)) return &(probe[in] = onnx_import::probe_image(C, H, W));
+        ProbeTensor &t = probe[in];
+        XUNIT_CHECK(onnx_import::probe_from_constant(constant(in, where), &t),
+                    where + "a size or axis that is not an integer");
+        return &t;
+      };
+      for (const onnx::NodeProto *n : order) {
+        std::vector<const ProbeTensor *> inputs;
+        for (const std::string &in : n->input()) inputs.push_back(input_of(in));
+        probe[n->output(0)] = onnx_import::run_probe_node(*n, inputs, model_.opset());
+      }
+      const onnx_import::LayoutMove m = onnx_import::classify_layout(probe.at(name), C, H, W);
+      XUNIT_CHECK(m.kind != onnx_import::LayoutMove::NotAShuffle &&
+                      (move.kind == onnx_import::LayoutMove::NotAShuffle ||
+                       (m.kind == move.kind && m.factor == move.factor)),
+                  where +
+                      "this Reshape/Transpose sequence is not a pixel shuffle or unshuffle "
+                      "(the only layout changes of an image tensor that are supported)");
+      move = m;
+    }
+    switch (move.kind) {
+      case onnx_import::LayoutMove::Identity:
+        alias(name, source);
+        return source;
+      case onnx_import::LayoutMove::PixelShuffle:
+      case onnx_import::LayoutMove::PixelShuffleDcr: {
+        Op op =
+            make_op(move.kind == onnx_import::LayoutMove::PixelShuffle ? OpType::PixelShuffle
+                                                                       : OpType::PixelShuffleDcr,
+                    last, {source});
+        op.factor = move.factor;
+        return emit(op, name);
+      }
+      case onnx_import::LayoutMove::PixelUnshuffle:
+      case onnx_import::LayoutMove::SpaceToDepth:
+        unshuffle_input(move.kind == onnx_import::LayoutMove::PixelUnshuffle
+                            ? OpType::PixelUnshuffle
+                            : OpType::SpaceToDepth,
+                        move.factor, source, last);
+        return values_.at(name);
+      case onnx_import::LayoutMove::NotAShuffle:
+        break;
+    }
+    throw Error(where + "internal error: unclassified layout change");
   }
 
   void resize(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
@@ -628,6 +808,45 @@ class Importer {
     emit(op, node.output(0));
   }
 
+  // Pad at the image border. Zero padding read only by convs becomes part of their padding
+  // (conv() checks that the sum is 'same'); the other modes would need the engine to mirror or
+  // repeat the border rows and columns of every stripe, which it does not.
+  void pad_node(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
+    const std::string mode = a.get_string("mode", "constant");
+    XUNIT_CHECK(mode == "constant",
+                where + "padding mode '" + mode +
+                    "' is not supported: only zero padding is (export the convolutions with "
+                    "padding_mode='zeros', or their own padding)");
+    std::vector<int64_t> pads;
+    float fill = 0.f;
+    if (model_.opset() < 11) {
+      pads = a.get_ints("pads", {});
+      fill = a.get_float("value", 0.f);
+    } else {
+      expect_inputs(node, 2, 4, where);
+      for (float v : constant(node.input(1), where).values) pads.push_back(int64_t(v));
+      if (node.input_size() >= 3 && !node.input(2).empty()) {
+        const Constant &c = constant(node.input(2), where);
+        XUNIT_CHECK(c.values.size() == 1, where + "constant_value is not one value");
+        fill = c.values[0];
+      }
+      XUNIT_CHECK(node.input_size() < 4 || node.input(3).empty(),
+                  where + "the axes input is not supported");
+    }
+    XUNIT_CHECK(fill == 0.f, where + "padding with " + std::to_string(fill) +
+                                 " is not supported (only zero padding is)");
+    // [N_begin, C_begin, H_begin, W_begin, N_end, C_end, H_end, W_end]
+    XUNIT_CHECK(pads.size() == 8 && pads[0] == 0 && pads[1] == 0 && pads[4] == 0 && pads[5] == 0,
+                where + "pads " + dims_string(pads) + " do not pad only the image's sides");
+    for (int64_t p : pads)
+      XUNIT_CHECK(p >= 0 && p <= 64, where + "pads " + dims_string(pads) + " are not supported");
+    value(node.input(0), where);  // an image tensor
+    for (int reader : consumers_[node.output(0)])
+      XUNIT_CHECK(reader >= 0 && graph_.node(reader).op_type() == "Conv",
+                  where + "zero padding is supported only where convolutions read it");
+    zero_pads_[node.output(0)] = {node.input(0), {pads[2], pads[3], pads[6], pads[7]}};
+  }
+
   void constant_node(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
     expect_inputs(node, 0, 0, where);
     Constant c;
@@ -676,6 +895,13 @@ class Importer {
   std::set<int> folded_;  // node indices folded into a Gaussian gate (find_gaussian_gates)
   std::map<int, int> conv_op_of_value_;  // IR value -> index of the conv op that defines it
   std::set<std::string> defined_up_front_;
+  std::map<std::string, const onnx::NodeProto *> layout_nodes_;  // output -> layout/shape node
+  struct ZeroPad {
+    std::string input;
+    std::vector<int64_t> pads;  // top, left, bottom, right (the order of Conv's pads)
+  };
+  std::map<std::string, ZeroPad> zero_pads_;  // Pad output -> what it pads, folded into convs
+  std::map<const onnx::NodeProto *, int> node_order_;  // position in translation order
   int tensor_serial_ = 0;
 };
 
@@ -683,10 +909,13 @@ class Importer {
 
 const char *onnx_supported_ops() {
   return "Conv, BatchNormalization, Relu, LeakyRelu, PRelu, Sigmoid, Tanh, Exp, Softplus, Clip, "
-         "Neg, Pow (exponent 2), ConvTranspose (upsampling by its stride), Mul, Add, Sub (of two "
-         "tensors or a constant), Div (by a "
-         "constant), the Gaussian gate x * exp(-z^2) (Mul or Pow, Neg, Exp), Concat, "
-         "DepthToSpace, Resize, Constant, Identity";
+         "Neg, Pow (exponent 2), ConvTranspose (upsampling by its stride), Mul, Add, Sub, Div "
+         "(of two tensors or by a constant), the Gaussian gate x * exp(-z^2) (Mul or Pow, Neg, "
+         "Exp), Concat, DepthToSpace, SpaceToDepth (on the input), Pad (zeros, before convs), "
+         "pixel "
+         "shuffles and unshuffles "
+         "written as Reshape/Transpose (with Shape, Gather, Unsqueeze, Squeeze, Cast and integer "
+         "arithmetic on sizes), Resize, Constant, Identity";
 }
 
 bool looks_like_onnx(const std::string &path, const std::vector<uint8_t> &bytes) {
@@ -715,7 +944,7 @@ Graph import_onnx(const std::vector<uint8_t> &bytes,
   g.metadata["scale"] = std::to_string(g.output_scale());
   g.metadata["in_channels"] = std::to_string(g.in_channels());
   g.metadata["out_channels"] = std::to_string(g.out_channels());
-  g.metadata["receptive_field"] = std::to_string(g.halo());
+  g.metadata["receptive_field"] = std::to_string(g.receptive_radius());
   g.metadata["onnx_opset"] = std::to_string(model.opset());
   if (!model.producer().empty()) g.metadata["onnx_producer"] = model.producer();
   return g;

@@ -20,6 +20,8 @@ inline float binary_eval(OpType type, float u, float v) {
       return u * std::exp(-v * v);
     case OpType::Sub:
       return u - v;
+    case OpType::Div:
+      return u / v;
     case OpType::Conv2d:
     case OpType::Affine:
     case OpType::Relu:
@@ -37,13 +39,16 @@ inline float binary_eval(OpType type, float u, float v) {
     case OpType::Softplus:
     case OpType::DilatedConv2d:
     case OpType::ConvTranspose2d:
+    case OpType::PixelUnshuffle:
+    case OpType::SpaceToDepth:
     case OpType::kCount:
       break;  // not binary
   }
   return std::numeric_limits<float>::quiet_NaN();
 }
 
-// Whether f(0, 0) == 0 and f(0, v) == 0: zero-padded channel lanes stay zero through the op.
+// Whether f(0, 0) == 0 and f(0, v) == 0: zero-padded channel lanes stay zero through the op
+// (not Div: 0 / 0 is NaN).
 inline bool binary_keeps_zero_lanes(OpType type) {
   return type == OpType::Add || type == OpType::Mul || type == OpType::Gate ||
          type == OpType::GateGaussian || type == OpType::Sub;

@@ -45,6 +45,8 @@ int op_radius(const Op &op, int r) {
       if (op.type == OpType::Resize) return (r + resize_reach(op)) * op.factor;
       if (op.type == OpType::ConvTranspose2d) return (r + transposed_reach(op)) * op.factor;
       break;
+    case OpClass::Unshuffle:  // an output pixel is a whole r x r block of input pixels
+      return (r + op.factor - 1) / op.factor;
   }
   throw Error("internal error: no footprint for op '" + op.name + "'");
 }
@@ -73,6 +75,8 @@ RowRange op_source_rows(const Op &op, RowRange out, int input_height) {
         return {first.index[0], last.index[last.count - 1] + 1};
       }
       break;
+    case OpClass::Unshuffle:
+      return {out.lo * op.factor, out.hi * op.factor};
   }
   throw Error("internal error: no footprint for op '" + op.name + "'");
 }

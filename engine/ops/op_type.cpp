@@ -31,6 +31,9 @@ constexpr OpTraits kOps[] = {
     {OpType::Softplus, "softplus", OpClass::Unary, 1, 1, 2},
     {OpType::DilatedConv2d, "conv2d_dilated", OpClass::Conv, 1, 1, 2},
     {OpType::ConvTranspose2d, "conv_transpose2d", OpClass::Resample, 1, 1, 2},
+    {OpType::Div, "div", OpClass::Binary, 2, 2, 3},
+    {OpType::PixelUnshuffle, "pixel_unshuffle", OpClass::Unshuffle, 1, 1, 3},
+    {OpType::SpaceToDepth, "space_to_depth", OpClass::Unshuffle, 1, 1, 3},
 };
 static_assert(std::size(kOps) == size_t(OpType::kCount), "one row of kOps per OpType");
 

@@ -32,6 +32,12 @@ enum class OpType : uint8_t {
   // Transposed conv upsampling by `factor` (its stride): attrs kernel, padding, in/out
   // channels, weight [in, out, k, k], bias [out]; output_padding = factor - kernel + 2 padding.
   ConvTranspose2d,
+  Div,  // y = in0 / in1
+  // Attr factor r: the graph input's r x r pixel blocks become channels (C -> C*r*r), channel
+  // c*r*r + i*r + j (PyTorch's pixel_unshuffle) or (i*r + j)*C + c (ONNX SpaceToDepth). Only on
+  // the graph input: the engine streams the unshuffled image (see Graph::input_factor).
+  PixelUnshuffle,
+  SpaceToDepth,
   kCount
 };
 
@@ -42,6 +48,7 @@ enum class OpClass : uint8_t {
   Binary,    // element-wise over two tensors of one shape: engine/ops/binary.h
   Resample,  // changes the resolution (pixel shuffles, upsampling, resize)
   Concat,
+  Unshuffle,  // pixel unshuffles of the graph input
 };
 
 struct OpTraits {

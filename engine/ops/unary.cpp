@@ -52,6 +52,9 @@ float UnaryFn::operator()(float v, int c) const {
     case OpType::Sub:
     case OpType::DilatedConv2d:
     case OpType::ConvTranspose2d:
+    case OpType::Div:
+    case OpType::PixelUnshuffle:
+    case OpType::SpaceToDepth:
     case OpType::kCount:
       break;  // not unary: refused by the constructor
   }
