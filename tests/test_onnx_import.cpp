@@ -314,3 +314,56 @@ TEST_CASE("ONNX: malformed and unsupported graphs fail with one clear error") {
   CHECK_THROWS_WITH_AS(convert::import_onnx(base().bytes(), {{"eps", "1e-3"}}),
                        doctest::Contains("no --set"), Error);
 }
+
+TEST_CASE("ONNX: layout chains and constant subgraphs that are not shuffles fail in one line") {
+  auto error_of = [](auto build) {
+    OnnxBuilder b;
+    build(b);
+    return import_error(b.bytes());
+  };
+  // ConstantOfShape asked for 2^40 elements: refused before anything that size is made.
+  CHECK(error_of([](OnnxBuilder &b) {
+          b.init("shape", {1}, {1099511627776.f});
+          b.node("ConstantOfShape", {"shape"}, "big");
+          b.node("Reshape", {"x", "big"}, "r");
+          b.output("r");
+        }).find("beyond what a layout change can hold") != std::string::npos);
+  // Size arithmetic that overflows int64.
+  CHECK(error_of([](OnnxBuilder &b) {
+          b.node("Shape", {"x"}, "s");
+          b.init("huge", {1}, {4.0e18f});
+          b.node("Mul", {"s", "huge"}, "m");
+          b.node("Reshape", {"x", "m"}, "r");
+          b.output("r");
+        }).find("integer overflow") != std::string::npos);
+  // A Transpose that swaps height and width: not a shuffle.
+  CHECK(error_of([](OnnxBuilder &b) {
+          auto *t = b.node("Transpose", {"x"}, "t");
+          OnnxBuilder::attr_ints(t, "perm", {0, 1, 3, 2});
+          b.output("t");
+        }).find("not a pixel shuffle or unshuffle") != std::string::npos);
+  // A perm that is not a permutation.
+  CHECK(error_of([](OnnxBuilder &b) {
+          auto *t = b.node("Transpose", {"x"}, "t");
+          OnnxBuilder::attr_ints(t, "perm", {0, 1, 1, 2});
+          b.output("t");
+        }).find("not a permutation") != std::string::npos);
+  // A reshape that keeps the layout is no op at all; the graph is the conv alone.
+  {
+    OnnxBuilder b;
+    b.node("Shape", {"x"}, "s");
+    b.node("Reshape", {"x", "s"}, "same");
+    b.conv("same", 3, 3, "y");
+    b.output("y");
+    const Graph g = convert::import_onnx(b.bytes(), {});
+    CHECK(g.ops.size() == 1);
+  }
+  // Edge padding is refused by name.
+  CHECK(error_of([](OnnxBuilder &b) {
+          b.init("pads", {8}, {0, 0, 1, 1, 0, 0, 1, 1});
+          auto *p = b.node("Pad", {"x", "pads"}, "p");
+          OnnxBuilder::attr_string(p, "mode", "edge");
+          b.conv("p", 3, 3, "y");
+          b.output("y");
+        }).find("padding mode 'edge' is not supported") != std::string::npos);
+}

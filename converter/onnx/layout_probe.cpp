@@ -107,11 +107,21 @@ std::vector<int64_t> reshape_dims(const std::vector<int64_t> &in_dims, std::vect
 }
 
 int64_t arithmetic(const std::string &type, int64_t a, int64_t b, const std::string &where) {
-  if (type == "Add") return a + b;
-  if (type == "Sub") return a - b;
-  if (type == "Mul") return a * b;
-  XUNIT_CHECK(b != 0, where + "division by zero");
-  return a / b;  // ONNX integer division (shape values are non-negative)
+  int64_t y = 0;
+  bool overflow = false;
+  if (type == "Add") {
+    overflow = __builtin_add_overflow(a, b, &y);
+  } else if (type == "Sub") {
+    overflow = __builtin_sub_overflow(a, b, &y);
+  } else if (type == "Mul") {
+    overflow = __builtin_mul_overflow(a, b, &y);
+  } else {
+    XUNIT_CHECK(b != 0, where + "division by zero");
+    overflow = a == std::numeric_limits<int64_t>::min() && b == -1;
+    y = overflow ? 0 : a / b;  // ONNX integer division (shape values are non-negative)
+  }
+  XUNIT_CHECK(!overflow, where + "integer overflow in a size computation");
+  return y;
 }
 
 // ONNX Slice: starts, ends, axes, steps as inputs (opset 10+) or attributes (before).

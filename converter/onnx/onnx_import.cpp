@@ -713,10 +713,14 @@ class Importer {
                     where + "a size or axis that is not an integer");
         return &t;
       };
+      size_t held = 0;  // probe elements alive: bounded whatever the chain builds
       for (const onnx::NodeProto *n : order) {
         std::vector<const ProbeTensor *> inputs;
         for (const std::string &in : n->input()) inputs.push_back(input_of(in));
-        probe[n->output(0)] = onnx_import::run_probe_node(*n, inputs, model_.opset());
+        ProbeTensor &out = probe[n->output(0)] =
+            onnx_import::run_probe_node(*n, inputs, model_.opset());
+        held += out.values.size();
+        XUNIT_CHECK(held <= size_t(1) << 24, where + "a layout change too large to follow");
       }
       const onnx_import::LayoutMove m = onnx_import::classify_layout(probe.at(name), C, H, W);
       XUNIT_CHECK(m.kind != onnx_import::LayoutMove::NotAShuffle &&
