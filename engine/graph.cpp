@@ -171,9 +171,13 @@ void Graph::infer(const Op &op, std::vector<bool> *defined_or_null) {
       XUNIT_CHECK(op.kernel >= 1 && op.kernel <= kMaxKernel && op.kernel % 2 == 1,
                   where + "kernel must be odd and at most " + std::to_string(kMaxKernel));
       XUNIT_CHECK(
-          op.type == OpType::DilatedConv2d ? op.dilation >= 1 && op.dilation <= kMaxDilation
-                                           : op.dilation == 1,
+          op.type != OpType::Conv2d ? op.dilation >= 1 && op.dilation <= kMaxDilation
+                                    : op.dilation == 1,
           where + "dilation must be 1 to " + std::to_string(kMaxDilation) + " (and 1 for conv2d)");
+      XUNIT_CHECK(op.type == OpType::BorderConv2d
+                      ? op.border == int(BorderMode::Reflect) || op.border == int(BorderMode::Edge)
+                      : op.border == int(BorderMode::Zero),
+                  where + "bad border mode");
       XUNIT_CHECK(op.in_channels == a.channels,
                   where + "in_channels " + std::to_string(op.in_channels) +
                       " does not match its input's " + std::to_string(a.channels));

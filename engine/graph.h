@@ -46,7 +46,8 @@ struct Op {
   int output = -1;          // value id
   // Attributes (which ones are meaningful depends on `type`).
   int kernel = 0;
-  int dilation = 1;  // DilatedConv2d: the distance between taps (1 for a plain conv)
+  int dilation = 1;  // DilatedConv2d, BorderConv2d: the distance between taps (1 for a plain conv)
+  int border = 0;    // BorderConv2d: BorderMode (Reflect or Edge)
   int padding = 0;   // ConvTranspose2d: the padding cropped from each side of the full output
   int groups = 1;
   int in_channels = 0;

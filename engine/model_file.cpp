@@ -67,6 +67,8 @@ std::vector<uint8_t> encode_graph(const Graph &g) {
         add_tensor("weight", op.weight);
         add_tensor("bias", op.bias);
         if (op.dilation != 1) add_int("dilation", op.dilation);
+        if (op.type == OpType::BorderConv2d)
+          write_attr_string(attrs, "border", border_mode_name(op.border)), ++n;
         break;
       case OpClass::Unary:  // the attributes the op has (engine/ops/unary.h reads them)
         add_tensor("scale", op.scale);
@@ -369,7 +371,10 @@ void read_graph(Graph &g, const uint8_t *bytes, const Section &s) {
         op.slope = tv;
       else if (name == "cubic_a")
         op.cubic_a = fv;
-      else if (name == "mode") {
+      else if (name == "border") {
+        XUNIT_CHECK(border_mode_from_name(sv, &op.border),
+                    "unsupported model: " + where + " has unknown border mode '" + sv + "'");
+      } else if (name == "mode") {
         XUNIT_CHECK(resize_mode_from_name(sv, &op.resize_mode),
                     "unsupported model: " + where + " has unknown resize mode '" + sv + "'");
       } else if (name == "coordinates") {

@@ -105,6 +105,13 @@ class Planner {
   }
 
   void plan_conv(const Op &op) {
+    if (op.type == OpType::BorderConv2d) {
+      // oneDNN pads with zeros; the step then adds what the repeated border contributes, before
+      // anything non-linear: no post-op is fused, and its channels stay in the op's order.
+      Step &s = add(StepKind::Conv, op);
+      s.radius = op_radius(op, 0);
+      return;
+    }
     // Our kernels take taps side by side: a dilated conv runs on oneDNN.
     const bool dilated = op.dilation != 1;
     const bool depthwise = !dilated && op.groups == op.in_channels && op.groups == op.out_channels;
@@ -188,7 +195,8 @@ class Planner {
     for (size_t i = 0; i < plan_.steps.size(); ++i) {
       const Step &prev = plan_.steps[i];
       if (prev.output == op.inputs[0] && prev.kind == StepKind::Conv && prev.sum_value < 0 &&
-          prev.op->groups == 1 && uses_.count[size_t(op.inputs[0])] == 1)
+          prev.op->groups == 1 && prev.op->type != OpType::BorderConv2d &&
+          uses_.count[size_t(op.inputs[0])] == 1)
         conv = int(i);
     }
     if (conv >= 0) plan_.steps[size_t(conv)].subpixel_factor = op.factor;

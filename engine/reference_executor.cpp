@@ -39,9 +39,11 @@ PlanarImage conv2d(const Graph &g, const Op &op, const PlanarImage &x) {
           const float *wk = &w[(size_t(oc) * icg + ic) * k * k];
           for (int ky = 0; ky < k; ++ky) {
             int sy = yy + d * ky - pad;
+            if (op.border) sy = border_source(op.border, sy, H);
             if (sy < 0 || sy >= H) continue;
             for (int kx = 0; kx < k; ++kx) {
               int sx = xx + d * kx - pad;
+              if (op.border) sx = border_source(op.border, sx, W);
               if (sx < 0 || sx >= W) continue;
               acc += double(wk[ky * k + kx]) * in[size_t(sy) * W + sx];
             }

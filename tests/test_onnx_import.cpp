@@ -358,12 +358,12 @@ TEST_CASE("ONNX: layout chains and constant subgraphs that are not shuffles fail
     const Graph g = convert::import_onnx(b.bytes(), {});
     CHECK(g.ops.size() == 1);
   }
-  // Edge padding is refused by name.
+  // Wrap-around padding is refused by name.
   CHECK(error_of([](OnnxBuilder &b) {
           b.init("pads", {8}, {0, 0, 1, 1, 0, 0, 1, 1});
           auto *p = b.node("Pad", {"x", "pads"}, "p");
-          OnnxBuilder::attr_string(p, "mode", "edge");
+          OnnxBuilder::attr_string(p, "mode", "wrap");
           b.conv("p", 3, 3, "y");
           b.output("y");
-        }).find("padding mode 'edge' is not supported") != std::string::npos);
+        }).find("padding mode 'wrap' is not supported") != std::string::npos);
 }

@@ -322,7 +322,17 @@ class Importer {
       XUNIT_CHECK(!a.has("pads"), where + "pads given together with auto_pad");
       XUNIT_CHECK(pad == zero_pads_.end(), where + "auto_pad after a Pad is not supported");
     }
-    Op op = make_op(dilation > 1 ? OpType::DilatedConv2d : OpType::Conv2d, node, {x});
+    const int border = pad == zero_pads_.end() ? int(BorderMode::Zero) : pad->second.border;
+    XUNIT_CHECK(border == int(BorderMode::Zero) ||
+                    (a_pads_were_zero(node) && extra == std::vector<int64_t>({r, r, r, r})),
+                where + border_mode_name(border) +
+                    " padding must be the conv's whole padding (a Pad of its radius before a "
+                    "conv that pads nothing)");
+    Op op = make_op(border != int(BorderMode::Zero) ? OpType::BorderConv2d
+                    : dilation > 1                  ? OpType::DilatedConv2d
+                                                    : OpType::Conv2d,
+                    node, {x});
+    op.border = border;
     op.dilation = int(dilation);
     op.kernel = int(k);
     op.groups = int(groups);
@@ -812,15 +822,23 @@ class Importer {
     emit(op, node.output(0));
   }
 
-  // Pad at the image border. Zero padding read only by convs becomes part of their padding
-  // (conv() checks that the sum is 'same'); the other modes would need the engine to mirror or
-  // repeat the border rows and columns of every stripe, which it does not.
+  // Whether a Conv node pads nothing itself (its pads attribute absent or zeros).
+  static bool a_pads_were_zero(const onnx::NodeProto &node) {
+    for (const auto &attr : node.attribute())
+      if (attr.name() == "pads")
+        for (int64_t p : attr.ints())
+          if (p != 0) return false;
+    return true;
+  }
+
+  // Pad at the image border, read only by convs: zero padding becomes part of their padding
+  // (conv() checks that the sum is 'same'); reflect and edge padding of a conv's whole radius
+  // make it a conv2d_border (PyTorch's padding_mode='reflect' / 'replicate' exports so).
   void pad_node(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
     const std::string mode = a.get_string("mode", "constant");
-    XUNIT_CHECK(mode == "constant",
+    XUNIT_CHECK(mode == "constant" || mode == "reflect" || mode == "edge",
                 where + "padding mode '" + mode +
-                    "' is not supported: only zero padding is (export the convolutions with "
-                    "padding_mode='zeros', or their own padding)");
+                    "' is not supported (constant zeros, reflect and edge are)");
     std::vector<int64_t> pads;
     float fill = 0.f;
     if (model_.opset() < 11) {
@@ -837,8 +855,8 @@ class Importer {
       XUNIT_CHECK(node.input_size() < 4 || node.input(3).empty(),
                   where + "the axes input is not supported");
     }
-    XUNIT_CHECK(fill == 0.f, where + "padding with " + std::to_string(fill) +
-                                 " is not supported (only zero padding is)");
+    XUNIT_CHECK(fill == 0.f || mode != "constant", where + "padding with " + std::to_string(fill) +
+                                                       " is not supported (only zero padding is)");
     // [N_begin, C_begin, H_begin, W_begin, N_end, C_end, H_end, W_end]
     XUNIT_CHECK(pads.size() == 8 && pads[0] == 0 && pads[1] == 0 && pads[4] == 0 && pads[5] == 0,
                 where + "pads " + dims_string(pads) + " do not pad only the image's sides");
@@ -848,7 +866,9 @@ class Importer {
     for (int reader : consumers_[node.output(0)])
       XUNIT_CHECK(reader >= 0 && graph_.node(reader).op_type() == "Conv",
                   where + "zero padding is supported only where convolutions read it");
-    zero_pads_[node.output(0)] = {node.input(0), {pads[2], pads[3], pads[6], pads[7]}};
+    int border = int(BorderMode::Zero);
+    if (mode != "constant") border_mode_from_name(mode, &border);
+    zero_pads_[node.output(0)] = {node.input(0), {pads[2], pads[3], pads[6], pads[7]}, border};
   }
 
   void constant_node(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
@@ -900,11 +920,12 @@ class Importer {
   std::map<int, int> conv_op_of_value_;  // IR value -> index of the conv op that defines it
   std::set<std::string> defined_up_front_;
   std::map<std::string, const onnx::NodeProto *> layout_nodes_;  // output -> layout/shape node
-  struct ZeroPad {
+  struct BorderPad {
     std::string input;
     std::vector<int64_t> pads;  // top, left, bottom, right (the order of Conv's pads)
+    int border;                 // BorderMode
   };
-  std::map<std::string, ZeroPad> zero_pads_;  // Pad output -> what it pads, folded into convs
+  std::map<std::string, BorderPad> zero_pads_;  // Pad output -> what it pads, folded into convs
   std::map<const onnx::NodeProto *, int> node_order_;  // position in translation order
   int tensor_serial_ = 0;
 };

@@ -41,6 +41,7 @@ inline float binary_eval(OpType type, float u, float v) {
     case OpType::ConvTranspose2d:
     case OpType::PixelUnshuffle:
     case OpType::SpaceToDepth:
+    case OpType::BorderConv2d:
     case OpType::kCount:
       break;  // not binary
   }

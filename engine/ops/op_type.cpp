@@ -34,6 +34,7 @@ constexpr OpTraits kOps[] = {
     {OpType::Div, "div", OpClass::Binary, 2, 2, 3},
     {OpType::PixelUnshuffle, "pixel_unshuffle", OpClass::Unshuffle, 1, 1, 3},
     {OpType::SpaceToDepth, "space_to_depth", OpClass::Unshuffle, 1, 1, 3},
+    {OpType::BorderConv2d, "conv2d_border", OpClass::Conv, 1, 1, 3},
 };
 static_assert(std::size(kOps) == size_t(OpType::kCount), "one row of kOps per OpType");
 
@@ -49,6 +50,30 @@ static_assert(rows_in_enum_order(), "kOps rows must be in OpType order");
 const OpTraits &op_traits(OpType type) {
   XUNIT_CHECK(size_t(type) < std::size(kOps), "internal error: op type out of range");
   return kOps[size_t(type)];
+}
+
+const char *border_mode_name(int mode) {
+  return mode == int(BorderMode::Reflect) ? "reflect"
+         : mode == int(BorderMode::Edge)  ? "edge"
+                                          : "zero";
+}
+
+bool border_mode_from_name(const std::string &name, int *mode) {
+  for (BorderMode m : {BorderMode::Reflect, BorderMode::Edge})
+    if (name == border_mode_name(int(m))) {
+      *mode = int(m);
+      return true;
+    }
+  return false;
+}
+
+int border_source(int mode, int i, int n) {
+  if (i >= 0 && i < n) return i;
+  if (mode == int(BorderMode::Edge) || n == 1) return i < 0 ? 0 : n - 1;
+  const int period = 2 * (n - 1);  // reflect: ... 2 1 | 0 1 2 ... n-1 | n-2 ...
+  int m = i % period;
+  if (m < 0) m += period;
+  return m < n ? m : period - m;
 }
 
 bool op_type_from_name(const std::string &name, OpType *out) {

@@ -38,8 +38,20 @@ enum class OpType : uint8_t {
   // the graph input: the engine streams the unshuffled image (see Graph::input_factor).
   PixelUnshuffle,
   SpaceToDepth,
+  // A conv (attrs as DilatedConv2d) whose padding beyond the image's border repeats the image:
+  // attr border (BorderMode) reflect or edge (PyTorch padding_mode 'reflect' / 'replicate', a
+  // ReflectionPad2d / ReplicationPad2d before an unpadded conv).
+  BorderConv2d,
   kCount
 };
+
+// The padding of a BorderConv2d: pixel -k reads pixel k (reflect) or pixel 0 (edge).
+enum class BorderMode : uint8_t { Zero, Reflect, Edge };
+const char *border_mode_name(int mode);
+bool border_mode_from_name(const std::string &name, int *mode);
+// The pixel a conv tap at index i of a side of n pixels reads (valid for any i, any n >= 1:
+// a reflection folds back and forth).
+int border_source(int mode, int i, int n);
 
 // What kind of computation an op is: decides how the planner may fuse it and which step runs it.
 enum class OpClass : uint8_t {

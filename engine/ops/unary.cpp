@@ -55,6 +55,7 @@ float UnaryFn::operator()(float v, int c) const {
     case OpType::Div:
     case OpType::PixelUnshuffle:
     case OpType::SpaceToDepth:
+    case OpType::BorderConv2d:
     case OpType::kCount:
       break;  // not unary: refused by the constructor
   }

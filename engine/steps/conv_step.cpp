@@ -3,6 +3,7 @@
 // Window value), or assembled here from the rows a Ring holds.
 #include "common/error.h"
 #include "engine/dnnl_conv.h"
+#include "engine/steps/conv_border.h"
 #include "engine/steps/step_program.h"
 
 namespace xunit {
@@ -48,6 +49,9 @@ class ConvProgram : public StepProgram {
     if (io.sum) copy_rows(io.ctx, *io.sum, io.out, io.rows);  // oneDNN's Sum adds to dst
     conv_.execute(io.rows.size(), io.out.layout().width, src, static_cast<float *>(io.out.dense()),
                   {io.shared.data, io.shared.bytes});
+    if (step_.op->type == OpType::BorderConv2d)  // planned alone: nothing fused after the conv
+      add_border_taps(graph_, *step_.op, window_input_ ? *parts[0].store : assembled, io.out,
+                      io.rows, io.ctx.threads);
   }
 
  private:
