@@ -17,7 +17,8 @@ for f in $fx/readers/*.safetensors $fx/parity/{xdncnn_c3_f16_b1_k5,xsrgan_c3_f16
 done
 # ONNX: small exports (every op, resize modes), refused exports, hostile protobuf
 for f in $fx/onnx/zoo_opset11/model.onnx $fx/onnx/resize_*_x3_opset17/model.onnx \
-         $fx/onnx/xdncnn_vanilla_gray_opset13/model.onnx $fx/onnx/errors/*.onnx $fx/hostile/onnx_*.onnx; do
+         $fx/onnx/xdncnn_vanilla_gray_opset13/model.onnx $fx/onnx/errors/*.onnx $fx/hostile/onnx_*.onnx \
+         $fx/onnx/layouts_x2_opset13/model.onnx $fx/zoo/realesrgan_x2plus_archutil/model.onnx; do
   cp "$f" "$out/fuzz_onnx/$(echo "$f" | tr '/' '_')"
 done
 # .xunit models without their SHA-256 trailer (the target appends it)
