@@ -18,9 +18,13 @@ namespace {
 constexpr int64_t kMaxProbeElements = int64_t(1) << 23;
 
 int64_t element_count(const std::vector<int64_t> &dims, const std::string &where) {
+  // No empty dimension beyond a 1-D list (an empty list of sizes is one): with one, the other
+  // dimensions would be unbounded, and so would the strides computed from them.
+  XUNIT_CHECK(dims.size() <= 8, where + "a tensor of more than 8 dimensions");
   int64_t n = 1;
   for (int64_t d : dims) {
-    XUNIT_CHECK(d >= 0 && (d == 0 || n <= kMaxProbeElements / d),
+    XUNIT_CHECK((d >= 1 || (d == 0 && dims.size() == 1)) &&
+                    n <= kMaxProbeElements / std::max<int64_t>(d, 1),
                 where + "a tensor of this shape is beyond what a layout change can hold");
     n *= d;
   }
@@ -93,8 +97,8 @@ std::vector<int64_t> reshape_dims(const std::vector<int64_t> &in_dims, std::vect
       continue;
     }
     XUNIT_CHECK(shape[k] >= 0, where + "shape has a negative dimension");
+    XUNIT_CHECK(shape[k] <= kMaxProbeElements / known, where + "shape is too large");
     known *= std::max<int64_t>(shape[k], 1);
-    XUNIT_CHECK(known <= kMaxProbeElements, where + "shape is too large");
   }
   if (infer >= 0) {
     XUNIT_CHECK(known > 0 && total % known == 0, where + "shape does not divide the tensor's " +
@@ -222,7 +226,8 @@ ProbeTensor run_probe_node(const onnx::NodeProto &node, const std::vector<const 
   const std::string &type = node.op_type();
   Attributes a(node, where);
   if (type == "ConstantOfShape") {  // (how PyTorch builds the pads of F.pad)
-    XUNIT_CHECK(in.size() == 1 && in[0], where + "its shape input is missing");
+    XUNIT_CHECK(in.size() == 1 && in[0] && in[0]->dims.size() <= 1,
+                where + "its shape input is missing");
     ProbeTensor y;
     y.dims = ints_of(in[0], "shape", where);
     int64_t fill = 0;
@@ -237,6 +242,11 @@ ProbeTensor run_probe_node(const onnx::NodeProto &node, const std::vector<const 
     return y;
   }
   XUNIT_CHECK(!in.empty() && in[0] != nullptr, where + "its first input is missing");
+  for (const ProbeTensor *t : in)  // constants come with any dims: bounded like the rest
+    XUNIT_CHECK(
+        !t || (t->dims.empty() ? t->values.size() == 1
+                               : element_count(t->dims, where) == int64_t(t->values.size())),
+        where + "an input's shape and size disagree");
   const ProbeTensor &x = *in[0];
   ProbeTensor y;
   if (type == "Shape") {

@@ -711,7 +711,8 @@ class Importer {
     // Two probe sizes (H != W, swapped): every factor up to 8 but 5 and 7 divides both sides.
     onnx_import::LayoutMove move;
     const int C = channels(source);
-    for (auto [H, W] : {std::pair<int, int>{24, 48}, {48, 24}}) {
+    for (const std::pair<int, int> &size : {std::pair<int, int>{24, 48}, {48, 24}}) {
+      const int H = size.first, W = size.second;  // (clang: lambdas cannot capture bindings)
       std::map<std::string, ProbeTensor> probe;
       auto input_of = [&](const std::string &in) -> const ProbeTensor * {
         if (in.empty()) return nullptr;
