@@ -217,7 +217,10 @@ t.start()
 started.wait(10)
 closer = threading.Thread(target=m.close)
 closer.start()
-time.sleep(0.3)
+deadline = time.time() + 10
+while m._handle is not None and time.time() < deadline:  # until close() has begun
+    time.sleep(0.01)
+time.sleep(0.1)
 check(closer.is_alive(), "close() waits while a run is in flight")
 check(raises(lambda: m.run(noisy), ValueError, "closed"), "a run started while close() waits is refused")
 release.set()
