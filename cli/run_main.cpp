@@ -251,6 +251,8 @@ int run(const RunOptions &o) {
   const bool folder = xunit::is_directory(o.input);
   // --psnr: each file's reference, found before any work (by name, else by stem).
   std::vector<std::string> references(items.size(), o.psnr_reference);
+  XUNIT_CHECK(o.psnr_reference.empty() || xunit::file_exists(o.psnr_reference),
+              "--psnr: no such file or folder '" + o.psnr_reference + "'");
   if (!o.psnr_reference.empty() && xunit::is_directory(o.psnr_reference)) {
     const xunit::cli::ReferenceFolder folder_refs(o.psnr_reference);
     std::vector<std::string> problems;

@@ -989,6 +989,11 @@ TEST_CASE("cli: --psnr finds references by stem and scores the file as written")
               (dir / "clean"));
   expect_failure(r, "no reference for b.bmp in " + (dir / "clean"));
   CHECK(!xunit::file_exists(dir / "out2"));
+  r = run(dir, "xunit-run",
+          "-m " + model + " -i " + (dir / "noisy") + " -o " + (dir / "out2") + " --psnr " +
+              (dir / "nowhere"));
+  expect_failure(r, "--psnr: no such file or folder");
+  CHECK(!xunit::file_exists(dir / "out2"));
   // The same name wins over the stem; a reference of another size: written, not scored, status 1.
   xunit::cli::save_image(dir / "clean/b.bmp", gradient(9, 9, 3, 8), false);
   xunit::cli::save_image(dir / "clean/b.png", gradient(20, 12, 3, 8), false);
