@@ -81,6 +81,35 @@ std::string default_model(int channels, int scale) {
   return find_model("xsrgan-x" + std::to_string(scale));
 }
 
+ModelChoice choose_model(const std::string &requested, int scale, int colour_channels,
+                         bool gray_content) {
+  const std::string color = "xdncnn-color", gray = "xdncnn-gray";
+  if (scale > 1) return {default_model(colour_channels, scale), ""};
+  const bool gray_wanted = colour_channels == 1 || gray_content;
+  if (requested.empty()) {
+    if (colour_channels != 3 || !gray_content) return {default_model(colour_channels, 1), ""};
+    try {
+      return {find_model(gray),
+              "gray content in a color file: denoised with " + gray + " (written as color)"};
+    } catch (const Error &) {
+      return {default_model(colour_channels, 1), ""};  // no gray denoiser shipped
+    }
+  }
+  const bool by_name = requested.find('/') == std::string::npos &&
+                       !(file_exists(requested) && !is_directory(requested));
+  const std::string name = ends_with(requested, ".xunit") ? base_name(requested) : requested;
+  if (!by_name || (name != color && name != gray) || (name == gray) == gray_wanted)
+    return {find_model(requested), ""};
+  const std::string other = name == color ? gray : color;
+  try {
+    return {find_model(other), std::string(gray_wanted ? "gray" : "color") +
+                                   " content: denoised with " + other + " instead of " + name +
+                                   " (give the model file's path to run " + name + ")"};
+  } catch (const Error &) {
+    return {find_model(requested), ""};  // the other one is not shipped here
+  }
+}
+
 std::vector<std::string> shipped_models() {
   for (const std::string &d : model_dirs()) {
     std::vector<std::string> found;

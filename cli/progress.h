@@ -8,6 +8,17 @@
 
 namespace xunit::cli {
 
+// The bar's text for a terminal `columns` wide: "[####------]  42%  3/12 name", at most
+// columns - 1 wide (a full line wraps on some terminals), so that "\r" redraws it in place.
+// The bar shrinks from 30 to 10 cells before the name is shortened in the middle
+// ("IMG_2023...0001.jpg"); on a very narrow terminal the bar, then the name go. Characters
+// beyond ASCII count as two cells (wide ones do; no line may wrap).
+std::string progress_line(size_t index, size_t total, const std::string &name, float fraction,
+                          int columns);
+
+// The width of the terminal on stderr: its window size (TIOCGWINSZ), else $COLUMNS, else 80.
+int terminal_columns();
+
 class ProgressBar {
  public:
   explicit ProgressBar(bool wanted);  // draws only if wanted and stderr is a terminal

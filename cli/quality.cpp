@@ -1,6 +1,11 @@
 #include "cli/quality.h"
 
+#include <dirent.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -57,19 +62,22 @@ Quality measure(const Image &a, const Image &b) {
               "reference is " + std::to_string(b.width) + "x" + std::to_string(b.height) +
                   ", the image " + std::to_string(a.width) + "x" + std::to_string(a.height));
   const int ca = colour_channels(a), cb = colour_channels(b);
-  XUNIT_CHECK(ca == cb, "reference has " + std::to_string(cb) + " colour channels, the image " +
-                            std::to_string(ca));
+  // A gray image against a color one: as if the gray one were saved as RGB.
+  XUNIT_CHECK(
+      ca == cb || (std::min(ca, cb) == 1 && std::max(ca, cb) == 3),
+      "reference has " + std::to_string(cb) + " colour channels, the image " + std::to_string(ca));
+  const int cn = std::max(ca, cb);
   Quality q;
   double se = 0;
   const size_t pixels = size_t(a.width) * a.height;
   for (size_t i = 0; i < pixels; ++i)
-    for (int c = 0; c < ca; ++c) {
+    for (int c = 0; c < cn; ++c) {
       auto v = [](float x) { return std::min(1.0, std::max(0.0, double(x))); };
-      const double d =
-          v(a.pixels[i * size_t(a.channels) + c]) - v(b.pixels[i * size_t(b.channels) + c]);
+      const double d = v(a.pixels[i * size_t(a.channels) + (ca == 1 ? 0 : c)]) -
+                       v(b.pixels[i * size_t(b.channels) + (cb == 1 ? 0 : c)]);
       se += d * d;
     }
-  const double mse = se / double(pixels * size_t(ca));
+  const double mse = se / double(pixels * size_t(cn));
   q.psnr = mse == 0 ? std::numeric_limits<double>::infinity() : 10 * std::log10(1 / mse);
 
   const int w = a.width, h = a.height;
@@ -89,6 +97,36 @@ Quality measure(const Image &a, const Image &b) {
   }
   q.ssim = total / double(x.size());
   return q;
+}
+
+ReferenceFolder::ReferenceFolder(const std::string &dir) : dir_(dir) {
+  DIR *d = opendir(dir.c_str());
+  if (!d) throw Error("--psnr: cannot open folder '" + dir + "': " + std::strerror(errno));
+  while (dirent *e = readdir(d))
+    if (e->d_name[0] != '.' && is_supported_input(e->d_name)) names_.push_back(e->d_name);
+  closedir(d);
+  std::sort(names_.begin(), names_.end());
+}
+
+std::string ReferenceFolder::find(const std::string &name) const {
+  if (std::binary_search(names_.begin(), names_.end(), name)) return dir_ + "/" + name;
+  auto stem = [](const std::string &n) {
+    const size_t dot = n.find_last_of('.');
+    return dot == std::string::npos || dot == 0 ? n : n.substr(0, dot);
+  };
+  std::vector<std::string> same;
+  for (const std::string &n : names_)
+    if (stem(n) == stem(name)) same.push_back(n);
+  XUNIT_CHECK(!same.empty(), "no reference for " + name + " in " + dir_ + " (no " + stem(name) +
+                                 ".* image there)");
+  if (same.size() > 1) {
+    std::string list;
+    for (size_t i = 0; i < same.size(); ++i)
+      list += (i ? i + 1 == same.size() ? " and " : ", " : "") + same[i];
+    throw Error("ambiguous reference for " + name + " in " + dir_ + ": " + list +
+                " (keep one, or name it " + name + ")");
+  }
+  return dir_ + "/" + same[0];
 }
 
 }  // namespace xunit::cli

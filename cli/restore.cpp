@@ -1,6 +1,7 @@
 #include "cli/restore.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -160,6 +161,20 @@ Planes channels_of(const Image &img, int first, int count) {
 
 }  // namespace
 
+bool gray_content(const Image &img) {
+  if (img.bits == 32 || (img.channels != 3 && img.channels != 4)) return false;
+  const size_t n = size_t(img.width) * img.height, c = size_t(img.channels);
+  double r_g = 0, b_g = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const float *p = &img.pixels[i * c];
+    const float lo = std::min({p[0], p[1], p[2]}), hi = std::max({p[0], p[1], p[2]});
+    if (!(hi - lo <= kGraySpread)) return false;  // NaN too
+    r_g += double(p[0]) - p[1];
+    b_g += double(p[2]) - p[1];
+  }
+  return n > 0 && std::abs(r_g) <= kGrayTint * double(n) && std::abs(b_g) <= kGrayTint * double(n);
+}
+
 Image restore(const xunit_model *model, const Image &img, const RestoreOptions &o) {
   xunit_model_info info;
   info.struct_size = sizeof info;
@@ -192,6 +207,25 @@ Image restore(const xunit_model *model, const Image &img, const RestoreOptions &
   if (colour == info.in_channels) {
     Runner r(model, o, per_image);
     result = r.run_tta(channels_of(img, 0, colour));
+  } else if (!raw && info.in_channels == 1 && colour == 3 && gray_content(img)) {
+    // One run on the gray content; each channel keeps its own (small) difference from it.
+    Runner r(model, o, per_image);
+    Planes gray{W, H, 1, std::vector<float>(size_t(W) * H)};
+    for (size_t i = 0; i < gray.v.size(); ++i) {
+      const float *p = &img.pixels[i * img.channels];
+      gray.v[i] = p[0] == p[1] && p[1] == p[2] ? p[0] : (p[0] + p[1] + p[2]) / 3.f;
+    }
+    const Planes out = r.run_tta(gray);
+    // The differences at the output's size: resized like alpha for super-resolution.
+    std::vector<float> offset[3];
+    for (int c = 0; c < 3; ++c) {
+      std::vector<float> d(gray.v.size());
+      for (size_t i = 0; i < d.size(); ++i) d[i] = img.pixels[i * img.channels + c] - gray.v[i];
+      offset[c] = upscale_plane(d, W, H, s);
+    }
+    result = {W * s, H * s, 3, std::vector<float>(out.v.size() * 3)};
+    for (size_t i = 0; i < out.v.size(); ++i)
+      for (int c = 0; c < 3; ++c) result.v[i * 3 + c] = out.v[i] + offset[c][i];
   } else if (!raw && info.in_channels == 1 && colour == 3) {
     Runner r(model, o, 3 * per_image);
     result = {W * s, H * s, 3, std::vector<float>(size_t(W) * s * H * s * 3)};

@@ -19,11 +19,23 @@ struct RestoreOptions {
 
 struct Cancelled {};  // thrown when the progress callback asks to stop
 
+// Whether the colour channels of an RGB(A) image hold gray content (a black-and-white photo
+// saved as RGB): every pixel's R, G, B within 2 levels of 255 of each other (what a JPEG
+// encoder's and decoder's colour conversions may leave of a gray image's chroma; libjpeg-turbo
+// and stb leave none), and no tint: the mean of R - G and of B - G within a quarter level (a
+// uniform tint of even one level exceeds it, zero-mean rounding noise does not). False for
+// other channel counts and for .npy arrays.
+constexpr float kGraySpread = 2.5f / 255.f;  // 2 levels, with room for float rounding
+constexpr float kGrayTint = 0.25f / 255.f;
+bool gray_content(const Image &image);
+
 // Colour channels: an image whose colour channel count equals the model's runs as is; a gray
-// model runs on each of R, G, B of a color image; a color model runs on a gray image replicated
-// to RGB and its result is averaged back to gray. An alpha channel (images only, not .npy) is
-// passed through, resized bilinearly for super-resolution. .npy arrays must have the model's
-// channel count and give the raw output. Throws xunit::Error or Cancelled.
+// model runs on each of R, G, B of a color image, or once on the mean of R, G, B when they hold
+// gray content (each channel then gets the result plus its own difference from the mean: an
+// exactly gray image comes out exactly gray, nothing of a near-gray one is lost); a color model
+// runs on a gray image replicated to RGB and its result is averaged back to gray. An alpha channel
+// (images only, not .npy) is passed through, resized bilinearly for super-resolution. .npy arrays
+// must have the model's channel count and give the raw output. Throws xunit::Error or Cancelled.
 Image restore(const xunit_model *model, const Image &image, const RestoreOptions &options);
 
 }  // namespace xunit::cli

@@ -249,21 +249,31 @@ int run(const RunOptions &o) {
   std::vector<std::string> skipped;  // in a folder: files not done, with the reason
   const std::vector<BatchItem> items = plan_items(o, &skipped);
   const bool folder = xunit::is_directory(o.input);
-  const bool folder_refs = !o.psnr_reference.empty() && xunit::is_directory(o.psnr_reference);
+  // --psnr: each file's reference, found before any work (by name, else by stem).
+  std::vector<std::string> references(items.size(), o.psnr_reference);
+  XUNIT_CHECK(o.psnr_reference.empty() || xunit::file_exists(o.psnr_reference),
+              "--psnr: no such file or folder '" + o.psnr_reference + "'");
+  if (!o.psnr_reference.empty() && xunit::is_directory(o.psnr_reference)) {
+    const xunit::cli::ReferenceFolder folder_refs(o.psnr_reference);
+    std::vector<std::string> problems;
+    for (size_t i = 0; i < items.size(); ++i) try {
+        references[i] = folder_refs.find(items[i].name);
+      } catch (const Error &e) {
+        problems.push_back(e.what());
+      }
+    if (!problems.empty())
+      throw Error("--psnr: " + problems[0] +
+                  (problems.size() > 1
+                       ? "; and " + std::to_string(problems.size() - 1) + " more file(s)"
+                       : std::string()));
+  }
+  const size_t max_pixels = o.max_pixels ? o.max_pixels : xunit::cli::kDefaultMaxPixels;
 
   xunit::cli::ProgressBar bar(!o.quiet);
-  // Models: the one given, or per image the shipped one for its channels (loaded once each).
+  // Models: the one given, or per image the shipped one for its content (loaded once each).
   std::map<std::string, ModelPtr> models;
   std::mutex models_mutex;
-  auto model_for = [&](const Image &img) -> const xunit_model * {
-    std::string path;
-    if (!o.model.empty()) {
-      path = xunit::cli::find_model(o.model);
-    } else {
-      const bool alpha = img.bits != 32 && (img.channels == 2 || img.channels == 4);
-      path =
-          xunit::cli::default_model(alpha ? img.channels - 1 : img.channels, o.scale ? o.scale : 1);
-    }
+  auto load_once = [&](const std::string &path) -> const xunit_model * {
     std::lock_guard<std::mutex> lock(models_mutex);
     ModelPtr &m = models[path];
     if (!m) {
@@ -280,13 +290,25 @@ int run(const RunOptions &o) {
     }
     return m.get();
   };
-  if (!o.model.empty()) model_for(Image{});  // fail now, before any file, if the model is bad
-  if (folder) make_folders(o.output);        // only now: a refused run leaves no folder behind
+  // The model for an image (the content may pick the other shipped denoiser: said in the log).
+  auto model_for = [&](const BatchItem &item, const Image &img) {
+    const bool alpha = img.bits != 32 && (img.channels == 2 || img.channels == 4);
+    const xunit::cli::ModelChoice choice = xunit::cli::choose_model(
+        o.model, o.scale, alpha ? img.channels - 1 : img.channels, xunit::cli::gray_content(img));
+    const xunit_model *m = load_once(choice.path);
+    if (!o.quiet && !choice.note.empty())
+      bar.print(xunit::printable("xunit-run: " + (folder ? item.name + ": " : std::string()) +
+                                 choice.note));
+    return m;
+  };
+  // Fail now, before any file, if the model is bad.
+  if (!o.model.empty()) load_once(xunit::cli::find_model(o.model));
+  if (folder) make_folders(o.output);  // only now: a refused run leaves no folder behind
 
   std::mutex out_mutex;
   size_t written = 0;
   double psnr_sum = 0, ssim_sum = 0;
-  size_t measured = 0;
+  size_t measured = 0, unscored = 0;  // unscored: written, but --psnr could not measure it
 
   xunit::cli::RestoreOptions ro;
   ro.threads = o.threads;
@@ -303,8 +325,7 @@ int run(const RunOptions &o) {
       throw Error("refusing to write over the input '" + item.input + "'");
     if (!xunit::cli::is_supported_output(item.output))
       throw Error("unsupported output format '" + item.output + "' (use .png .jpg .bmp .tga .npy)");
-    Image img = xunit::cli::load_image(item.input,
-                                       o.max_pixels ? o.max_pixels : xunit::cli::kDefaultMaxPixels);
+    Image img = xunit::cli::load_image(item.input, max_pixels);
     if (o.noise_sigma > 0) xunit::cli::add_gaussian_noise(img, o.noise_sigma, o.seed, item.name);
     return img;
   };
@@ -317,26 +338,33 @@ int run(const RunOptions &o) {
       bar.update(index, items.size(), item.name, f);
       return !g_interrupted.load();
     };
-    Image out = xunit::cli::restore(model_for(img), img, r);
+    Image out = xunit::cli::restore(model_for(item, img), img, r);
     bar.update(index, items.size(), item.name, 1.f);
     return out;
   };
   steps.save = [&](const BatchItem &item, const Image &img) {
     xunit::cli::save_image(item.output, img, o.overwrite);
-    std::lock_guard<std::mutex> lock(out_mutex);
-    ++written;
+    {
+      std::lock_guard<std::mutex> lock(out_mutex);
+      ++written;
+    }
     if (o.psnr_reference.empty()) return;
-    const std::string ref_path =
-        folder_refs ? o.psnr_reference + "/" + item.name : o.psnr_reference;
     try {
-      const xunit::cli::Quality q = xunit::cli::measure(img, xunit::cli::load_image(ref_path));
+      // The file as written (a JPEG after its compression), read back as any input is.
+      const xunit::cli::Quality q =
+          xunit::cli::measure(xunit::cli::load_image(item.output, max_pixels),
+                              xunit::cli::load_image(references[size_t(&item - items.data())]));
       char line[512];
       std::snprintf(line, sizeof line, "%s: PSNR %.2f dB, SSIM %.4f",
                     xunit::printable(file_name(item.output)).c_str(), q.psnr, q.ssim);
+      std::lock_guard<std::mutex> lock(out_mutex);
       bar.print(line, stdout);
       if (std::isfinite(q.psnr)) psnr_sum += q.psnr, ssim_sum += q.ssim, ++measured;
-    } catch (const std::exception &e) {
-      throw Error(std::string("--psnr: ") + e.what());
+    } catch (const std::exception &e) {  // the file is written: not a failure, but not scored
+      std::lock_guard<std::mutex> lock(out_mutex);
+      ++unscored;
+      bar.print(xunit::printable("xunit-run: " + (folder ? item.name + ": " : std::string()) +
+                                 "--psnr: " + e.what()));
     }
   };
   steps.failed = [&](const BatchItem &item, const std::string &message) {
@@ -367,11 +395,12 @@ int run(const RunOptions &o) {
     std::snprintf(time, sizeof time, " in %.1f s", seconds);
     line += time;
     if (failed) line += ", " + std::to_string(failed) + " failed";
+    if (unscored) line += ", " + std::to_string(unscored) + " not scored (--psnr)";
     if (!skipped.empty())
       line += ", " + std::to_string(skipped.size()) + " skipped: " + name_list(skipped, 10);
     std::fprintf(stderr, "%s\n", xunit::printable(line).c_str());
   }
-  return failed || !skipped.empty() ? 1 : 0;
+  return failed || unscored || !skipped.empty() ? 1 : 0;
 }
 
 }  // namespace

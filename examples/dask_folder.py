@@ -57,14 +57,12 @@ def restore_one(src, dst, threads):
 
 
 def resolve_model(name):
-    if os.path.isfile(name):
-        return os.path.abspath(name)
+    """A .xunit path or a shipped model's name, as a path every worker can load."""
     import xunit
-    d = xunit.shipped_model_dir()
-    path = os.path.join(d, name if name.endswith(".xunit") else name + ".xunit") if d else None
-    if not path or not os.path.isfile(path):
-        sys.exit("dask_folder: no model '%s' (not a file, nor a shipped model in %s)" % (name, d))
-    return path
+    try:
+        return os.path.abspath(xunit.find_model(name))
+    except xunit.Error as e:
+        sys.exit("dask_folder: %s" % e)
 
 
 def run_on(client, model_path, jobs, threads):

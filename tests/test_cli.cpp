@@ -2,17 +2,24 @@
 // for every failure, no output file left behind on failure, results equal to PyTorch's.
 #include <dirent.h>
 #include <doctest/doctest.h>
+#include <pty.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
 
 #include "cli/image_io.h"
+#include "cli/progress.h"
 #include "cli/quality.h"
+#include "cli/restore.h"
 #include "cli/ycbcr_sr.h"
 #include "common/file_io.h"
 #include "common/printable.h"
@@ -833,4 +840,291 @@ TEST_CASE("printable: controls and invalid UTF-8 are escaped, valid UTF-8 is kep
   CHECK(printable(printable("x\x1b")) == printable("x\x1b"));  // idempotent
   CHECK(printable(std::string(300, 'a'), 200) == std::string(200, 'a') + "...");
   CHECK(printable(std::string("a\0b", 3)) == "a\\x00b");
+}
+
+namespace {
+
+// The shipped denoisers as a model folder: xdncnn-color and xdncnn-gray (tiny fixtures).
+std::string make_denoiser_dir(const TempDir &dir) {
+  const std::string models = dir / "models";
+  mkdir(models.c_str(), 0755);
+  for (auto [fixture, name] : {std::pair{"xdncnn_c3_f16_b2", "xdncnn-color"},
+                               std::pair{"xdncnn_c1_f24_b3", "xdncnn-gray"}})
+    REQUIRE(run(dir, "xunit-convert",
+                parity_dir() + fixture + "/model.pt " + models + "/" + name + ".xunit")
+                .status == 0);
+  return models;
+}
+
+// A gray image with texture and noise (so that the two denoisers give different results).
+Image noisy_gray(int w, int h, int channels) {
+  Image img;
+  img.width = w, img.height = h, img.channels = channels;
+  uint32_t state = 12345;
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      state = state * 1664525u + 1013904223u;
+      const float v = float((x * 9 + y * 5) % 200 + 20 + int(state >> 27)) / 255.f;
+      for (int c = 0; c < channels; ++c) img.pixels.push_back(v);
+    }
+  return img;
+}
+
+}  // namespace
+
+TEST_CASE("gray_content: equal channels within JPEG's rounding and without a tint") {
+  using xunit::cli::gray_content;
+  Image rgb = noisy_gray(16, 8, 3);
+  CHECK(gray_content(rgb));
+  CHECK(!gray_content(noisy_gray(16, 8, 1)));  // a gray file is gray by its channels already
+  Image jitter = rgb;                          // +-2 levels, no bias: JPEG's chroma rounding
+  for (size_t i = 0; i < jitter.pixels.size(); i += 3)
+    jitter.pixels[i] += (i / 3 % 2 ? 2.f : -2.f) / 255.f;
+  CHECK(gray_content(jitter));
+  Image wide = rgb;  // one pixel 3 levels apart
+  wide.pixels[30] += 3.f / 255.f;
+  CHECK(!gray_content(wide));
+  Image tint = rgb;  // a uniform tint of one level: a color photo
+  for (size_t i = 0; i < tint.pixels.size(); i += 3) tint.pixels[i] += 1.f / 255.f;
+  CHECK(!gray_content(tint));
+  Image npy = rgb;
+  npy.bits = 32;
+  CHECK(!gray_content(npy));  // .npy arrays are never adapted
+}
+
+TEST_CASE("cli: gray content in an RGB file runs with the gray denoiser, and the log says so") {
+  TempDir dir;
+  const std::string models = make_denoiser_dir(dir);
+  const std::string env = "XUNIT_MODEL_DIR=" + models + " ";
+  xunit::cli::save_image(dir / "gray.png", noisy_gray(24, 16, 1), false);
+  xunit::cli::save_image(dir / "grayrgb.png", noisy_gray(24, 16, 3), false);
+  xunit::cli::save_image(dir / "grayrgb.jpg", noisy_gray(24, 16, 3), false);
+  Image tinted = noisy_gray(24, 16, 3);
+  for (size_t i = 0; i < tinted.pixels.size(); i += 3) tinted.pixels[i] += 1.f / 255.f;
+  xunit::cli::save_image(dir / "tinted.png", tinted, false);
+  auto go = [&](const std::string &args, const std::string &out) {
+    Result r = run(dir, "xunit-run", args + " -o " + (dir / out), env);
+    CHECK_MESSAGE(r.status == 0, r.err);
+    return r;
+  };
+
+  go("-q -i " + (dir / "gray.png"), "gray_out.png");
+  const Image g = xunit::cli::load_image(dir / "gray_out.png");
+  // Without -m: the gray denoiser, said once; written as RGB, each channel the gray file's result.
+  Result r = go("-i " + (dir / "grayrgb.png"), "auto.png");
+  CHECK(r.err_lines() == 1);
+  CHECK_MESSAGE(r.err.find("gray content in a color file: denoised with xdncnn-gray (written as "
+                           "color)") != std::string::npos,
+                r.err);
+  const Image a = xunit::cli::load_image(dir / "auto.png");
+  REQUIRE(a.channels == 3);
+  bool same = true;
+  for (size_t i = 0; i < g.pixels.size(); ++i)
+    for (int c = 0; c < 3; ++c) same &= a.pixels[i * 3 + c] == g.pixels[i];
+  CHECK(same);
+  // A JPEG of it too (its chroma rounding stays within the tolerance); -q keeps the log quiet.
+  r = go("-i " + (dir / "grayrgb.jpg"), "jpg_out.png");
+  CHECK(r.err.find("gray content") != std::string::npos);
+  CHECK(go("-q -i " + (dir / "grayrgb.jpg"), "jpg_q.png").err.empty());
+  // The shipped color denoiser named: switched, and said; by its file's path: run as given.
+  r = go("-m xdncnn-color -i " + (dir / "grayrgb.png"), "named.png");
+  CHECK(r.err.find("gray content: denoised with xdncnn-gray instead of xdncnn-color") !=
+        std::string::npos);
+  CHECK(slurp(dir / "named.png") == slurp(dir / "auto.png"));
+  r = go("-m " + models + "/xdncnn-color.xunit -i " + (dir / "grayrgb.png"), "forced.png");
+  CHECK(r.err.empty());
+  CHECK(slurp(dir / "forced.png") != slurp(dir / "auto.png"));
+  // ... and the reverse: the gray one named for a color image.
+  r = go("-m xdncnn-gray -i " + (dir / "tinted.png"), "reverse.png");
+  CHECK(r.err.find("color content: denoised with xdncnn-color instead of xdncnn-gray") !=
+        std::string::npos);
+  // A tint of one level is color: the color denoiser, nothing said.
+  r = go("-i " + (dir / "tinted.png"), "tinted_out.png");
+  CHECK(r.err.empty());
+  CHECK(slurp(dir / "tinted_out.png") == slurp(dir / "reverse.png"));
+  // A gray model given by its path on gray content: one run, written as RGB of equal channels.
+  go("-q -m " + models + "/xdncnn-gray.xunit -i " + (dir / "grayrgb.png"), "path_gray.png");
+  CHECK(slurp(dir / "path_gray.png") == slurp(dir / "auto.png"));
+}
+
+TEST_CASE("cli: --psnr finds references by stem and scores the file as written") {
+  TempDir dir;
+  const std::string model = make_denoiser(dir);
+  mkdir((dir / "clean").c_str(), 0755);
+  mkdir((dir / "noisy").c_str(), 0755);
+  xunit::cli::save_image(dir / "clean/a.png", gradient(24, 16, 3, 8), false);
+  xunit::cli::save_image(dir / "clean/b.png", gradient(20, 12, 3, 8), false);
+  Image na = gradient(24, 16, 3, 8), nb = gradient(20, 12, 3, 8);
+  for (size_t i = 0; i < na.pixels.size(); ++i) na.pixels[i] += (i % 7 - 3.f) / 255.f;
+  for (size_t i = 0; i < nb.pixels.size(); ++i) nb.pixels[i] += (i % 5 - 2.f) / 255.f;
+  xunit::cli::save_image(dir / "noisy/a.jpg", na, false);
+  xunit::cli::save_image(dir / "noisy/b.bmp", nb, false);
+
+  // x.jpg finds clean/x.png; the PSNR printed is that of the JPEG read back.
+  Result r = run(dir, "xunit-run",
+                 "-q -m " + model + " -i " + (dir / "noisy") + " -o " + (dir / "out") +
+                     " -f jpg --psnr " + (dir / "clean"));
+  REQUIRE_MESSAGE(r.status == 0, r.err);
+  for (const char *n : {"a", "b"}) {
+    CAPTURE(n);
+    const xunit::cli::Quality q =
+        xunit::cli::measure(xunit::cli::load_image(dir / "out/" + n + ".jpg"),
+                            xunit::cli::load_image(dir / "clean/" + n + ".png"));
+    char line[128];
+    std::snprintf(line, sizeof line, "%s.jpg: PSNR %.2f dB, SSIM %.4f", n, q.psnr, q.ssim);
+    CHECK_MESSAGE(r.out.find(line) != std::string::npos, r.out);
+  }
+  CHECK(r.out.find("mean: PSNR") != std::string::npos);
+  // Several references for one stem, or none: refused before any work, naming them.
+  xunit::cli::save_image(dir / "clean/a.bmp", gradient(24, 16, 3, 8), false);
+  r = run(dir, "xunit-run",
+          "-m " + model + " -i " + (dir / "noisy") + " -o " + (dir / "out2") + " --psnr " +
+              (dir / "clean"));
+  expect_failure(r, "ambiguous reference for a.jpg in " + (dir / "clean") + ": a.bmp and a.png");
+  CHECK(!xunit::file_exists(dir / "out2"));
+  std::remove((dir / "clean/a.bmp").c_str());
+  std::remove((dir / "clean/b.png").c_str());
+  r = run(dir, "xunit-run",
+          "-m " + model + " -i " + (dir / "noisy") + " -o " + (dir / "out2") + " --psnr " +
+              (dir / "clean"));
+  expect_failure(r, "no reference for b.bmp in " + (dir / "clean"));
+  CHECK(!xunit::file_exists(dir / "out2"));
+  r = run(dir, "xunit-run",
+          "-m " + model + " -i " + (dir / "noisy") + " -o " + (dir / "out2") + " --psnr " +
+              (dir / "nowhere"));
+  expect_failure(r, "--psnr: no such file or folder");
+  CHECK(!xunit::file_exists(dir / "out2"));
+  // The same name wins over the stem; a reference of another size: written, not scored, status 1.
+  xunit::cli::save_image(dir / "clean/b.bmp", gradient(9, 9, 3, 8), false);
+  xunit::cli::save_image(dir / "clean/b.png", gradient(20, 12, 3, 8), false);
+  r = run(dir, "xunit-run",
+          "-m " + model + " -i " + (dir / "noisy") + " -o " + (dir / "out3") + " --psnr " +
+              (dir / "clean"));
+  CHECK(r.status == 1);
+  CHECK(r.err.find("b.bmp: --psnr: reference is 9x9, the image 20x12") != std::string::npos);
+  CHECK(r.err.find("2 written to " + (dir / "out3")) != std::string::npos);
+  CHECK(r.err.find("1 not scored") != std::string::npos);
+  CHECK(xunit::file_exists(dir / "out3/b.bmp"));
+}
+
+namespace {
+
+// Runs `command` with its stderr on a pseudo-terminal `columns` wide (0: a size unknown to
+// TIOCGWINSZ) and returns everything written there.
+std::string run_on_terminal(const std::string &command, int columns) {
+  int master = -1, slave = -1;
+  winsize ws{};
+  ws.ws_row = 24;
+  ws.ws_col = static_cast<unsigned short>(columns);
+  REQUIRE(openpty(&master, &slave, nullptr, nullptr, &ws) == 0);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    close(master);
+    dup2(slave, STDERR_FILENO);
+    close(slave);
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char *>(nullptr));
+    _exit(127);
+  }
+  close(slave);
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = read(master, buf, sizeof buf);
+    if (n <= 0) break;  // EIO once the child's side is closed
+    text.append(buf, size_t(n));
+  }
+  close(master);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  return text;
+}
+
+// The widest stretch of `text` between line starts (\r or \n), escape sequences not counted;
+// and how many \n it holds.
+int widest_line(const std::string &text, int *newlines) {
+  int widest = 0, width = 0;
+  *newlines = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\r' || text[i] == '\n') {
+      *newlines += text[i] == '\n';
+      width = 0;
+    } else if (text[i] == '\x1b') {
+      while (i < text.size() && !std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+    } else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      widest = std::max(widest, ++width);
+    }
+  }
+  return widest;
+}
+
+}  // namespace
+
+TEST_CASE("progress_line: fits the width, shortens the name in the middle, never breaks UTF-8") {
+  using xunit::cli::progress_line;
+  const std::string name = "IMG_20230401_holiday_at_the_seaside_with_the_family_0001.jpg";
+  CHECK(progress_line(0, 1, "a.png", 0.5f, 80) ==
+        "[###############---------------]  50%  1/1 a.png");
+  for (int columns : {200, 80, 60, 40, 30, 20, 12, 5, 1}) {
+    CAPTURE(columns);
+    const std::string line = progress_line(2, 12, name, 0.25f, columns);
+    int newlines = 0;
+    CHECK(widest_line(line, &newlines) <= std::max(columns - 1, 1));
+    CHECK(newlines == 0);
+    if (columns >= 40) {
+      CHECK(line.find(" 3/12 ") != std::string::npos);
+      CHECK(line.find("IMG_") != std::string::npos);
+      CHECK(line.substr(line.size() - 4) == ".jpg");  // head and tail of the name kept
+    }
+  }
+  CHECK(progress_line(2, 12, name, 0.25f, 200).find(name) != std::string::npos);
+  CHECK(progress_line(0, 3, "x", 0.f, 40).find('[') != std::string::npos);
+  // Non-ASCII names count two cells a character and are cut between characters.
+  std::string wide;
+  for (int i = 0; i < 40; ++i) wide += "\xe5\x86\x99";  // U+5199
+  const std::string line = progress_line(0, 1, wide + ".png", 0.f, 50);
+  CHECK(line.find("...") != std::string::npos);
+  CHECK(xunit::printable(line) == line);  // whole UTF-8 characters only
+  int cells = 0;
+  for (unsigned char c : line) cells += (c & 0xC0) == 0x80 ? 0 : c < 0x80 ? 1 : 2;
+  CHECK(cells <= 49);
+  // Control characters in a name are escaped, not sent to the terminal.
+  CHECK(progress_line(0, 1, "a\x1b[2J.png", 0.f, 80).find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("cli: the progress bar fits the terminal, redraws in place, and is absent off one") {
+  TempDir dir;
+  const std::string model = make_denoiser(dir);
+  mkdir((dir / "in").c_str(), 0755);
+  const std::string long_name = "a_photo_with_a_really_quite_long_file_name_from_a_camera_";
+  for (int i = 0; i < 3; ++i)
+    xunit::cli::save_image(dir / ("in/" + long_name + std::to_string(i) + ".png"),
+                           gradient(40, 30, 3, 8), false);
+  const std::string cmd =
+      bin_dir() + "xunit-run -m " + model + " -i " + (dir / "in") + " -o " + (dir / "out") + " -y";
+  for (auto [columns, env] : {std::pair{50, ""}, std::pair{0, "COLUMNS=40 "}}) {
+    CAPTURE(columns);
+    const std::string text = run_on_terminal(env + cmd, columns);
+    int newlines = 0;
+    const int widest = widest_line(text, &newlines);
+    // Every redraw within the width (the final count, a line of its own, aside).
+    const size_t last = text.rfind("xunit-run: 3 written");
+    REQUIRE(last != std::string::npos);
+    int bar_newlines = 0;
+    CHECK(widest_line(text.substr(0, last), &bar_newlines) <= (columns ? columns : 40) - 1);
+    CHECK(bar_newlines == 0);  // updates in place: \r, never a new line
+    CHECK(newlines == 1);      // the final count
+    CHECK(text.find('\r') != std::string::npos);
+    CHECK(text.find("...") != std::string::npos);
+    CHECK(widest > 0);
+  }
+  // Off a terminal: nothing but the final line.
+  Result r =
+      run(dir, "xunit-run", "-m " + model + " -i " + (dir / "in") + " -o " + (dir / "out") + " -y");
+  CHECK(r.status == 0);
+  CHECK(r.err.find('\r') == std::string::npos);
+  CHECK(r.err_lines() == 1);
+  CHECK(r.err.find("xunit-run: 3 written") == 0);
 }

@@ -1,21 +1,28 @@
 """xunit: CPU inference for xUnit image-restoration networks, over libxunit's C API.
 
     import numpy as np, xunit
-    with xunit.Model("xdncnn-color.xunit") as model:
-        clean = model.run(noisy)            # (H, W, C) uint8 / uint16 / float32 in, same out
+    with xunit.Model("xdncnn-color") as model:      # a shipped model's name, or a .xunit path
+        clean = model.run(noisy)            # (H, W, C) or (H, W) uint8 / uint16 / float32
 
-uint8 and uint16 images map their full range to [0, 1] and come back rounded and clamped;
-float32 images are in the network's own domain ([0, 1]) and come back unclamped. A (H, W) array
-is a one-channel image. Calls release the GIL: threads may share one model.
+uint8 and uint16 images map their full range to [0, 1] and come back rounded and clamped, in
+the same type; float32 images are in the network's own domain ([0, 1]) and come back
+unclamped (values far outside [0, 1], such as 0..255, are refused: see Model.run). Channels are
+adapted as xunit-run adapts them: a gray model runs on each of R, G, B of a color image (once
+when they hold gray content), a color model on a gray image replicated to RGB and averaged
+back, an alpha channel is passed through (resized for super-resolution). Calls release the
+GIL: threads may share one model.
 """
+import contextlib
 import ctypes
 import os
+import threading
 
 import numpy as np
 
 from . import _capi
 
-__all__ = ["Error", "Model", "version", "version_number", "shipped_model_dir"]
+__all__ = ["Error", "Model", "version", "version_number", "shipped_model_dir", "shipped_models",
+           "model_dirs", "find_model", "gray_content"]
 
 _lib = _capi.load_library()
 _DTYPES = {np.dtype(np.uint8): _capi.PIXEL_U8, np.dtype(np.uint16): _capi.PIXEL_U16,
@@ -47,32 +54,141 @@ def version_number():
     return int(_lib.xunit_version_number())
 
 
-def shipped_model_dir():
-    """The folder of the shipped models installed with this package, or None."""
+def model_dirs():
+    """The folders searched for shipped models, in order: $XUNIT_MODEL_DIR, the models installed
+    with this package (share/xunit/models of its prefix), models/ of the source tree holding
+    this package (python/xunit). xunit-run searches the same places from its own location."""
+    dirs = []
     env = os.environ.get("XUNIT_MODEL_DIR")
     if env:
-        return env
+        dirs.append(env)
+    here = os.path.dirname(os.path.abspath(__file__))
     try:
         from . import _install_paths
-    except ImportError:
-        return None
-    here = os.path.dirname(os.path.abspath(__file__))
-    d = os.path.normpath(os.path.join(here, _install_paths.MODEL_RELATIVE_DIR))
-    return d if os.path.isdir(d) else None
+        dirs.append(os.path.normpath(os.path.join(here, _install_paths.MODEL_RELATIVE_DIR)))
+    except ImportError:  # a source checkout: no install paths
+        pass
+    dirs.append(os.path.normpath(os.path.join(here, "..", "..", "models")))
+    return dirs
+
+
+def shipped_model_dir():
+    """The first folder of model_dirs() that holds a shipped model (a .xunit file), or None."""
+    for d in model_dirs():
+        if os.path.isdir(d) and any(n.endswith(".xunit") for n in os.listdir(d)):
+            return d
+    return None
+
+
+def shipped_models():
+    """The names of the shipped models (as xunit-run --list-models lists them), sorted."""
+    d = shipped_model_dir()
+    return [] if d is None else sorted(n[:-6] for n in os.listdir(d) if n.endswith(".xunit") and n[0] != ".")
+
+
+def find_model(name):
+    """`name` as given when it is a file, else the path of the shipped model of that name
+    (".xunit" optional), as xunit-run -m resolves it. Raises Error (XUNIT_ERROR_IO) listing
+    where it looked."""
+    name = os.fspath(name)
+    if os.path.isfile(name):
+        return name
+    if os.sep not in name:
+        file = name if name.endswith(".xunit") else name + ".xunit"
+        for d in model_dirs():
+            if os.path.isfile(os.path.join(d, file)):
+                return os.path.join(d, file)
+    raise Error(_capi.STATUS_IO, "no model '%s' (not a file, nor a shipped model in %s)"
+                % (name, ", ".join(model_dirs())))
+
+
+# Gray content in a color image, as xunit-run tells it (cli/restore.h): every pixel's R, G, B
+# within 2 levels of 255 of each other, and no tint (the means of R - G and B - G within a
+# quarter level).
+_GRAY_SPREAD = np.float32(2.5 / 255)
+_GRAY_TINT = 0.25 / 255
+
+
+def _unit(a):
+    """uint8/uint16 samples as float32 in [0, 1] (as libxunit converts them); float32 as is."""
+    if a.dtype == np.uint8:
+        return a.astype(np.float32) / np.float32(255)
+    if a.dtype == np.uint16:
+        return a.astype(np.float32) / np.float32(65535)
+    return a
+
+
+def _quantize(v, dtype):
+    """[0, 1] to 0..max, rounded half up in double precision, NaN and below 0 to 0 (as libxunit)."""
+    top = np.iinfo(dtype).max
+    d = v.astype(np.float64)
+    return np.where(d > 0, np.where(d >= 1, top, np.floor(d * top + 0.5)), 0).astype(dtype)
+
+
+def gray_content(image):
+    """Whether a (H, W, 3) or (H, W, 4) image holds gray content in its R, G, B (a black-and-white
+    photo saved as RGB), as xunit-run decides it; False for other shapes."""
+    a = np.asarray(image)
+    if a.ndim != 3 or a.shape[2] not in (3, 4) or a.size == 0:
+        return False
+    u = _unit(a if a.dtype in (np.uint8, np.uint16) else a.astype(np.float32))[..., :3]
+    if not (u.max(axis=2) - u.min(axis=2) <= _GRAY_SPREAD).all():
+        return False
+    n = u.shape[0] * u.shape[1]
+    r_g = np.sum(u[..., 0].astype(np.float64) - u[..., 1])
+    b_g = np.sum(u[..., 2].astype(np.float64) - u[..., 1])
+    return bool(abs(r_g) <= _GRAY_TINT * n and abs(b_g) <= _GRAY_TINT * n)
+
+
+def _upscale(plane, f):
+    """Bilinear resize of a (H, W) float32 plane by an integer factor (align_corners=False), as
+    xunit-run resizes an alpha channel for super-resolution."""
+    if f == 1:
+        return plane
+    h, w = plane.shape
+
+    def coord(n, size):
+        s = np.maximum((np.arange(n * f, dtype=np.float32) + np.float32(0.5)) / np.float32(f) - np.float32(0.5),
+                       np.float32(0))
+        i0 = np.minimum(s.astype(np.int64), size - 1)
+        return i0, np.minimum(i0 + 1, size - 1), (s - i0.astype(np.float32)).astype(np.float32)
+    y0, y1, ty = coord(h, h)
+    x0, x1, tx = coord(w, w)
+    tx, ty = tx[None, :], ty[:, None]
+    one = np.float32(1)
+    top = plane[y0][:, x0] * (one - tx) + plane[y0][:, x1] * tx
+    bot = plane[y1][:, x0] * (one - tx) + plane[y1][:, x1] * tx
+    return (top * (one - ty) + bot * ty).astype(np.float32)
+
+
+# A float image must lie in [0, 1] within this margin (room for unclipped noise of sigma 50/255
+# at 5 sigma); beyond it, it is almost surely in another range (0..255).
+_FLOAT_MARGIN = 1.0
 
 
 class Model:
-    """A loaded, validated .xunit model. Immutable: any number of threads may run it at once."""
+    """A loaded, validated .xunit model. Immutable: any number of threads may run it at once.
+
+    close() (also by `with` and garbage collection) waits for the runs in flight on other
+    threads to finish, refuses new ones, then frees the model: no run can use a freed model."""
 
     def __init__(self, path=None, *, data=None):
-        """Loads a .xunit file (memory-mapped), or the bytes of one given as `data`."""
+        """Loads a model: a shipped model's name ("xdncnn-color", as xunit-run -m takes it; see
+        shipped_models()), the path of a .xunit file, or the bytes of one given as `data`. The
+        file is read into memory and validated; it may change or go once loaded."""
+        self._lock = threading.Condition()
+        self._handle = None
+        self._runs = {}  # thread id -> runs of this model in flight on that thread
         if (path is None) == (data is None):
-            raise TypeError("Model(path) or Model(data=bytes)")
+            raise TypeError("Model(name or path) or Model(data=bytes)")
         handle = ctypes.c_void_p()
         if data is not None:
             buf = bytes(data)
             _check(_lib.xunit_model_load_memory(buf, len(buf), ctypes.byref(handle)))
         else:
+            path = os.fspath(path)
+            if os.sep not in path and not os.path.isfile(path):
+                path = find_model(path)
             _check(_lib.xunit_model_load(os.fsencode(path), ctypes.byref(handle)))
         self._handle = handle
         info = _capi.ModelInfo()  # struct_size set
@@ -85,16 +201,44 @@ class Model:
         self.parameters = info.parameters
         self.family = info.family.decode()
 
+    @contextlib.contextmanager
+    def _use(self):
+        """The handle, held open for the duration: close() waits until every _use has ended."""
+        me = threading.get_ident()
+        with self._lock:
+            if not self._handle:
+                raise ValueError("xunit: the model is closed")
+            self._runs[me] = self._runs.get(me, 0) + 1
+        try:
+            yield self._handle
+        finally:
+            with self._lock:
+                self._runs[me] -= 1
+                if not self._runs[me]:
+                    del self._runs[me]
+                if not self._runs:
+                    self._lock.notify_all()
+
     def metadata(self, key):
         """A metadata value of the model file ("title", "source_sha256", ...), or None."""
-        v = _lib.xunit_model_get_metadata(self._live(), key.encode())
-        return None if v is None else v.decode(errors="replace")
+        with self._use() as handle:
+            v = _lib.xunit_model_get_metadata(handle, key.encode())
+            return None if v is None else v.decode(errors="replace")
 
-    def run(self, image, *, threads=0, tile=-1, precision="fp32", progress=None):
+    def run(self, image, *, threads=0, tile=-1, precision="fp32", progress=None, check_range=True):
         """Restores `image`, a (H, W, C) or (H, W) uint8, uint16 or float32 array (other float
         types are converted to float32), into a new array of the same type and layout, scale
         times larger for super-resolution models.
 
+        Channels: an image with the model's channel count runs as it is. Otherwise, as
+        xunit-run: C = 2 or 4 is gray or RGB with alpha, the alpha passed through (resized
+        bilinearly for super-resolution); a gray model runs on each of R, G, B (once, on their
+        mean, when they hold gray content: see gray_content()); a color model runs on a gray
+        image replicated to RGB and its result is averaged back to gray.
+
+        check_range: float images must lie in [0, 1] give or take 1.0 (unclipped noise fits;
+        0..255 does not), and hold no NaN or infinity; ValueError otherwise. False runs any
+        values, for a model whose domain is another one.
         threads: 0 = all cores. tile: stripe width in input pixels (-1 automatic, 0 whole width).
         precision: "fp32", "bf16" or "auto". progress: called with the fraction done; return
         True to cancel (the call then raises Error with status XUNIT_ERROR_CANCELLED)."""
@@ -107,36 +251,78 @@ class Model:
             raise ValueError("xunit: an image is a (H, W, C) or (H, W) array, not shape %s" % (a.shape,))
         if precision not in _capi.PRECISIONS:
             raise ValueError("xunit: precision is one of %s, not %r" % (sorted(_capi.PRECISIONS), precision))
+        if a.dtype == np.float32 and check_range and a.size:
+            lo, hi = float(a.min()), float(a.max())
+            if not (np.isfinite(lo) and np.isfinite(hi)):
+                raise ValueError("xunit: the float image holds NaN or infinity")
+            if lo < -_FLOAT_MARGIN or hi > 1 + _FLOAT_MARGIN:
+                raise ValueError(
+                    "xunit: a float32 image is in [0, 1] (the network's domain), this one spans %g..%g: "
+                    "divide it by 255 (or 65535), or pass it as uint8 (uint16); check_range=False "
+                    "runs it as it is" % (lo, hi))
         a = np.ascontiguousarray(a)
-        h, w = a.shape[:2]
         c = 1 if a.ndim == 2 else a.shape[2]
-        s = self.scale
-        out_shape = (h * s, w * s) if a.ndim == 2 and self.out_channels == 1 else (h * s, w * s, self.out_channels)
-        out = np.empty(out_shape, dtype=a.dtype)
-        pixel = _DTYPES[a.dtype]
-        src = _capi.Image(w, h, c, pixel, w * c * a.itemsize, a.ctypes.data)
-        dst = _capi.Image(w * s, h * s, self.out_channels, pixel, w * s * self.out_channels * a.itemsize,
-                          out.ctypes.data)
-        opts = _capi.RunOptions()
-        _lib.xunit_run_options_init(ctypes.byref(opts))
-        opts.threads, opts.tile_size, opts.precision = int(threads), int(tile), _capi.PRECISIONS[precision]
-        if progress is not None:
-            def on_progress(fraction, _user):
-                return 1 if progress(float(fraction)) else 0
-            opts.progress = _capi.ProgressFn(on_progress)  # kept alive by `opts` during the call
-        _check(_lib.xunit_run(self._live(), ctypes.byref(opts), ctypes.byref(src), ctypes.byref(dst)))
-        return out
+        run = _Runs(self, threads, tile, precision, progress)
+        if c == self.in_channels:
+            run.total = 1
+            return run(a, squeeze=a.ndim == 2 and self.out_channels == 1)
+        return self._adapted(a, c, run)
+
+    def _adapted(self, a, c, run):
+        """xunit-run's channel rules (cli/restore.cpp) for an image whose channel count is not
+        the model's: in float32 [0, 1], back to the input's type at the end."""
+        alpha = c in (2, 4)
+        colour = c - 1 if alpha else c
+        m, s = self.in_channels, self.scale
+        if self.out_channels != m:
+            raise Error(_capi.STATUS_INVALID_ARGUMENT, "the model turns %d channels into %d: not an image model"
+                        % (m, self.out_channels))
+        u = _unit(a).reshape(a.shape[0], a.shape[1], c)
+        h, w = a.shape[:2]
+        if colour == m:
+            run.total = 1
+            result = run(np.ascontiguousarray(u[..., :colour]))
+        elif m == 1 and colour == 3 and gray_content(a):
+            run.total = 1
+            rgb = u[..., :3]
+            exact = (rgb[..., 0] == rgb[..., 1]) & (rgb[..., 1] == rgb[..., 2])
+            gray = np.where(exact, rgb[..., 0], (rgb[..., 0] + rgb[..., 1] + rgb[..., 2]) / np.float32(3))
+            out = run(np.ascontiguousarray(gray), squeeze=True)
+            result = np.stack([out + _upscale((rgb[..., k] - gray).astype(np.float32), s) for k in range(3)], -1)
+        elif m == 1 and colour == 3:
+            run.total = 3
+            result = np.stack([run(np.ascontiguousarray(u[..., k]), squeeze=True) for k in range(3)], -1)
+        elif m == 3 and colour == 1:
+            run.total = 1
+            out = run(np.ascontiguousarray(np.repeat(u[..., :1], 3, axis=2)))
+            result = ((out[..., 0] + out[..., 1] + out[..., 2]) / np.float32(3))[..., None]
+        else:
+            raise Error(_capi.STATUS_INVALID_ARGUMENT,
+                        "the image has %d colour channel(s)%s; the model takes %d"
+                        % (colour, " and alpha" if alpha else "", m))
+        if alpha:
+            result = np.concatenate([result, _upscale(np.ascontiguousarray(u[..., c - 1]), s)[..., None]], -1)
+        if a.ndim == 2:
+            result = result[..., 0]
+        result = result.astype(np.float32)
+        return result if a.dtype == np.float32 else _quantize(result, a.dtype)
 
     def close(self):
-        """Frees the model now (also done when it is garbage-collected)."""
-        if getattr(self, "_handle", None):
-            _lib.xunit_model_free(self._handle)
-            self._handle = None
-
-    def _live(self):
-        if not self._handle:
-            raise ValueError("xunit: the model is closed")
-        return self._handle
+        """Frees the model now (also done by `with` and when it is garbage-collected). Runs in
+        flight on other threads finish first: close() waits for them, and runs started after it
+        are refused (ValueError: the model is closed). Calling it from inside one of this
+        model's own runs (its progress callback) raises RuntimeError: it would wait for ever."""
+        lock = getattr(self, "_lock", None)
+        if lock is None:  # __init__ failed before there was anything to free
+            return
+        with lock:
+            if self._runs.get(threading.get_ident()):
+                raise RuntimeError("xunit: close() from inside a run of this model (its progress callback)")
+            handle, self._handle = self._handle, None  # new runs are refused from here on
+            while self._runs:
+                lock.wait()
+            if handle:
+                _lib.xunit_model_free(handle)
 
     def __enter__(self):
         return self
@@ -153,3 +339,35 @@ class Model:
     def __repr__(self):
         return "xunit.Model(%s, %s, x%d, %d->%d channels, %d parameters)" % (
             self.family, self.task, self.scale, self.in_channels, self.out_channels, self.parameters)
+
+
+class _Runs:
+    """Runs of one model for one image (several when its channels are run one by one), the
+    progress callback told the fraction of all of them."""
+
+    def __init__(self, model, threads, tile, precision, progress):
+        self.model, self.progress, self.total, self.done = model, progress, 1, 0
+        self.opts = _capi.RunOptions()
+        _lib.xunit_run_options_init(ctypes.byref(self.opts))
+        self.opts.threads, self.opts.tile_size = int(threads), int(tile)
+        self.opts.precision = _capi.PRECISIONS[precision]
+        if progress is not None:
+            def on_progress(fraction, _user):
+                return 1 if progress((self.done + float(fraction)) / self.total) else 0
+            self.opts.progress = _capi.ProgressFn(on_progress)  # kept alive by `self`
+
+    def __call__(self, a, squeeze=False):
+        """The model on a contiguous (H, W) or (H, W, C) array of the model's channel count."""
+        m = self.model
+        h, w = a.shape[:2]
+        c = 1 if a.ndim == 2 else a.shape[2]
+        s = m.scale
+        out = np.empty((h * s, w * s) if squeeze else (h * s, w * s, m.out_channels), dtype=a.dtype)
+        pixel = _DTYPES[a.dtype]
+        src = _capi.Image(w, h, c, pixel, w * c * a.itemsize, a.ctypes.data)
+        dst = _capi.Image(w * s, h * s, m.out_channels, pixel, w * s * m.out_channels * a.itemsize,
+                          out.ctypes.data)
+        with m._use() as handle:
+            _check(_lib.xunit_run(handle, ctypes.byref(self.opts), ctypes.byref(src), ctypes.byref(dst)))
+        self.done += 1
+        return out

@@ -1,12 +1,16 @@
-"""The installed xunit Python package against the installed library and models.
+"""The xunit Python package against the library and models: installed (check_install.sh), or
+from the source tree against a build (ctest's `python`: XUNIT_LIBRARY=build/lib/libxunit.so.1).
 
     PYTHONPATH=P/lib/python3/dist-packages /usr/bin/python3 test_python.py XUNIT_RUN
-(XUNIT_RUN: the installed xunit-run, whose output the package must reproduce bit for bit.)"""
+(XUNIT_RUN: the xunit-run of the same install or build, whose output the package must reproduce
+bit for bit.)"""
 import os
 import subprocess
 import sys
 import tempfile
 import threading
+import time
+import weakref
 
 import numpy as np
 import xunit
@@ -31,7 +35,7 @@ def raises(fn, exc, text):
 xunit_run = sys.argv[1]
 model_dir = xunit.shipped_model_dir()
 check(model_dir is not None and os.path.isfile(os.path.join(model_dir, "xdncnn-color.xunit")),
-      "the package finds the installed models: %s" % model_dir)
+      "the package finds the shipped models: %s" % model_dir)
 check(xunit.version().count(".") == 2, "version %s" % xunit.version())
 major, minor, patch = (int(v) for v in xunit.version().split("."))
 check(xunit.version_number() == major * 10000 + minor * 100 + patch,
@@ -91,7 +95,8 @@ with xunit.Model(os.path.join(model_dir, "xdncnn-color.xunit")) as m:
     [t.join() for t in ts]
     check(all(np.array_equal(r, out) for r in results), "4 Python threads on one model")
 
-    check(raises(lambda: m.run(noisy[..., :1]), xunit.Error, "channel"), "wrong channel count: C error text")
+    check(raises(lambda: m.run(np.concatenate([noisy, noisy[..., :2]], -1)), xunit.Error,
+                 "the image has 5 colour channel(s); the model takes 3"), "5 channels refused")
     check(raises(lambda: m.run(noisy.astype(np.int32)), TypeError, "int32"), "int32 refused")
     check(raises(lambda: m.run(noisy[None]), ValueError, "shape"), "4-D refused")
     check(raises(lambda: m.run(noisy, precision="fp8"), ValueError, "fp8"), "unknown precision refused")
@@ -113,6 +118,138 @@ except xunit.Error as err:
     e = err
 check(e is not None and e.status == "XUNIT_ERROR_IO" and "/nonexistent/x.xunit" in str(e),
       "missing file: %s: %s" % (e.status if e else None, e))
+
+
+# --- Shipped models by name, as xunit-run -m names them.
+names = xunit.shipped_models()
+check({"xdncnn-color", "xdncnn-gray", "xsrgan-x2", "xsrgan-x4"} <= set(names), "shipped_models(): %s" % names)
+check(xunit.find_model("xdncnn-gray") == os.path.join(model_dir, "xdncnn-gray.xunit"), "find_model by name")
+with xunit.Model("xdncnn-color") as by_name, xunit.Model("xdncnn-color.xunit") as by_file_name:
+    check(np.array_equal(by_name.run(noisy), out) and np.array_equal(by_file_name.run(noisy), out),
+          "Model('xdncnn-color') is the shipped model")
+e = None
+try:
+    xunit.Model("no-such-model")
+except xunit.Error as err:
+    e = err
+check(e is not None and e.status == "XUNIT_ERROR_IO" and "no model 'no-such-model'" in str(e)
+      and model_dir in str(e), "an unknown name: xunit.Error naming where it looked: %s" % e)
+
+
+# --- Channels as xunit-run adapts them (bit for bit the CLI's PNGs).
+def cli(model, img, args=()):
+    from PIL import Image
+    with tempfile.TemporaryDirectory() as tmp:
+        Image.fromarray(img).save(os.path.join(tmp, "in.png"))
+        subprocess.run([xunit_run, "-q", "-i", os.path.join(tmp, "in.png"), "-o", os.path.join(tmp, "out.png")]
+                       + (["-m", model] if model else []) + list(args), check=True)
+        return np.asarray(Image.open(os.path.join(tmp, "out.png")))
+
+
+small = noisy[:40, :48]
+gray2d = small[..., 1].copy()
+alpha = (np.arange(40 * 48).reshape(40, 48) % 251).astype(np.uint8)
+rgba = np.dstack([small, alpha])
+gray_rgb = np.dstack([gray2d] * 3)
+color_path = os.path.join(model_dir, "xdncnn-color.xunit")
+gray_path = os.path.join(model_dir, "xdncnn-gray.xunit")
+with xunit.Model("xdncnn-color") as m, xunit.Model("xdncnn-gray") as g, xunit.Model("xsrgan-x2") as sr:
+    r = m.run(gray2d)
+    check(r.shape == gray2d.shape and r.dtype == np.uint8 and np.array_equal(r, cli(color_path, gray2d)),
+          "a (H, W) image through the color model: replicated, averaged back, as xunit-run")
+    check(m.run(gray2d[..., None]).shape == gray2d.shape + (1,), "(H, W, 1) stays (H, W, 1)")
+    r = m.run(rgba)
+    check(r.shape == rgba.shape and np.array_equal(r[..., 3], alpha) and np.array_equal(r[..., :3], m.run(small))
+          and np.array_equal(r, cli(color_path, rgba)), "RGBA: alpha passed through, RGB restored, as xunit-run")
+    r16 = m.run(rgba.astype(np.uint16) * 257)
+    check(r16.dtype == np.uint16 and np.array_equal(r16[..., 3], alpha.astype(np.uint16) * 257)
+          and np.abs(r16[..., :3] / 257.0 - r[..., :3]).max() <= 1, "uint16 RGBA in, uint16 RGBA out")
+    rf = m.run(rgba.astype(np.float32) / 255)
+    check(rf.dtype == np.float32 and rf.shape == rgba.shape, "float32 RGBA in, float32 RGBA out")
+    r = g.run(small)
+    check(r.shape == small.shape and np.array_equal(r, cli(gray_path, small)),
+          "a color image through the gray model: each channel, as xunit-run")
+    check(xunit.gray_content(gray_rgb) and not xunit.gray_content(small) and not xunit.gray_content(gray2d),
+          "gray_content()")
+    r = g.run(gray_rgb)
+    check(np.array_equal(r, np.dstack([g.run(gray2d)] * 3)) and np.array_equal(r, cli(None, gray_rgb)),
+          "gray content in RGB through the gray model: one run, as xunit-run's default routing")
+    r = sr.run(rgba[:20, :24])
+    ref = cli(None, rgba[:20, :24], ["-s", "2"])
+    check(r.shape == (40, 48, 4) and np.abs(r.astype(int) - ref).max() <= 1,
+          "super-resolution of RGBA: alpha resized, as xunit-run (max diff %d)" % np.abs(r.astype(int) - ref).max())
+
+    # --- Float images: [0, 1] give or take 1; 0..255 is refused, not run into 20 dB.
+    check(raises(lambda: m.run(small.astype(np.float32)), ValueError, "divide it by 255"), "float32 0..255 refused")
+    bad = small.astype(np.float32) / 255
+    bad[3, 4, 1] = np.nan
+    check(raises(lambda: m.run(bad), ValueError, "NaN"), "NaN refused")
+    unclipped = small.astype(np.float32) / 255 + rng.normal(0, 0.2, small.shape).astype(np.float32)
+    check(m.run(unclipped).shape == small.shape, "unclipped noise (sigma 0.2) runs")
+    check(m.run(small.astype(np.float32), check_range=False).dtype == np.float32, "check_range=False runs")
+
+
+# --- close() while another thread is inside run(): it waits; runs after it are refused.
+big = np.ascontiguousarray(np.tile(noisy, (2, 2, 1)))
+m = xunit.Model("xdncnn-color")
+expected = m.run(big, threads=1)
+started, release = threading.Event(), threading.Event()
+got, inner = {}, []
+
+
+def slow_progress(fraction):
+    if not started.is_set():
+        try:
+            m.close()  # from inside its own run: refused, it would wait for ever
+        except RuntimeError as err:
+            inner.append(str(err))
+        started.set()
+        release.wait(10)
+    return False
+
+
+def runner():
+    got["out"] = m.run(big, threads=1, tile=32, progress=slow_progress)
+
+
+t = threading.Thread(target=runner)
+t.start()
+started.wait(10)
+closer = threading.Thread(target=m.close)
+closer.start()
+deadline = time.time() + 10
+while m._handle is not None and time.time() < deadline:  # until close() has begun
+    time.sleep(0.01)
+time.sleep(0.1)
+check(closer.is_alive(), "close() waits while a run is in flight")
+check(raises(lambda: m.run(noisy), ValueError, "closed"), "a run started while close() waits is refused")
+release.set()
+t.join(30)
+closer.join(30)
+check(not closer.is_alive() and np.array_equal(got.get("out"), expected),
+      "the run in flight finishes with the right result, then close() returns")
+check(len(inner) == 1 and "inside a run" in inner[0], "close() from the run's own callback: RuntimeError")
+check(raises(lambda: m.run(noisy), ValueError, "closed"), "closed after close()")
+m.close()  # twice: nothing
+
+# `with` and garbage collection: the model lives as long as a run holds it.
+results = {}
+with xunit.Model("xdncnn-color") as m2:
+    ts = [threading.Thread(target=lambda i=i: results.__setitem__(i, m2.run(big, threads=1))) for i in range(2)]
+    [t.start() for t in ts]
+    time.sleep(0.05)
+[t.join() for t in ts]
+check(len(results) == 2 and all(np.array_equal(r, expected) for r in results.values()),
+      "leaving `with` while 2 threads run: both finish")
+m3 = xunit.Model("xdncnn-color")
+gone = []
+weakref.finalize(m3, lambda: gone.append(True))
+t = threading.Thread(target=lambda mm=m3: results.__setitem__("gc", mm.run(big, threads=1)))
+t.start()
+del m3
+t.join()
+del t
+check(np.array_equal(results["gc"], expected), "a model dropped by its owner while a thread runs it: the run finishes")
 
 if failures:
     print("%d failed" % len(failures))
