@@ -86,8 +86,65 @@ DnnlConv::DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_
     affine_.push_back(std::move(scale));
     affine_.push_back(std::move(shift));
   }
+  // Our Winograd where oneDNN has none (it has one for AVX-512's 16-lane blocks only): a dense
+  // 3x3 conv between blocked tensors, wide enough to pay for the transforms, whose post-ops
+  // start with its Sum if it has one (it adds the residual itself; the rest is applied after).
+  size_t sums = 0;
+  for (const PostOp &p : step.post) sums += p.is_sum();
+  const bool sum_first = sums == 0 || (sums == 1 && step.post[0].is_sum());
+  if (algorithm == ConvAlgorithm::Auto && op.type == OpType::Conv2d && op.kernel == 3 &&
+      op.groups == 1 && !step.bf16 && src_block == dst_block && op.in_channels >= 16 &&
+      op.out_channels >= 16 && sum_first) {
+    winograd_ = kernels::select_winograd(dst_block);
+    if (winograd_) {
+      winograd_weights_ =
+          kernels::winograd_pack_weights(weights_.data(), oc, op.in_channels, dst_block);
+      winograd_bias_.assign(size_t((oc + dst_block - 1) / dst_block * dst_block), 0.f);
+      std::copy(bias_.begin(), bias_.end(), winograd_bias_.begin());
+      winograd_post_.assign(step.post.begin() + (sums ? 1 : 0), step.post.end());
+    }
+  }
 }
 DnnlConv::~DnnlConv() = default;
+
+void DnnlConv::execute_winograd(int rows, int width, const float *src, float *dst) const {
+  const int B = dst_block_;
+  const int in_planes = (step_.op->in_channels + B - 1) / B;
+  const int out_planes = (step_.op->out_channels + B - 1) / B;
+  const int tile_rows = (rows + 3) / 4, tile_cols = (width + 3) / 4;
+  // Work items of one tile row x 72 columns (a batch of the kernel): enough for the threads
+  // of a 32-row chunk, each item's transforms and products within L2.
+  constexpr int kColsPerItem = 18;
+  const int col_items = (tile_cols + kColsPerItem - 1) / kColsPerItem;
+  const int items = tile_rows * col_items;
+  const size_t scratch_floats = kernels::winograd_scratch_floats(in_planes, out_planes, B);
+#pragma omp parallel if (items > 1)
+  {
+    thread_local std::vector<float> scratch;
+    if (scratch.size() < scratch_floats) scratch.resize(scratch_floats);
+    kernels::WinogradParams p;
+    p.src = src;
+    p.dst = dst;
+    p.weights = winograd_weights_.data();
+    p.bias = winograd_bias_.data();
+    p.rows = rows;
+    p.width = width;
+    p.block = B;
+    p.in_planes = in_planes;
+    p.out_planes = out_planes;
+    p.accumulate = winograd_post_.size() < step_.post.size();
+    p.scratch = scratch.data();
+#pragma omp for schedule(static)
+    for (int item = 0; item < items; ++item) {
+      p.tile_row_begin = item / col_items;
+      p.tile_row_end = p.tile_row_begin + 1;
+      p.tile_col_begin = (item % col_items) * kColsPerItem;
+      p.tile_col_end = std::min(tile_cols, p.tile_col_begin + kColsPerItem);
+      winograd_(p);
+    }
+  }
+  if (!winograd_post_.empty()) apply_post_ops(winograd_post_, rows, width, dst);
+}
 
 std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) const {
   static std::atomic<uint64_t> clock{0};
@@ -211,15 +268,17 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
 }
 
 size_t DnnlConv::scratch_bytes(int rows, int width) const {
-  return instance(rows, width)->scratch_bytes;
+  return winograd_ ? 0 : instance(rows, width)->scratch_bytes;
 }
 
 std::string DnnlConv::implementation(int rows, int width) const {
-  return instance(rows, width)->implementation;
+  return winograd_ ? std::string("xunit_wino_4x3:") + kernels::isa_name(kernels::active_isa())
+                   : instance(rows, width)->implementation;
 }
 
 void DnnlConv::execute(int rows, int width, const void *src, float *dst,
                        ConvScratch scratch) const {
+  if (winograd_) return execute_winograd(rows, width, static_cast<const float *>(src), dst);
   std::shared_ptr<Instance> inst = instance(rows, width);
   XUNIT_CHECK(scratch.bytes >= inst->scratch_bytes, "internal error: conv scratch too small");
   dnnl::engine &eng = cpu_engine();

@@ -17,11 +17,14 @@
 
 #include "engine/graph.h"
 #include "engine/plan.h"
+#include "kernels/winograd/winograd.h"
 
 namespace xunit {
 
 // How 3x3 convs are computed. Winograd F(4x4, 3x3) does ~2.5x fewer multiplications than a
-// direct conv; its rounding differs from a direct conv by ~3e-7 relative per layer.
+// direct conv; its rounding differs from a direct conv by ~3e-7 relative per layer. Auto:
+// oneDNN's Winograd where it has one (AVX-512), else ours (kernels/winograd, AVX2) for convs
+// of at least 16 channels in and out.
 enum class ConvAlgorithm { Auto, Direct };
 
 struct ConvScratch {
@@ -58,6 +61,7 @@ class DnnlConv {
 
   // Post-ops that oneDNN did not fuse (a suffix of the step's), applied to the result.
   void apply_post_ops(const std::vector<PostOp> &ops, int rows, int width, float *dst) const;
+  void execute_winograd(int rows, int width, const float *src, float *dst) const;
 
   const Step &step_;
   const Graph *graph_;
@@ -66,6 +70,11 @@ class DnnlConv {
   // The step's tensors with the output channels in result order.
   std::vector<float> weights_, bias_;
   std::vector<std::vector<float>> affine_;  // per Affine post-op: scale then shift
+  // Our Winograd (null: oneDNN runs the conv), its transformed weights and padded bias, and
+  // the post-ops applied after it (all but a leading Sum, which it adds itself).
+  kernels::WinogradFn winograd_ = nullptr;
+  std::vector<float> winograd_weights_, winograd_bias_;
+  std::vector<PostOp> winograd_post_;
   mutable std::mutex mutex_;
   mutable std::map<std::array<int, 3>, std::shared_ptr<Instance>> cache_;  // rows, width, threads
 };

@@ -289,7 +289,9 @@ TEST_CASE("super-resolution tiles map to scale x tiles") {
   LoadedModel m = load_graph(g);
   HwcImage in = random_image(21, 13, 1, 11);
   HwcImage whole = run_engine(*m.model, in, 0, 1);
-  for (int tile : {1, 5, 8}) CHECK(max_abs_diff(run_engine(*m.model, in, tile, 2), whole) <= 1e-5f);
+  // (3e-5: our AVX2 Winograd F(4x4, 3x3) tiles start at each stripe's edge: its rounding moves
+  // with them; a mapping error is of the order of the values.)
+  for (int tile : {1, 5, 8}) CHECK(max_abs_diff(run_engine(*m.model, in, tile, 2), whole) <= 3e-5f);
 }
 
 TEST_CASE("every forced ISA gives the same result") {

@@ -1,0 +1,64 @@
+// The reference: one tile and one output channel at a time, in plain float arithmetic.
+#include "kernels/winograd/winograd.h"
+#include "kernels/winograd/winograd_transforms.h"
+
+namespace xunit::kernels {
+
+void f32_winograd_f4x4_3x3__scalar(const WinogradParams &p) {
+  const int B = p.block, icp = p.in_planes * B, ocp = p.out_planes * B;
+  auto mul = [](float a, float b) { return a * b; };
+  auto in = [&](int c, int y, int x) -> float {  // zero beyond the window and the sides
+    if (y >= p.rows + 2 || x < 0 || x >= p.width) return 0.f;
+    return p.src[((size_t(c / B) * (p.rows + 2) + y) * p.width + x) * B + c % B];
+  };
+  std::vector<float> v(size_t(36) * icp);
+  for (int ty = p.tile_row_begin; ty < p.tile_row_end; ++ty)
+    for (int tx = p.tile_col_begin; tx < p.tile_col_end; ++tx) {
+      for (int c = 0; c < icp; ++c) {  // V = B^T d B per input channel
+        float d[6][6], t[6][6];
+        for (int i = 0; i < 6; ++i)
+          for (int j = 0; j < 6; ++j) d[i][j] = in(c, 4 * ty + i, 4 * tx - 1 + j);
+        for (int j = 0; j < 6; ++j) {
+          float col[6], r[6];
+          for (int i = 0; i < 6; ++i) col[i] = d[i][j];
+          winograd::input_1d(col, r, mul);
+          for (int i = 0; i < 6; ++i) t[i][j] = r[i];
+        }
+        for (int i = 0; i < 6; ++i) {
+          float r[6];
+          winograd::input_1d(t[i], r, mul);
+          for (int j = 0; j < 6; ++j) v[size_t(i * 6 + j) * icp + c] = r[j];
+        }
+      }
+      for (int o = 0; o < ocp; ++o) {
+        float m[6][6];
+        for (int pos = 0; pos < 36; ++pos) {
+          float acc = 0.f;
+          for (int c = 0; c < icp; ++c)
+            acc += v[size_t(pos) * icp + c] * p.weights[(size_t(pos) * icp + c) * ocp + o];
+          m[pos / 6][pos % 6] = acc;
+        }
+        float s[4][6];
+        for (int j = 0; j < 6; ++j) {
+          float col[6], r[4];
+          for (int i = 0; i < 6; ++i) col[i] = m[i][j];
+          winograd::output_1d(col, r, mul);
+          for (int i = 0; i < 4; ++i) s[i][j] = r[i];
+        }
+        for (int i = 0; i < 4; ++i) {
+          float r[4];
+          winograd::output_1d(s[i], r, mul);
+          const int y = 4 * ty + i;
+          if (y >= p.rows) continue;
+          for (int j = 0; j < 4; ++j) {
+            const int x = 4 * tx + j;
+            if (x >= p.width) continue;
+            float &out = p.dst[((size_t(o / B) * p.rows + y) * p.width + x) * B + o % B];
+            out = (p.accumulate ? out : 0.f) + r[j] + p.bias[o];
+          }
+        }
+      }
+    }
+}
+
+}  // namespace xunit::kernels

@@ -1,0 +1,190 @@
+// The Winograd F(4x4, 3x3) family (kernels/winograd): the scalar reference against a direct
+// conv in double (the algorithm), every registered variant against the reference (the SIMD
+// code), over partial tiles, padded channels, a residual, split tile rows. A variant the CPU
+// can run but the test did not exercise is a failure.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kernels/isa.h"
+#include "kernels/winograd/winograd.h"
+#include "scoped_isa.h"
+
+using namespace xunit::kernels;
+
+namespace {
+
+struct Case {
+  int in_channels, out_channels, rows, width;
+  bool accumulate;
+  int splits;  // calls over consecutive tile-row ranges
+};
+
+struct Buffers {
+  std::vector<float> src, weights, bias, packed, residual;
+};
+
+Buffers make(const Case &c, int block, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.f, 1.f);
+  const int ip = (c.in_channels + block - 1) / block, op = (c.out_channels + block - 1) / block;
+  Buffers b;
+  b.src.assign(size_t(ip) * (c.rows + 2) * c.width * block, 0.f);
+  for (size_t i = 0; i < b.src.size(); ++i)
+    if (int(i % size_t(block)) + int(i / (size_t(c.rows + 2) * c.width * block)) * block <
+        c.in_channels)
+      b.src[i] = d(rng);  // padded lanes stay zero, as in the engine
+  b.weights.resize(size_t(c.out_channels) * c.in_channels * 9);
+  for (auto &x : b.weights) x = d(rng) * 0.2f;
+  b.bias.assign(size_t(op) * block, 0.f);
+  for (int o = 0; o < c.out_channels; ++o) b.bias[size_t(o)] = d(rng);
+  b.packed = winograd_pack_weights(b.weights.data(), c.out_channels, c.in_channels, block);
+  b.residual.resize(size_t(op) * c.rows * c.width * block);
+  for (auto &x : b.residual) x = c.accumulate ? d(rng) : -7.f;
+  return b;
+}
+
+std::vector<float> run(WinogradFn fn, const Case &c, int block, const Buffers &b) {
+  const int ip = (c.in_channels + block - 1) / block, op = (c.out_channels + block - 1) / block;
+  std::vector<float> dst = b.residual;
+  std::vector<float> scratch(winograd_scratch_floats(ip, op, block));
+  WinogradParams p;
+  p.src = b.src.data();
+  p.dst = dst.data();
+  p.weights = b.packed.data();
+  p.bias = b.bias.data();
+  p.rows = c.rows;
+  p.width = c.width;
+  p.block = block;
+  p.in_planes = ip;
+  p.out_planes = op;
+  p.accumulate = c.accumulate;
+  p.scratch = scratch.data();
+  // Split over tile rows, and over tile columns (at other than batch boundaries) too.
+  const int tile_rows = (c.rows + 3) / 4, tile_cols = (c.width + 3) / 4;
+  for (int s = 0; s < c.splits; ++s) {
+    p.tile_row_begin = tile_rows * s / c.splits;
+    p.tile_row_end = tile_rows * (s + 1) / c.splits;
+    for (int t = 0; t < c.splits; ++t) {
+      p.tile_col_begin = tile_cols * t / c.splits;
+      p.tile_col_end = tile_cols * (t + 1) / c.splits;
+      fn(p);
+    }
+  }
+  return dst;
+}
+
+// The conv itself, in double: the window's row y + 1 is output row y's centre row.
+std::vector<float> direct(const Case &c, int block, const Buffers &b) {
+  const int ip = (c.in_channels + block - 1) / block;
+  std::vector<float> dst = b.residual;
+  for (int o = 0; o < c.out_channels; ++o)
+    for (int y = 0; y < c.rows; ++y)
+      for (int x = 0; x < c.width; ++x) {
+        double acc = b.bias[size_t(o)];
+        for (int i = 0; i < c.in_channels; ++i)
+          for (int ky = 0; ky < 3; ++ky)
+            for (int kx = 0; kx < 3; ++kx) {
+              const int sx = x + kx - 1;
+              if (sx < 0 || sx >= c.width) continue;
+              acc += double(b.weights[(size_t(o) * c.in_channels + i) * 9 + ky * 3 + kx]) *
+                     b.src[((size_t(i / block) * (c.rows + 2) + y + ky) * c.width + sx) * block +
+                           i % block];
+            }
+        float &out = dst[((size_t(o / block) * c.rows + y) * c.width + x) * block + o % block];
+        out = float((c.accumulate ? out : 0.0) + acc);
+      }
+  (void)ip;
+  return dst;
+}
+
+// Largest |got - want| / max(1, |want|) over the real channels (padded output lanes: zero).
+float difference(const std::vector<float> &got, const std::vector<float> &want, const Case &c,
+                 int block) {
+  float worst = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const int lane = int(i % size_t(block)), plane = int(i / (size_t(c.rows) * c.width * block));
+    const bool real = plane * block + lane < c.out_channels;
+    const float e = real ? std::abs(got[i] - want[i]) / std::max(1.f, std::abs(want[i]))
+                         : std::abs(got[i] - (c.accumulate ? want[i] : 0.f));
+    if (!(e <= worst)) worst = e;
+  }
+  return worst;
+}
+
+const Case kCases[] = {
+    {8, 8, 4, 4, false, 1},    {8, 8, 1, 1, false, 1},     {5, 3, 3, 5, false, 1},
+    {16, 16, 7, 13, false, 1}, {24, 8, 9, 70, true, 2},    {8, 24, 32, 37, false, 3},
+    {64, 64, 8, 75, true, 2},  {64, 64, 32, 19, false, 4}, {12, 20, 5, 2, true, 1},
+};
+
+}  // namespace
+
+TEST_CASE("winograd: the scalar reference computes the 3x3 conv") {
+  float worst = 0;
+  unsigned seed = 1;
+  for (const Case &c : kCases) {
+    CAPTURE(c.in_channels);
+    CAPTURE(c.width);
+    const Buffers b = make(c, 8, seed++);
+    const float e = difference(run(f32_winograd_f4x4_3x3__scalar, c, 8, b), direct(c, 8, b), c, 8);
+    CHECK(e <= 2e-4f);  // F(4x4, 3x3) in float: transforms with factors up to 8 (and 1/24)
+    worst = std::max(worst, e);
+  }
+  MESSAGE("reference vs direct conv, largest relative difference: " << worst);
+  // The comparison can fail: a wrong bias is seen.
+  const Case c = kCases[2];
+  Buffers b = make(c, 8, 99);
+  const std::vector<float> want = direct(c, 8, b);
+  b.bias[0] += 1e-2f;
+  CHECK(difference(run(f32_winograd_f4x4_3x3__scalar, c, 8, b), want, c, 8) > 2e-4f);
+}
+
+TEST_CASE("winograd: every registered variant matches the scalar reference") {
+  std::set<WinogradFn> exercised;
+  float worst = 0;
+  unsigned seed = 100;
+  for (const WinogradVariant &v : winograd_variants()) {
+    if (int(v.isa) > int(cpu_isa())) {
+      MESSAGE("not run on this CPU (needs " << std::string(isa_name(v.isa))
+                                            << "): " << std::string(v.name));
+      continue;
+    }
+    for (const Case &c : kCases) {
+      CAPTURE(v.name);
+      CAPTURE(c.in_channels);
+      CAPTURE(c.out_channels);
+      CAPTURE(c.width);
+      const Buffers b = make(c, v.block, seed++);
+      const float e = difference(run(v.fn, c, v.block, b),
+                                 run(f32_winograd_f4x4_3x3__scalar, c, v.block, b), c, v.block);
+      // The same sums, but contracted into FMAs: F(4x4, 3x3)'s transforms (factors up to 8, and
+      // 1/24 in the weights) amplify those roundings as much as the algorithm's own, measured
+      // against the direct conv above; so the bound is the same.
+      CHECK(e <= 2e-4f);
+      worst = std::max(worst, e);
+      exercised.insert(v.fn);
+    }
+  }
+  MESSAGE("largest relative difference to the reference: " << worst);
+  for (const WinogradVariant &v : winograd_variants())
+    if (int(v.isa) <= int(cpu_isa())) {
+      INFO("registered, runnable here, not exercised: " << std::string(v.name));
+      CHECK(exercised.count(v.fn) == 1);
+    }
+}
+
+TEST_CASE("winograd: the selection follows the ISA override") {
+  for (Isa level : {Isa::Scalar, Isa::Avx2, Isa::Avx512, Isa::Avx512Bf16}) {
+    if (int(level) > int(cpu_isa())) continue;
+    const xunit::testing::ScopedIsa forced(level);
+    const WinogradFn fn = select_winograd(8);
+    CHECK((fn != nullptr) == (level >= Isa::Avx2));
+    CHECK(!select_winograd(3));
+  }
+}
