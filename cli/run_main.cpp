@@ -40,6 +40,8 @@ using xunit::cli::BatchItem;
 using xunit::cli::Image;
 using xunit::cli::RunOptions;
 
+const char *const kOutputs = ".png .jpg .webp .tif .bmp .tga .npy";
+
 std::atomic<bool> g_interrupted{false};
 extern "C" void on_interrupt(int) { g_interrupted = true; }
 
@@ -213,7 +215,7 @@ std::vector<BatchItem> plan_items(const RunOptions &o, std::vector<std::string> 
     if (xunit::is_directory(o.output))
       throw Error("-o is a folder but -i is a file: '" + o.output + "'");
     XUNIT_CHECK(xunit::cli::is_supported_output(o.output),
-                "unsupported output format '" + o.output + "' (use .png .jpg .bmp .tga .npy)");
+                "unsupported output format '" + o.output + "' (use " + kOutputs + ")");
     items.push_back({file_name(o.input), o.input, o.output});
     check_outputs(items, o.overwrite);
     check_writable(parent_of(o.output), false);
@@ -302,7 +304,7 @@ int run(const RunOptions &o) {
     if (same_file(item.input, item.output))
       throw Error("refusing to write over the input '" + item.input + "'");
     if (!xunit::cli::is_supported_output(item.output))
-      throw Error("unsupported output format '" + item.output + "' (use .png .jpg .bmp .tga .npy)");
+      throw Error("unsupported output format '" + item.output + "' (use " + kOutputs + ")");
     Image img = xunit::cli::load_image(item.input,
                                        o.max_pixels ? o.max_pixels : xunit::cli::kDefaultMaxPixels);
     if (o.noise_sigma > 0) xunit::cli::add_gaussian_noise(img, o.noise_sigma, o.seed, item.name);

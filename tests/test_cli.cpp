@@ -295,7 +295,7 @@ TEST_CASE("cli: xunit-run refuses bad requests with one line and writes nothing"
   failing("-m " + model + " -i " + (dir / "nope.png") + " -o " + (dir / "o.png"), "nope.png");
   failing("-m " + (dir / "nope.xunit") + " -i " + in + " -o " + (dir / "o.png"), "nope.xunit");
   failing("-m " + in + " -i " + in + " -o " + (dir / "o.png"), "not a .xunit model");
-  failing("-m " + model + " -i " + in + " -o " + (dir / "o.webp"), "unsupported output format");
+  failing("-m " + model + " -i " + in + " -o " + (dir / "o.gif"), "unsupported output format");
   failing("-m " + model + " -i " + in + " -o " + (dir / "missing/o.png"),
           "cannot create output in");
   failing("-m " + model + " -i " + in + " -o " + (dir / "o.png") + " --max-pixels 10", "pixel");
@@ -305,7 +305,7 @@ TEST_CASE("cli: xunit-run refuses bad requests with one line and writes nothing"
           "--precision");
   failing("--bogus", "unknown argument");
   CHECK(!xunit::file_exists(dir / "o.png"));
-  CHECK(!xunit::file_exists(dir / "o.webp"));
+  CHECK(!xunit::file_exists(dir / "o.gif"));
 
   Result help = run(dir, "xunit-run", "--help");
   CHECK(help.status == 0);
@@ -685,7 +685,7 @@ TEST_CASE("cli: the final count of a folder names what was skipped, and the stat
   mkdir((dir / "in").c_str(), 0755);
   for (const char *n : {"a.png", "b.jpg", "c.bmp"})
     xunit::cli::save_image(dir / "in" + "/" + n, gradient(20, 12, 3, 8), false);
-  for (const char *n : {"d.gif", "e.webp", "f.tif", "notes.txt"})
+  for (const char *n : {"d.gif", "e.heic", "f.psd", "notes.txt"})
     std::ofstream(dir / "in" + "/" + n) << "not readable here";
   REQUIRE(mkfifo((dir / "in/fifo").c_str(), 0644) == 0);
   REQUIRE(symlink((dir / "nowhere.png").c_str(), (dir / "in/g.png").c_str()) == 0);
@@ -696,8 +696,8 @@ TEST_CASE("cli: the final count of a folder names what was skipped, and the stat
   CHECK(r.err_lines() == 1);
   CHECK_MESSAGE(r.err.find("3 written to " + (dir / "out")) != std::string::npos, r.err);
   CHECK_MESSAGE(
-      r.err.find("6 skipped: d.gif (unsupported format), e.webp (unsupported format), "
-                 "f.tif (unsupported format), fifo (not a regular file), g.png (No "
+      r.err.find("6 skipped: d.gif (unsupported format), e.heic (unsupported format), "
+                 "f.psd (unsupported format), fifo (not a regular file), g.png (No "
                  "such file or directory) and notes.txt (unsupported format)") != std::string::npos,
       r.err);
   CHECK(xunit::file_exists(dir / "out/c.bmp"));
