@@ -23,7 +23,8 @@ struct Cancelled {};  // thrown when the progress callback asks to stop
 // model runs on each of R, G, B of a color image; a color model runs on a gray image replicated
 // to RGB and its result is averaged back to gray. An alpha channel (images only, not .npy) is
 // passed through, resized bilinearly for super-resolution. .npy arrays must have the model's
-// channel count and give the raw output. Throws xunit::Error or Cancelled.
+// channel count and give the raw output. The EXIF and ICC profile are carried to the result.
+// Throws xunit::Error or Cancelled.
 Image restore(const xunit_model *model, const Image &image, const RestoreOptions &options);
 
 }  // namespace xunit::cli

@@ -324,7 +324,9 @@ int run(const RunOptions &o) {
     return out;
   };
   steps.save = [&](const BatchItem &item, const Image &img) {
-    xunit::cli::save_image(item.output, img, o.overwrite);
+    xunit::cli::SaveOptions save;
+    save.quality = o.quality;
+    xunit::cli::save_image(item.output, img, o.overwrite, save);
     std::lock_guard<std::mutex> lock(out_mutex);
     ++written;
     if (o.psnr_reference.empty()) return;
