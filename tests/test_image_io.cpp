@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <stb_image.h>
 #include <tiffio.h>
+#include <webp/mux.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -797,7 +798,8 @@ namespace {
 
 // A TIFF written by libtiff itself, for layouts xunit does not write.
 void write_tiff(const std::string &path, uint32_t w, uint32_t h, uint16_t spp, uint16_t bits,
-                uint16_t photometric, uint16_t planar, uint16_t format, uint32_t tile) {
+                uint16_t photometric, uint16_t planar, uint16_t format, uint32_t tile,
+                uint16_t orientation = ORIENTATION_TOPLEFT) {
   TIFF *t = TIFFOpen(path.c_str(), "w");
   REQUIRE(t != nullptr);
   TIFFSetField(t, TIFFTAG_IMAGEWIDTH, w);
@@ -807,7 +809,7 @@ void write_tiff(const std::string &path, uint32_t w, uint32_t h, uint16_t spp, u
   TIFFSetField(t, TIFFTAG_PHOTOMETRIC, photometric);
   TIFFSetField(t, TIFFTAG_PLANARCONFIG, planar);
   TIFFSetField(t, TIFFTAG_SAMPLEFORMAT, format);
-  TIFFSetField(t, TIFFTAG_ORIENTATION, ORIENTATION_TOPLEFT);
+  TIFFSetField(t, TIFFTAG_ORIENTATION, orientation);
   const size_t pixel = size_t(spp) * bits / 8, row = (size_t(w) * spp * bits + 7) / 8;
   std::vector<uint8_t> data(row * h);
   for (size_t i = 0; i < data.size(); ++i) data[i] = uint8_t(i * 13);
@@ -833,7 +835,7 @@ void write_tiff(const std::string &path, uint32_t w, uint32_t h, uint16_t spp, u
 
 }  // namespace
 
-TEST_CASE("image_io: TIFF tiles, min-is-white and orientation read; other layouts refused") {
+TEST_CASE("image_io: TIFF tiles, min-is-white, the Orientation tag read; other layouts refused") {
   TempDir dir;
   // 16-bit RGB in 16x16 tiles over a 37x21 image: the same samples as in strips.
   write_tiff(dir.file("tiled.tif"), 37, 21, 3, 16, PHOTOMETRIC_RGB, PLANARCONFIG_CONTIG,
@@ -847,6 +849,14 @@ TEST_CASE("image_io: TIFF tiles, min-is-white and orientation read; other layout
              SAMPLEFORMAT_UINT, 0);
   const Image white = load_image(dir.file("white.tif"));
   CHECK(white.pixels[1] == 1.f - 13.f / 255.f);
+  // Orientation 6 (0th row at the right): 5x3 stored, 3x5 shown, stored (0, 0) top right.
+  write_tiff(dir.file("turned.tif"), 5, 3, 1, 8, PHOTOMETRIC_MINISBLACK, PLANARCONFIG_CONTIG,
+             SAMPLEFORMAT_UINT, 0, ORIENTATION_RIGHTTOP);
+  const Image turned = load_image(dir.file("turned.tif"));
+  CHECK(turned.width == 3);
+  CHECK(turned.height == 5);
+  CHECK(turned.pixels[2] == 0.f);
+  CHECK(turned.pixels[0] == float(uint8_t(13 * 10)) / 255.f);  // stored (0, 2)
   const struct {
     const char *name;
     uint16_t spp, bits, photometric, planar, format;
@@ -889,5 +899,48 @@ TEST_CASE("image_io: truncated and corrupt JPEG, PNG, WebP and TIFF files give o
     for (size_t i = 16; i < noise.size(); ++i) noise[i] = uint8_t(rng.next());
     write_raw(dir.file("noise." + ext), noise);
     error_line(dir.file("noise." + ext));
+  }
+}
+
+TEST_CASE("image_io: the EXIF orientation of PNG (eXIf) and WebP (EXIF chunk) is applied too") {
+  TempDir dir;
+  const std::vector<uint8_t> exif = make_exif(6, 24, 16);
+  // PNG: an eXIf chunk before the first IDAT.
+  save_image(dir.file("plain.png"), gray_blocks(), false);
+  std::vector<uint8_t> png = xunit::read_file(dir.file("plain.png"));
+  const size_t idat =
+      size_t(std::search(png.begin(), png.end(), std::begin("IDAT"), std::end("IDAT") - 1) -
+             png.begin()) -
+      4;
+  std::vector<uint8_t> chunk;
+  be32(chunk, uint32_t(exif.size()));
+  chunk.insert(chunk.end(), {'e', 'X', 'I', 'f'});
+  chunk.insert(chunk.end(), exif.begin(), exif.end());
+  be32(chunk, uint32_t(crc32(0, chunk.data() + 4, uInt(chunk.size() - 4))));
+  png.insert(png.begin() + long(idat), chunk.begin(), chunk.end());
+  write_raw(dir.file("turned.png"), png);
+  // WebP: the EXIF chunk added with libwebpmux.
+  save_image(dir.file("plain.webp"), gray_blocks(), false);
+  const std::vector<uint8_t> webp = xunit::read_file(dir.file("plain.webp"));
+  const WebPData image{webp.data(), webp.size()}, exif_data{exif.data(), exif.size()};
+  WebPMux *mux = WebPMuxCreate(&image, 1);
+  REQUIRE(mux != nullptr);
+  WebPData assembled;
+  WebPDataInit(&assembled);
+  REQUIRE(WebPMuxSetChunk(mux, "EXIF", &exif_data, 1) == WEBP_MUX_OK);
+  REQUIRE(WebPMuxAssemble(mux, &assembled) == WEBP_MUX_OK);
+  write_raw(dir.file("turned.webp"),
+            std::vector<uint8_t>(assembled.bytes, assembled.bytes + assembled.size));
+  WebPDataClear(&assembled);
+  WebPMuxDelete(mux);
+  for (const char *name : {"turned.png", "turned.webp"}) {
+    CAPTURE(name);
+    const Image img = load_image(dir.file(name));
+    CHECK(img.width == 16);
+    CHECK(img.height == 24);
+    CHECK(std::lround(img.pixels[15] * 255) == 20);  // stored (0, 0) at the top right
+    CHECK(std::lround(img.pixels[23 * 16 + 15] * 255) ==
+          20 + 45 * 2);  // stored (23, 0) at the bottom right
+    CHECK(exif_tag(img.exif, 0, kOrientation) == 1);
   }
 }
