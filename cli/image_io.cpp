@@ -3,11 +3,15 @@
 #include <cctype>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <new>
+#include <utility>
 
+#include "cli/codecs/codecs.h"
+#include "cli/codecs/exif_metadata.h"
+#include "cli/codecs/orientation.h"
+#include "cli/codecs/stb_codec.h"
 #include "cli/npy_io.h"
-#include "cli/png16_writer.h"
-#include "cli/stb_codec.h"
 #include "common/error.h"
 #include "common/file_io.h"
 #include "common/pixel.h"
@@ -16,10 +20,9 @@ namespace xunit::cli {
 
 namespace {
 
-constexpr int kJpegQuality = 95;
-constexpr const char *kSupported = ".png .jpg .jpeg .bmp .tga .npy";
+constexpr const char *kSupported = ".png .jpg .jpeg .webp .tif .tiff .bmp .tga .npy";
 
-enum class Format { kUnknown, kPng, kJpeg, kBmp, kTga, kNpy };
+enum class Format { kUnknown, kPng, kJpeg, kWebp, kTiff, kBmp, kTga, kNpy };
 
 // Lower-case extension of the file name without the dot; "" when there is none. A leading
 // dot (".png" as a whole name) marks a hidden file, not an extension.
@@ -37,6 +40,8 @@ Format format_of(const std::string &path) {
   const std::string ext = extension(path);
   if (ext == "png") return Format::kPng;
   if (ext == "jpg" || ext == "jpeg") return Format::kJpeg;
+  if (ext == "webp") return Format::kWebp;
+  if (ext == "tif" || ext == "tiff") return Format::kTiff;
   if (ext == "bmp") return Format::kBmp;
   if (ext == "tga") return Format::kTga;
   if (ext == "npy") return Format::kNpy;
@@ -56,39 +61,48 @@ void validate(const Image &image) {
                                                 " values, expected " + std::to_string(count));
 }
 
-std::vector<uint8_t> encode(Format format, const Image &image) {
+std::vector<uint8_t> encode(Format format, const Image &image, const SaveOptions &options) {
   validate(image);
   if (format == Format::kNpy) return encode_npy(image);
   XUNIT_CHECK(image.channels <= 4, std::to_string(image.channels) +
                                        " channels cannot be stored in this format (1 to 4)");
-  if (format == Format::kPng && image.bits == 16) {
-    std::vector<uint16_t> samples(image.pixels.size());
-    for (size_t i = 0; i < samples.size(); ++i) samples[i] = quantize_u16(image.pixels[i]);
-    return encode_png16(samples.data(), image.width, image.height, image.channels);
-  }
-  std::vector<uint8_t> samples(image.pixels.size());
-  for (size_t i = 0; i < samples.size(); ++i) samples[i] = quantize_u8(image.pixels[i]);
-  StbFormat stb_format = StbFormat::kPng;
+  XUNIT_CHECK(options.quality >= 0 && options.quality <= 100, "quality must be in [1, 100]");
+  // The carried EXIF made true for this image (its size may differ from the input's).
+  const std::vector<uint8_t> exif =
+      image.exif.empty() ? image.exif : exif_for_image(image.exif, image.width, image.height);
   switch (format) {
+    case Format::kPng:
+      return encode_png(image, exif);
     case Format::kJpeg:
-      stb_format = StbFormat::kJpeg;
-      break;
-    case Format::kBmp:
-      stb_format = StbFormat::kBmp;
-      break;
-    case Format::kTga:
-      stb_format = StbFormat::kTga;
-      break;
+      return encode_jpeg(image, exif, options.quality ? options.quality : kDefaultJpegQuality);
+    case Format::kWebp:
+      return encode_webp(image, exif, options.quality);
+    case Format::kTiff:
+      return encode_tiff(image);
     default:
       break;
   }
-  if (format == Format::kPng &&
-      (size_t(image.width) * 4 + 4) * size_t(image.height) > kStbWriteMaxBytes) {
-    // Beyond what stb_image_write's int arithmetic handles safely.
-    return encode_png8(samples.data(), image.width, image.height, image.channels);
-  }
-  return encode_with_stb(stb_format, samples.data(), image.width, image.height, image.channels,
-                         kJpegQuality);
+  const std::vector<uint8_t> samples = samples_u8(image);
+  return encode_with_stb(format == Format::kBmp ? StbFormat::kBmp : StbFormat::kTga, samples.data(),
+                         image.width, image.height, image.channels);
+}
+
+bool starts_with(const uint8_t *data, size_t size, const char *magic, size_t n) {
+  return size >= n && std::memcmp(data, magic, n) == 0;
+}
+
+// The decoder for the bytes, by their magic.
+Decoded decode_by_content(const uint8_t *data, size_t size, size_t max_pixels) {
+  if (starts_with(data, size, "\x89PNG\r\n\x1a\n", 8)) return decode_png(data, size, max_pixels);
+  if (starts_with(data, size, "\xff\xd8\xff", 3)) return decode_jpeg(data, size, max_pixels);
+  if (size >= 12 && starts_with(data, size, "RIFF", 4) && std::memcmp(data + 8, "WEBP", 4) == 0)
+    return decode_webp(data, size, max_pixels);
+  if (starts_with(data, size, "II*\0", 4) || starts_with(data, size, "MM\0*", 4) ||
+      starts_with(data, size, "II+\0", 4) || starts_with(data, size, "MM\0+", 4))
+    return decode_tiff(data, size, max_pixels);
+  XUNIT_CHECK(is_bmp_or_tga(data, size),
+              "unrecognized image format (supported: png, jpg, webp, tif, bmp, tga, npy)");
+  return Decoded{decode_with_stb(data, size, max_pixels), 1};
 }
 
 }  // namespace
@@ -97,7 +111,14 @@ Image decode_image(const uint8_t *data, size_t size, size_t max_pixels, bool npy
   XUNIT_CHECK(size > 0, "empty file");
   if (is_npy(data, size)) return decode_npy(data, size, max_pixels);
   XUNIT_CHECK(!npy_by_name, "not a .npy file (bad magic)");
-  return decode_with_stb(data, size, max_pixels);
+  Decoded d = decode_by_content(data, size, max_pixels);
+  Image &image = d.image;
+  // Upright pixels, and metadata that says so (and that fits what outputs can carry).
+  image.exif = exif_without_prefix(image.exif);
+  apply_orientation(image, d.orientation ? d.orientation : exif_orientation(image.exif));
+  if (!image.exif.empty()) image.exif = exif_for_image(image.exif, image.width, image.height);
+  if (image.icc.size() > kMaxIccBytes) image.icc.clear();
+  return std::move(image);
 }
 
 Image load_image(const std::string &path, size_t max_pixels) {
@@ -111,7 +132,8 @@ Image load_image(const std::string &path, size_t max_pixels) {
   }
 }
 
-void save_image(const std::string &path, const Image &image, bool overwrite) {
+void save_image(const std::string &path, const Image &image, bool overwrite,
+                const SaveOptions &options) {
   const Format format = format_of(path);
   if (format == Format::kUnknown) {
     const std::string ext = extension(path);
@@ -123,7 +145,7 @@ void save_image(const std::string &path, const Image &image, bool overwrite) {
     throw Error("output exists (not overwritten): '" + path + "'");
   std::vector<uint8_t> bytes;
   try {
-    bytes = encode(format, image);
+    bytes = encode(format, image, options);
   } catch (const Error &e) {
     throw Error("cannot write '" + path + "': " + e.what());
   } catch (const std::bad_alloc &) {

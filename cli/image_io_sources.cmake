@@ -1,7 +1,13 @@
 set(XUNIT_IMAGE_IO_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/image_io.cpp
   ${CMAKE_CURRENT_LIST_DIR}/npy_io.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/png16_writer.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/stb_codec.cpp
   ${CMAKE_CURRENT_LIST_DIR}/synthetic_image.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/codecs/codec_common.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/codecs/exif_metadata.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/codecs/jpeg_codec.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/codecs/orientation.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/codecs/png_codec.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/codecs/stb_codec.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/codecs/tiff_codec.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/codecs/webp_codec.cpp
 )

@@ -190,9 +190,12 @@ Image restore(const xunit_model *model, const Image &img, const RestoreOptions &
     XUNIT_CHECK(info.in_channels == 1 && info.out_channels == 1 && info.scale == 1,
                 "a ycbcr_bicubic model must map one channel to one at the same size");
     Runner r(model, o, o.tta ? 8 : 1);
-    return restore_ycbcr_bicubic(img, factor, [&](const std::vector<float> &y, int w, int h) {
+    Image out = restore_ycbcr_bicubic(img, factor, [&](const std::vector<float> &y, int w, int h) {
       return r.run_tta(Planes{w, h, 1, y}).v;
     });
+    out.exif = img.exif;  // the same photograph: its metadata goes with it
+    out.icc = img.icc;
+    return out;
   }
   const bool raw = img.bits == 32;
   const bool has_alpha = !raw && (img.channels == 2 || img.channels == 4);
@@ -252,6 +255,8 @@ Image restore(const xunit_model *model, const Image &img, const RestoreOptions &
   out.height = H * s;
   out.channels = img.channels;
   out.bits = img.bits;
+  out.exif = img.exif;  // the same photograph: its metadata goes with it
+  out.icc = img.icc;
   out.pixels.resize(size_t(out.width) * out.height * out.channels);
   std::vector<float> alpha;
   if (has_alpha) alpha = upscale_plane(channels_of(img, colour, 1).v, W, H, s);

@@ -35,7 +35,8 @@ bool gray_content(const Image &image);
 // exactly gray image comes out exactly gray, nothing of a near-gray one is lost); a color model
 // runs on a gray image replicated to RGB and its result is averaged back to gray. An alpha channel
 // (images only, not .npy) is passed through, resized bilinearly for super-resolution. .npy arrays
-// must have the model's channel count and give the raw output. Throws xunit::Error or Cancelled.
+// must have the model's channel count and give the raw output. The EXIF and ICC profile are
+// carried to the result. Throws xunit::Error or Cancelled.
 Image restore(const xunit_model *model, const Image &image, const RestoreOptions &options);
 
 }  // namespace xunit::cli

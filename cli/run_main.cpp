@@ -40,6 +40,8 @@ using xunit::cli::BatchItem;
 using xunit::cli::Image;
 using xunit::cli::RunOptions;
 
+const char *const kOutputs = ".png .jpg .webp .tif .bmp .tga .npy";
+
 std::atomic<bool> g_interrupted{false};
 extern "C" void on_interrupt(int) { g_interrupted = true; }
 
@@ -213,7 +215,7 @@ std::vector<BatchItem> plan_items(const RunOptions &o, std::vector<std::string> 
     if (xunit::is_directory(o.output))
       throw Error("-o is a folder but -i is a file: '" + o.output + "'");
     XUNIT_CHECK(xunit::cli::is_supported_output(o.output),
-                "unsupported output format '" + o.output + "' (use .png .jpg .bmp .tga .npy)");
+                "unsupported output format '" + o.output + "' (use " + kOutputs + ")");
     items.push_back({file_name(o.input), o.input, o.output});
     check_outputs(items, o.overwrite);
     check_writable(parent_of(o.output), false);
@@ -324,7 +326,7 @@ int run(const RunOptions &o) {
     if (same_file(item.input, item.output))
       throw Error("refusing to write over the input '" + item.input + "'");
     if (!xunit::cli::is_supported_output(item.output))
-      throw Error("unsupported output format '" + item.output + "' (use .png .jpg .bmp .tga .npy)");
+      throw Error("unsupported output format '" + item.output + "' (use " + kOutputs + ")");
     Image img = xunit::cli::load_image(item.input, max_pixels);
     if (o.noise_sigma > 0) xunit::cli::add_gaussian_noise(img, o.noise_sigma, o.seed, item.name);
     return img;
@@ -343,7 +345,9 @@ int run(const RunOptions &o) {
     return out;
   };
   steps.save = [&](const BatchItem &item, const Image &img) {
-    xunit::cli::save_image(item.output, img, o.overwrite);
+    xunit::cli::SaveOptions save;
+    save.quality = o.quality;
+    xunit::cli::save_image(item.output, img, o.overwrite, save);
     {
       std::lock_guard<std::mutex> lock(out_mutex);
       ++written;

@@ -24,7 +24,9 @@ const char *kRunUsage =
     "    of its file is always the one run. -s 2 or -s 4 picks the shipped super-resolution\n"
     "    model.\n"
     "\n"
-    "    Images: .png (8- and 16-bit), .jpg, .bmp, .tga; 16-bit PNG in gives 16-bit PNG out.\n"
+    "    Images: .png and .tif/.tiff (8- and 16-bit), .jpg, .webp, .bmp, .tga; 16-bit in gives\n"
+    "    16-bit out (PNG, TIFF). Gray stays gray; EXIF orientation is applied on load; EXIF and\n"
+    "    ICC profiles are carried to JPEG, PNG and WebP outputs (ICC only to TIFF).\n"
     "    .npy: float32 (H, W) or (H, W, C) arrays in the network's domain ([0, 1] for images),\n"
     "    written back unclamped: the raw network output, for exact comparisons.\n"
     "    An alpha channel is passed through (resized with the image for super-resolution). A\n"
@@ -42,8 +44,10 @@ const char *kRunUsage =
     "    -i, --input PATH      an image or .npy file, or a folder of them (not recursive)\n"
     "    -o, --output PATH     the output file; a folder when INPUT is one (created with its\n"
     "                          parents if missing; files keep their names)\n"
-    "    -f, --format EXT      png, jpg, bmp, tga or npy: the format of a folder's outputs\n"
-    "                          (default: each input's own)\n"
+    "    -f, --format EXT      png, jpg, webp, tif, bmp, tga or npy: the format of a folder's\n"
+    "                          outputs (default: each input's own)\n"
+    "    --quality N           JPEG and WebP outputs: quality 1..100 (default: JPEG 95, WebP\n"
+    "                          lossless; with --quality, WebP is lossy)\n"
     "    -y, --overwrite       replace existing outputs (default: refuse; the input itself\n"
     "                          is never written)\n"
     "    --max-pixels N        refuse images larger than N pixels (default 268435456)\n"
@@ -143,10 +147,12 @@ RunOptions parse_run_options(int argc, char **argv) {
       o.output = value();
     else if (a == "-f" || a == "--format") {
       o.format = value();
-      if (o.format != "png" && o.format != "jpg" && o.format != "bmp" && o.format != "tga" &&
-          o.format != "npy")
-        throw UsageError{"-f must be png, jpg, bmp, tga or npy"};
-    } else if (a == "-x" || a == "--tta")
+      if (o.format != "png" && o.format != "jpg" && o.format != "webp" && o.format != "tif" &&
+          o.format != "tiff" && o.format != "bmp" && o.format != "tga" && o.format != "npy")
+        throw UsageError{"-f must be png, jpg, webp, tif, bmp, tga or npy"};
+    } else if (a == "--quality")
+      o.quality = int(parse_long(a, value(), 1, 100));
+    else if (a == "-x" || a == "--tta")
       o.tta = true;
     else if (a == "-t" || a == "--tile")
       o.tile = int(parse_long(a, value(), 0, 1 << 20));

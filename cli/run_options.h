@@ -11,6 +11,7 @@ struct RunOptions {
   int scale = 0;      // -s: the shipped super-resolution model of this scale
   std::string input, output;
   std::string format;  // -f: output extension for folders; empty: the input's
+  int quality = 0;     // --quality: JPEG and WebP outputs, 1..100; 0: JPEG 95, WebP lossless
   int tile = -1;       // -1 automatic, 0 one stripe
   int threads = 0;     // 0 all cores
   std::string precision = "fp32";

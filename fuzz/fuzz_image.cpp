@@ -1,5 +1,6 @@
-// libFuzzer target: image decoding as xunit-run does it (PNG, JPEG, BMP, TGA via stb_image,
-// .npy), with a pixel limit that keeps a fuzzing process's memory small.
+// libFuzzer target: image decoding as xunit-run does it (JPEG, PNG, WebP, TIFF through their
+// libraries, BMP and TGA via stb_image, EXIF via libexif, .npy), with a pixel limit that keeps a
+// fuzzing process's memory small.
 #include <cstdint>
 
 #include "cli/image_io.h"

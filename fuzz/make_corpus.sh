@@ -44,6 +44,8 @@ done
 "$bin/xunit-run" --add-noise 0 --no-model -q -i "$tmp/rgb.png" -o "$tmp/rgb.jpg"
 "$bin/xunit-run" --add-noise 0 --no-model -q -i "$tmp/rgb.png" -o "$tmp/rgb.bmp"
 "$bin/xunit-run" --add-noise 0 --no-model -q -i "$tmp/rgb.png" -o "$tmp/rgb.tga"
+"$bin/xunit-run" --add-noise 0 --no-model -q -i "$tmp/rgb.png" -o "$tmp/rgb.webp"
+"$bin/xunit-run" --add-noise 0 --no-model -q -i "$tmp/rgb.png" -o "$tmp/rgb.tif"
 "$bin/xunit-run" --add-noise 0 --no-model -q -i "$tmp/rgb.png" -o "$tmp/rgb.npy"
 cp "$tmp"/rgb.* "$out/fuzz_image/"
 for f in $fx/parity/xdncnn_c1_f24_b3/input.npy; do cp "$f" "$out/fuzz_image/gray.npy"; done

@@ -3,6 +3,7 @@
 set -euo pipefail
 packages=(cmake g++ make pkg-config libdnnl-dev libstb-dev doctest-dev libbenchmark-dev zlib1g-dev
           libonnx-dev libprotobuf-dev  # ONNX import: the ONNX protobuf schema and runtime
+          libjpeg62-turbo-dev libpng-dev libwebp-dev libtiff-dev libexif-dev  # xunit-run's codecs
           clang-format  # scripts/check_format.sh
           clang libclang-rt-dev  # clang + its sanitizer/fuzzer runtimes: the libFuzzer targets
           python3-numpy python3-pil python3-dask python3-distributed)  # the Python package, the Dask example

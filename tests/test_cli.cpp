@@ -25,6 +25,7 @@
 #include "common/printable.h"
 #include "engine/model_file.h"
 #include "models/synthetic/graph_factory.h"
+#include "photo_metadata.h"
 #include "test_paths.h"
 #include "xunit/xunit.h"
 
@@ -302,7 +303,7 @@ TEST_CASE("cli: xunit-run refuses bad requests with one line and writes nothing"
   failing("-m " + model + " -i " + (dir / "nope.png") + " -o " + (dir / "o.png"), "nope.png");
   failing("-m " + (dir / "nope.xunit") + " -i " + in + " -o " + (dir / "o.png"), "nope.xunit");
   failing("-m " + in + " -i " + in + " -o " + (dir / "o.png"), "not a .xunit model");
-  failing("-m " + model + " -i " + in + " -o " + (dir / "o.webp"), "unsupported output format");
+  failing("-m " + model + " -i " + in + " -o " + (dir / "o.gif"), "unsupported output format");
   failing("-m " + model + " -i " + in + " -o " + (dir / "missing/o.png"),
           "cannot create output in");
   failing("-m " + model + " -i " + in + " -o " + (dir / "o.png") + " --max-pixels 10", "pixel");
@@ -312,7 +313,7 @@ TEST_CASE("cli: xunit-run refuses bad requests with one line and writes nothing"
           "--precision");
   failing("--bogus", "unknown argument");
   CHECK(!xunit::file_exists(dir / "o.png"));
-  CHECK(!xunit::file_exists(dir / "o.webp"));
+  CHECK(!xunit::file_exists(dir / "o.gif"));
 
   Result help = run(dir, "xunit-run", "--help");
   CHECK(help.status == 0);
@@ -692,7 +693,7 @@ TEST_CASE("cli: the final count of a folder names what was skipped, and the stat
   mkdir((dir / "in").c_str(), 0755);
   for (const char *n : {"a.png", "b.jpg", "c.bmp"})
     xunit::cli::save_image(dir / "in" + "/" + n, gradient(20, 12, 3, 8), false);
-  for (const char *n : {"d.gif", "e.webp", "f.tif", "notes.txt"})
+  for (const char *n : {"d.gif", "e.heic", "f.psd", "notes.txt"})
     std::ofstream(dir / "in" + "/" + n) << "not readable here";
   REQUIRE(mkfifo((dir / "in/fifo").c_str(), 0644) == 0);
   REQUIRE(symlink((dir / "nowhere.png").c_str(), (dir / "in/g.png").c_str()) == 0);
@@ -703,8 +704,8 @@ TEST_CASE("cli: the final count of a folder names what was skipped, and the stat
   CHECK(r.err_lines() == 1);
   CHECK_MESSAGE(r.err.find("3 written to " + (dir / "out")) != std::string::npos, r.err);
   CHECK_MESSAGE(
-      r.err.find("6 skipped: d.gif (unsupported format), e.webp (unsupported format), "
-                 "f.tif (unsupported format), fifo (not a regular file), g.png (No "
+      r.err.find("6 skipped: d.gif (unsupported format), e.heic (unsupported format), "
+                 "f.psd (unsupported format), fifo (not a regular file), g.png (No "
                  "such file or directory) and notes.txt (unsupported format)") != std::string::npos,
       r.err);
   CHECK(xunit::file_exists(dir / "out/c.bmp"));
@@ -783,6 +784,142 @@ TEST_CASE("cli: a stripe width narrower than the model's halo is a warning, and 
     r = run(dir, "xunit-run", "-y " + args + (dir / "o.png") + " " + opts);
     CHECK(r.status == 0);
     CHECK(r.err.empty());
+  }
+}
+
+namespace {
+
+using xunit::testing::exif_tag;
+
+// A JPEG as a phone writes it: EXIF with an orientation (and pixel dimensions), an ICC profile.
+void write_phone_jpeg(const std::string &path, const Image &stored, int orientation,
+                      const std::vector<uint8_t> &icc) {
+  Image img = stored;
+  img.icc = icc;
+  xunit::cli::save_image(path + ".tmp.jpg", img, false);
+  const std::vector<uint8_t> jpeg = xunit::read_file(path + ".tmp.jpg");
+  std::remove((path + ".tmp.jpg").c_str());
+  const std::vector<uint8_t> file = xunit::testing::with_exif_segment(
+      jpeg, xunit::testing::make_exif(orientation, uint32_t(img.width), uint32_t(img.height)));
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char *>(file.data()), std::streamsize(file.size()));
+}
+
+}  // namespace
+
+TEST_CASE("cli: photos come out upright with their EXIF and ICC, gray stays gray, any size") {
+  TempDir dir;
+  const std::string model = make_denoiser(dir);
+  const std::string sr = dir / "sr.xunit";
+  REQUIRE(run(dir, "xunit-convert", parity_dir() + "xsrgan_c1_f16_b1_x4/model.pt " + sr).status ==
+          0);
+  const std::vector<uint8_t> icc = xunit::testing::make_icc(400, false);
+  mkdir((dir / "in").c_str(), 0755);
+  write_phone_jpeg(dir / "in/rot6.jpg", gradient(24, 16, 3, 8), 6, icc);     // turned
+  write_phone_jpeg(dir / "in/mirror5.jpg", gradient(24, 16, 3, 8), 5, icc);  // transposed
+  Image gray = gradient(24, 16, 1, 8);
+  xunit::cli::save_image(dir / "in/gray.jpg", gray, false);
+
+  // A folder, in the inputs' formats: upright, orientation 1, true dimensions, ICC kept, gray
+  // JPEG still gray. Then into PNG (eXIf, iCCP).
+  for (const char *format : {"", " -f png"}) {
+    CAPTURE(format);
+    const std::string out = dir / (std::string("out") + (*format ? "_png" : ""));
+    Result r =
+        run(dir, "xunit-run", "-q -m " + model + " -i " + (dir / "in") + " -o " + out + format);
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    const std::string ext = *format ? ".png" : ".jpg";
+    for (const char *name : {"rot6", "mirror5"}) {
+      CAPTURE(name);
+      const Image o = xunit::cli::load_image(out + "/" + name + ext);
+      CHECK(o.width == 16);
+      CHECK(o.height == 24);
+      CHECK(o.icc == icc);
+      CHECK(exif_tag(o.exif, 0, 0x0112) == 1);
+      CHECK(exif_tag(o.exif, 1, 0xa002) == 16);
+      CHECK(exif_tag(o.exif, 1, 0xa003) == 24);
+    }
+    CHECK(xunit::cli::load_image(out + "/gray" + ext).channels == 1);
+  }
+  // Super-resolution: the carried EXIF gives the new size.
+  REQUIRE(run(dir, "xunit-run",
+              "-q -m " + sr + " -i " + (dir / "in/rot6.jpg") + " -o " + (dir / "big.jpg"))
+              .status == 0);
+  const Image big = xunit::cli::load_image(dir / "big.jpg");
+  CHECK(big.width == 64);
+  CHECK(big.height == 96);
+  CHECK(exif_tag(big.exif, 1, 0xa002) == 64);
+  CHECK(exif_tag(big.exif, 1, 0xa003) == 96);
+  CHECK(big.icc == icc);
+}
+
+TEST_CASE("cli: WebP and 16-bit TIFF in and out, --quality, and broken files of each format") {
+  TempDir dir;
+  const std::string model = make_denoiser(dir);
+  const std::string pass = "-q --add-noise 0 --no-model -i ";  // the image as read, written
+  // WebP: lossless by default (RGBA exactly), lossy and smaller with --quality.
+  xunit::cli::save_image(dir / "rgba.png", gradient(30, 20, 4, 8), false);
+  REQUIRE(run(dir, "xunit-run", pass + (dir / "rgba.png") + " -o " + (dir / "l.webp")).status == 0);
+  CHECK(max_diff(xunit::cli::load_image(dir / "l.webp"),
+                 xunit::cli::load_image(dir / "rgba.png")) == 0.f);
+  Image photo = gradient(64, 48, 3, 8);  // smooth, with grain: what lossy coding is for
+  for (size_t i = 0; i < photo.pixels.size(); ++i)
+    photo.pixels[i] =
+        float(std::lround(
+            (0.5 + 0.3 * std::sin(0.01 * double(i)) + 0.05 * ((i * 7919) % 11) / 11.) * 255)) /
+        255.f;
+  xunit::cli::save_image(dir / "photo.png", photo, false);
+  for (const char *q : {"", " --quality 60"})
+    REQUIRE(run(dir, "xunit-run",
+                pass + (dir / "photo.png") + " -o " + (dir / "p") + (*q ? "60" : "") + ".webp" + q)
+                .status == 0);
+  CHECK(slurp(dir / "p60.webp").size() < slurp(dir / "p.webp").size() / 2);
+  CHECK(max_diff(xunit::cli::load_image(dir / "p.webp"), photo) == 0.f);
+  const Image lossy = xunit::cli::load_image(dir / "p60.webp");
+  double err = 0;
+  for (size_t i = 0; i < photo.pixels.size(); ++i)
+    err += std::abs(lossy.pixels[i] - photo.pixels[i]);
+  CHECK(err / double(photo.pixels.size()) < 0.03);
+  REQUIRE(run(dir, "xunit-run",
+              "-q -m " + model + " -i " + (dir / "l.webp") + " -o " + (dir / "d.webp"))
+              .status == 0);
+  CHECK(xunit::cli::load_image(dir / "d.webp").channels == 4);
+
+  // 16-bit TIFF: the values through unchanged, and a restored 16-bit TIFF out.
+  xunit::cli::save_image(dir / "in16.tif", gradient(30, 20, 3, 16), false);
+  REQUIRE(run(dir, "xunit-run", pass + (dir / "in16.tif") + " -o " + (dir / "out16.tif")).status ==
+          0);
+  const Image t16 = xunit::cli::load_image(dir / "out16.tif");
+  CHECK(t16.bits == 16);
+  CHECK(max_diff(t16, xunit::cli::load_image(dir / "in16.tif")) == 0.f);
+  REQUIRE(run(dir, "xunit-run",
+              "-q -m " + model + " -i " + (dir / "in16.tif") + " -o " + (dir / "d16.tiff"))
+              .status == 0);
+  CHECK(xunit::cli::load_image(dir / "d16.tiff").bits == 16);
+
+  // --quality is checked as usage.
+  for (const char *q : {"0", "101", "high"}) {
+    CAPTURE(q);
+    Result r = run(dir, "xunit-run",
+                   pass + (dir / "rgba.png") + " -o " + (dir / "x.jpg") + " --quality " + q);
+    CHECK(r.status == 2);
+    expect_failure(r, "--quality: expected an integer in [1, 100]");
+  }
+  CHECK(!xunit::file_exists(dir / "x.jpg"));
+
+  // A truncated file of each format: one line naming the format, no output.
+  const std::pair<const char *, const char *> formats[] = {
+      {"jpg", "JPEG"}, {"png", "PNG"}, {"webp", "WebP"}, {"tif", "TIFF"}};
+  for (auto [ext, name] : formats) {
+    CAPTURE(ext);
+    const std::string full = dir / (std::string("full.") + ext),
+                      cut = dir / (std::string("cut.") + ext);
+    xunit::cli::save_image(full, gradient(30, 20, 3, 8), false);
+    const std::string bytes = slurp(full);
+    std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+    expect_failure(run(dir, "xunit-run", "-m " + model + " -i " + cut + " -o " + (dir / "o.png")),
+                   std::string("corrupt or truncated ") + name + " data");
+    CHECK(!xunit::file_exists(dir / "o.png"));
   }
 }
 

@@ -1,4 +1,4 @@
-#include "cli/stb_codec.h"
+#include "cli/codecs/stb_codec.h"
 
 #include <stb_image.h>
 #include <stb_image_write.h>
@@ -9,6 +9,7 @@
 #include <new>
 #include <string>
 
+#include "cli/codecs/codecs.h"
 #include "common/error.h"
 
 namespace xunit::cli {
@@ -19,13 +20,11 @@ bool starts_with(const uint8_t *data, size_t size, const char *magic, size_t n) 
   return size >= n && std::memcmp(data, magic, n) == 0;
 }
 
-enum class Kind { kNone, kPng, kJpeg, kBmp, kTga };
+enum class Kind { kNone, kBmp, kTga };
 
-// stb_image also reads GIF, PSD, HDR, PIC and PNM; only PNG, JPEG, BMP and TGA are wanted.
+// stb_image also reads GIF, PSD, HDR, PIC and PNM; only BMP and TGA are wanted from it.
 // TGA has no magic: check the header fields stb's own TGA test looks at.
 Kind detect(const uint8_t *data, size_t size) {
-  if (starts_with(data, size, "\x89PNG\r\n\x1a\n", 8)) return Kind::kPng;
-  if (starts_with(data, size, "\xff\xd8\xff", 3)) return Kind::kJpeg;
   if (starts_with(data, size, "BM", 2)) return Kind::kBmp;
   if (size < 18) return Kind::kNone;
   const uint8_t colormap_type = data[1], image_type = data[2];
@@ -38,10 +37,6 @@ Kind detect(const uint8_t *data, size_t size) {
 
 const char *kind_name(Kind kind) {
   switch (kind) {
-    case Kind::kPng:
-      return "PNG";
-    case Kind::kJpeg:
-      return "JPEG";
     case Kind::kBmp:
       return "BMP";
     case Kind::kTga:
@@ -57,21 +52,10 @@ std::string stb_reason(Kind kind) {
   const std::string reason = r ? r : "", what = kind_name(kind);
   if (reason.empty()) return "corrupt or truncated " + what + " data";
   if (reason == "unknown image type") return "invalid " + what + " header";
-  if (reason == "outofdata" || reason == "bad huffman code" || reason == "no SOF" ||
-      reason == "bad zlib header" || reason == "bad codelengths" || reason == "bad distance" ||
-      reason == "read past buffer" || reason == "corrupt JPEG")
+  if (reason == "outofdata" || reason == "read past buffer")
     return "corrupt or truncated " + what + " data (" + reason + ")";
   if (reason == "too large") return what + " header announces an image too large to decode";
   return what + ": " + reason;
-}
-
-// The size a PNG's IHDR announces, read before stb, so that the pixel limit is what reports a
-// decompression bomb (stb refuses some with a terse "too large", and accepts others).
-bool png_size(const uint8_t *data, size_t size, uint32_t *w, uint32_t *h) {
-  if (size < 24 || std::memcmp(data + 12, "IHDR", 4) != 0) return false;
-  *w = uint32_t(data[16]) << 24 | uint32_t(data[17]) << 16 | uint32_t(data[18]) << 8 | data[19];
-  *h = uint32_t(data[20]) << 24 | uint32_t(data[21]) << 16 | uint32_t(data[22]) << 8 | data[23];
-  return true;
 }
 
 uint32_t le16(const uint8_t *p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8; }
@@ -122,24 +106,18 @@ void sink_write(void *context, void *data, int size) {
 
 }  // namespace
 
+bool is_bmp_or_tga(const uint8_t *data, size_t size) { return detect(data, size) != Kind::kNone; }
+
 Image decode_with_stb(const uint8_t *data, size_t size, size_t max_pixels) {
   XUNIT_CHECK(size > 0, "empty file");
   XUNIT_CHECK(size <= size_t(INT_MAX), "file too large to decode (over 2 GiB)");
   const Kind kind = detect(data, size);
-  XUNIT_CHECK(kind != Kind::kNone,
-              "unrecognized image format (supported: png, jpg, bmp, tga, npy)");
-  const auto limit_error = [&](size_t w, size_t h) {
-    return Error("image " + std::to_string(w) + "x" + std::to_string(h) + " exceeds the limit of " +
-                 std::to_string(max_pixels) + " pixels (see --max-pixels)");
-  };
-  uint32_t pw = 0, ph = 0;
-  if (kind == Kind::kPng && png_size(data, size, &pw, &ph) && uint64_t(pw) * ph > max_pixels)
-    throw limit_error(pw, ph);
+  XUNIT_CHECK(kind != Kind::kNone, "not a BMP or TGA file");
   const int len = int(size);
   int w = 0, h = 0, comp = 0;
   if (!stbi_info_from_memory(data, len, &w, &h, &comp)) {
-    // stbi_info tries every format, so its reason is always "unknown image type". For PNG,
-    // JPEG and BMP the loader parses the same header first and fails there with the specific
+    // stbi_info tries every format, so its reason is always "unknown image type". For BMP
+    // the loader parses the same header first and fails there with the specific
     // reason, before allocating pixels; TGA's loader checks less, so it is not probed.
     if (kind != Kind::kTga) {
       int x = 0, y = 0, n = 0;
@@ -153,34 +131,20 @@ Image decode_with_stb(const uint8_t *data, size_t size, size_t max_pixels) {
   }
   XUNIT_CHECK(w > 0 && h > 0, "image header has an empty size");
   XUNIT_CHECK(comp >= 1 && comp <= 4, "unsupported channel count " + std::to_string(comp));
-  size_t pixels = 0;
-  if (!checked_mul(size_t(w), size_t(h), &pixels) || pixels > max_pixels)
-    throw limit_error(size_t(w), size_t(h));
-  size_t count = 0;
-  XUNIT_CHECK(checked_mul(pixels, size_t(comp), &count), "image too large");
+  const size_t count = checked_samples(size_t(w), size_t(h), size_t(comp), max_pixels);
 
   const size_t needed = needed_bytes(kind, data, size, size_t(w), size_t(h));
   XUNIT_CHECK(needed <= size, std::string("truncated ") + kind_name(kind) + " file: needs " +
                                   std::to_string(needed) + " bytes, has " + std::to_string(size));
 
-  const bool is16 = stbi_is_16_bit_from_memory(data, len) != 0;
   int x = 0, y = 0, n = 0;
+  std::unique_ptr<stbi_uc, StbFree> px(stbi_load_from_memory(data, len, &x, &y, &n, 0));
+  if (!px) throw Error(stb_reason(kind));
+  XUNIT_CHECK(x == w && y == h && n == comp, "decoded size differs from the header");
   Image image;
-  if (is16) {
-    std::unique_ptr<stbi_us, StbFree> px(stbi_load_16_from_memory(data, len, &x, &y, &n, 0));
-    if (!px) throw Error(stb_reason(kind));
-    XUNIT_CHECK(x == w && y == h && n == comp, "decoded size differs from the header");
-    image.pixels.resize(count);
-    for (size_t i = 0; i < count; ++i) image.pixels[i] = float(px.get()[i]) / 65535.0f;
-    image.bits = 16;
-  } else {
-    std::unique_ptr<stbi_uc, StbFree> px(stbi_load_from_memory(data, len, &x, &y, &n, 0));
-    if (!px) throw Error(stb_reason(kind));
-    XUNIT_CHECK(x == w && y == h && n == comp, "decoded size differs from the header");
-    image.pixels.resize(count);
-    for (size_t i = 0; i < count; ++i) image.pixels[i] = float(px.get()[i]) / 255.0f;
-    image.bits = 8;
-  }
+  image.pixels.resize(count);
+  for (size_t i = 0; i < count; ++i) image.pixels[i] = float(px.get()[i]) / 255.0f;
+  image.bits = 8;
   image.width = w;
   image.height = h;
   image.channels = comp;
@@ -188,7 +152,7 @@ Image decode_with_stb(const uint8_t *data, size_t size, size_t max_pixels) {
 }
 
 std::vector<uint8_t> encode_with_stb(StbFormat format, const uint8_t *samples, int width,
-                                     int height, int channels, int jpeg_quality) {
+                                     int height, int channels) {
   XUNIT_CHECK(width > 0 && height > 0, "invalid image size");
   XUNIT_CHECK(channels >= 1 && channels <= 4,
               "need 1 to 4 channels, got " + std::to_string(channels));
@@ -200,14 +164,6 @@ std::vector<uint8_t> encode_with_stb(StbFormat format, const uint8_t *samples, i
   Sink sink;
   int ok = 0;
   switch (format) {
-    case StbFormat::kPng:
-      ok = stbi_write_png_to_func(sink_write, &sink, width, height, channels, samples,
-                                  width * channels);
-      break;
-    case StbFormat::kJpeg:
-      ok =
-          stbi_write_jpg_to_func(sink_write, &sink, width, height, channels, samples, jpeg_quality);
-      break;
     case StbFormat::kBmp:
       ok = stbi_write_bmp_to_func(sink_write, &sink, width, height, channels, samples);
       break;
