@@ -69,6 +69,8 @@ def main():
     ap.add_argument("--peer-python", default=None, help="a Python with onnxruntime/openvino")
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
     ap.add_argument("--json", default=None, help="write the results here")
+    ap.add_argument("--pytorch-modes", default="eager,channels_last,jit_frozen,bf16_autocast",
+                    help="PyTorch modes to time, comma-separated ('' for none: the slowest peer)")
     args = ap.parse_args()
 
     bin_dir = os.path.join(args.build_dir, "bin")
@@ -113,8 +115,8 @@ def main():
         for r in range(args.rounds):
             times.setdefault("xunit fp32", []).append(
                 xunit_seconds(bin_dir, xm, args.size, args.threads, args.repeat, tmp))
-            for mode, t in time_modes(model, x, ["eager", "channels_last", "jit_frozen", "bf16_autocast"],
-                                      args.repeat, cfg, args.arch).items():
+            modes = [m for m in args.pytorch_modes.split(",") if m]
+            for mode, t in (time_modes(model, x, modes, args.repeat, cfg, args.arch) if modes else {}).items():
                 times.setdefault("pytorch %s %s" % (torch.__version__.split("+")[0], mode), []).append(t)
             if onnx_path:
                 res = subprocess.run([args.peer_python, os.path.join(HERE, "onnx_peer.py"), "--model", onnx_path,

@@ -192,7 +192,7 @@ with xunit.Model("xdncnn-color") as m, xunit.Model("xdncnn-gray") as g, xunit.Mo
 # --- close() while another thread is inside run(): it waits; runs after it are refused.
 big = np.ascontiguousarray(np.tile(noisy, (2, 2, 1)))
 m = xunit.Model("xdncnn-color")
-expected = m.run(big, threads=1)
+expected = m.run(big, threads=1, tile=32)  # the same stripes as below: the same rounding
 started, release = threading.Event(), threading.Event()
 got, inner = {}, []
 
@@ -235,7 +235,8 @@ m.close()  # twice: nothing
 # `with` and garbage collection: the model lives as long as a run holds it.
 results = {}
 with xunit.Model("xdncnn-color") as m2:
-    ts = [threading.Thread(target=lambda i=i: results.__setitem__(i, m2.run(big, threads=1))) for i in range(2)]
+    ts = [threading.Thread(target=lambda i=i: results.__setitem__(i, m2.run(big, threads=1, tile=32)))
+          for i in range(2)]
     [t.start() for t in ts]
     time.sleep(0.05)
 [t.join() for t in ts]
@@ -244,7 +245,7 @@ check(len(results) == 2 and all(np.array_equal(r, expected) for r in results.val
 m3 = xunit.Model("xdncnn-color")
 gone = []
 weakref.finalize(m3, lambda: gone.append(True))
-t = threading.Thread(target=lambda mm=m3: results.__setitem__("gc", mm.run(big, threads=1)))
+t = threading.Thread(target=lambda mm=m3: results.__setitem__("gc", mm.run(big, threads=1, tile=32)))
 t.start()
 del m3
 t.join()
