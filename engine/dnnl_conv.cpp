@@ -112,9 +112,9 @@ void DnnlConv::execute_winograd(int rows, int width, const float *src, float *ds
   const int in_planes = (step_.op->in_channels + B - 1) / B;
   const int out_planes = (step_.op->out_channels + B - 1) / B;
   const int tile_rows = (rows + 3) / 4, tile_cols = (width + 3) / 4;
-  // Work items of one tile row x 72 columns (a batch of the kernel): enough for the threads
+  // Work items of one tile row x one batch of the kernel's tiles: enough for the threads
   // of a 32-row chunk, each item's transforms and products within L2.
-  constexpr int kColsPerItem = 18;
+  constexpr int kColsPerItem = kernels::kWinogradBatchTiles;
   const int col_items = (tile_cols + kColsPerItem - 1) / kColsPerItem;
   const int items = tile_rows * col_items;
   const size_t scratch_floats = kernels::winograd_scratch_floats(in_planes, out_planes, B);

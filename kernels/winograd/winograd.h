@@ -35,6 +35,9 @@ struct WinogradParams {
 
 using WinogradFn = void (*)(const WinogradParams &);
 
+// Tiles the SIMD variants transform and multiply as one batch (their scratch holds one batch).
+constexpr int kWinogradBatchTiles = 12;
+
 // Transformed weights U = G g G^T of OIHW weights [out][in][3][3], zero-padded to whole blocks.
 std::vector<float> winograd_pack_weights(const float *oihw, int out_channels, int in_channels,
                                          int block);

@@ -6,13 +6,6 @@
 
 namespace xunit::kernels {
 
-namespace {
-
-// Tiles per batch of the SIMD variants (kernels/winograd/f32_winograd_simd.inc).
-constexpr int kBatchTiles = 18;
-
-}  // namespace
-
 std::vector<float> winograd_pack_weights(const float *w, int out_channels, int in_channels,
                                          int block) {
   static const double G[6][3] = {{1 / 4., 0, 0},
@@ -41,7 +34,7 @@ std::vector<float> winograd_pack_weights(const float *w, int out_channels, int i
 
 size_t winograd_scratch_floats(int in_planes, int out_planes, int block) {
   // The transformed inputs and the products of one batch of tiles.
-  return size_t(36) * (in_planes + out_planes) * kBatchTiles * block;
+  return size_t(36) * (in_planes + out_planes) * kWinogradBatchTiles * block;
 }
 
 }  // namespace xunit::kernels
