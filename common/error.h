@@ -16,6 +16,13 @@ class UnsupportedError : public Error {
   using Error::Error;
 };
 
+// A request whose memory, computed before anything is allocated, exceeds the limit
+// (XUNIT_ERROR_OUT_OF_MEMORY in the C API; common/memory_limit.h).
+class OutOfMemoryError : public Error {
+ public:
+  using Error::Error;
+};
+
 [[noreturn]] void throw_error(const std::string &message);
 
 // Throws Error(message) when the condition is false. Used for validating untrusted input. A
