@@ -12,7 +12,7 @@ namespace {
 
 class Parser {
  public:
-  Parser(const char *text, size_t size) : s_(text), n_(size) {}
+  Parser(const char *text, size_t size, LoadBudget *budget) : s_(text), n_(size), budget_(budget) {}
 
   Value document() {
     Value v = value(0);
@@ -47,6 +47,8 @@ class Parser {
   // Recursion is bounded by kMaxDepth.
   Value value(int depth) {
     if (depth > kMaxDepth) fail("nesting too deep");
+    // A value (or an object member: its key and value) costs at most this much, plus its text.
+    account(sizeof(std::pair<std::string, Value>));
     Value v;
     const char c = peek();
     if (c == '{') {
@@ -165,7 +167,10 @@ class Parser {
     for (;;) {
       if (i_ >= n_) fail("unterminated string");
       const char c = s_[i_++];
-      if (c == '"') return out;
+      if (c == '"') {
+        account(out.size());
+        return out;
+      }
       if (static_cast<unsigned char>(c) < 0x20) fail("control character in string");
       if (c != '\\') {
         out += c;
@@ -241,9 +246,22 @@ class Parser {
     }
   }
 
+  // Charged to the budget a batch at a time (a charge builds a message string).
+  void account(size_t bytes) {
+    if (!budget_) return;
+    pending_ += bytes;
+    if (pending_ >= kChargeBatch) {
+      budget_->charge(pending_, "the JSON header's values");
+      pending_ = 0;
+    }
+  }
+  static constexpr size_t kChargeBatch = size_t(1) << 20;
+
   const char *s_;
   size_t n_;
   size_t i_ = 0;
+  LoadBudget *budget_ = nullptr;
+  size_t pending_ = 0;
 };
 
 }  // namespace
@@ -254,6 +272,8 @@ const Value *Value::get(const std::string &key) const {
   return nullptr;
 }
 
-Value parse(const char *text, size_t size) { return Parser(text, size).document(); }
+Value parse(const char *text, size_t size, LoadBudget *budget) {
+  return Parser(text, size, budget).document();
+}
 
 }  // namespace xunit::convert::json

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/load_budget.h"
+
 namespace xunit::convert::json {
 
 enum class Type { Null, Bool, Number, String, Array, Object };
@@ -26,8 +28,11 @@ struct Value {
 
 constexpr int kMaxDepth = 64;
 
-// Parses a whole document; throws xunit::Error("invalid JSON: ... at offset N").
-Value parse(const char *text, size_t size);
+// Parses a whole document; throws xunit::Error("invalid JSON: ... at offset N"). Every value
+// built (sizeof(Value) plus its text) is charged to `budget`, when given, as it is built: a
+// header of tiny values ("[0,0,0,...]" costs 2 bytes a value in the text and ~100 in memory) is
+// refused once it passes the budget of the file that holds it.
+Value parse(const char *text, size_t size, LoadBudget *budget = nullptr);
 inline Value parse(const std::string &text) { return parse(text.data(), text.size()); }
 
 }  // namespace xunit::convert::json

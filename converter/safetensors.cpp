@@ -95,8 +95,10 @@ StateDict read_safetensors(const uint8_t *data, size_t size) {
   const uint64_t header_size = load_u64le(data);
   if (header_size > kMaxSafetensorsHeader || header_size > size - 8)
     fail("header length " + std::to_string(header_size) + " exceeds the file");
+  // One budget for the load: the header's JSON values and the float32 tensors.
+  LoadBudget budget(size, "safetensors file");
   const json::Value header =
-      json::parse(reinterpret_cast<const char *>(data + 8), size_t(header_size));
+      json::parse(reinterpret_cast<const char *>(data + 8), size_t(header_size), &budget);
   if (header.type != json::Type::Object) fail("header is not a JSON object");
   const uint8_t *section = data + 8 + header_size;
   const uint64_t data_size = size - 8 - header_size;
@@ -114,7 +116,8 @@ StateDict read_safetensors(const uint8_t *data, size_t size) {
   for (const auto &e : entries) {
     const StorageSpan span{e.dtype, section + e.begin,
                            size_t(e.end - e.begin) / element_size(e.dtype)};
-    sd.tensors.push_back(materialize_view(e.name, span, 0, e.shape, contiguous_strides(e.shape)));
+    sd.tensors.push_back(
+        materialize_view(e.name, span, 0, e.shape, contiguous_strides(e.shape), &budget));
   }
   return sd;
 }

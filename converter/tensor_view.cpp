@@ -84,9 +84,10 @@ std::vector<int64_t> contiguous_strides(const std::vector<int64_t> &shape) {
 }
 
 NamedTensor materialize_view(const std::string &name, const StorageSpan &storage, int64_t offset,
-                             const std::vector<int64_t> &shape,
-                             const std::vector<int64_t> &stride) {
+                             const std::vector<int64_t> &shape, const std::vector<int64_t> &stride,
+                             LoadBudget *budget) {
   const Geometry g = check_geometry(name, storage.numel, offset, shape, stride);
+  if (budget) budget->charge(g.numel, sizeof(float), "tensor '" + name + "'");
   NamedTensor t;
   t.name = name;
   t.shape = shape;

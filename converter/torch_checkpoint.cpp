@@ -61,10 +61,10 @@ std::string find_zip_root(const ZipReader &zip) {
   return root;
 }
 
-void check_byteorder(const ZipReader &zip, const std::string &root) {
+void check_byteorder(const ZipReader &zip, const std::string &root, LoadBudget *budget) {
   const ZipEntry *e = zip.find(root + "/byteorder");
   if (!e) return;  // torch < 2.0 wrote only little-endian files and no marker
-  const std::vector<uint8_t> order = zip.read(*e);
+  const std::vector<uint8_t> order = zip.read(*e, budget);
   const std::string s(order.begin(), order.end());
   if (s == "big") throw Error("big-endian PyTorch checkpoints are not supported");
   if (s != "little") fail("unknown byteorder '" + s.substr(0, 16) + "'");
@@ -108,10 +108,12 @@ bool looks_like_torch_legacy(const uint8_t *data, size_t size) {
 
 TorchCheckpoint TorchCheckpoint::open_zip(const uint8_t *data, size_t size) {
   TorchCheckpoint c;
+  c.budget_ = LoadBudget(size, "checkpoint");
   c.zip_.emplace(data, size);
   c.zip_root_ = find_zip_root(*c.zip_);
-  check_byteorder(*c.zip_, c.zip_root_);
-  const std::vector<uint8_t> pkl = c.zip_->read(*c.zip_->find(c.zip_root_ + "/data.pkl"));
+  check_byteorder(*c.zip_, c.zip_root_, &c.budget_);
+  const std::vector<uint8_t> pkl =
+      c.zip_->read(*c.zip_->find(c.zip_root_ + "/data.pkl"), &c.budget_);
   c.object_ = pickle::unpickle(pkl.data(), pkl.size());
   if (c.object_.consumed != pkl.size()) fail("data.pkl has bytes after its STOP opcode");
   return c;
@@ -119,6 +121,7 @@ TorchCheckpoint TorchCheckpoint::open_zip(const uint8_t *data, size_t size) {
 
 TorchCheckpoint TorchCheckpoint::open_legacy(const uint8_t *data, size_t size) {
   TorchCheckpoint c;
+  c.budget_ = LoadBudget(size, "checkpoint");
   c.legacy_ = true;
   size_t pos = 0;
   check_legacy_header(data, size, &pos);
@@ -211,7 +214,7 @@ StorageSpan TorchCheckpoint::root_storage(const StorageRef &ref) const {
            " bytes, expected " + std::to_string(nbytes));
     const uint8_t *bytes = nullptr;
     if (e) bytes = zip_->stored_data(*e);
-    if (e && !bytes) bytes = (inflated_[ref.key] = zip_->read(*e)).data();
+    if (e && !bytes) bytes = (inflated_[ref.key] = zip_->read(*e, &budget_)).data();
     cached = storages_.emplace(ref.key, StorageSpan{ref.dtype, bytes, ref.numel}).first;
   }
   if (cached->second.dtype != ref.dtype || cached->second.numel != ref.numel)
@@ -234,7 +237,7 @@ NamedTensor TorchCheckpoint::tensor(const std::string &name, ValueId id) const {
     span.data += ref.view_offset * element_size(span.dtype);
     span.numel = ref.view_numel;
   }
-  return materialize_view(name, span, rec.offset, rec.shape, rec.stride);
+  return materialize_view(name, span, rec.offset, rec.shape, rec.stride, &budget_);
 }
 
 }  // namespace xunit::convert

@@ -19,6 +19,8 @@ namespace xunit::convert {
 class TorchCheckpoint {
  public:
   // Both keep pointers into `data`, which must outlive the checkpoint. Throw xunit::Error.
+  // Everything the checkpoint allocates from the file (inflated entries, float32 tensors) is
+  // charged to one LoadBudget of the file's size (common/load_budget.h).
   static TorchCheckpoint open_zip(const uint8_t *data, size_t size);
   static TorchCheckpoint open_legacy(const uint8_t *data, size_t size);
 
@@ -50,6 +52,7 @@ class TorchCheckpoint {
   // Root storage key -> bytes in place (legacy always; zip stored entries once checked).
   mutable std::map<std::string, StorageSpan> storages_;
   bool legacy_ = false;
+  mutable LoadBudget budget_{0};
 };
 
 // True when the bytes start with the legacy format's pickled magic number.

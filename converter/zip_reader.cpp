@@ -221,7 +221,11 @@ const uint8_t *ZipReader::stored_data(const ZipEntry &entry) const {
   return p;
 }
 
-std::vector<uint8_t> ZipReader::read(const ZipEntry &entry) const {
+std::vector<uint8_t> ZipReader::read(const ZipEntry &entry, LoadBudget *budget) const {
+  if (budget)
+    budget->charge(entry.uncompressed_size,
+                   std::string(entry.method == kMethodStored ? "reading" : "inflating") +
+                       " zip entry '" + entry.name + "'");
   if (const uint8_t *p = stored_data(entry)) return {p, p + entry.compressed_size};
   // One spare output byte detects a stream that inflates to more than it declared.
   std::vector<uint8_t> out(size_t(entry.uncompressed_size) + 1);

@@ -7,6 +7,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/load_budget.h"
+
 namespace xunit::convert {
 
 struct ZipEntry {
@@ -27,8 +29,9 @@ class ZipReader {
   const std::vector<ZipEntry> &entries() const { return entries_; }
   const ZipEntry *find(const std::string &name) const;
 
-  // Decompresses (if needed) and CRC-checks one entry.
-  std::vector<uint8_t> read(const ZipEntry &entry) const;
+  // Decompresses (if needed) and CRC-checks one entry. The bytes it allocates (the declared
+  // size) are charged to `budget`, when given, before they are allocated.
+  std::vector<uint8_t> read(const ZipEntry &entry, LoadBudget *budget = nullptr) const;
 
   // For stored entries: a pointer to the bytes in place, after a CRC check (no copy).
   // Returns nullptr for compressed entries.

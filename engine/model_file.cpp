@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/half.h"
+#include "common/load_budget.h"
 #include "common/sha256.h"
 #include "engine/byte_codec.h"
 #include "engine/model_format.h"
@@ -237,7 +238,8 @@ std::vector<float> widen(const uint8_t *p, size_t n, DType dtype) {
   return out;
 }
 
-void read_tensors(Graph &g, const uint8_t *bytes, const Section &table, const Section &weights) {
+void read_tensors(Graph &g, const uint8_t *bytes, const Section &table, const Section &weights,
+                  LoadBudget &budget) {
   ByteReader r(bytes + table.offset, table.size, "model tensor table");
   uint32_t count = r.count(4 + 4 + 4 + 16);
   for (uint32_t i = 0; i < count; ++i) {
@@ -266,6 +268,10 @@ void read_tensors(Graph &g, const uint8_t *bytes, const Section &table, const Se
     XUNIT_CHECK(offset >= weights.offset && checked_add(offset, nbytes, &end) &&
                     end <= weights.offset + weights.size,
                 "invalid model: tensor '" + t.name + "' lies outside the weights section");
+    // Every tensor becomes float32 memory the model owns (widened now, or copied by
+    // own_weights): charged before it is made, so entries that overlap one blob cannot make a
+    // small file need more than its budget.
+    budget.charge(numel, sizeof(float), "tensor '" + t.name + "'");
     const uint8_t *p = bytes + offset;
     if (t.storage == DType::F32) {
       t.data = reinterpret_cast<const float *>(p);
@@ -451,7 +457,8 @@ Graph parse_model(const uint8_t *bytes, size_t size) {
 
   Graph g;
   read_metadata(g, bytes, sections[kSectionMetadata]);
-  read_tensors(g, bytes, sections[kSectionTensors], sections[kSectionWeights]);
+  LoadBudget budget(size, "model");
+  read_tensors(g, bytes, sections[kSectionTensors], sections[kSectionWeights], budget);
   read_graph(g, bytes, sections[kSectionGraph]);
   g.validate_and_infer();
   return g;

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <set>
 
 #include "common/error.h"
+#include "common/load_budget.h"
 #include "converter/onnx/layout_probe.h"
 #include "converter/onnx/onnx_model.h"
 #include "engine/resize_taps.h"
@@ -32,7 +34,8 @@ std::string dims_string(const std::vector<int64_t> &dims) {
 
 class Importer {
  public:
-  explicit Importer(const OnnxModel &model) : model_(model), graph_(model.graph()) {}
+  Importer(const OnnxModel &model, LoadBudget &budget)
+      : model_(model), graph_(model.graph()), budget_(budget) {}
 
   Graph run() {
     read_constants();
@@ -58,7 +61,10 @@ class Importer {
   void read_constants() {
     for (const auto &t : graph_.initializer()) {
       XUNIT_CHECK(!t.name().empty(), "an initializer has no name");
-      XUNIT_CHECK(consts_.emplace(t.name(), onnx_import::read_tensor(t, "")).second,
+      XUNIT_CHECK(consts_
+                      .emplace(t.name(), std::make_shared<const Constant>(
+                                             onnx_import::read_tensor(t, "", &budget_)))
+                      .second,
                   "initializer '" + t.name() + "' is defined twice");
       defined_up_front_.insert(t.name());
     }
@@ -115,7 +121,7 @@ class Importer {
       if (sole_reader(square.output(0)) != &neg || square.input_size() != 2) continue;
       const bool mul = square.op_type() == "Mul" && square.input(0) == square.input(1);
       const bool pow = square.op_type() == "Pow" && consts_.count(square.input(1)) &&
-                       consts_.at(square.input(1)).values == std::vector<float>{2.f};
+                       consts_.at(square.input(1))->values == std::vector<float>{2.f};
       const onnx::NodeProto *gate = sole_reader(exp.output(0));
       if (!(mul || pow) || !gate || gate->op_type() != "Mul" || gate->input_size() != 2 ||
           gate->input(0) == gate->input(1) || consts_.count(gate->input(0)) ||
@@ -149,13 +155,20 @@ class Importer {
     auto it = consts_.find(name);
     XUNIT_CHECK(it != consts_.end(), where + "input '" + name +
                                          "' must be a constant (an initializer or Constant node)");
-    return it->second;
+    return *it->second;
   }
   int uses(const std::string &name) const {
     auto it = consumers_.find(name);
     return it == consumers_.end() ? 0 : int(it->second.size());
   }
   int channels(int v) const { return g_.values[size_t(v)].channels; }
+
+  // Every weight the graph gets is float32 memory made from the file: charged to the load's
+  // budget first (one constant read by many nodes is copied once per node).
+  int add_tensor(const std::string &name, std::vector<int64_t> shape, std::vector<float> data) {
+    budget_.charge(data.size(), sizeof(float), "tensor '" + name + "'");
+    return g_.add_tensor(name, std::move(shape), std::move(data));
+  }
 
   std::string tensor_name(const std::string &base) {
     std::string name = base;
@@ -197,8 +210,8 @@ class Importer {
              std::vector<float> shift) {
     Op op = make_op(OpType::Affine, node, {x});
     const int64_t C = channels(x);
-    op.scale = g_.add_tensor(tensor_name(op.name + ".scale"), {C}, std::move(scale));
-    op.shift = g_.add_tensor(tensor_name(op.name + ".shift"), {C}, std::move(shift));
+    op.scale = add_tensor(tensor_name(op.name + ".scale"), {C}, std::move(scale));
+    op.shift = add_tensor(tensor_name(op.name + ".shift"), {C}, std::move(shift));
     return emit(op, node.output(0));
   }
   int materialize_sigmoid(const std::string &name) {
@@ -338,13 +351,13 @@ class Importer {
     op.groups = int(groups);
     op.in_channels = in_c;
     op.out_channels = int(out_c);
-    op.weight = g_.add_tensor(tensor_name(op.name + ".weight"), w.dims, w.values);
+    op.weight = add_tensor(tensor_name(op.name + ".weight"), w.dims, w.values);
     if (node.input_size() == 3 && !node.input(2).empty()) {
       const Constant &b = constant(node.input(2), where);
       XUNIT_CHECK(b.values.size() == size_t(out_c),
                   where + "bias has " + std::to_string(b.values.size()) + " values for " +
                       std::to_string(out_c) + " output channels");
-      op.bias = g_.add_tensor(tensor_name(op.name + ".bias"), {out_c}, b.values);
+      op.bias = add_tensor(tensor_name(op.name + ".bias"), {out_c}, b.values);
     }
     const int v = emit(op, node.output(0));
     conv_op_of_value_[v] = int(g_.ops.size()) - 1;
@@ -387,11 +400,11 @@ class Importer {
     op.padding = int(p);
     op.in_channels = channels(x);
     op.out_channels = int(out_c);
-    op.weight = g_.add_tensor(tensor_name(op.name + ".weight"), w.dims, w.values);
+    op.weight = add_tensor(tensor_name(op.name + ".weight"), w.dims, w.values);
     if (node.input_size() == 3 && !node.input(2).empty()) {
       const Constant &b = constant(node.input(2), where);
       XUNIT_CHECK(b.values.size() == size_t(out_c), where + "bias does not match the channels");
-      op.bias = g_.add_tensor(tensor_name(op.name + ".bias"), {out_c}, b.values);
+      op.bias = add_tensor(tensor_name(op.name + ".bias"), {out_c}, b.values);
     }
     emit(op, node.output(0));
   }
@@ -436,7 +449,7 @@ class Importer {
       if (op.bias >= 0)
         g_.tensors[size_t(op.bias)].set_owned(std::move(bias));
       else
-        op.bias = g_.add_tensor(tensor_name(op.name + ".bias"), {int64_t(C)}, std::move(bias));
+        op.bias = add_tensor(tensor_name(op.name + ".bias"), {int64_t(C)}, std::move(bias));
       values_[node.output(0)] = x;
       conv_op_of_value_.erase(conv);
       return;
@@ -517,7 +530,7 @@ class Importer {
         slope.values.size() == 1 ? slope.values : per_channel(slope, channels(x), where);
     Op op = make_op(OpType::PRelu, node, {x});
     const int64_t n = int64_t(s.size());
-    op.slope = g_.add_tensor(tensor_name(op.name + ".slope"), {n}, std::move(s));
+    op.slope = add_tensor(tensor_name(op.name + ".slope"), {n}, std::move(s));
     emit(op, node.output(0));
   }
 
@@ -657,7 +670,9 @@ class Importer {
         inputs.push_back(nullptr);
         continue;
       }
-      const Constant &c = consts_.at(node.input(k));
+      const Constant &c = *consts_.at(node.input(k));
+      // Its probe (int64 values, or the indices of a float constant) is made from the file.
+      budget_.charge(c.values.size(), sizeof(int64_t), node_label(node) + "folding a constant");
       if (!onnx_import::probe_from_constant(c, &probes[size_t(k)])) {
         const bool movable =
             k == 0 && (onnx_import::is_layout_node(type) || type == "Slice" || type == "Gather");
@@ -671,10 +686,13 @@ class Importer {
       inputs.push_back(&probes[size_t(k)]);
     }
     ProbeTensor out = onnx_import::run_probe_node(node, inputs, model_.opset());
+    // Each folded node is a new constant (not a second name for one): charged.
+    budget_.charge(out.values.size(), sizeof(int64_t) + sizeof(float),
+                   node_label(node) + "folding a constant");
     Constant folded;
     folded.dims = out.dims;
     for (int64_t v : out.values) folded.values.push_back(data ? (*data)[size_t(v)] : float(v));
-    consts_[node.output(0)] = std::move(folded);
+    consts_[node.output(0)] = std::make_shared<const Constant>(std::move(folded));
     return true;
   }
 
@@ -876,7 +894,7 @@ class Importer {
     expect_inputs(node, 0, 0, where);
     Constant c;
     if (const onnx::TensorProto *t = a.get_tensor("value")) {
-      c = onnx_import::read_tensor(*t, where);
+      c = onnx_import::read_tensor(*t, where, &budget_);
     } else if (a.has("value_float")) {
       c.values = {a.get_float("value_float", 0.f)};
     } else if (a.has("value_floats")) {
@@ -889,13 +907,13 @@ class Importer {
     } else {
       throw Error(where + "has no supported value attribute");
     }
-    consts_[node.output(0)] = std::move(c);
+    consts_[node.output(0)] = std::make_shared<const Constant>(std::move(c));
   }
 
   void identity(const onnx::NodeProto &node, const std::string &where) {
     expect_inputs(node, 1, 1, where);
     const std::string &in = node.input(0);
-    if (is_const(in)) {
+    if (is_const(in)) {  // a second name for the same constant, shared, not copied
       consts_[node.output(0)] = consts_.at(in);
       return;
     }
@@ -912,7 +930,8 @@ class Importer {
   const OnnxModel &model_;
   const onnx::GraphProto &graph_;
   Graph g_;
-  std::map<std::string, Constant> consts_;
+  LoadBudget &budget_;
+  std::map<std::string, std::shared_ptr<const Constant>> consts_;
   std::map<std::string, int> values_;                  // ONNX value name -> IR value
   std::map<std::string, std::vector<int>> consumers_;  // node indices (-1: the graph output)
   std::map<std::string, std::pair<std::string, const onnx::NodeProto *>> deferred_sigmoid_;
@@ -963,8 +982,9 @@ Graph import_onnx(const std::vector<uint8_t> &bytes,
   XUNIT_CHECK(settings.empty(),
               "--set " + (settings.empty() ? std::string() : settings.begin()->first) +
                   ": ONNX models carry their own hyper-parameters and take no --set");
-  OnnxModel model(bytes.data(), bytes.size());
-  Graph g = Importer(model).run();
+  LoadBudget budget(bytes.size(), "ONNX model");
+  OnnxModel model(bytes.data(), bytes.size(), &budget);
+  Graph g = Importer(model, budget).run();
   g.metadata["family"] = "onnx";
   g.metadata["task"] = g.output_scale() > 1 ? "sr" : "denoise";
   g.metadata["scale"] = std::to_string(g.output_scale());

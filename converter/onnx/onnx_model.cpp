@@ -44,6 +44,65 @@ const char *dtype_label(int t) {
   }
 }
 
+// What protobuf will build from a serialized message, counted from the wire format without
+// building it: NodeProto messages (at any depth: subgraphs too) and an estimate of the memory.
+struct WireCount {
+  uint64_t nodes = 0;
+  uint64_t bytes = 0;
+};
+
+// Conservative sizes of what protobuf allocates (64-bit, generated classes).
+constexpr uint64_t kMessageBytes = 256;  // a message object (NodeProto is ~200 bytes)
+constexpr uint64_t kStringBytes = 40;    // a std::string and its pointer in a repeated field
+constexpr uint64_t kScalarBytes = 8;     // an element of a repeated number field
+constexpr int kScanDepth = 100;          // protobuf's default recursion limit
+
+// Stops (returns) at the first malformed byte: protobuf's own parse then reports it.
+void scan_message(const uint8_t *p, size_t n, const google::protobuf::Descriptor *type, int depth,
+                  WireCount *count) {
+  using google::protobuf::FieldDescriptor;
+  size_t i = 0;
+  auto varint = [&](uint64_t *v) {
+    *v = 0;
+    for (int shift = 0; shift < 64 && i < n; shift += 7) {
+      const uint8_t b = p[i++];
+      *v |= uint64_t(b & 0x7f) << shift;
+      if (!(b & 0x80)) return true;
+    }
+    return false;
+  };
+  while (i < n) {
+    uint64_t tag = 0, value = 0;
+    if (!varint(&tag)) return;
+    const int wire = int(tag & 7);
+    const FieldDescriptor *field = type ? type->FindFieldByNumber(int(tag >> 3)) : nullptr;
+    if (wire == 0) {
+      if (!varint(&value)) return;
+      count->bytes += kScalarBytes;
+    } else if (wire == 1 || wire == 5) {
+      const size_t width = wire == 1 ? 8 : 4;
+      if (n - i < width) return;
+      i += width;
+      count->bytes += kScalarBytes;
+    } else if (wire == 2) {
+      if (!varint(&value) || value > n - i) return;
+      const size_t len = size_t(value);
+      if (field && field->type() == FieldDescriptor::TYPE_MESSAGE) {
+        count->bytes += kMessageBytes;
+        if (field->message_type() == onnx::NodeProto::descriptor()) ++count->nodes;
+        if (depth < kScanDepth) scan_message(p + i, len, field->message_type(), depth + 1, count);
+      } else if (field && field->is_packable()) {
+        count->bytes += kScalarBytes * len;  // at most one element per byte
+      } else {
+        count->bytes += kStringBytes + len;
+      }
+      i += len;
+    } else {
+      return;  // groups (deprecated) and invalid wire types: protobuf refuses them
+    }
+  }
+}
+
 // Protobuf reports some parse failures on stderr; our tools print one line of their own.
 void quiet_log(google::protobuf::LogLevel, const char *, int, const std::string &) {}
 
@@ -55,7 +114,7 @@ std::string node_label(const onnx::NodeProto &node) {
   return "node '" + name + "' (" + node.op_type() + "): ";
 }
 
-Constant read_tensor(const onnx::TensorProto &t, const std::string &where) {
+Constant read_tensor(const onnx::TensorProto &t, const std::string &where, LoadBudget *budget) {
   const std::string what = where + "tensor '" + t.name() + "'";
   XUNIT_CHECK(
       t.data_location() != onnx::TensorProto_DataLocation_EXTERNAL,
@@ -91,6 +150,7 @@ Constant read_tensor(const onnx::TensorProto &t, const std::string &where) {
       throw Error(what + " has element type " + std::to_string(type) +
                   ", not a supported number type");
   }
+  if (budget) budget->charge(n, sizeof(float), what);
   c.values.resize(n);
   if (t.has_raw_data()) {
     const std::string &raw = t.raw_data();
@@ -237,10 +297,18 @@ void Attributes::expect_all_read() const {
                 where_ + "attribute '" + a.name() + "' is not supported");
 }
 
-OnnxModel::OnnxModel(const uint8_t *bytes, size_t size)
+OnnxModel::OnnxModel(const uint8_t *bytes, size_t size, LoadBudget *budget)
     : model_(std::make_unique<onnx::ModelProto>()) {
   XUNIT_CHECK(size > 0, "not an ONNX model: the file is empty");
   XUNIT_CHECK(size <= size_t(INT_MAX), "the ONNX model is larger than 2 GB, protobuf's limit");
+  // Bounded before protobuf builds a single node: 20 MB of empty nodes would otherwise become
+  // 1.5 GB of NodeProto objects before the node count could be checked.
+  WireCount wire;
+  scan_message(bytes, size, onnx::ModelProto::descriptor(), 0, &wire);
+  XUNIT_CHECK(wire.nodes <= uint64_t(kMaxNodes), "the ONNX graph has too many nodes (" +
+                                                     std::to_string(wire.nodes) + "; at most " +
+                                                     std::to_string(kMaxNodes) + " are read)");
+  if (budget) budget->charge(wire.bytes, "parsing the ONNX protobuf");
   google::protobuf::LogHandler *previous = google::protobuf::SetLogHandler(quiet_log);
   google::protobuf::io::CodedInputStream in(bytes, int(size));
   in.SetTotalBytesLimit(INT_MAX);

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "common/load_budget.h"
+
 namespace onnx {
 class ModelProto;
 class GraphProto;
@@ -27,8 +29,10 @@ struct Constant {
 };
 
 // Decodes an initializer or attribute tensor: float32/float16/bfloat16/float64 (and int32/int64
-// for shape-like constants); raw or typed storage; external data is refused.
-Constant read_tensor(const onnx::TensorProto &t, const std::string &where);
+// for shape-like constants); raw or typed storage; external data is refused. The float values
+// are charged to `budget` (when given) before they are allocated.
+Constant read_tensor(const onnx::TensorProto &t, const std::string &where,
+                     LoadBudget *budget = nullptr);
 
 // The attributes of one node, each read at most once with its type checked. `where` prefixes
 // errors ("node 'x' (Conv): ").
@@ -53,8 +57,10 @@ class Attributes {
 
 class OnnxModel {
  public:
-  // Parses the serialized ModelProto; refuses anything that is not one.
-  OnnxModel(const uint8_t *bytes, size_t size);
+  // Parses the serialized ModelProto; refuses anything that is not one. Before protobuf builds
+  // anything, a scan of the wire format counts the nodes (refused above 20 000) and what the
+  // parsed messages, strings and repeated numbers will occupy, charged to `budget` when given.
+  OnnxModel(const uint8_t *bytes, size_t size, LoadBudget *budget = nullptr);
   ~OnnxModel();
   const onnx::GraphProto &graph() const;
   int64_t opset() const { return opset_; }  // of the default domain
