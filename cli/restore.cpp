@@ -1,6 +1,7 @@
 #include "cli/restore.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -8,6 +9,8 @@
 
 #include "cli/ycbcr_sr.h"
 #include "common/error.h"
+#include "common/load_budget.h"
+#include "common/memory_limit.h"
 
 namespace xunit::cli {
 
@@ -159,6 +162,57 @@ Planes channels_of(const Image &img, int first, int count) {
   return p;
 }
 
+// Saturating 64-bit size arithmetic: an overflow is a size no machine has.
+uint64_t mul(uint64_t a, uint64_t b) {
+  uint64_t r = 0;
+  return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+uint64_t add(uint64_t a, uint64_t b) {
+  uint64_t r = 0;
+  return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+// What restore() will allocate for `img` (already decoded, so not counted), summed as if all of
+// it were alive at once: the model's input and output planes (with TTA also the transformed
+// copy and the sum), the colour adaptation, the output image, the alpha plane, the encoder's
+// buffer (as much again as the output), and the engine's scratch for a run of `run_w` x `run_h`
+// (xunit_run_memory_needed). Computed before any of it is allocated.
+uint64_t restore_memory_bytes(const xunit_model *model, const xunit_model_info &info,
+                              const Image &img, const RestoreOptions &o, int run_w, int run_h,
+                              int factor) {
+  const uint64_t s = uint64_t(info.scale) * uint64_t(factor);
+  const uint64_t px_in = mul(uint64_t(img.width), uint64_t(img.height));
+  const uint64_t px_out = mul(px_in, mul(s, s));
+  const uint64_t px_run_in = mul(uint64_t(run_w), uint64_t(run_h));
+  const uint64_t px_run_out = mul(px_run_in, mul(uint64_t(info.scale), uint64_t(info.scale)));
+  const uint64_t f = sizeof(float), ch = uint64_t(std::max(img.channels, 1));
+  const uint64_t in_planes = mul(px_run_in, mul(uint64_t(info.in_channels), f));
+  const uint64_t out_planes = mul(px_run_out, mul(uint64_t(info.out_channels), f));
+  uint64_t total = add(in_planes, out_planes);
+  if (o.tta) total = add(total, add(in_planes, out_planes));
+  total = add(total, mul(px_out, mul(4, f)));           // colour adaptation (at most 3 planes + 1)
+  total = add(total, mul(px_in, mul(ch, f)));           // channels_of / alpha at the input size
+  total = add(total, mul(2, mul(px_out, mul(ch, f))));  // the output image, the encoder
+  xunit_run_options opts;
+  xunit_run_options_init(&opts);
+  opts.threads = o.threads;
+  opts.tile_size = o.tile;
+  opts.precision = o.precision;
+  uint64_t scratch = 0;
+  if (xunit_run_memory_needed(model, &opts, run_w, run_h, &scratch) != XUNIT_OK)
+    throw Error(xunit_last_error());
+  return add(total, scratch);
+}
+
+void check_restore_memory(const xunit_model *model, const xunit_model_info &info, const Image &img,
+                          const RestoreOptions &o, int run_w, int run_h, int factor = 1) {
+  const int64_t s = int64_t(info.scale) * factor;
+  check_memory_needed(restore_memory_bytes(model, info, img, o, run_w, run_h, factor),
+                      "restoring a " + std::to_string(img.width) + "x" +
+                          std::to_string(img.height) + " image into " +
+                          std::to_string(img.width * s) + "x" + std::to_string(img.height * s));
+}
+
 }  // namespace
 
 bool gray_content(const Image &img) {
@@ -189,6 +243,10 @@ Image restore(const xunit_model *model, const Image &img, const RestoreOptions &
                 "(convert it with --set scale=N, or --meta sr_scale=N for an ONNX graph)");
     XUNIT_CHECK(info.in_channels == 1 && info.out_channels == 1 && info.scale == 1,
                 "a ycbcr_bicubic model must map one channel to one at the same size");
+    XUNIT_CHECK(
+        int64_t(img.width) * factor <= INT32_MAX && int64_t(img.height) * factor <= INT32_MAX,
+        "the image is too large to upscale by " + std::to_string(factor));
+    check_restore_memory(model, info, img, o, img.width * factor, img.height * factor, factor);
     Runner r(model, o, o.tta ? 8 : 1);
     Image out = restore_ycbcr_bicubic(img, factor, [&](const std::vector<float> &y, int w, int h) {
       return r.run_tta(Planes{w, h, 1, y}).v;
@@ -204,6 +262,8 @@ Image restore(const xunit_model *model, const Image &img, const RestoreOptions &
   XUNIT_CHECK(info.out_channels == info.in_channels,
               "the model turns " + std::to_string(info.in_channels) + " channels into " +
                   std::to_string(info.out_channels) + ": not an image model");
+
+  check_restore_memory(model, info, img, o, W, H);
 
   Planes result;  // (H*s, W*s, colour)
   const int per_image = o.tta ? 8 : 1;

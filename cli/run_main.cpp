@@ -417,6 +417,9 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "xunit-run: %s (see --help)\n", xunit::printable(e.message).c_str());
     return 2;
   }
+  // The run's peak is checked against this limit before anything is allocated (restore.cpp and
+  // xunit_run read it).
+  if (!o.memory_limit.empty()) setenv("XUNIT_MEMORY_LIMIT", o.memory_limit.c_str(), 1);
   try {
     if (o.version) {
       std::printf("xunit-run %s\n", xunit_version());

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "common/memory_limit.h"
+
 namespace xunit::cli {
 
 const char *kRunUsage =
@@ -51,6 +53,9 @@ const char *kRunUsage =
     "    -y, --overwrite       replace existing outputs (default: refuse; the input itself\n"
     "                          is never written)\n"
     "    --max-pixels N        refuse images larger than N pixels (default 268435456)\n"
+    "    --memory-limit SIZE   refuse an image whose run would need more memory than SIZE\n"
+    "                          (bytes, or with K, M, G: 4G); computed before anything is\n"
+    "                          allocated. Default: XUNIT_MEMORY_LIMIT, else the available memory\n"
     "  Model\n"
     "    -m, --model MODEL     an .xunit file (see xunit-convert), or a shipped model's name\n"
     "    -s, --scale 2|4       super-resolve with the shipped model of that scale\n"
@@ -160,7 +165,12 @@ RunOptions parse_run_options(int argc, char **argv) {
       o.threads = int(parse_long(a, value(), 0, 4096));
     else if (a == "--max-pixels")
       o.max_pixels = size_t(parse_long(a, value(), 1, 1L << 40));
-    else if (a == "--precision") {
+    else if (a == "--memory-limit") {
+      o.memory_limit = value();
+      uint64_t bytes = 0;
+      if (!xunit::parse_memory_size(o.memory_limit, &bytes))
+        throw UsageError{"--memory-limit: expected a size (bytes, or a number with K, M, G or T)"};
+    } else if (a == "--precision") {
       o.precision = value();
       if (o.precision != "fp32" && o.precision != "bf16" && o.precision != "auto")
         throw UsageError{"--precision must be fp32, bf16 or auto"};

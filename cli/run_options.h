@@ -22,7 +22,8 @@ struct RunOptions {
   std::string psnr_reference;
   bool overwrite = false;
   bool quiet = false;
-  size_t max_pixels = 0;  // 0: the library default
+  size_t max_pixels = 0;     // 0: the library default
+  std::string memory_limit;  // --memory-limit: becomes XUNIT_MEMORY_LIMIT (common/memory_limit.h)
   bool help = false, version = false, list_models = false;
   std::string info;  // --info MODEL
 };

@@ -70,6 +70,8 @@ xunit_status guarded(xunit_status error_status, F &&body) {
     return fail(XUNIT_ERROR_UNSUPPORTED, e.what());
   } catch (const std::bad_alloc &) {
     return fail(XUNIT_ERROR_OUT_OF_MEMORY, "out of memory");
+  } catch (const xunit::OutOfMemoryError &e) {
+    return fail(XUNIT_ERROR_OUT_OF_MEMORY, e.what());
   } catch (const xunit::Error &e) {
     return fail(error_status, e.what());
   } catch (const std::exception &e) {
@@ -259,10 +261,11 @@ void xunit_run_options_init(xunit_run_options *options) {
   options->progress_user_data = nullptr;
 }
 
-xunit_status xunit_run(const xunit_model *model, const xunit_run_options *options,
-                       const xunit_image *input, xunit_image *output) {
-  if (!model) return fail(XUNIT_ERROR_INVALID_ARGUMENT, "model must not be NULL");
-  xunit_run_options opts;
+namespace {
+
+// The caller's options over the defaults, checked; XUNIT_OK or a failure already reported.
+xunit_status read_run_options(const xunit_run_options *options, xunit_run_options *out) {
+  xunit_run_options &opts = *out;
   xunit_run_options_init(&opts);
   if (options) {
     std::string problem = check_struct_size(options->struct_size, "xunit_run_options");
@@ -284,6 +287,50 @@ xunit_status xunit_run(const xunit_model *model, const xunit_run_options *option
                     "xunit_run_options has non-zero fields this library (" +
                         std::string(xunit_version()) + ") does not know");
   }
+  if (opts.threads < 0 || opts.threads > 4096)
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT, "threads must be 0 (all cores) or positive");
+  if (opts.tile_size < -1)
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT, "tile_size must be -1, 0 or positive");
+  if (opts.precision != XUNIT_PRECISION_FP32 && opts.precision != XUNIT_PRECISION_BF16 &&
+      opts.precision != XUNIT_PRECISION_AUTO)
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT, "unknown precision");
+  return XUNIT_OK;
+}
+
+xunit::RunConfig run_config(const xunit_run_options &opts) {
+  xunit::RunConfig config;
+  config.threads = opts.threads > 0 ? opts.threads : omp_get_num_procs();
+  config.tile_size = opts.tile_size;
+  // Tuning knob for benchmarks (documented in docs/engine.md): input rows per streaming pass.
+  if (const char *rows = std::getenv("XUNIT_CHUNK_ROWS"))
+    config.chunk_rows = std::max(0, std::atoi(rows));
+  return config;
+}
+
+}  // namespace
+
+xunit_status xunit_run_memory_needed(const xunit_model *model, const xunit_run_options *options,
+                                     int32_t width, int32_t height, uint64_t *out_bytes) {
+  if (!model || !out_bytes)
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT, "model and out_bytes must not be NULL");
+  xunit_run_options opts;
+  if (const xunit_status st = read_run_options(options, &opts); st != XUNIT_OK) return st;
+  if (width < 1 || height < 1)
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT, "width and height must be positive");
+  return guarded(XUNIT_ERROR_INVALID_ARGUMENT, [&] {
+    const xunit::CompiledModel &m = model->for_precision(opts.precision);
+    const xunit::RunConfig config = run_config(opts);
+    *out_bytes = xunit::run_scratch_bytes(m, width, height,
+                                          xunit::choose_geometry(m, width, height, config));
+    return XUNIT_OK;
+  });
+}
+
+xunit_status xunit_run(const xunit_model *model, const xunit_run_options *options,
+                       const xunit_image *input, xunit_image *output) {
+  if (!model) return fail(XUNIT_ERROR_INVALID_ARGUMENT, "model must not be NULL");
+  xunit_run_options opts;
+  if (const xunit_status st = read_run_options(options, &opts); st != XUNIT_OK) return st;
   for (auto [img, what] :
        {std::pair<const xunit_image *, const char *>{input, "input"}, {output, "output"}}) {
     std::string problem = check_image(img, what);
@@ -310,22 +357,10 @@ xunit_status xunit_run(const xunit_model *model, const xunit_run_options *option
     return fail(XUNIT_ERROR_INVALID_ARGUMENT,
                 "output must be " + std::to_string(out_w) + "x" + std::to_string(out_h) +
                     " (input size times scale " + std::to_string(scale) + ")");
-  if (opts.threads < 0 || opts.threads > 4096)
-    return fail(XUNIT_ERROR_INVALID_ARGUMENT, "threads must be 0 (all cores) or positive");
-  if (opts.tile_size < -1)
-    return fail(XUNIT_ERROR_INVALID_ARGUMENT, "tile_size must be -1, 0 or positive");
-  if (opts.precision != XUNIT_PRECISION_FP32 && opts.precision != XUNIT_PRECISION_BF16 &&
-      opts.precision != XUNIT_PRECISION_AUTO)
-    return fail(XUNIT_ERROR_INVALID_ARGUMENT, "unknown precision");
   if (input->data == output->data)
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "input and output must not share memory");
 
-  xunit::RunConfig config;
-  config.threads = opts.threads > 0 ? opts.threads : omp_get_num_procs();
-  config.tile_size = opts.tile_size;
-  // Tuning knob for benchmarks (documented in docs/engine.md): input rows per streaming pass.
-  if (const char *rows = std::getenv("XUNIT_CHUNK_ROWS"))
-    config.chunk_rows = std::max(0, std::atoi(rows));
+  xunit::RunConfig config = run_config(opts);
   if (opts.progress) {
     config.progress = [&opts](float fraction) {
       return opts.progress(fraction, opts.progress_user_data) == 0;

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "common/error.h"
+#include "common/memory_limit.h"
 #include "common/pixel.h"
 #include "engine/stripe_executor.h"
 
@@ -191,6 +192,19 @@ StripeGeometry choose_geometry(const CompiledModel &model, int width, int height
   }
 }
 
+size_t run_scratch_bytes(const CompiledModel &model, int width, int height,
+                         const StripeGeometry &geo) {
+  const int halo = model.graph().halo();
+  int widest = 0;
+  for (const Stripe &st : make_stripes(width, geo.tile_width, halo))
+    widest = std::max(widest, st.rx1 - st.rx0);
+  try {
+    return StripeExecutor::arena_bytes(model, height, widest, geo.stream);
+  } catch (const std::bad_alloc &) {  // sizes beyond what can be represented
+    return SIZE_MAX;
+  }
+}
+
 void run_image(const CompiledModel &model, const xunit_image &input, const xunit_image &output,
                const RunConfig &user_config) {
   const Graph &g = model.graph();
@@ -206,6 +220,11 @@ void run_image(const CompiledModel &model, const xunit_image &input, const xunit
   ThreadCountScope thread_scope(threads);  // before any conv primitive is made for this run
   const StripeGeometry geo = choose_geometry(model, W, H, config);
   const std::vector<Stripe> stripes = make_stripes(W, geo.tile_width, g.halo());
+  // The peak, known before anything is allocated: the scratch of the widest stripe (the caller
+  // holds the input and the output).
+  check_memory_needed(run_scratch_bytes(model, W, H, geo),
+                      "a run on a " + std::to_string(W) + "x" + std::to_string(H) +
+                          " image (stripes of " + std::to_string(geo.tile_width) + " columns)");
 
   // XUNIT_PROFILE=1 prints where the time went, per step, to stderr.
   const bool profile =

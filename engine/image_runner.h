@@ -35,6 +35,11 @@ struct StripeGeometry {
 StripeGeometry choose_geometry(const CompiledModel &model, int width, int height,
                                const RunConfig &config);
 
+// The scratch a run of this geometry allocates (the widest stripe's arena): what run_image
+// checks against the memory limit (common/memory_limit.h) before it allocates anything.
+size_t run_scratch_bytes(const CompiledModel &model, int width, int height,
+                         const StripeGeometry &geo);
+
 // Validates nothing about the descriptors (the C API does); throws Cancelled or xunit::Error.
 void run_image(const CompiledModel &model, const xunit_image &input, const xunit_image &output,
                const RunConfig &config);

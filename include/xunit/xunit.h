@@ -165,6 +165,17 @@ XUNIT_API void xunit_run_options_init(xunit_run_options *options);
 XUNIT_API xunit_status xunit_run(const xunit_model *model, const xunit_run_options *options,
                                  const xunit_image *input, xunit_image *output);
 
+/* The scratch memory in bytes xunit_run will allocate for a width x height input with these
+ * options (options may be NULL), not counting the caller's input and output images. xunit_run
+ * computes the same figure before it allocates anything and returns XUNIT_ERROR_OUT_OF_MEMORY,
+ * with the figure in the message, when it exceeds the memory limit: the environment variable
+ * XUNIT_MEMORY_LIMIT (bytes, or a number with a K, M, G or T suffix) when set, else the
+ * available physical memory (lowered to the address space left under ulimit -v). A NULL model
+ * or out_bytes, a bad option or a non-positive size: XUNIT_ERROR_INVALID_ARGUMENT. */
+XUNIT_API xunit_status xunit_run_memory_needed(const xunit_model *model,
+                                               const xunit_run_options *options, int32_t width,
+                                               int32_t height, uint64_t *out_bytes);
+
 #ifdef __cplusplus
 }
 #endif
