@@ -11,127 +11,16 @@
 #include "common/file_io.h"
 #include "converter/checkpoint.h"
 #include "converter/zip_reader.h"
+#include "crafted_files.h"
 
 using xunit::Error;
 using xunit::convert::ZipReader;
+using namespace xunit::testing::crafted;
 
 namespace {
 
 std::string fixture(const std::string &name) {
   return std::string(XUNIT_TEST_DATA_DIR) + "/readers/" + name;
-}
-
-void put16(std::string *s, uint32_t v) {
-  for (int i = 0; i < 2; ++i) s->push_back(char((v >> (8 * i)) & 0xff));
-}
-void put32(std::string *s, uint32_t v) {
-  for (int i = 0; i < 4; ++i) s->push_back(char((v >> (8 * i)) & 0xff));
-}
-void put64(std::string *s, uint64_t v) {
-  for (int i = 0; i < 8; ++i) s->push_back(char((v >> (8 * i)) & 0xff));
-}
-
-std::string raw_deflate(const std::string &in) {
-  z_stream zs{};
-  REQUIRE(deflateInit2(&zs, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  std::string out(deflateBound(&zs, uLong(in.size())), '\0');
-  zs.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(in.data()));
-  zs.avail_in = uInt(in.size());
-  zs.next_out = reinterpret_cast<Bytef *>(&out[0]);
-  zs.avail_out = uInt(out.size());
-  REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
-
-struct Spec {
-  std::string name;
-  std::string data;
-  bool deflate = false;
-  uint32_t crc_xor = 0;          // corrupts the recorded CRC
-  int64_t size_delta = 0;        // lies about the uncompressed size
-  int64_t offset_override = -1;  // central directory points elsewhere
-  uint16_t flags = 0;
-};
-
-// A minimal zip writer for building well-formed and hostile archives in-test.
-std::string build_zip(const std::vector<Spec> &specs, bool zip64 = false) {
-  std::string out, central;
-  for (const Spec &s : specs) {
-    const std::string payload = s.deflate ? raw_deflate(s.data) : s.data;
-    const uint32_t crc =
-        uint32_t(crc32(0, reinterpret_cast<const Bytef *>(s.data.data()), uInt(s.data.size()))) ^
-        s.crc_xor;
-    const uint64_t usize = uint64_t(int64_t(s.data.size()) + s.size_delta);
-    const uint64_t offset = s.offset_override >= 0 ? uint64_t(s.offset_override) : out.size();
-    const uint16_t method = s.deflate ? 8 : 0;
-    std::string extra;
-    if (zip64) {
-      put16(&extra, 1);
-      put16(&extra, 24);
-      put64(&extra, usize);
-      put64(&extra, payload.size());
-      put64(&extra, offset);
-    }
-    put32(&out, 0x04034b50);
-    put16(&out, 45);
-    put16(&out, s.flags);
-    put16(&out, method);
-    put32(&out, 0);
-    put32(&out, crc);
-    put32(&out, uint32_t(payload.size()));
-    put32(&out, uint32_t(usize));
-    put16(&out, uint32_t(s.name.size()));
-    put16(&out, 0);
-    out += s.name + payload;
-
-    put32(&central, 0x02014b50);
-    put16(&central, 45);
-    put16(&central, 45);
-    put16(&central, s.flags);
-    put16(&central, method);
-    put32(&central, 0);
-    put32(&central, crc);
-    put32(&central, zip64 ? 0xFFFFFFFFu : uint32_t(payload.size()));
-    put32(&central, zip64 ? 0xFFFFFFFFu : uint32_t(usize));
-    put16(&central, uint32_t(s.name.size()));
-    put16(&central, uint32_t(extra.size()));
-    put16(&central, 0);
-    put16(&central, 0);
-    put16(&central, 0);
-    put32(&central, 0);
-    put32(&central, zip64 ? 0xFFFFFFFFu : uint32_t(offset));
-    central += s.name + extra;
-  }
-  const uint64_t cd_offset = out.size();
-  out += central;
-  if (zip64) {
-    const uint64_t record = out.size();
-    put32(&out, 0x06064b50);
-    put64(&out, 44);
-    put16(&out, 45);
-    put16(&out, 45);
-    put32(&out, 0);
-    put32(&out, 0);
-    put64(&out, specs.size());
-    put64(&out, specs.size());
-    put64(&out, central.size());
-    put64(&out, cd_offset);
-    put32(&out, 0x07064b50);
-    put32(&out, 0);
-    put64(&out, record);
-    put32(&out, 1);
-  }
-  put32(&out, 0x06054b50);
-  put16(&out, 0);
-  put16(&out, 0);
-  put16(&out, zip64 ? 0xFFFF : uint32_t(specs.size()));
-  put16(&out, zip64 ? 0xFFFF : uint32_t(specs.size()));
-  put32(&out, zip64 ? 0xFFFFFFFFu : uint32_t(central.size()));
-  put32(&out, zip64 ? 0xFFFFFFFFu : uint32_t(cd_offset));
-  put16(&out, 0);
-  return out;
 }
 
 const uint8_t *bytes(const std::string &s) { return reinterpret_cast<const uint8_t *>(s.data()); }
