@@ -320,8 +320,12 @@ xunit_status xunit_run_memory_needed(const xunit_model *model, const xunit_run_o
   return guarded(XUNIT_ERROR_INVALID_ARGUMENT, [&] {
     const xunit::CompiledModel &m = model->for_precision(opts.precision);
     const xunit::RunConfig config = run_config(opts);
-    *out_bytes = xunit::run_scratch_bytes(m, width, height,
-                                          xunit::choose_geometry(m, width, height, config));
+    try {
+      *out_bytes = xunit::run_scratch_bytes(m, width, height,
+                                            xunit::choose_geometry(m, width, height, config));
+    } catch (const xunit::OutOfMemoryError &) {
+      *out_bytes = UINT64_MAX;  // beyond this machine's memory
+    }
     return XUNIT_OK;
   });
 }

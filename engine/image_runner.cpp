@@ -198,11 +198,8 @@ size_t run_scratch_bytes(const CompiledModel &model, int width, int height,
   int widest = 0;
   for (const Stripe &st : make_stripes(width, geo.tile_width, halo))
     widest = std::max(widest, st.rx1 - st.rx0);
-  try {
-    return StripeExecutor::arena_bytes(model, height, widest, geo.stream);
-  } catch (const std::bad_alloc &) {  // sizes beyond what can be represented
-    return SIZE_MAX;
-  }
+  // Throws OutOfMemoryError, with a figure, for a stripe beyond the machine's memory.
+  return StripeExecutor::arena_bytes(model, height, widest, geo.stream);
 }
 
 void run_image(const CompiledModel &model, const xunit_image &input, const xunit_image &output,

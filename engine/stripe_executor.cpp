@@ -10,6 +10,7 @@
 #include <new>
 
 #include "common/error.h"
+#include "common/load_budget.h"
 
 namespace xunit {
 
@@ -27,6 +28,16 @@ RowLayout value_layout(const CompiledModel &m, int value, int width) {
 size_t physical_memory_bytes() {
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
   return pages > 0 && page > 0 ? size_t(pages) * size_t(page) : SIZE_MAX;
+}
+
+// A stripe whose scratch is beyond the machine's memory (a lower bound, `bytes`, suffices):
+// XUNIT_ERROR_OUT_OF_MEMORY with the figure, before oneDNN is asked for primitives of that size.
+void check_fits(size_t bytes, int width) {
+  const size_t physical = physical_memory_bytes();
+  if (bytes > physical)
+    throw OutOfMemoryError("a stripe of " + std::to_string(width) + " columns needs at least " +
+                           format_bytes(bytes) + " of scratch, more than this machine's " +
+                           format_bytes(physical) + " of memory");
 }
 
 }  // namespace
@@ -119,7 +130,7 @@ struct StripeExecutor::Layout {
     }
     // The values' buffers alone beyond the machine's memory: OUT_OF_MEMORY before any step is
     // asked for its scratch (oneDNN refuses some giant shapes with an error of its own).
-    if (at + region_estimate(intervals) > physical_memory_bytes()) throw std::bad_alloc();
+    check_fits(at + region_estimate(intervals), width);
     std::vector<size_t> interval_of_assembled(ns, SIZE_MAX), interval_of_staging(ns, SIZE_MAX);
     size_t interval_of_input_staging = SIZE_MAX;
     for (size_t i = 0; i < ns; ++i) {
@@ -140,7 +151,7 @@ struct StripeExecutor::Layout {
       }
       // Buffers beyond the machine's memory fail here, as OUT_OF_MEMORY, before oneDNN is asked
       // for primitives of that size (some of its implementations refuse giant shapes outright).
-      if (at + region_estimate(intervals) > physical_memory_bytes()) throw std::bad_alloc();
+      check_fits(at + region_estimate(intervals), width);
       // Every distinct chunk height of a step sizes the shared scratch (oneDNN's scratchpad).
       std::vector<int> heights;
       for (int k = 1; k <= s.passes(); ++k) {

@@ -166,7 +166,8 @@ XUNIT_API xunit_status xunit_run(const xunit_model *model, const xunit_run_optio
                                  const xunit_image *input, xunit_image *output);
 
 /* The scratch memory in bytes xunit_run will allocate for a width x height input with these
- * options (options may be NULL), not counting the caller's input and output images. xunit_run
+ * options (options may be NULL), not counting the caller's input and output images; UINT64_MAX
+ * when it is beyond this machine's physical memory. xunit_run
  * computes the same figure before it allocates anything and returns XUNIT_ERROR_OUT_OF_MEMORY,
  * with the figure in the message, when it exceeds the memory limit: the environment variable
  * XUNIT_MEMORY_LIMIT (bytes, or a number with a K, M, G or T suffix) when set, else the
