@@ -289,11 +289,6 @@ TEST_CASE("budget row 2: .xunit weight entries overlapping one blob are refused 
   const std::string in = dir.write("in.png", zero_png(16, 16));
   expect_refused(run(dir, "xunit-run -m " + model + " -i " + in + " -o " + (dir / "o.png")),
                  "beyond the memory budget");
-  // The C API (Python's path too) refuses the same file as an invalid model.
-  xunit_model *m = nullptr;
-  CHECK(xunit_model_load(model.c_str(), &m) == XUNIT_ERROR_INVALID_MODEL);
-  CHECK(std::string(xunit_last_error()).find("beyond the memory budget") != std::string::npos);
-  CHECK(m == nullptr);
 }
 
 TEST_CASE("budget row 3: ONNX Identity nodes of one constant share it (a bounded success)") {
@@ -344,7 +339,56 @@ TEST_CASE(
   CHECK(
       run(dir, "xunit-run --memory-limit lots -m " + model + " -i " + in + " -o " + (dir / "o.png"))
           .status == 2);
+}
 
+TEST_CASE("budget row 8: the default limit is the available memory, lowered under ulimit -v") {
+  uint64_t v = 0;
+  CHECK(xunit::parse_memory_size("4G", &v));
+  CHECK(v == uint64_t(4) << 30);
+  CHECK(xunit::parse_memory_size("512MB", &v));
+  CHECK(v == uint64_t(512) << 20);
+  CHECK(xunit::parse_memory_size("123", &v));
+  CHECK(v == 123);
+  CHECK(!xunit::parse_memory_size("", &v));
+  CHECK(!xunit::parse_memory_size("4X", &v));
+  CHECK(!xunit::parse_memory_size("99999999999T", &v));
+  unsetenv("XUNIT_MEMORY_LIMIT");
+  CHECK(xunit::memory_limit().bytes > 0);
+  // A soft RLIMIT_AS of 3 GiB for a moment (raised back afterwards: soft limits may be).
+  struct rlimit saved;
+  REQUIRE(getrlimit(RLIMIT_AS, &saved) == 0);
+  struct rlimit lowered = saved;
+  lowered.rlim_cur = rlim_t(3) << 30;
+  if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < lowered.rlim_cur)
+    lowered.rlim_cur = saved.rlim_max;
+  REQUIRE(setrlimit(RLIMIT_AS, &lowered) == 0);
+  const xunit::MemoryLimit m = xunit::memory_limit();
+  REQUIRE(setrlimit(RLIMIT_AS, &saved) == 0);
+  CHECK(m.bytes < uint64_t(lowered.rlim_cur));
+  CHECK(m.source.find("ulimit -v") != std::string::npos);
+}
+
+TEST_SUITE_END();
+
+// The C API halves of rows 2 and 8 (they load and run models in-process: the engine suite).
+
+TEST_CASE(
+    "budget row 2: the C API (Python's path too) refuses overlapping blobs as an invalid "
+    "model" *
+    doctest::test_suite("engine")) {
+  Folder dir;
+  const std::string model = dir.write("overlapping_blobs.xunit", overlapping_blobs_model(2000));
+  xunit_model *m = nullptr;
+  CHECK(xunit_model_load(model.c_str(), &m) == XUNIT_ERROR_INVALID_MODEL);
+  CHECK(std::string(xunit_last_error()).find("beyond the memory budget") != std::string::npos);
+  CHECK(m == nullptr);
+}
+
+TEST_CASE(
+    "budget row 8: xunit_run refuses a run whose scratch passes XUNIT_MEMORY_LIMIT, with "
+    "the figure" *
+    doctest::test_suite("engine")) {
+  const std::string model = std::string(XUNIT_MODELS_DIR) + "/xdncnn-color.xunit";
   // The C API: xunit_run_memory_needed gives the figure; xunit_run refuses past
   // XUNIT_MEMORY_LIMIT with XUNIT_ERROR_OUT_OF_MEMORY and the figure, writing nothing.
   xunit_model *m = nullptr;
@@ -380,32 +424,3 @@ TEST_CASE(
   unsetenv("XUNIT_MEMORY_LIMIT");
   xunit_model_free(m);
 }
-
-TEST_CASE("budget row 8: the default limit is the available memory, lowered under ulimit -v") {
-  uint64_t v = 0;
-  CHECK(xunit::parse_memory_size("4G", &v));
-  CHECK(v == uint64_t(4) << 30);
-  CHECK(xunit::parse_memory_size("512MB", &v));
-  CHECK(v == uint64_t(512) << 20);
-  CHECK(xunit::parse_memory_size("123", &v));
-  CHECK(v == 123);
-  CHECK(!xunit::parse_memory_size("", &v));
-  CHECK(!xunit::parse_memory_size("4X", &v));
-  CHECK(!xunit::parse_memory_size("99999999999T", &v));
-  unsetenv("XUNIT_MEMORY_LIMIT");
-  CHECK(xunit::memory_limit().bytes > 0);
-  // A soft RLIMIT_AS of 3 GiB for a moment (raised back afterwards: soft limits may be).
-  struct rlimit saved;
-  REQUIRE(getrlimit(RLIMIT_AS, &saved) == 0);
-  struct rlimit lowered = saved;
-  lowered.rlim_cur = rlim_t(3) << 30;
-  if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < lowered.rlim_cur)
-    lowered.rlim_cur = saved.rlim_max;
-  REQUIRE(setrlimit(RLIMIT_AS, &lowered) == 0);
-  const xunit::MemoryLimit m = xunit::memory_limit();
-  REQUIRE(setrlimit(RLIMIT_AS, &saved) == 0);
-  CHECK(m.bytes < uint64_t(lowered.rlim_cur));
-  CHECK(m.source.find("ulimit -v") != std::string::npos);
-}
-
-TEST_SUITE_END();

@@ -72,6 +72,8 @@ void write(const std::string &path, const std::vector<uint8_t> &b) {
 
 }  // namespace
 
+TEST_SUITE_BEGIN("hostile");  // ctest's hostile_ulimit runs the suite under ulimit -v
+
 TEST_CASE(
     "hostile: crafted checkpoints and images are refused with one line, nothing run or written") {
   std::remove(kMarker);
@@ -209,3 +211,5 @@ TEST_CASE(
   CHECK(std::system(("ls -A " + dir.path + " | grep -q '^\\\\.out'").c_str()) !=
         0);  // no temporary file
 }
+
+TEST_SUITE_END();
