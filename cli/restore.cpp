@@ -174,7 +174,8 @@ uint64_t add(uint64_t a, uint64_t b) {
 
 // What restore() will allocate for `img` (already decoded, so not counted), summed as if all of
 // it were alive at once: the model's input and output planes (with TTA also the transformed
-// copy and the sum), the colour adaptation, the output image, the alpha plane, the encoder's
+// copy and the sum), the colour adaptation (for gray content in RGB: the result and each
+// channel's offset at the output size), the output image, the alpha plane, the encoder's
 // buffer (as much again as the output), and the engine's scratch for a run of `run_w` x `run_h`
 // (xunit_run_memory_needed). Computed before any of it is allocated.
 uint64_t restore_memory_bytes(const xunit_model *model, const xunit_model_info &info,
@@ -190,7 +191,7 @@ uint64_t restore_memory_bytes(const xunit_model *model, const xunit_model_info &
   const uint64_t out_planes = mul(px_run_out, mul(uint64_t(info.out_channels), f));
   uint64_t total = add(in_planes, out_planes);
   if (o.tta) total = add(total, add(in_planes, out_planes));
-  total = add(total, mul(px_out, mul(4, f)));           // colour adaptation (at most 3 planes + 1)
+  total = add(total, mul(px_out, mul(6, f)));           // colour adaptation (3 planes, 3 offsets)
   total = add(total, mul(px_in, mul(ch, f)));           // channels_of / alpha at the input size
   total = add(total, mul(2, mul(px_out, mul(ch, f))));  // the output image, the encoder
   xunit_run_options opts;
