@@ -319,10 +319,11 @@ xunit_status xunit_run_memory_needed(const xunit_model *model, const xunit_run_o
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "width and height must be positive");
   return guarded(XUNIT_ERROR_INVALID_ARGUMENT, [&] {
     const xunit::CompiledModel &m = model->for_precision(opts.precision);
-    const xunit::RunConfig config = run_config(opts);
+    // The run's own figure: of the stream (an input unshuffle's smaller image) it works on.
+    const xunit::StreamSize s = xunit::stream_size(m.graph(), width, height, run_config(opts));
     try {
-      *out_bytes = xunit::run_scratch_bytes(m, width, height,
-                                            xunit::choose_geometry(m, width, height, config));
+      *out_bytes = xunit::run_scratch_bytes(m, s.width, s.height,
+                                            xunit::choose_geometry(m, s.width, s.height, s.config));
     } catch (const xunit::OutOfMemoryError &) {
       *out_bytes = UINT64_MAX;  // beyond this machine's memory
     }

@@ -107,7 +107,14 @@ DnnlConv::DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_
 }
 DnnlConv::~DnnlConv() = default;
 
-void DnnlConv::execute_winograd(int rows, int width, const float *src, float *dst) const {
+size_t DnnlConv::winograd_thread_floats() const {
+  const int B = dst_block_;
+  return kernels::winograd_scratch_floats((step_.op->in_channels + B - 1) / B,
+                                          (step_.op->out_channels + B - 1) / B, B);
+}
+
+void DnnlConv::execute_winograd(int rows, int width, const float *src, float *dst,
+                                ConvScratch scratch) const {
   const int B = dst_block_;
   const int in_planes = (step_.op->in_channels + B - 1) / B;
   const int out_planes = (step_.op->out_channels + B - 1) / B;
@@ -117,11 +124,14 @@ void DnnlConv::execute_winograd(int rows, int width, const float *src, float *ds
   constexpr int kColsPerItem = kernels::kWinogradBatchTiles;
   const int col_items = (tile_cols + kColsPerItem - 1) / kColsPerItem;
   const int items = tile_rows * col_items;
-  const size_t scratch_floats = kernels::winograd_scratch_floats(in_planes, out_planes, B);
-#pragma omp parallel if (items > 1)
+  // Each thread's batch buffers come from the step's scratch (sized by scratch_bytes for the
+  // thread count of the run, so that they are in the run's memory figure).
+  const size_t per_thread = winograd_thread_floats();
+  const int threads = int(std::min<size_t>(size_t(omp_get_max_threads()),
+                                           scratch.bytes / (per_thread * sizeof(float))));
+  XUNIT_CHECK(threads >= 1, "internal error: Winograd scratch too small");
+#pragma omp parallel num_threads(threads) if (items > 1 && threads > 1)
   {
-    thread_local std::vector<float> scratch;
-    if (scratch.size() < scratch_floats) scratch.resize(scratch_floats);
     kernels::WinogradParams p;
     p.src = src;
     p.dst = dst;
@@ -133,7 +143,7 @@ void DnnlConv::execute_winograd(int rows, int width, const float *src, float *ds
     p.in_planes = in_planes;
     p.out_planes = out_planes;
     p.accumulate = winograd_post_.size() < step_.post.size();
-    p.scratch = scratch.data();
+    p.scratch = static_cast<float *>(scratch.data) + size_t(omp_get_thread_num()) * per_thread;
 #pragma omp for schedule(static)
     for (int item = 0; item < items; ++item) {
       p.tile_row_begin = item / col_items;
@@ -268,7 +278,8 @@ std::shared_ptr<DnnlConv::Instance> DnnlConv::instance(int rows, int width) cons
 }
 
 size_t DnnlConv::scratch_bytes(int rows, int width) const {
-  return winograd_ ? 0 : instance(rows, width)->scratch_bytes;
+  return winograd_ ? winograd_thread_floats() * sizeof(float) * size_t(omp_get_max_threads())
+                   : instance(rows, width)->scratch_bytes;
 }
 
 std::string DnnlConv::implementation(int rows, int width) const {
@@ -278,7 +289,8 @@ std::string DnnlConv::implementation(int rows, int width) const {
 
 void DnnlConv::execute(int rows, int width, const void *src, float *dst,
                        ConvScratch scratch) const {
-  if (winograd_) return execute_winograd(rows, width, static_cast<const float *>(src), dst);
+  if (winograd_)
+    return execute_winograd(rows, width, static_cast<const float *>(src), dst, scratch);
   std::shared_ptr<Instance> inst = instance(rows, width);
   XUNIT_CHECK(scratch.bytes >= inst->scratch_bytes, "internal error: conv scratch too small");
   dnnl::engine &eng = cpu_engine();

@@ -61,7 +61,9 @@ class DnnlConv {
 
   // Post-ops that oneDNN did not fuse (a suffix of the step's), applied to the result.
   void apply_post_ops(const std::vector<PostOp> &ops, int rows, int width, float *dst) const;
-  void execute_winograd(int rows, int width, const float *src, float *dst) const;
+  void execute_winograd(int rows, int width, const float *src, float *dst,
+                        ConvScratch scratch) const;
+  size_t winograd_thread_floats() const;
 
   const Step &step_;
   const Graph *graph_;

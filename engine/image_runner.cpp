@@ -202,17 +202,22 @@ size_t run_scratch_bytes(const CompiledModel &model, int width, int height,
   return StripeExecutor::arena_bytes(model, height, widest, geo.stream);
 }
 
+StreamSize stream_size(const Graph &g, int width, int height, const RunConfig &config) {
+  const int r = g.input_factor();
+  StreamSize s{int((int64_t(width) + r - 1) / r), int((int64_t(height) + r - 1) / r), config};
+  if (s.config.tile_size > 0) s.config.tile_size = (s.config.tile_size + r - 1) / r;
+  return s;
+}
+
 void run_image(const CompiledModel &model, const xunit_image &input, const xunit_image &output,
                const RunConfig &user_config) {
   const Graph &g = model.graph();
   const int threads = std::max(1, user_config.threads);
   // The stream's size (the input's, or the unshuffled input's: see InputSampler).
-  const int r = g.input_factor();
-  const int W = int((int64_t(input.width) + r - 1) / r),
-            H = int((int64_t(input.height) + r - 1) / r);
+  const StreamSize stream = stream_size(g, input.width, input.height, user_config);
+  const int W = stream.width, H = stream.height;
   const int scale = g.stream_scale();
-  RunConfig config = user_config;
-  if (config.tile_size > 0) config.tile_size = (config.tile_size + r - 1) / r;
+  const RunConfig &config = stream.config;
   const InputSampler sample(g, input);
   ThreadCountScope thread_scope(threads);  // before any conv primitive is made for this run
   const StripeGeometry geo = choose_geometry(model, W, H, config);

@@ -31,7 +31,15 @@ struct StripeGeometry {
   int tile_width = 0;  // owned input columns per stripe
   StreamShape stream;
 };
-// `width` and `height` are the stream's (Graph::input_factor: the unshuffled input's).
+// The stream a run of an image of `width` x `height` works on (Graph::input_factor: the
+// unshuffled input), and the run's configuration in its pixels (the stripe width).
+struct StreamSize {
+  int width, height;
+  RunConfig config;
+};
+StreamSize stream_size(const Graph &g, int width, int height, const RunConfig &config);
+
+// `width` and `height` are the stream's (stream_size).
 StripeGeometry choose_geometry(const CompiledModel &model, int width, int height,
                                const RunConfig &config);
 

@@ -358,6 +358,40 @@ TEST_CASE("ONNX: layout chains and constant subgraphs that are not shuffles fail
     const Graph g = convert::import_onnx(b.bytes(), {});
     CHECK(g.ops.size() == 1);
   }
+  // Float constants are folded as floats: conv(x) * (3 / 2) scales by 1.5, not by 1.
+  {
+    OnnxBuilder b;
+    b.init("three", {1}, {3.f});
+    b.init("two", {1}, {2.f});
+    b.node("Div", {"three", "two"}, "k");
+    b.conv("x", 3, 3, "y");
+    b.node("Mul", {"y", "k"}, "z");
+    b.output("z");
+    const Graph g = convert::import_onnx(b.bytes(), {});
+    REQUIRE(g.ops.size() == 2);
+    CHECK(g.tensor(g.ops[1].scale).data[0] == 1.5f);
+  }
+  // A Concat of sizes is bounded before it copies: 2^20 sizes repeated are refused at once.
+  CHECK(error_of([](OnnxBuilder &b) {
+          b.init("n", {1}, {1048576.f});
+          b.node("ConstantOfShape", {"n"}, "z");
+          b.node("Shape", {"x"}, "s");
+          b.node("Concat", {"s", "z", "z", "z", "z"}, "c");
+          OnnxBuilder::attr_int(b.m.mutable_graph()->mutable_node(2), "axis", 0);
+          b.node("Reshape", {"x", "c"}, "r");
+          b.output("r");
+        }).find("too many sizes") != std::string::npos);
+  // An element-wise op reading an image that went through a layout change is that op.
+  {
+    OnnxBuilder b;
+    b.node("Shape", {"x"}, "s");
+    b.node("Reshape", {"x", "s"}, "same");
+    b.node("Add", {"same", "x"}, "sum");
+    b.conv("sum", 3, 3, "y");
+    b.output("y");
+    const Graph g = convert::import_onnx(b.bytes(), {});
+    CHECK(g.ops.size() == 2);  // add, conv
+  }
   // Wrap-around padding is refused by name.
   CHECK(error_of([](OnnxBuilder &b) {
           b.init("pads", {8}, {0, 0, 1, 1, 0, 0, 1, 1});

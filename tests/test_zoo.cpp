@@ -10,6 +10,7 @@
 #include "common/error.h"
 #include "common/file_io.h"
 #include "converter/onnx/onnx_import.h"
+#include "engine/image_runner.h"
 #include "engine_harness.h"
 #include "fixture_io.h"
 
@@ -63,6 +64,10 @@ TEST_CASE("public architectures: exports that convert match PyTorch; the rest na
     if (std::ifstream(kDir + name + "/input_odd.npy").good()) {
       const HwcImage odd = load_npy(kDir + name + "/input_odd.npy");
       const HwcImage odd_want = load_npy(kDir + name + "/output_odd.npy");
+      // The run and its memory figure work on the unshuffled (stream) size.
+      const StreamSize stream = stream_size(m.model->graph(), odd.width, odd.height, {});
+      CHECK(stream.width == (odd.width + 1) / 2);
+      CHECK(stream.height == (odd.height + 1) / 2);
       for (int tile : {0, 3})
         CHECK(max_abs_diff(run_engine(*m.model, odd, tile, 2), odd_want) <= 1e-4f);
       CHECK(max_abs_diff(run_oracle(m.model->graph(), odd), odd_want) <= 1e-4f);

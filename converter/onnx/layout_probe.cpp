@@ -152,8 +152,10 @@ ProbeTensor slice(const ProbeTensor &x, Attributes &a, const std::vector<const P
   std::vector<int64_t> first(rank, 0), step(rank, 1), count(x.dims);
   for (size_t i = 0; i < starts.size(); ++i) {
     const size_t k = size_t(normalize_axis(axes[i], rank, where));
-    const int64_t n = x.dims[k], st = steps[i];
-    XUNIT_CHECK(st != 0, where + "a step of 0");
+    const int64_t n = x.dims[k];
+    XUNIT_CHECK(steps[i] != 0, where + "a step of 0");
+    // A step beyond the axis takes at most one element: clamped, the counts cannot overflow.
+    const int64_t st = std::clamp(steps[i], -n - 1, n + 1);
     // The ONNX rules: negative indices count from the end, then clamp to the axis (a
     // backward slice may end at -1, before element 0).
     int64_t b = starts[i] < 0 ? starts[i] + n : starts[i];
@@ -213,6 +215,9 @@ bool probe_from_constant(const Constant &c, ProbeTensor *out) {
 }
 
 ProbeTensor probe_image(int64_t channels, int64_t height, int64_t width) {
+  XUNIT_CHECK(channels * height * width <= kMaxProbeElements,
+              "a layout change of an image of " + std::to_string(channels) +
+                  " channels is beyond what the importer follows");
   ProbeTensor t;
   t.dims = {1, channels, height, width};
   t.values.resize(size_t(channels * height * width));
@@ -232,10 +237,11 @@ ProbeTensor run_probe_node(const onnx::NodeProto &node, const std::vector<const 
     y.dims = ints_of(in[0], "shape", where);
     int64_t fill = 0;
     if (const onnx::TensorProto *t = a.get_tensor("value")) {
-      const Constant c = read_tensor(*t, where);
-      XUNIT_CHECK(c.values.size() == 1 && c.values[0] == std::floor(c.values[0]),
-                  where + "only integer fills are supported");
-      fill = int64_t(c.values[0]);
+      ProbeTensor v;
+      XUNIT_CHECK(probe_from_constant(read_tensor(*t, where), &v) && v.values.size() == 1 &&
+                      v.values[0] >= -kMaxProbeElements && v.values[0] <= kMaxProbeElements,
+                  where + "only small integer fills are supported");
+      fill = v.values[0];
     }
     y.values.assign(size_t(element_count(y.dims, where)), fill);
     a.expect_all_read();
@@ -288,9 +294,11 @@ ProbeTensor run_probe_node(const onnx::NodeProto &node, const std::vector<const 
                       "concatenating anything but lists of sizes inside a layout change is "
                       "not supported");
     a.get_int("axis", 0);
+    size_t total = 0;  // checked before anything is copied
+    for (const ProbeTensor *t : in) total += t->values.size();
+    XUNIT_CHECK(total <= 64, where + "too many sizes");
     for (const ProbeTensor *t : in)
       y.values.insert(y.values.end(), t->values.begin(), t->values.end());
-    XUNIT_CHECK(int64_t(y.values.size()) <= 64, where + "too many sizes");
     y.dims = {int64_t(y.values.size())};
   } else if (type == "Reshape") {
     XUNIT_CHECK(in.size() == 2, where + "its shape input is missing");

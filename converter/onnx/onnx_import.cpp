@@ -641,15 +641,30 @@ class Importer {
   // Reshape/Transpose/... of an image tensor, and Shape and the arithmetic on its sizes: not
   // translated one by one (an IR value is an image, not a 6-D tensor) but collected, and run on
   // a probe when an op reads the result (converter/onnx/layout_probe.h).
-  bool is_layout_change(const onnx::NodeProto &node) const {
+  // Sizes (Shape's output and arithmetic on it) are deferred with the layout changes they
+  // feed; an element-wise op or a Concat that reads an image stays an op even when that image
+  // came out of a layout change (a skip connection after a Reshape/Transpose shuffle).
+  bool is_layout_change(const onnx::NodeProto &node) {
     const std::string &type = node.op_type();
     if (node.input_size() == 0) return false;
-    bool reads_layout = false;
-    for (const std::string &in : node.input()) reads_layout |= layout_nodes_.count(in) > 0;
-    if (type == "Shape") return true;
-    if (onnx_import::is_layout_node(type))
-      return reads_layout || (!node.input(0).empty() && values_.count(node.input(0)));
-    return reads_layout && onnx_import::is_shape_node(type);
+    if (type == "Shape") {
+      size_values_.insert(node.output(0));
+      return true;
+    }
+    const std::string &first = node.input(0);
+    if (onnx_import::is_layout_node(type)) {
+      if (size_values_.count(first)) size_values_.insert(node.output(0));
+      return layout_nodes_.count(first) || (!first.empty() && values_.count(first));
+    }
+    if (!onnx_import::is_shape_node(type)) return false;
+    bool reads_size = false;
+    for (const std::string &in : node.input()) {
+      if (in.empty() || is_const(in)) continue;
+      if (!size_values_.count(in)) return false;  // an image: the op itself
+      reads_size = true;
+    }
+    if (reads_size) size_values_.insert(node.output(0));
+    return reads_size;
   }
 
   // A shape or layout node of constants only (PyTorch computes F.pad's pads so, and some
@@ -662,6 +677,8 @@ class Importer {
       return false;
     for (const std::string &in : node.input())
       if (!in.empty() && !is_const(in)) return false;
+    if (type == "Add" || type == "Sub" || type == "Mul" || type == "Div")
+      return fold_arithmetic(node);  // constants carry no integer type: folded as floats
     std::vector<ProbeTensor> probes(size_t(node.input_size()));
     std::vector<const ProbeTensor *> inputs;
     const std::vector<float> *data = nullptr;  // a float constant moved by index
@@ -692,6 +709,29 @@ class Importer {
     Constant folded;
     folded.dims = out.dims;
     for (int64_t v : out.values) folded.values.push_back(data ? (*data)[size_t(v)] : float(v));
+    consts_[node.output(0)] = std::make_shared<const Constant>(std::move(folded));
+    return true;
+  }
+
+  // Add/Sub/Mul/Div of two constants, one of them a single value or both of one size, in
+  // float: exact for the whole numbers of size arithmetic, and right for weights (a Div of
+  // 3.0 by 2.0 is 1.5, which integer folding would make 1).
+  bool fold_arithmetic(const onnx::NodeProto &node) {
+    if (node.input_size() != 2) return false;
+    const Constant &a = *consts_.at(node.input(0)), &b = *consts_.at(node.input(1));
+    const size_t na = a.values.size(), nb = b.values.size();
+    if (!(na == nb || na == 1 || nb == 1) || na == 0 || nb == 0) return false;
+    const std::string &type = node.op_type();
+    Constant folded;
+    folded.dims = na >= nb ? a.dims : b.dims;
+    budget_.charge(std::max(na, nb), sizeof(float), node_label(node) + "folding a constant");
+    for (size_t i = 0; i < std::max(na, nb); ++i) {
+      const float u = a.values[na == 1 ? 0 : i], v = b.values[nb == 1 ? 0 : i];
+      folded.values.push_back(type == "Add"   ? u + v
+                              : type == "Sub" ? u - v
+                              : type == "Mul" ? u * v
+                                              : u / v);
+    }
     consts_[node.output(0)] = std::make_shared<const Constant>(std::move(folded));
     return true;
   }
@@ -865,7 +905,11 @@ class Importer {
       fill = a.get_float("value", 0.f);
     } else {
       expect_inputs(node, 2, 4, where);
-      for (float v : constant(node.input(1), where).values) pads.push_back(int64_t(v));
+      for (float v : constant(node.input(1), where).values) {
+        XUNIT_CHECK(v >= 0.f && v <= 64.f && v == std::floor(v),
+                    where + "pads must be whole numbers from 0 to 64");
+        pads.push_back(int64_t(v));
+      }
       if (node.input_size() >= 3 && !node.input(2).empty()) {
         const Constant &c = constant(node.input(2), where);
         XUNIT_CHECK(c.values.size() == 1, where + "constant_value is not one value");
@@ -940,6 +984,7 @@ class Importer {
   std::map<int, int> conv_op_of_value_;  // IR value -> index of the conv op that defines it
   std::set<std::string> defined_up_front_;
   std::map<std::string, const onnx::NodeProto *> layout_nodes_;  // output -> layout/shape node
+  std::set<std::string> size_values_;  // outputs that are sizes (Shape and arithmetic on it)
   struct BorderPad {
     std::string input;
     std::vector<int64_t> pads;  // top, left, bottom, right (the order of Conv's pads)
