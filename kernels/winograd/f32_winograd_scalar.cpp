@@ -18,17 +18,8 @@ void f32_winograd_f4x4_3x3__scalar(const WinogradParams &p) {
         float d[6][6], t[6][6];
         for (int i = 0; i < 6; ++i)
           for (int j = 0; j < 6; ++j) d[i][j] = in(c, 4 * ty + i, 4 * tx - 1 + j);
-        for (int j = 0; j < 6; ++j) {
-          float col[6], r[6];
-          for (int i = 0; i < 6; ++i) col[i] = d[i][j];
-          winograd::input_1d(col, r, mul);
-          for (int i = 0; i < 6; ++i) t[i][j] = r[i];
-        }
-        for (int i = 0; i < 6; ++i) {
-          float r[6];
-          winograd::input_1d(t[i], r, mul);
-          for (int j = 0; j < 6; ++j) v[size_t(i * 6 + j) * icp + c] = r[j];
-        }
+        winograd::input_2d(d, t, mul);
+        for (int pos = 0; pos < 36; ++pos) v[size_t(pos) * icp + c] = t[pos / 6][pos % 6];
       }
       for (int o = 0; o < ocp; ++o) {
         float m[6][6];
@@ -38,16 +29,10 @@ void f32_winograd_f4x4_3x3__scalar(const WinogradParams &p) {
             acc += v[size_t(pos) * icp + c] * p.weights[(size_t(pos) * icp + c) * ocp + o];
           m[pos / 6][pos % 6] = acc;
         }
-        float s[4][6];
-        for (int j = 0; j < 6; ++j) {
-          float col[6], r[4];
-          for (int i = 0; i < 6; ++i) col[i] = m[i][j];
-          winograd::output_1d(col, r, mul);
-          for (int i = 0; i < 4; ++i) s[i][j] = r[i];
-        }
+        float y4[4][4];
+        winograd::output_2d(m, y4, mul);
         for (int i = 0; i < 4; ++i) {
-          float r[4];
-          winograd::output_1d(s[i], r, mul);
+          const float *r = y4[i];
           const int y = 4 * ty + i;
           if (y >= p.rows) continue;
           for (int j = 0; j < 4; ++j) {

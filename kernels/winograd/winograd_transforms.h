@@ -26,4 +26,30 @@ inline void output_1d(const T m[6], T o[4], Mul mul) {
   o[3] = d12 + mul(8.f, d34) + m[5];
 }
 
+// A separable 2-D transform: `f` (6 values in, N out) down every column of `in`, then along
+// every row of the result.
+template <int N, class T, class F>
+inline void separable_2d(const T in[6][6], T out[N][N], F f) {
+  T cols[N][6];
+  for (int j = 0; j < 6; ++j) {
+    T col[6], r[N];
+    for (int i = 0; i < 6; ++i) col[i] = in[i][j];
+    f(col, r);
+    for (int i = 0; i < N; ++i) cols[i][j] = r[i];
+  }
+  for (int i = 0; i < N; ++i) f(cols[i], out[i]);
+}
+
+// B^T d B: a 6x6 input tile in the transform domain.
+template <class T, class Mul>
+inline void input_2d(const T d[6][6], T v[6][6], Mul mul) {
+  separable_2d<6>(d, v, [&](const T *x, T *r) { input_1d(x, r, mul); });
+}
+
+// A^T m A: the 6x6 products of a tile back to its 4x4 outputs.
+template <class T, class Mul>
+inline void output_2d(const T m[6][6], T y[4][4], Mul mul) {
+  separable_2d<4>(m, y, [&](const T *x, T *r) { output_1d(x, r, mul); });
+}
+
 }  // namespace xunit::kernels::winograd
