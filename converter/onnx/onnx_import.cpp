@@ -605,26 +605,29 @@ class Importer {
     emit(make_op(OpType::Concat, node, inputs), node.output(0));
   }
 
-  void depth_to_space(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
-    expect_inputs(node, 1, 1, where);
-    const int x = value(node.input(0), where);
+  // DepthToSpace's and SpaceToDepth's factor.
+  static int blocksize(Attributes &a, const std::string &where) {
     const int64_t f = a.get_int("blocksize", 0);
     XUNIT_CHECK(f >= 2 && f <= kMaxFactor,
                 where + "blocksize " + std::to_string(f) + " is not between 2 and 8");
+    return int(f);
+  }
+
+  void depth_to_space(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
+    expect_inputs(node, 1, 1, where);
+    const int x = value(node.input(0), where);
+    const int f = blocksize(a, where);
     const std::string mode = a.get_string("mode", "DCR");
     XUNIT_CHECK(mode == "DCR" || mode == "CRD", where + "unknown mode '" + mode + "'");
     Op op = make_op(mode == "CRD" ? OpType::PixelShuffle : OpType::PixelShuffleDcr, node, {x});
-    op.factor = int(f);
+    op.factor = f;
     emit(op, node.output(0));
   }
 
   void space_to_depth(const onnx::NodeProto &node, Attributes &a, const std::string &where) {
     expect_inputs(node, 1, 1, where);
     const int x = value(node.input(0), where);
-    const int64_t r = a.get_int("blocksize", 0);
-    XUNIT_CHECK(r >= 2 && r <= kMaxFactor,
-                where + "blocksize " + std::to_string(r) + " is not between 2 and 8");
-    unshuffle_input(OpType::SpaceToDepth, int(r), x, node);
+    unshuffle_input(OpType::SpaceToDepth, blocksize(a, where), x, node);
   }
 
   // A pixel unshuffle: the engine runs it only as the first op on the network's input.
