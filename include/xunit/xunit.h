@@ -72,6 +72,11 @@ typedef enum xunit_precision {
   XUNIT_PRECISION_AUTO = 2
 } xunit_precision;
 
+typedef enum xunit_noise_level_mode {
+  XUNIT_NOISE_LEVEL_AUTO = 0, /* estimated from the input (xunit_estimate_noise_level) */
+  XUNIT_NOISE_LEVEL_FIXED = 1 /* xunit_run_options.noise_level */
+} xunit_noise_level_mode;
+
 /* An image in memory: interleaved channels, rows `row_stride` bytes apart (>= width * channels *
  * pixel size). Built by the caller, e.g. {w, h, 3, XUNIT_PIXEL_U8, w * 3, pixels}. Frozen: this
  * layout is part of the ABI and never changes (no struct_size); new pixel layouts or image
@@ -102,6 +107,13 @@ typedef struct xunit_run_options {
   int32_t precision;          /* an xunit_precision */
   xunit_progress_fn progress; /* may be NULL */
   void *progress_user_data;
+  /* For models with a noise-level input (xunit_model_info.noise_level_input): how strongly to
+   * denoise. XUNIT_NOISE_LEVEL_AUTO (the default): the input's own noise level, estimated by
+   * xunit_estimate_noise_level. XUNIT_NOISE_LEVEL_FIXED: `noise_level`, the standard deviation
+   * of the noise in 8-bit levels (0..255 whatever the pixel type; larger removes more). A fixed
+   * level for a model without that input: XUNIT_ERROR_INVALID_ARGUMENT. */
+  int32_t noise_level_mode; /* an xunit_noise_level_mode */
+  float noise_level;
 } xunit_run_options;
 
 /* Filled by xunit_model_get_info; the caller sets struct_size first:
@@ -116,6 +128,9 @@ typedef struct xunit_model_info {
   int32_t receptive_field; /* halo radius in input pixels */
   int64_t parameters;      /* number of weights */
   const char *family;      /* e.g. "xdncnn"; owned by the model */
+  /* 1 when the model takes the noise level of its input (xunit_run_options.noise_level): a
+   * denoiser whose strength can be set; 0 for blind models. */
+  int32_t noise_level_input;
 } xunit_model_info;
 
 typedef struct xunit_model xunit_model;
@@ -176,6 +191,13 @@ XUNIT_API xunit_status xunit_run(const xunit_model *model, const xunit_run_optio
 XUNIT_API xunit_status xunit_run_memory_needed(const xunit_model *model,
                                                const xunit_run_options *options, int32_t width,
                                                int32_t height, uint64_t *out_bytes);
+
+/* Estimates the standard deviation of additive white noise in `image`, in 8-bit levels (0..255
+ * whatever the pixel type), from the flattest parts of a fine-scale high-pass band: about 0 for
+ * a clean photo, the sigma of Gaussian noise added to one (clipped and quantized as in a saved
+ * file). What XUNIT_NOISE_LEVEL_AUTO runs. A NULL or bad image or out_sigma:
+ * XUNIT_ERROR_INVALID_ARGUMENT. */
+XUNIT_API xunit_status xunit_estimate_noise_level(const xunit_image *image, float *out_sigma);
 
 #ifdef __cplusplus
 }
