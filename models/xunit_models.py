@@ -31,7 +31,7 @@ import torch.nn.functional as F
 __all__ = [
     "xUnit", "xUnitS", "xUnitD",
     "g_xdncnn", "g_dncnn", "g_xsrgan", "g_srgan", "g_xdense",
-    "randomize_batchnorm", "build", "ARCHS",
+    "randomize_batchnorm", "build", "ARCHS", "noise_level_map",
 ]
 
 
@@ -117,23 +117,43 @@ class _XDnCNNBlock(nn.Module):
 
 
 class _XDnCNN(nn.Module):
-    def __init__(self, in_channels=3, num_features=64, gen_blocks=8, kernel_size=7, xunit="slim"):
+    def __init__(self, in_channels=3, num_features=64, gen_blocks=8, kernel_size=7, xunit="slim",
+                 noise_map=False):
         super().__init__()
-        self.image_to_features = _XDnCNNBlock(in_channels, num_features, kernel_size, xunit)
+        self.noise_map = noise_map
+        # With noise_map (FFDNet's conditioning), the first block also reads a channel that holds
+        # the noise level sigma/255 at every pixel: image_to_features.bn and .conv have
+        # in_channels + 1 input channels, the last being the map; the residual adds the image.
+        self.image_to_features = _XDnCNNBlock(in_channels + int(noise_map), num_features,
+                                              kernel_size, xunit)
         self.features = nn.Sequential(
             *[_XDnCNNBlock(num_features, num_features, kernel_size, xunit)
               for _ in range(gen_blocks)])
         self.features_to_image = nn.Conv2d(num_features, in_channels, kernel_size=5,
                                            padding=2, bias=True)
 
-    def forward(self, x):
-        return self.features_to_image(self.features(self.image_to_features(x))) + x
+    def forward(self, x, noise_level=None):
+        h = x
+        if self.noise_map:
+            h = torch.cat([x, noise_level_map(x, noise_level)], dim=1)
+        return self.features_to_image(self.features(self.image_to_features(h))) + x
 
 
-def g_xdncnn(in_channels=3, num_features=64, gen_blocks=8, kernel_size=7, xunit="slim"):
+def noise_level_map(x, noise_level):
+    """The conditioning channel of a noise-level-conditioned denoiser: sigma/255 at every pixel,
+    [N, 1, H, W]. noise_level: sigma in 8-bit levels, a number or a tensor of N numbers."""
+    if noise_level is None:
+        raise ValueError("this denoiser takes a noise level: model(x, noise_level=sigma)")
+    level = torch.as_tensor(noise_level, dtype=x.dtype, device=x.device).reshape(-1, 1, 1, 1)
+    return (level / 255.0).expand(x.shape[0], 1, x.shape[2], x.shape[3])
+
+
+def g_xdncnn(in_channels=3, num_features=64, gen_blocks=8, kernel_size=7, xunit="slim",
+             noise_map=False):
     """xUnit DnCNN denoiser; kernel_size is the xUnit depthwise kernel (block convs are 3x3).
-    xunit="vanilla" swaps the official xUnitS for the vanilla xUnit (same key prefix)."""
-    return _XDnCNN(in_channels, num_features, gen_blocks, kernel_size, xunit)
+    xunit="vanilla" swaps the official xUnitS for the vanilla xUnit (same key prefix).
+    noise_map=True: conditioned on the noise level (forward(x, noise_level=sigma))."""
+    return _XDnCNN(in_channels, num_features, gen_blocks, kernel_size, xunit, noise_map)
 
 
 class _DnCNNBlock(nn.Module):
