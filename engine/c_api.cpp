@@ -18,6 +18,7 @@
 #include "engine/compiled_model.h"
 #include "engine/image_runner.h"
 #include "engine/model_file.h"
+#include "engine/noise_estimate.h"
 #include "xunit/xunit.h"
 
 static_assert(
@@ -373,6 +374,16 @@ xunit_status xunit_run(const xunit_model *model, const xunit_run_options *option
   }
   return guarded(XUNIT_ERROR_INTERNAL, [&] {
     xunit::run_image(model->for_precision(opts.precision), *input, *output, config);
+    return XUNIT_OK;
+  });
+}
+
+xunit_status xunit_estimate_noise_level(const xunit_image *image, float *out_sigma) {
+  if (!out_sigma) return fail(XUNIT_ERROR_INVALID_ARGUMENT, "out_sigma must not be NULL");
+  std::string problem = check_image(image, "input");
+  if (!problem.empty()) return fail(XUNIT_ERROR_INVALID_ARGUMENT, problem);
+  return guarded(XUNIT_ERROR_INTERNAL, [&] {
+    *out_sigma = xunit::estimate_noise_level(*image);
     return XUNIT_OK;
   });
 }

@@ -1,0 +1,280 @@
+// The noise estimator. Why this method (bench/noise_estimate_eval.py measures it on Kodak24,
+// Set12 and BSDS400 and wrote the calibration below; its table is in README.md):
+//
+// - The band: Immerkaer's 3x3 mask [1 -2 1] x [1 -2 1] / 6 (J. Immerkaer, "Fast noise variance
+//   estimation", CVIU 1996), a second difference across and along the rows. It has unit gain for
+//   white noise and cancels every image that is linear along x or along y (ramps, straight
+//   edges along the axes), so that most of a photo's content leaves little in it while the
+//   noise passes whole.
+// - The blocks: 8x8 blocks of that band, each giving its mean square. A textured block reads
+//   noise plus texture, never less than its noise, so the flattest blocks tell the noise: the
+//   2% lowest (a photo has that many flat ones; sky, walls, shadows), divided by what the same
+//   order statistic is for blocks of pure white noise (kBlockQuantile, a simulation). A mean
+//   over the whole image (Immerkaer's own) reads texture as noise; a lower fraction is noisier
+//   on small images and no better on photos.
+// - Clipping: noise added to a photo and saved is clipped to 0..255, which shrinks it near the
+//   ends (at sigma 50 most blocks are near one end). Blocks with more than a quarter of their
+//   pixels at an end are left out, and the others' mean squares are divided by what clipping
+//   leaves of a Gaussian of the current estimate at that block's mean (clipped_gain), then the
+//   estimate is taken again (a few rounds; they converge). Leaving out every block that holds
+//   a clipped pixel instead reads low (-1.7 at sigma 50 on Kodak24: it keeps the blocks whose
+//   noise happened to be small) and leaves few blocks or none.
+// - The floor: kFloor (1 level squared) is taken off the variance: 1/12 of it is the rounding
+//   to 8 bits of any saved image, the rest the fine grain that the clean photos of the test sets
+//   show in their flattest blocks (film grain, sensor noise: without the floor they read 1.4
+//   levels on average on Kodak24, 1.3 on Set12, 0.55 on BSDS400). With it a clean photo reads
+//   about 0 (0.97, 0.81, 0.15), so that a conditioned denoiser leaves it alone; sigma 2 reads
+//   2.2-2.6 on those photos, and on a perfectly clean synthetic image sigma 1 reads ~0.3.
+// - Colour: each colour channel is estimated alone and the median taken (one odd channel, e.g.
+//   the blue of a dim photo, does not pull it).
+//
+// Limits, measured (noise_estimate_eval.py): JPEG removes part of the noise before this sees it,
+// most of it at the finest scale, where this looks. At quality 90 a gray image, or a color one
+// without chroma subsampling, reads within +2 from sigma 10 up, but sigma 5 and below mostly
+// vanish. With 4:2:0 subsampling (the common case) what each channel keeps is mostly the luma's
+// share of the noise, 0.67 of it: sigma 25 reads 17 (Kodak24, quality 90 or 95), 50 reads 31;
+// at quality 75 sigma 25 reads 11. (Estimating on the luma and scaling by 1/0.67 reads 4:2:0
+// JPEGs right, but reads the texture of clean photos 1.5 times higher: not done.) Fine texture
+// with no flat part (gravel, scales over the whole frame) reads as up to 3 levels of noise.
+#include "engine/noise_estimate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace xunit {
+namespace {
+
+constexpr int kBlock = 8;
+constexpr double kLowFraction = 0.02;  // the flattest blocks' share
+// At most this many blocks per channel are measured (a lattice of them beyond): memory stays a
+// few MB and the time about that of a 16 MP image, whatever the size; the fraction of flat
+// blocks, which is what matters, is the same in the lattice.
+constexpr size_t kMaxBlocks = size_t(1) << 18;
+constexpr double kFloor = 1.0;             // level^2 taken off the variance (see above)
+constexpr float kMaxClippedShare = 0.25f;  // more of a block at 0 or full scale: left out
+constexpr double kMinGain = 0.25;          // clipping leaves less of the noise: left out
+// Pixels at or beyond these (in levels) are clipped ones.
+constexpr float kLowEnd = 0.5f, kHighEnd = 254.5f;
+
+// The quantile function of an 8x8 block's mean square of the band for unit white Gaussian
+// noise, at p = 0, 0.005, ..., 0.5 (1,048,576 simulated blocks: noise_estimate_eval.py
+// --table). Block statistics are correlated sums (neighbouring residuals share pixels), so no
+// chi-square fits their lower tail; the table is exact to ~0.5%.
+constexpr float kBlockQuantile[101] = {
+    0.0000f, 0.4032f, 0.4398f, 0.4642f, 0.4834f, 0.4994f, 0.5129f, 0.5252f, 0.5362f, 0.5466f,
+    0.5562f, 0.5650f, 0.5733f, 0.5809f, 0.5884f, 0.5958f, 0.6027f, 0.6093f, 0.6158f, 0.6221f,
+    0.6282f, 0.6341f, 0.6400f, 0.6457f, 0.6511f, 0.6566f, 0.6621f, 0.6671f, 0.6721f, 0.6772f,
+    0.6822f, 0.6869f, 0.6917f, 0.6965f, 0.7011f, 0.7056f, 0.7101f, 0.7146f, 0.7190f, 0.7234f,
+    0.7277f, 0.7321f, 0.7364f, 0.7406f, 0.7449f, 0.7490f, 0.7531f, 0.7571f, 0.7612f, 0.7652f,
+    0.7693f, 0.7733f, 0.7772f, 0.7812f, 0.7851f, 0.7890f, 0.7928f, 0.7967f, 0.8005f, 0.8043f,
+    0.8081f, 0.8120f, 0.8158f, 0.8196f, 0.8234f, 0.8271f, 0.8309f, 0.8345f, 0.8382f, 0.8420f,
+    0.8457f, 0.8494f, 0.8530f, 0.8568f, 0.8605f, 0.8642f, 0.8678f, 0.8716f, 0.8753f, 0.8789f,
+    0.8826f, 0.8863f, 0.8899f, 0.8937f, 0.8974f, 0.9011f, 0.9048f, 0.9085f, 0.9122f, 0.9160f,
+    0.9198f, 0.9236f, 0.9273f, 0.9310f, 0.9348f, 0.9386f, 0.9424f, 0.9461f, 0.9499f, 0.9537f,
+    0.9576f};
+constexpr double kQuantileStep = 0.005;
+
+struct Block {
+  float energy;   // mean square of the band
+  float mean;     // mean pixel value (levels)
+  float clipped;  // share of the pixels at 0 or full scale
+};
+
+// The blocks of every colour channel, measured in one pass over the image.
+struct Measured {
+  std::vector<std::vector<Block>> channels;
+  bool clipped_data = true;  // false: values beyond 0..255 exist, the noise was not clipped
+};
+
+// Consecutive blocks of a block row are measured together, all channels at once in their
+// interleaved order, so that every loop runs along a contiguous row (and vectorizes); this many
+// samples of a row at most, which bounds the scratch to a few hundred KB (a few MB for images of
+// thousands of channels, which get one block at a time).
+constexpr size_t kChunkSamples = 2048;
+
+template <typename T>
+void measure(const xunit_image &img, int colour, float scale, Measured *out) {
+  const int rw = img.width - 2, rh = img.height - 2;  // the band is defined inside the border
+  // 8x8 blocks; in a strip thinner than 8, blocks as long as to hold about as many samples,
+  // so that kBlockQuantile still roughly fits them.
+  size_t bw = size_t(std::min(kBlock, rw)), bh = size_t(std::min(kBlock, rh));
+  if (bh < size_t(kBlock)) bw = std::min(size_t(rw), (kBlock * kBlock + bh - 1) / bh);
+  if (bw < size_t(kBlock)) bh = std::min(size_t(rh), (kBlock * kBlock + bw - 1) / bw);
+  const size_t nbx = size_t(rw) / bw, nby = size_t(rh) / bh;
+  size_t step = 1;  // the lattice of measured blocks
+  while (((nbx + step - 1) / step) * ((nby + step - 1) / step) > kMaxBlocks) ++step;
+  const size_t C = size_t(img.channels);
+  const size_t chunk = step == 1 ? std::max<size_t>(1, kChunkSamples / (bw * C)) : 1;
+  out->channels.assign(size_t(colour), {});
+  for (auto &c : out->channels) c.reserve(((nbx + step - 1) / step) * ((nby + step - 1) / step));
+  const size_t ph = bh + 2, cols = chunk * bw * C;  // rows with the border; band samples a row
+  std::vector<float> px(ph * (cols + 2 * C)), across(ph * cols), energy(cols), sum(cols),
+      clipped(cols), lo(cols), hi(cols);
+  const auto *base = static_cast<const unsigned char *>(img.data);
+  float lowest = 0.f, highest = 0.f;
+  const float inv_n = 1.f / float(bw * bh);
+  for (size_t by = 0; by < nby; by += step)
+    for (size_t bx0 = 0; bx0 < nbx; bx0 += step * chunk) {
+      const size_t blocks = std::min(chunk, nbx - bx0), n = blocks * bw * C, pw = n + 2 * C;
+      for (size_t r = 0; r < ph; ++r) {
+        const T *p =
+            reinterpret_cast<const T *>(base + (by * bh + r) * img.row_stride) + bx0 * bw * C;
+        float *q = &px[r * pw];
+        for (size_t i = 0; i < pw; ++i) q[i] = float(p[i]) * scale;
+      }
+      // The mask is separable: the second difference along each row, then across the rows.
+      for (size_t r = 0; r < ph; ++r) {
+        const float *p = &px[r * pw];
+        float *a = &across[r * n];
+        for (size_t i = 0; i < n; ++i) a[i] = p[i] - 2.f * p[i + C] + p[i + 2 * C];
+      }
+      std::fill_n(energy.begin(), n, 0.f);
+      std::fill_n(sum.begin(), n, 0.f);
+      std::fill_n(clipped.begin(), n, 0.f);
+      std::copy_n(&px[pw + C], n, lo.begin());
+      std::copy_n(&px[pw + C], n, hi.begin());
+      for (size_t r = 1; r <= bh; ++r) {
+        const float *up = &across[(r - 1) * n], *mid = up + n, *down = mid + n;
+        const float *centre = &px[r * pw + C];
+        for (size_t i = 0; i < n; ++i) {
+          const float band = (up[i] - 2.f * mid[i] + down[i]) * (1.f / 6.f), v = centre[i];
+          energy[i] += band * band;
+          sum[i] += v;
+          clipped[i] += v <= kLowEnd || v >= kHighEnd ? 1.f : 0.f;
+          lo[i] = std::min(lo[i], v);
+          hi[i] = std::max(hi[i], v);
+        }
+      }
+      for (size_t b = 0; b < blocks; ++b)
+        for (size_t ch = 0; ch < size_t(colour); ++ch) {
+          const size_t first = b * bw * C + ch;
+          float e = 0.f, s = 0.f, k = 0.f, l = lo[first], h = hi[first];
+          for (size_t i = first; i < first + bw * C; i += C) {
+            e += energy[i], s += sum[i], k += clipped[i];
+            l = std::min(l, lo[i]), h = std::max(h, hi[i]);
+          }
+          // NaN or infinity anywhere in the block (its border too) makes e non-finite.
+          if (!std::isfinite(e) || !std::isfinite(s)) continue;
+          lowest = std::min(lowest, l);
+          highest = std::max(highest, h);
+          out->channels[ch].push_back({e * inv_n, s * inv_n, k * inv_n});
+        }
+    }
+  // Float data with unclipped noise (values below 0 or above full scale): nothing to undo.
+  out->clipped_data = lowest >= -kLowEnd && highest <= 255.f + kLowEnd;
+}
+
+double block_quantile(double p) {
+  const double x = std::clamp(p, kQuantileStep, 0.5) / kQuantileStep;
+  const int i = std::min(int(x), 99);
+  const double t = x - i;
+  return kBlockQuantile[i] * (1 - t) + kBlockQuantile[i + 1] * t;
+}
+
+// The noise variance told by the flattest blocks: the k-th lowest mean square, k = 2% of the
+// blocks (at least 1), over the expected k-th lowest of n blocks of unit noise (Blom's
+// approximation of an order statistic's mean, so that a small image with few blocks is not
+// biased).
+double low_variance(std::vector<float> &energies) {
+  const size_t n = energies.size();
+  const size_t k = std::max<size_t>(1, size_t(std::lround(kLowFraction * double(n))));
+  std::nth_element(energies.begin(), energies.begin() + ptrdiff_t(k - 1), energies.end());
+  return energies[k - 1] / block_quantile((double(k) - 0.375) / (double(n) + 0.25));
+}
+
+double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+double normal_pdf(double z) { return std::exp(-0.5 * z * z) * 0.3989422804014327; }  // 1/sqrt(2 pi)
+
+// The mean and variance of clip(mu + s Z, 0, 255), Z standard normal (the saved-file noise).
+void clipped_moments(double mu, double s, double *mean, double *var) {
+  const double a = (0 - mu) / s, b = (255 - mu) / s;
+  const double pa = normal_cdf(a), pb = normal_cdf(b), inside = pb - pa;
+  const double ez = normal_pdf(a) - normal_pdf(b);  // E[Z; a < Z < b]
+  const double ez2 = inside + a * normal_pdf(a) - b * normal_pdf(b);
+  const double m1 = 255 * (1 - pb) + mu * inside + s * ez;
+  const double m2 = 255.0 * 255 * (1 - pb) + mu * mu * inside + 2 * mu * s * ez + s * s * ez2;
+  *mean = m1;
+  *var = std::max(0.0, m2 - m1 * m1);
+}
+
+// gain[m]: the variance that clipping leaves of noise s around a block whose (clipped) mean is
+// m levels, over s^2. 1 away from the ends.
+void clipped_gain(double s, double gain[256]) {
+  for (int m = 0; m < 256; ++m) {
+    gain[m] = 1.0;
+    if (s < 0.5 || (m > 6 * s && m < 255 - 6 * s)) continue;  // clipping leaves < 1e-8 out
+    double lo = -6 * s - 1, hi = 255 + 6 * s + 1, mean = 0, var = 0;
+    for (int i = 0; i < 40; ++i) {  // the mean is increasing in mu
+      const double mid = 0.5 * (lo + hi);
+      clipped_moments(mid, s, &mean, &var);
+      (mean < m ? lo : hi) = mid;
+    }
+    clipped_moments(0.5 * (lo + hi), s, &mean, &var);
+    gain[m] = var / (s * s);
+  }
+}
+
+// One channel's noise variance, or -1 when no block can tell it.
+double channel_variance(const std::vector<Block> &blocks, bool clipped_data) {
+  std::vector<float> energies;
+  energies.reserve(blocks.size());
+  for (const Block &b : blocks)
+    if (!clipped_data || b.clipped <= kMaxClippedShare) energies.push_back(b.energy);
+  if (energies.empty()) return -1;
+  double variance = low_variance(energies);
+  if (!clipped_data) return variance;
+  double gain[256];
+  for (int round = 0; round < 4; ++round) {
+    clipped_gain(std::sqrt(variance), gain);
+    energies.clear();
+    bool corrected = false;
+    for (const Block &b : blocks) {
+      if (b.clipped > kMaxClippedShare) continue;
+      const double m = std::clamp(double(b.mean), 0.0, 255.0);
+      const int i = std::min(int(m), 254);
+      const double g = gain[i] + (gain[i + 1] - gain[i]) * (m - i);
+      corrected |= g != 1.0;
+      if (g >= kMinGain) energies.push_back(float(b.energy / g));
+    }
+    if (!corrected || energies.empty()) break;  // no block near the ends: nothing changes
+    const double next = low_variance(energies);
+    const bool converged = std::abs(next - variance) <= 1e-3 * variance;
+    variance = next;
+    if (converged) break;
+  }
+  return variance;
+}
+
+}  // namespace
+
+float estimate_noise_level(const xunit_image &image) {
+  if (image.width < 3 || image.height < 3) return 0.f;  // no pixel has the band's neighbours
+  const int colour =
+      image.channels == 2 || image.channels == 4 ? image.channels - 1 : image.channels;
+  Measured m;
+  switch (image.pixel_type) {
+    case XUNIT_PIXEL_U8:
+      measure<uint8_t>(image, colour, 1.f, &m);
+      break;
+    case XUNIT_PIXEL_U16:
+      measure<uint16_t>(image, colour, 255.f / 65535.f, &m);
+      break;
+    default:
+      measure<float>(image, colour, 255.f, &m);
+      break;
+  }
+  std::vector<double> sigmas;
+  for (const std::vector<Block> &blocks : m.channels) {
+    const double v = channel_variance(blocks, m.clipped_data);
+    if (v >= 0) sigmas.push_back(std::sqrt(std::max(0.0, v - kFloor)));
+  }
+  if (sigmas.empty()) return 0.f;
+  std::sort(sigmas.begin(), sigmas.end());
+  const size_t n = sigmas.size();
+  return float(n % 2 ? sigmas[n / 2] : 0.5 * (sigmas[n / 2 - 1] + sigmas[n / 2]));
+}
+
+}  // namespace xunit

@@ -1,0 +1,244 @@
+// xunit_estimate_noise_level: Gaussian noise of known sigma, added to a synthetic scene and to a
+// real photograph then clipped and rounded as a saved file is, read back within a tolerance;
+// clean images read about 0; the pixel types, strides and alpha agree; degenerate images give a
+// defined result; bad arguments are refused. (The calibration on the public test sets is
+// bench/noise_estimate_eval.py.)
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/image_io.h"
+#include "cli/synthetic_image.h"
+#include "test_paths.h"
+#include "xunit/xunit.h"
+
+namespace {
+
+// An image in 8-bit levels (double, interleaved), before rounding.
+struct Levels {
+  int w = 0, h = 0, c = 0;
+  std::vector<double> v;
+};
+
+// Smooth shading (what most of a photo is), sharp-edged tiles, and a quarter of fine texture
+// (a pattern of a few pixels' period, which the band sees but which is no noise).
+Levels scene(int w, int h, int c) {
+  Levels s{w, h, c, std::vector<double>(size_t(w) * h * c)};
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int k = 0; k < c; ++k) {
+        double v = 40 + 150.0 * x / w + 25 * std::sin(y / 19.0) + 12 * k;
+        if (x > w / 2 && y > h / 2) v += 12 * std::sin(x * 0.9) * std::sin(y * 0.7);
+        if ((x / 40 + y / 40) % 3 == 0) v = 0.6 * v + 60;
+        s.v[(size_t(y) * w + x) * c + k] = v;
+      }
+  return s;
+}
+
+// The saved-file protocol: round(clip(x + sigma * N(0, 1), 0, 255)).
+std::vector<uint8_t> saved(const Levels &s, double sigma, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> n(0.0, 1.0);
+  std::vector<uint8_t> out(s.v.size());
+  for (size_t i = 0; i < out.size(); ++i)
+    out[i] = uint8_t(std::clamp(std::round(s.v[i] + sigma * n(rng)), 0.0, 255.0));
+  return out;
+}
+
+float estimate(const void *data, int w, int h, int c, int32_t type, size_t stride = 0) {
+  const size_t size = type == XUNIT_PIXEL_U8 ? 1 : type == XUNIT_PIXEL_U16 ? 2 : 4;
+  xunit_image img{w, h, c, type, stride ? stride : size_t(w) * c * size, const_cast<void *>(data)};
+  float sigma = -1.f;
+  REQUIRE_MESSAGE(xunit_estimate_noise_level(&img, &sigma) == XUNIT_OK, xunit_last_error());
+  return sigma;
+}
+float estimate(const std::vector<uint8_t> &p, int w, int h, int c) {
+  return estimate(p.data(), w, h, c, XUNIT_PIXEL_U8);
+}
+
+// The clean panel of the README's figure (docs/images/denoise.jpg, a JPEG at quality 92 made
+// by scripts/make_figures.py): a 300x300 crop of Kodak image 23, feathers, beak and an eye.
+Levels photo() {
+  const xunit::cli::Image fig =
+      xunit::cli::load_image(xunit::testing::fixtures_dir() + "../../docs/images/denoise.jpg");
+  REQUIRE(fig.width >= 310);
+  REQUIRE(fig.height >= 334);
+  Levels s{300, 300, 3, std::vector<double>(300 * 300 * 3)};
+  for (int y = 0; y < 300; ++y)
+    for (int x = 0; x < 300; ++x)
+      for (int k = 0; k < 3; ++k)
+        s.v[(size_t(y) * 300 + x) * 3 + k] =
+            std::round(255.0 * fig.pixels[(size_t(y + 34) * fig.width + x + 10) * 3 + k]);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("noise estimate: Gaussian noise on a synthetic scene, saved to 8 bits") {
+  const Levels s = scene(256, 192, 3);
+  // The floor (engine/noise_estimate.cpp) takes the fine grain of clean photos off, which this
+  // scene has not: its low sigmas read a little low (2 reads ~1.8).
+  for (double sigma : {2.0, 5.0, 10.0, 15.0, 25.0, 35.0, 50.0}) {
+    const float e = estimate(saved(s, sigma, uint64_t(sigma * 10)), 256, 192, 3);
+    INFO("sigma " << sigma << " read " << e);
+    CHECK(std::abs(e - sigma) <= 0.5 + 0.04 * sigma);
+  }
+  const Levels g = scene(256, 192, 1);
+  for (double sigma : {5.0, 25.0}) {
+    const float e = estimate(saved(g, sigma, 7), 256, 192, 1);
+    INFO("gray, sigma " << sigma << " read " << e);
+    CHECK(std::abs(e - sigma) <= 0.5 + 0.04 * sigma);
+  }
+}
+
+TEST_CASE("noise estimate: clean images read about 0, texture and edges included") {
+  CHECK(estimate(saved(scene(256, 192, 3), 0, 0), 256, 192, 3) <= 0.5f);
+  // Hard edges, a checkerboard of 4-pixel squares and stripes up to 2 pixels' period.
+  const xunit::cli::Image synth = xunit::cli::synthetic_scene(320, 240);
+  std::vector<uint8_t> p(synth.pixels.size());
+  for (size_t i = 0; i < p.size(); ++i) p[i] = uint8_t(std::lround(synth.pixels[i] * 255));
+  CHECK(estimate(p, 320, 240, 3) <= 1.5f);
+}
+
+TEST_CASE("noise estimate: a real photograph, clean and with noise") {
+  const Levels s = photo();
+  const float clean = estimate(saved(s, 0, 0), 300, 300, 3);
+  INFO("clean photo reads " << clean);
+  CHECK(clean <= 1.5f);
+  for (double sigma : {5.0, 15.0, 30.0, 50.0}) {
+    const float e = estimate(saved(s, sigma, uint64_t(sigma)), 300, 300, 3);
+    INFO("sigma " << sigma << " read " << e);
+    CHECK(std::abs(e - sigma) <= 1.0 + 0.04 * sigma);
+  }
+}
+
+TEST_CASE("noise estimate: uint8, uint16 and float32 of one image agree; strides and alpha") {
+  const int w = 97, h = 83;  // not multiples of the 8x8 blocks
+  const std::vector<uint8_t> u8 = saved(scene(w, h, 3), 12, 3);
+  std::vector<uint16_t> u16(u8.size());
+  std::vector<float> f32(u8.size());
+  for (size_t i = 0; i < u8.size(); ++i) u16[i] = uint16_t(u8[i] * 257), f32[i] = u8[i] / 255.f;
+  const float e = estimate(u8, w, h, 3);
+  CHECK(e > 9.f);
+  CHECK(e < 15.f);
+  CHECK(estimate(u16.data(), w, h, 3, XUNIT_PIXEL_U16) == doctest::Approx(e).epsilon(1e-4));
+  CHECK(estimate(f32.data(), w, h, 3, XUNIT_PIXEL_F32) == doctest::Approx(e).epsilon(1e-4));
+
+  // Rows further apart than the pixels: the padding (filled with garbage) is not read.
+  const size_t stride = size_t(w) * 3 + 29;
+  std::vector<uint8_t> padded(stride * h, 255);
+  for (int y = 0; y < h; ++y)
+    std::memcpy(&padded[y * stride], &u8[size_t(y) * w * 3], size_t(w) * 3);
+  CHECK(estimate(padded.data(), w, h, 3, XUNIT_PIXEL_U8, stride) == e);
+
+  // An alpha channel (with 2 or 4 channels, the last) is left out, however noisy.
+  std::mt19937 rng(5);
+  std::vector<uint8_t> rgba(size_t(w) * h * 4), gray_alpha(size_t(w) * h * 2), gray(size_t(w) * h);
+  for (size_t i = 0; i < size_t(w) * h; ++i) {
+    std::memcpy(&rgba[i * 4], &u8[i * 3], 3);
+    rgba[i * 4 + 3] = uint8_t(rng());
+    gray[i] = gray_alpha[i * 2] = u8[i * 3 + 1];
+    gray_alpha[i * 2 + 1] = uint8_t(rng());
+  }
+  CHECK(estimate(rgba, w, h, 4) == e);
+  CHECK(estimate(gray_alpha, w, h, 2) == estimate(gray, w, h, 1));
+}
+
+TEST_CASE("noise estimate: float32 noise that was not clipped") {
+  // Values beyond [0, 1] (noise added in float, as xunit-run --add-noise does): no clipping is
+  // undone, the noise is read as it is.
+  const Levels s = scene(200, 160, 1);
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> n(0.0, 1.0);
+  std::vector<float> f(s.v.size());
+  for (size_t i = 0; i < f.size(); ++i) f[i] = float((s.v[i] + 40 * n(rng)) / 255);
+  CHECK(estimate(f.data(), 200, 160, 1, XUNIT_PIXEL_F32) == doctest::Approx(40).epsilon(0.05));
+}
+
+TEST_CASE("noise estimate: degenerate images give a defined result") {
+  std::vector<uint8_t> small(64, 200);
+  for (auto [w, h] : {std::pair{1, 1}, {2, 2}, {2, 30}, {30, 2}})
+    CHECK(estimate(small.data(), w, h, 1, XUNIT_PIXEL_U8) == 0.f);
+  const std::vector<uint8_t> noisy3 = saved(scene(3, 3, 1), 20, 1),
+                             strip = saved(scene(500, 4, 1), 20, 1);
+  CHECK(std::isfinite(estimate(noisy3, 3, 3, 1)));  // one block of one pixel: best effort
+  CHECK(estimate(strip, 500, 4, 1) == doctest::Approx(20).epsilon(0.3));  // 2-pixel blocks
+  for (uint8_t level : {0, 1, 128, 254, 255}) {  // constant, clipped at either end
+    const std::vector<uint8_t> flat(64 * 48 * 3, level);
+    CHECK(estimate(flat, 64, 48, 3) == 0.f);
+  }
+  const float nan = std::numeric_limits<float>::quiet_NaN(),
+              inf = std::numeric_limits<float>::infinity();
+  std::vector<float> f(64 * 64, nan);
+  CHECK(estimate(f.data(), 64, 64, 1, XUNIT_PIXEL_F32) == 0.f);  // all NaN: nothing to measure
+  const std::vector<uint8_t> u8 = saved(scene(64, 64, 1), 10, 2);
+  for (size_t i = 0; i < f.size(); ++i) f[i] = u8[i] / 255.f;
+  const float e = estimate(f.data(), 64, 64, 1, XUNIT_PIXEL_F32);
+  f[5 * 64 + 7] = nan, f[40 * 64 + 50] = inf, f[60 * 64 + 3] = -inf;
+  // The blocks around the bad pixels are left out; the others still tell the noise.
+  CHECK(estimate(f.data(), 64, 64, 1, XUNIT_PIXEL_F32) == doctest::Approx(e).epsilon(0.15));
+}
+
+TEST_CASE("noise estimate: deterministic, also from several threads; large images sampled") {
+  const std::vector<uint8_t> p = saved(scene(300, 200, 3), 20, 9);
+  const float e = estimate(p, 300, 200, 3);
+  std::vector<float> got(4, -1.f);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      xunit_image img{300, 200, 3, XUNIT_PIXEL_U8, 900, const_cast<uint8_t *>(p.data())};
+      for (int i = 0; i < 3; ++i) xunit_estimate_noise_level(&img, &got[size_t(t)]);
+    });
+  for (auto &t : threads) t.join();
+  for (float g : got) CHECK(g == e);
+
+  // More blocks than are measured (2^18 per channel): a lattice of them, the same level.
+  const int w = 4400, h = 4000;
+  std::vector<uint8_t> big(size_t(w) * h);
+  std::mt19937_64 rng(3);
+  std::normal_distribution<float> n(0.f, 8.f);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      big[size_t(y) * w + x] =
+          uint8_t(std::clamp(std::round(60.f + 0.03f * float(x) + n(rng)), 0.f, 255.f));
+  CHECK(estimate(big, w, h, 1) == doctest::Approx(8).epsilon(0.05));
+}
+
+TEST_CASE("noise estimate: bad arguments are refused") {
+  uint8_t px[16] = {};
+  float sigma = 0.f;
+  xunit_image ok{4, 4, 1, XUNIT_PIXEL_U8, 4, px};
+  CHECK(xunit_estimate_noise_level(nullptr, &sigma) == XUNIT_ERROR_INVALID_ARGUMENT);
+  CHECK(std::string(xunit_last_error()).find("NULL") != std::string::npos);
+  CHECK(xunit_estimate_noise_level(&ok, nullptr) == XUNIT_ERROR_INVALID_ARGUMENT);
+  CHECK(std::string(xunit_last_error()).find("out_sigma") != std::string::npos);
+  auto refused = [&](xunit_image img, const char *text) {
+    sigma = 7.f;
+    CHECK(xunit_estimate_noise_level(&img, &sigma) == XUNIT_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(xunit_last_error()).find(text) != std::string::npos);
+    CHECK(sigma == 7.f);  // not written
+  };
+  xunit_image bad = ok;
+  bad.data = nullptr;
+  refused(bad, "no data");
+  bad = ok, bad.width = 0;
+  refused(bad, "size");
+  bad = ok, bad.channels = 0;
+  refused(bad, "channel");
+  bad = ok, bad.pixel_type = 9;
+  refused(bad, "pixel type");
+  bad = ok, bad.row_stride = 3;
+  refused(bad, "stride");
+  bad = ok, bad.pixel_type = XUNIT_PIXEL_F32, bad.width = 1, bad.row_stride = 6;
+  refused(bad, "multiple");
+  CHECK(xunit_estimate_noise_level(&ok, &sigma) == XUNIT_OK);
+  CHECK(std::string(xunit_last_error()).empty());
+}
