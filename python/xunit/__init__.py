@@ -11,9 +11,13 @@ adapted as xunit-run adapts them: a gray model runs on each of R, G, B of a colo
 when they hold gray content), a color model on a gray image replicated to RGB and averaged
 back, an alpha channel is passed through (resized for super-resolution). Calls release the
 GIL: threads may share one model.
+
+A denoiser conditioned on the noise level (Model.noise_level_input) is given the level its
+input's noise is estimated at (estimate_noise_level), or run(image, sigma=N)'s N.
 """
 import contextlib
 import ctypes
+import numbers
 import os
 import threading
 
@@ -22,7 +26,7 @@ import numpy as np
 from . import _capi
 
 __all__ = ["Error", "Model", "version", "version_number", "shipped_model_dir", "shipped_models",
-           "model_dirs", "find_model", "gray_content"]
+           "model_dirs", "find_model", "gray_content", "estimate_noise_level"]
 
 _lib = _capi.load_library()
 _DTYPES = {np.dtype(np.uint8): _capi.PIXEL_U8, np.dtype(np.uint16): _capi.PIXEL_U16,
@@ -140,6 +144,47 @@ def gray_content(image):
     return bool(abs(r_g) <= _GRAY_TINT * n and abs(b_g) <= _GRAY_TINT * n)
 
 
+def _as_image(image):
+    """`image` as a uint8, uint16 or float32 array of 2 or 3 dimensions (other float types are
+    converted to float32); TypeError or ValueError otherwise."""
+    a = np.asarray(image)
+    if a.dtype.kind == "f" and a.dtype != np.float32:
+        a = a.astype(np.float32)
+    if a.dtype not in _DTYPES:
+        raise TypeError("xunit: images are uint8, uint16 or float32 arrays, not %s" % a.dtype)
+    if a.ndim not in (2, 3):
+        raise ValueError("xunit: an image is a (H, W, C) or (H, W) array, not shape %s" % (a.shape,))
+    return a
+
+
+def _estimate(a):
+    """xunit_estimate_noise_level on a contiguous array of _as_image."""
+    h, w = a.shape[:2]
+    c = 1 if a.ndim == 2 else a.shape[2]
+    src = _capi.Image(w, h, c, _DTYPES[a.dtype], w * c * a.itemsize, a.ctypes.data)
+    sigma = ctypes.c_float()
+    _check(_lib.xunit_estimate_noise_level(ctypes.byref(src), ctypes.byref(sigma)))
+    return float(sigma.value)
+
+
+def estimate_noise_level(image):
+    """The standard deviation of the white noise in `image`, in 8-bit levels (0..255 whatever
+    its type), measured in its flattest parts: about 0 for a clean photo, about N for one with
+    Gaussian noise of N levels added (then clipped and saved). `image` as Model.run takes it:
+    (H, W) or (H, W, C), uint8, uint16 or float32 in [0, 1]; with C = 2 or 4 the last channel
+    is alpha and left out. What a noise-conditioned model is given with sigma="auto"."""
+    return _estimate(np.ascontiguousarray(_as_image(image)))
+
+
+def _noise_level(sigma):
+    """run()'s sigma: None for "auto", else the level as a float; ValueError otherwise."""
+    if isinstance(sigma, str) and sigma == "auto":
+        return None
+    if isinstance(sigma, numbers.Real) and not isinstance(sigma, bool) and 0 <= float(sigma) <= 255:
+        return float(sigma)
+    raise ValueError('xunit: sigma is "auto" or a noise level in 8-bit levels, 0..255, not %r' % (sigma,))
+
+
 def _upscale(plane, f):
     """Bilinear resize of a (H, W) float32 plane by an integer factor (align_corners=False), as
     xunit-run resizes an alpha channel for super-resolution."""
@@ -200,6 +245,8 @@ class Model:
         self.receptive_field = info.receptive_field
         self.parameters = info.parameters
         self.family = info.family.decode()
+        # True for a denoiser conditioned on the noise level (run's sigma); False for a blind one.
+        self.noise_level_input = bool(info.noise_level_input)
 
     @contextlib.contextmanager
     def _use(self):
@@ -225,7 +272,8 @@ class Model:
             v = _lib.xunit_model_get_metadata(handle, key.encode())
             return None if v is None else v.decode(errors="replace")
 
-    def run(self, image, *, threads=0, tile=-1, precision="fp32", progress=None, check_range=True):
+    def run(self, image, *, threads=0, tile=-1, precision="fp32", progress=None, check_range=True,
+            sigma="auto"):
         """Restores `image`, a (H, W, C) or (H, W) uint8, uint16 or float32 array (other float
         types are converted to float32), into a new array of the same type and layout, scale
         times larger for super-resolution models.
@@ -241,14 +289,18 @@ class Model:
         values, for a model whose domain is another one.
         threads: 0 = all cores. tile: stripe width in input pixels (-1 automatic, 0 whole width).
         precision: "fp32", "bf16" or "auto". progress: called with the fraction done; return
-        True to cancel (the call then raises Error with status XUNIT_ERROR_CANCELLED)."""
-        a = np.asarray(image)
-        if a.dtype.kind == "f" and a.dtype != np.float32:
-            a = a.astype(np.float32)
-        if a.dtype not in _DTYPES:
-            raise TypeError("xunit: images are uint8, uint16 or float32 arrays, not %s" % a.dtype)
-        if a.ndim not in (2, 3):
-            raise ValueError("xunit: an image is a (H, W, C) or (H, W) array, not shape %s" % (a.shape,))
+        True to cancel (the call then raises Error with status XUNIT_ERROR_CANCELLED).
+        sigma: for a model with a noise-level input (noise_level_input), the noise level in
+        8-bit levels (0..255 whatever the type; larger removes more), or "auto" (the default):
+        the level of the image the model is run on, estimated once (estimate_noise_level of the
+        gray content, or of the colour channels run one by one), as xunit-run does. A number for
+        a blind model raises Error (XUNIT_ERROR_INVALID_ARGUMENT)."""
+        a = _as_image(image)
+        level = _noise_level(sigma)
+        if level is not None and not self.noise_level_input:
+            raise Error(_capi.STATUS_INVALID_ARGUMENT,
+                        "sigma=%g: the model (%s) takes no noise level (a blind denoiser): leave sigma=\"auto\""
+                        % (level, self.family))
         if precision not in _capi.PRECISIONS:
             raise ValueError("xunit: precision is one of %s, not %r" % (sorted(_capi.PRECISIONS), precision))
         if a.dtype == np.float32 and check_range and a.size:
@@ -262,9 +314,10 @@ class Model:
                     "runs it as it is" % (lo, hi))
         a = np.ascontiguousarray(a)
         c = 1 if a.ndim == 2 else a.shape[2]
-        run = _Runs(self, threads, tile, precision, progress)
+        run = _Runs(self, threads, tile, precision, progress, level)
         if c == self.in_channels:
             run.total = 1
+            run.set_noise_level(a)
             return run(a, squeeze=a.ndim == 2 and self.out_channels == 1)
         return self._adapted(a, c, run)
 
@@ -281,20 +334,27 @@ class Model:
         h, w = a.shape[:2]
         if colour == m:
             run.total = 1
-            result = run(np.ascontiguousarray(u[..., :colour]))
+            fed = np.ascontiguousarray(u[..., :colour])
+            run.set_noise_level(fed)
+            result = run(fed)
         elif m == 1 and colour == 3 and gray_content(a):
             run.total = 1
             rgb = u[..., :3]
             exact = (rgb[..., 0] == rgb[..., 1]) & (rgb[..., 1] == rgb[..., 2])
-            gray = np.where(exact, rgb[..., 0], (rgb[..., 0] + rgb[..., 1] + rgb[..., 2]) / np.float32(3))
-            out = run(np.ascontiguousarray(gray), squeeze=True)
+            gray = np.ascontiguousarray(
+                np.where(exact, rgb[..., 0], (rgb[..., 0] + rgb[..., 1] + rgb[..., 2]) / np.float32(3)))
+            run.set_noise_level(gray)
+            out = run(gray, squeeze=True)
             result = np.stack([out + _upscale((rgb[..., k] - gray).astype(np.float32), s) for k in range(3)], -1)
         elif m == 1 and colour == 3:
             run.total = 3
+            run.set_noise_level(np.ascontiguousarray(u[..., :3]))  # once: the median of the three
             result = np.stack([run(np.ascontiguousarray(u[..., k]), squeeze=True) for k in range(3)], -1)
         elif m == 3 and colour == 1:
             run.total = 1
-            out = run(np.ascontiguousarray(np.repeat(u[..., :1], 3, axis=2)))
+            rgb = np.ascontiguousarray(np.repeat(u[..., :1], 3, axis=2))
+            run.set_noise_level(rgb)
+            out = run(rgb)
             result = ((out[..., 0] + out[..., 1] + out[..., 2]) / np.float32(3))[..., None]
         else:
             raise Error(_capi.STATUS_INVALID_ARGUMENT,
@@ -345,8 +405,8 @@ class _Runs:
     """Runs of one model for one image (several when its channels are run one by one), the
     progress callback told the fraction of all of them."""
 
-    def __init__(self, model, threads, tile, precision, progress):
-        self.model, self.progress, self.total, self.done = model, progress, 1, 0
+    def __init__(self, model, threads, tile, precision, progress, level=None):
+        self.model, self.progress, self.total, self.done, self.level = model, progress, 1, 0, level
         self.opts = _capi.RunOptions()
         _lib.xunit_run_options_init(ctypes.byref(self.opts))
         self.opts.threads, self.opts.tile_size = int(threads), int(tile)
@@ -355,6 +415,15 @@ class _Runs:
             def on_progress(fraction, _user):
                 return 1 if progress((self.done + float(fraction)) / self.total) else 0
             self.opts.progress = _capi.ProgressFn(on_progress)  # kept alive by `self`
+
+    def set_noise_level(self, fed):
+        """For a model with a noise-level input: the level given, else that of `fed` (the image
+        the runs are made on, as xunit-run estimates it: in float32 [0, 1], so that both give
+        the model the same level to the bit). Nothing for a blind model."""
+        if not self.model.noise_level_input:
+            return
+        level = self.level if self.level is not None else _estimate(np.ascontiguousarray(_unit(fed)))
+        self.opts.noise_level_mode, self.opts.noise_level = _capi.NOISE_LEVEL_FIXED, level
 
     def __call__(self, a, squeeze=False):
         """The model on a contiguous (H, W) or (H, W, C) array of the model's channel count."""

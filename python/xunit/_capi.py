@@ -18,14 +18,16 @@ ProgressFn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_float, ctypes.c_void_p)
 class RunOptions(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("threads", ctypes.c_int32), ("tile_size", ctypes.c_int32),
                 ("precision", ctypes.c_int32),
-                ("progress", ProgressFn), ("progress_user_data", ctypes.c_void_p)]
+                ("progress", ProgressFn), ("progress_user_data", ctypes.c_void_p),
+                ("noise_level_mode", ctypes.c_int32), ("noise_level", ctypes.c_float)]
 
 
 class ModelInfo(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("task", ctypes.c_int32), ("scale", ctypes.c_int32),
                 ("in_channels", ctypes.c_int32),
                 ("out_channels", ctypes.c_int32), ("receptive_field", ctypes.c_int32),
-                ("parameters", ctypes.c_int64), ("family", ctypes.c_char_p)]
+                ("parameters", ctypes.c_int64), ("family", ctypes.c_char_p),
+                ("noise_level_input", ctypes.c_int32)]
 
     def __init__(self):
         super().__init__()
@@ -34,6 +36,7 @@ class ModelInfo(ctypes.Structure):
 
 PIXEL_U8, PIXEL_U16, PIXEL_F32 = 0, 1, 2
 PRECISIONS = {"fp32": 0, "bf16": 1, "auto": 2}
+NOISE_LEVEL_AUTO, NOISE_LEVEL_FIXED = 0, 1
 TASKS = {0: "denoise", 1: "super_resolution"}
 STATUS_INVALID_ARGUMENT, STATUS_IO, STATUS_CANCELLED = 1, 2, 6
 STATUS_NAMES = {1: "XUNIT_ERROR_INVALID_ARGUMENT", 2: "XUNIT_ERROR_IO", 3: "XUNIT_ERROR_INVALID_MODEL",
@@ -98,3 +101,5 @@ def _declare(lib):
     lib.xunit_run_options_init.argtypes = [P(RunOptions)]
     lib.xunit_run.restype = status
     lib.xunit_run.argtypes = [ctypes.c_void_p, P(RunOptions), P(Image), P(Image)]
+    lib.xunit_estimate_noise_level.restype = status
+    lib.xunit_estimate_noise_level.argtypes = [P(Image), P(ctypes.c_float)]

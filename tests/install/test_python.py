@@ -189,6 +189,45 @@ with xunit.Model("xdncnn-color") as m, xunit.Model("xdncnn-gray") as g, xunit.Mo
     check(m.run(small.astype(np.float32), check_range=False).dtype == np.float32, "check_range=False runs")
 
 
+# --- The noise level: estimate_noise_level, and run's sigma.
+level = xunit.estimate_noise_level(noisy)
+check(abs(level - 25) < 2, "estimate_noise_level of sigma-25 noise: %.2f" % level)
+check(xunit.estimate_noise_level(clean.round().astype(np.uint8)) < 1, "a clean image reads about 0")
+check(abs(xunit.estimate_noise_level(noisy.astype(np.uint16) * 257) - level) < 1e-3
+      and abs(xunit.estimate_noise_level(noisy.astype(np.float32) / 255) - level) < 1e-3
+      and abs(xunit.estimate_noise_level(noisy.astype(np.float64) / 255) - level) < 1e-3,
+      "uint8, uint16, float32 and float64 read the same level")
+check(xunit.estimate_noise_level(np.asfortranarray(noisy)) == level, "non-contiguous input")
+check(xunit.estimate_noise_level(np.dstack([noisy, noisy[..., :1]])) == level, "RGBA: alpha left out")
+check(abs(xunit.estimate_noise_level(noisy[..., 1]) - 25) < 2.5, "(H, W) gray")
+check(raises(lambda: xunit.estimate_noise_level(noisy.astype(np.int32)), TypeError, "int32"), "int32 refused")
+check(raises(lambda: xunit.estimate_noise_level(noisy[None]), ValueError, "shape"), "4-D refused")
+e = None
+try:
+    xunit.estimate_noise_level(np.zeros((0, 5), np.uint8))
+except xunit.Error as err:
+    e = err
+check(e is not None and e.status == "XUNIT_ERROR_INVALID_ARGUMENT", "an empty image: xunit.Error %s" % e)
+with xunit.Model("xdncnn-color") as m:
+    blind = m.run(noisy)
+    check(np.array_equal(m.run(noisy, sigma="auto"), blind), 'sigma="auto" is the default')
+    for bad in ("10", "AUTO", -1, 256, float("nan"), True, None, [5]):
+        check(raises(lambda: m.run(noisy, sigma=bad), ValueError, "sigma is"), "sigma=%r refused" % (bad,))
+    if not m.noise_level_input:
+        e = None
+        try:
+            m.run(noisy, sigma=10)
+        except xunit.Error as err:
+            e = err
+        check(e is not None and e.status == "XUNIT_ERROR_INVALID_ARGUMENT" and "takes no noise level" in str(e),
+              "sigma=10 on a blind model: xunit.Error %s" % e)
+    else:  # a noise-conditioned shipped model: the levels xunit-run gives it, bit for bit
+        check(np.array_equal(m.run(small, sigma=10), cli(color_path, small, ["--sigma", "10"])),
+              "sigma=10 as xunit-run --sigma 10")
+        check(np.array_equal(m.run(small), cli(color_path, small)), "sigma auto as xunit-run's estimate")
+        check(np.array_equal(m.run(small, sigma=np.float32(10)), m.run(small, sigma=10)), "a numpy float sigma")
+
+
 # --- close() while another thread is inside run(): it waits; runs after it are refused.
 big = np.ascontiguousarray(np.tile(noisy, (2, 2, 1)))
 m = xunit.Model("xdncnn-color")
