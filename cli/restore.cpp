@@ -63,6 +63,16 @@ void accumulate_inverse(const Planes &out, int t, Planes &sum) {
     }
 }
 
+// The C API's view of planes (written only when they are a run's output).
+xunit_image image_of(const Planes &p) {
+  return {p.w,
+          p.h,
+          p.c,
+          XUNIT_PIXEL_F32,
+          size_t(p.w) * p.c * sizeof(float),
+          const_cast<float *>(p.v.data())};
+}
+
 class Runner {
  public:
   Runner(const xunit_model *model, const RestoreOptions &o, int runs)
@@ -78,19 +88,16 @@ class Runner {
     out.h = in.h * info_.scale;
     out.c = info_.out_channels;
     out.v.assign(size_t(out.w) * out.h * out.c, 0.f);
-    xunit_image a{in.w,
-                  in.h,
-                  in.c,
-                  XUNIT_PIXEL_F32,
-                  size_t(in.w) * in.c * sizeof(float),
-                  const_cast<float *>(in.v.data())};
-    xunit_image b{out.w,       out.h, out.c, XUNIT_PIXEL_F32, size_t(out.w) * out.c * sizeof(float),
-                  out.v.data()};
+    xunit_image a = image_of(in), b = image_of(out);
     xunit_run_options opts;
     xunit_run_options_init(&opts);
     opts.threads = o_.threads;
     opts.tile_size = o_.tile;
     opts.precision = o_.precision;
+    if (level_chosen_) {
+      opts.noise_level_mode = XUNIT_NOISE_LEVEL_FIXED;
+      opts.noise_level = level_;
+    }
     if (o_.progress) {
       opts.progress = [](float f, void *self) {
         auto *r = static_cast<Runner *>(self);
@@ -105,8 +112,23 @@ class Runner {
     return out;
   }
 
+  // For a model with a noise-level input: the level given, or that of `fed` (what the runs are
+  // made on), chosen once for the image (every channel and every TTA transform gets the same);
+  // nothing for a blind model.
+  void choose_noise_level(const Planes &fed) {
+    if (!info_.noise_level_input || level_chosen_) return;
+    level_ = o_.sigma;
+    if (o_.sigma_auto) {
+      const xunit_image img = image_of(fed);
+      if (xunit_estimate_noise_level(&img, &level_) != XUNIT_OK) throw Error(xunit_last_error());
+    }
+    level_chosen_ = true;
+    if (o_.on_noise_level) o_.on_noise_level(level_, o_.sigma_auto);
+  }
+
   // The model on `in`, averaged over the 8 symmetries when tta is on.
   Planes run_tta(const Planes &in) {
+    choose_noise_level(in);
     if (!o_.tta) return run(in);
     Planes sum;
     for (int t = 0; t < 8; ++t) {
@@ -124,8 +146,10 @@ class Runner {
  private:
   const xunit_model *model_;
   const RestoreOptions &o_;
-  xunit_model_info info_;
+  xunit_model_info info_{};  // zeroed: a field the library does not fill reads 0
   int runs_, done_ = 0;
+  bool level_chosen_ = false;
+  float level_ = 0;
 };
 
 // Bilinear resize of one channel by an integer factor (PyTorch's align_corners=False).
@@ -292,6 +316,7 @@ Image restore(const xunit_model *model, const Image &img, const RestoreOptions &
       for (int c = 0; c < 3; ++c) result.v[i * 3 + c] = out.v[i] + offset[c][i];
   } else if (!raw && info.in_channels == 1 && colour == 3) {
     Runner r(model, o, 3 * per_image);
+    r.choose_noise_level(channels_of(img, 0, 3));  // once, for the three runs
     result = {W * s, H * s, 3, std::vector<float>(size_t(W) * s * H * s * 3)};
     for (int c = 0; c < 3; ++c) {
       Planes out = r.run_tta(channels_of(img, c, 1));

@@ -15,6 +15,13 @@ struct RestoreOptions {
   int32_t precision = XUNIT_PRECISION_FP32;
   bool tta = false;                     // average the 8 flips/rotations of the input (8x the work)
   std::function<bool(float)> progress;  // fraction of this image done; false cancels
+  // For a model with a noise-level input (xunit_model_info.noise_level_input): `sigma` (8-bit
+  // levels), or when sigma_auto the level xunit_estimate_noise_level reads on what the model
+  // runs on, once per image. on_noise_level (may be empty) is told it before the runs; blind
+  // models get no level and no call.
+  bool sigma_auto = true;
+  float sigma = 0;
+  std::function<void(float sigma, bool estimated)> on_noise_level;
 };
 
 struct Cancelled {};  // thrown when the progress callback asks to stop
@@ -36,7 +43,9 @@ bool gray_content(const Image &image);
 // runs on a gray image replicated to RGB and its result is averaged back to gray. An alpha channel
 // (images only, not .npy) is passed through, resized bilinearly for super-resolution. .npy arrays
 // must have the model's channel count and give the raw output. The EXIF and ICC profile are
-// carried to the result. Throws xunit::Error or Cancelled.
+// carried to the result. A noise-conditioned model's level (auto) is estimated on the image it
+// runs on: the gray content, the RGB that a gray model runs on channel by channel (the median
+// of the three), the Y channel of an SRCNN-style model. Throws xunit::Error or Cancelled.
 Image restore(const xunit_model *model, const Image &image, const RestoreOptions &options);
 
 }  // namespace xunit::cli

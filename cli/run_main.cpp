@@ -292,19 +292,61 @@ int run(const RunOptions &o) {
     }
     return m.get();
   };
-  // The model for an image (the content may pick the other shipped denoiser: said in the log).
+  // --sigma N is for models with a noise-level input: a blind one is refused in one line.
+  auto check_sigma = [&](const xunit_model *m, const std::string &path) {
+    xunit_model_info info{};  // zeroed: a field the library does not fill reads 0
+    info.struct_size = sizeof info;
+    xunit_model_get_info(m, &info);
+    if (o.sigma_auto || info.noise_level_input) return;
+    std::string name = file_name(path);
+    if (name.size() > 6 && name.compare(name.size() - 6, 6, ".xunit") == 0)
+      name.resize(name.size() - 6);
+    char given[32];
+    std::snprintf(given, sizeof given, "%g", double(o.sigma));
+    throw Error(std::string("--sigma ") + given + ": " + name +
+                " takes no noise level (a blind model): leave --sigma auto");
+  };
+  // The model for an image (the content may pick the other shipped denoiser: said in the log,
+  // with the noise level for a conditioned model, which is known only once the image is ready
+  // to run: `note` is then returned for that line instead of printed).
+  struct Chosen {
+    const xunit_model *model;
+    std::string note;
+  };
   auto model_for = [&](const BatchItem &item, const Image &img) {
     const bool alpha = img.bits != 32 && (img.channels == 2 || img.channels == 4);
     const xunit::cli::ModelChoice choice = xunit::cli::choose_model(
         o.model, o.scale, alpha ? img.channels - 1 : img.channels, xunit::cli::gray_content(img));
     const xunit_model *m = load_once(choice.path);
+    check_sigma(m, choice.path);
+    xunit_model_info info{};
+    info.struct_size = sizeof info;
+    xunit_model_get_info(m, &info);
+    if (info.noise_level_input) return Chosen{m, choice.note};
     if (!o.quiet && !choice.note.empty())
       bar.print(xunit::printable("xunit-run: " + (folder ? item.name + ": " : std::string()) +
                                  choice.note));
-    return m;
+    return Chosen{m, ""};
   };
-  // Fail now, before any file, if the model is bad.
-  if (!o.model.empty()) load_once(xunit::cli::find_model(o.model));
+  // Fail now, before any file, if the model is bad, or blind with --sigma N (without -m: the
+  // shipped models the images may pick).
+  if (!o.model.empty()) {
+    const std::string path = xunit::cli::find_model(o.model);
+    check_sigma(load_once(path), path);
+  } else if (!o.sigma_auto && !o.no_model) {
+    const std::vector<std::string> names =
+        o.scale ? std::vector<std::string>{"xsrgan-x" + std::to_string(o.scale)}
+                : std::vector<std::string>{"xdncnn-color", "xdncnn-gray"};
+    for (const std::string &name : names) {
+      std::string path;
+      try {
+        path = xunit::cli::find_model(name);
+      } catch (const Error &) {
+        continue;  // not shipped here: the image that needs it fails on its own
+      }
+      check_sigma(load_once(path), path);
+    }
+  }
   if (folder) make_folders(o.output);  // only now: a refused run leaves no folder behind
 
   std::mutex out_mutex;
@@ -317,6 +359,8 @@ int run(const RunOptions &o) {
   ro.tile = o.tile;
   ro.precision = precision_of(o.precision);
   ro.tta = o.tta;
+  ro.sigma_auto = o.sigma_auto;
+  ro.sigma = o.sigma;
 
   xunit::cli::BatchSteps steps;
   steps.load = [&](const BatchItem &item) {
@@ -340,7 +384,16 @@ int run(const RunOptions &o) {
       bar.update(index, items.size(), item.name, f);
       return !g_interrupted.load();
     };
-    Image out = xunit::cli::restore(model_for(item, img), img, r);
+    const Chosen chosen = model_for(item, img);
+    r.on_noise_level = [&, note = chosen.note](float sigma, bool estimated) {
+      if (o.quiet) return;
+      char level[64];
+      std::snprintf(level, sizeof level, estimated ? "sigma %.1f (estimated)" : "sigma %g (given)",
+                    double(sigma));
+      bar.print(xunit::printable("xunit-run: " + (folder ? item.name + ": " : std::string()) +
+                                 (note.empty() ? std::string() : note + "; ") + level));
+    };
+    Image out = xunit::cli::restore(chosen.model, img, r);
     bar.update(index, items.size(), item.name, 1.f);
     return out;
   };

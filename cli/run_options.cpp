@@ -72,6 +72,11 @@ const char *kRunUsage =
     "                          (--info), stripes recompute more than they produce: a warning\n"
     "    --precision P         fp32 (default), bf16 (bfloat16 convolutions; AVX-512 CPUs), or\n"
     "                          auto (bfloat16 only where it is faster)\n"
+    "    --sigma auto|N        for a denoiser conditioned on the noise level: the level to\n"
+    "                          remove, N levels of 255 (0..255, any number; larger removes\n"
+    "                          more), or auto (default): each image's own, estimated once on\n"
+    "                          what the model runs on (after the gray-content route); the log\n"
+    "                          says which. N with a blind model is an error\n"
     "  Test inputs and evaluation\n"
     "    --add-noise SIGMA     add Gaussian noise of SIGMA/255 to each input first\n"
     "    --seed N              seed of that noise (default 0); each file's noise also depends\n"
@@ -120,6 +125,13 @@ long parse_long(const std::string &flag, const char *v, long lo, long hi) {
     throw UsageError{flag + ": expected an integer in [" + std::to_string(lo) + ", " +
                      std::to_string(hi) + "]"};
   return n;
+}
+
+// A noise level (8-bit levels, any number in [0, 255]), or false.
+bool parse_level(const std::string &v, float *level) {
+  char *end = nullptr;
+  *level = std::strtof(v.c_str(), &end);
+  return end && !*end && !v.empty() && std::isfinite(*level) && *level >= 0 && *level <= 255;
 }
 
 }  // namespace
@@ -174,12 +186,13 @@ RunOptions parse_run_options(int argc, char **argv) {
       o.precision = value();
       if (o.precision != "fp32" && o.precision != "bf16" && o.precision != "auto")
         throw UsageError{"--precision must be fp32, bf16 or auto"};
+    } else if (a == "--sigma") {
+      const std::string v = value();
+      o.sigma_auto = v == "auto";
+      if (!o.sigma_auto && !parse_level(v, &o.sigma))
+        throw UsageError{"--sigma: expected auto or a noise level in [0, 255] (of 255)"};
     } else if (a == "--add-noise") {
-      char *end = nullptr;
-      const char *v = value();
-      o.noise_sigma = std::strtof(v, &end);
-      if (!end || *end || !*v || !std::isfinite(o.noise_sigma) || o.noise_sigma < 0 ||
-          o.noise_sigma > 255)
+      if (!parse_level(value(), &o.noise_sigma))
         throw UsageError{"--add-noise: expected a sigma in [0, 255] (of 255)"};
       noise_given = true;
     } else if (a == "--seed")
@@ -200,8 +213,8 @@ RunOptions parse_run_options(int argc, char **argv) {
   if (!o.model.empty() && o.scale) throw UsageError{"-m and -s are exclusive"};
   if (o.no_model && !noise_given)
     throw UsageError{"--no-model is for making noisy inputs: give --add-noise"};
-  if (o.no_model && (!o.model.empty() || o.scale || o.tta))
-    throw UsageError{"--no-model runs no model: drop -m, -s and -x"};
+  if (o.no_model && (!o.model.empty() || o.scale || o.tta || !o.sigma_auto))
+    throw UsageError{"--no-model runs no model: drop -m, -s, -x and --sigma"};
   return o;
 }
 

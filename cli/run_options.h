@@ -16,6 +16,9 @@ struct RunOptions {
   int threads = 0;     // 0 all cores
   std::string precision = "fp32";
   bool tta = false;
+  // --sigma: the noise level given to a denoiser conditioned on it (8-bit levels), or auto.
+  bool sigma_auto = true;
+  float sigma = 0;
   float noise_sigma = 0;  // --add-noise
   uint64_t seed = 0;
   bool no_model = false;

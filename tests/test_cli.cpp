@@ -1084,6 +1084,69 @@ TEST_CASE("cli: gray content in an RGB file runs with the gray denoiser, and the
   CHECK(slurp(dir / "path_gray.png") == slurp(dir / "auto.png"));
 }
 
+TEST_CASE("cli: --sigma: auto by default, a number only for a noise-conditioned model") {
+  TempDir dir;
+  const std::string models = make_denoiser_dir(dir);
+  const std::string env = "XUNIT_MODEL_DIR=" + models + " ";
+  xunit::cli::save_image(dir / "in.png", gradient(24, 16, 3, 8), false);  // color content
+  const std::string in = dir / "in.png", out = dir / "out.png";
+  // Blind models (these fixtures): auto is silently fine and runs as without --sigma.
+  Result r = run(dir, "xunit-run", "-i " + in + " -o " + out + " --sigma auto", env);
+  CHECK_MESSAGE(r.status == 0, r.err);
+  CHECK(r.err.empty());
+  CHECK(run(dir, "xunit-run", "-q -i " + in + " -o " + (dir / "plain.png"), env).status == 0);
+  CHECK(slurp(out) == slurp(dir / "plain.png"));
+  // A number for a blind model: one line naming it, before any work, nothing written.
+  expect_failure(
+      run(dir, "xunit-run", "-i " + in + " -o " + (dir / "n.png") + " --sigma 10", env),
+      "--sigma 10: xdncnn-color takes no noise level (a blind model): leave --sigma auto");
+  expect_failure(run(dir, "xunit-run",
+                     "-m " + models + "/xdncnn-gray.xunit -i " + in + " -o " + (dir / "n.png") +
+                         " --sigma 2.5",
+                     env),
+                 "--sigma 2.5: xdncnn-gray takes no noise level");
+  expect_failure(
+      run(dir, "xunit-run", "-i " + dir.path + " -o " + (dir / "outs") + " --sigma 0", env),
+      "--sigma 0: xdncnn-color");
+  CHECK(!xunit::file_exists(dir / "n.png"));
+  CHECK(!xunit::file_exists(dir / "outs"));
+  // Bad values are usage errors (status 2).
+  for (const char *bad : {"-1", "256", "nan", "inf", "10x", "", "AUTO"}) {
+    CAPTURE(bad);
+    Result u = run(dir, "xunit-run",
+                   "-i " + in + " -o " + (dir / "n.png") + " --sigma '" + bad + "'", env);
+    CHECK(u.status == 2);
+    CHECK(u.err.find("--sigma: expected auto or a noise level in [0, 255]") != std::string::npos);
+  }
+  expect_failure(run(dir, "xunit-run",
+                     "--add-noise 5 --no-model --sigma 5 -i " + in + " -o " + (dir / "n.png")),
+                 "--no-model runs no model: drop -m, -s, -x and --sigma");
+  CHECK(run(dir, "xunit-run", "--help").out.find("--sigma auto|N") != std::string::npos);
+
+  // A noise-conditioned shipped denoiser (once models/ has one): the level is estimated once
+  // per image on what the model runs on and said in the log, or given.
+  xunit_model *m = nullptr;
+  REQUIRE(xunit_model_load((std::string(XUNIT_MODELS_DIR) + "/xdncnn-color.xunit").c_str(), &m) ==
+          XUNIT_OK);
+  xunit_model_info info{};
+  info.struct_size = sizeof info;
+  xunit_model_get_info(m, &info);
+  xunit_model_free(m);
+  if (!info.noise_level_input) {
+    MESSAGE("the shipped xdncnn-color is blind: its --sigma log is not checked");
+    return;
+  }
+  const std::string shipped = "-m " + std::string(XUNIT_MODELS_DIR) + "/xdncnn-color.xunit ";
+  r = run(dir, "xunit-run", shipped + "-i " + in + " -o " + (dir / "c1.png"));
+  CHECK_MESSAGE(r.status == 0, r.err);
+  CHECK_MESSAGE(r.err.find(" (estimated)") != std::string::npos, r.err);
+  CHECK(r.err.find("xunit-run: sigma ") == 0);
+  r = run(dir, "xunit-run", shipped + "-i " + in + " -o " + (dir / "c2.png") + " --sigma 10");
+  CHECK_MESSAGE(r.err.find("xunit-run: sigma 10 (given)") != std::string::npos, r.err);
+  CHECK(run(dir, "xunit-run", shipped + "-q -i " + in + " -o " + (dir / "c3.png") + " --sigma 10")
+            .err.empty());
+}
+
 TEST_CASE("cli: --psnr finds references by stem and scores the file as written") {
   TempDir dir;
   const std::string model = make_denoiser(dir);
