@@ -19,29 +19,44 @@
 //   estimate is taken again (a few rounds; they converge). Leaving out every block that holds
 //   a clipped pixel instead reads low (-1.7 at sigma 50 on Kodak24: it keeps the blocks whose
 //   noise happened to be small) and leaves few blocks or none.
-// - The floor: kFloor (1 level squared) is taken off the variance: 1/12 of it is the rounding
-//   to 8 bits of any saved image, the rest the fine grain that the clean photos of the test sets
-//   show in their flattest blocks (film grain, sensor noise: without the floor they read 1.4
-//   levels on average on Kodak24, 1.3 on Set12, 0.55 on BSDS400). With it a clean photo reads
-//   about 0 (0.97, 0.81, 0.15), so that a conditioned denoiser leaves it alone; sigma 2 reads
-//   2.2-2.6 on those photos, and on a perfectly clean synthetic image sigma 1 reads ~0.3.
-// - Colour: each colour channel is estimated alone and the median taken (one odd channel, e.g.
-//   the blue of a dim photo, does not pull it).
+// - The floor: kFloor (1 level squared) is taken off the channels' variance: 1/12 of it is the
+//   rounding to 8 bits of any saved image, the rest the fine grain that the clean photos of the
+//   test sets show in their flattest blocks (film grain, sensor noise: without the floor they
+//   read 1.4 levels on average on Kodak24, 1.3 on Set12, 0.55 on BSDS400; with it 0.97, 0.81,
+//   0.15), so that a conditioned denoiser leaves a clean photo alone.
+// - Colour: each colour channel is estimated alone and the median of their variances taken (one
+//   odd channel, e.g. the blue of a dim photo, does not pull it).
+// - The texture guard, for RGB: a photo with no flat part at all (grass, gravel, foliage over
+//   the whole frame) reads its fine texture as noise in each channel, up to 7 levels (3 of the
+//   400 BSDS images read 6.5-7.2, 17 above 1.5). Texture is almost the same in R, G and B, the
+//   noise of the saved-file protocol independent in each: the chroma, (R - G) / sqrt(2) and
+//   (R + G - 2B) / sqrt(6), has all of the noise and little of the texture, and no film grain
+//   (its floor is the rounding alone, kRounding). Estimated the same way (its blocks' clipping
+//   from R, G and B's), it reads those photos 0-0.3, and sigma 10 on them 9.9-11.2 where the
+//   channels read 11.8-13.5. The result is the chroma's level, or the channels' less kTexture
+//   (8 levels, in quadrature: above any texture measured) when that is more, so that noise the
+//   channels share, which the chroma does not see, still reads when texture cannot explain it:
+//   gray content (R = G = B, no chroma at all: the channels' level as is), a color JPEG's (its
+//   4:2:0 chroma keeps none of the noise). Never above the channels' (a colourful fine pattern
+//   is texture in the chroma). Every clean photo of Kodak24, BSDS400, LIVE1 and McMaster reads
+//   below 1.2, and sigma 1 to 10 on them with a bias within 0.2 and a spread of 0.11 at most
+//   (Kodak24, BSDS400).
 //
 // Limits, measured (noise_estimate_eval.py): JPEG removes part of the noise before this sees it,
-// most of it at the finest scale, where this looks. At quality 90 a gray image, or a color one
-// without chroma subsampling, reads within +2 from sigma 10 up, but sigma 5 and below mostly
-// vanish. With 4:2:0 subsampling (the common case) what each channel keeps is mostly the luma's
-// share of the noise, 0.67 of it: sigma 25 reads 17 (Kodak24, quality 90 or 95), 50 reads 31;
-// at quality 75 sigma 25 reads 11. (Estimating on the luma and scaling by 1/0.67 reads 4:2:0
-// JPEGs right, but reads the texture of clean photos 1.5 times higher: not done.) Fine texture
-// with no flat part (gravel, scales over the whole frame) reads as up to 3 levels of noise.
+// most of it at the finest scale, where this looks. At quality 90 a gray image (from sigma 10
+// up), or a color one without chroma subsampling (from 15 up), reads with a bias within +1.3,
+// but sigma 5 and below mostly vanish. With 4:2:0 subsampling (the common case) the chroma keeps
+// none of the noise and each channel only the luma's share (0.67), which the texture guard then
+// takes for texture up to 8 levels: sigma 10 and below read about 0 even at quality 95, 25 reads 15
+// (quality 90 or 95), 50 reads 30. Gray images have no texture guard: a fully textured one reads up
+// to 2 levels.
 #include "engine/noise_estimate.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace xunit {
@@ -53,9 +68,16 @@ constexpr double kLowFraction = 0.02;  // the flattest blocks' share
 // few MB and the time about that of a 16 MP image, whatever the size; the fraction of flat
 // blocks, which is what matters, is the same in the lattice.
 constexpr size_t kMaxBlocks = size_t(1) << 18;
-constexpr double kFloor = 1.0;             // level^2 taken off the variance (see above)
+constexpr double kFloor = 1.0;  // level^2 taken off the channels' variance (see above)
+// What the chroma's is left with: the rounding of R, G and B to 8 bits, independent in each.
+constexpr double kRounding = 1.0 / 12;
 constexpr float kMaxClippedShare = 0.25f;  // more of a block at 0 or full scale: left out
 constexpr double kMinGain = 0.25;          // clipping leaves less of the noise: left out
+// The texture guard of RGB images (see the top of this file): what the channels read above the
+// chroma, up to kTexture levels (in quadrature), is texture. A mean chroma energy below
+// kGrayChroma (level^2) is gray content (R = G = B): no chroma to tell anything.
+constexpr double kTexture = 8.0;
+constexpr double kGrayChroma = 0.01;
 // Pixels at or beyond these (in levels) are clipped ones.
 constexpr float kLowEnd = 0.5f, kHighEnd = 254.5f;
 
@@ -83,9 +105,19 @@ struct Block {
   float clipped;  // share of the pixels at 0 or full scale
 };
 
-// The blocks of every colour channel, measured in one pass over the image.
+// A block of the chroma of an RGB image: the band of (R - G) / sqrt(2) and of
+// (R + G - 2B) / sqrt(6), unit gain for noise independent in R, G and B, none for what the
+// three share (the texture of a photo, mostly gray).
+struct ChromaBlock {
+  float energy[2];
+  float mean[3];  // of R, G and B: what clipping leaves of each one's noise
+  float clipped;  // the largest share of R, G or B at 0 or full scale
+};
+
+// The blocks of every colour channel (and of the chroma of RGB), measured in one pass.
 struct Measured {
   std::vector<std::vector<Block>> channels;
+  std::vector<ChromaBlock> chroma;
   bool clipped_data = true;  // false: values beyond 0..255 exist, the noise was not clipped
 };
 
@@ -97,6 +129,7 @@ constexpr size_t kChunkSamples = 2048;
 
 template <typename T>
 void measure(const xunit_image &img, int colour, float scale, Measured *out) {
+  constexpr bool kFloat = std::is_floating_point_v<T>;
   const int rw = img.width - 2, rh = img.height - 2;  // the band is defined inside the border
   // 8x8 blocks; in a strip thinner than 8, blocks as long as to hold about as many samples,
   // so that kBlockQuantile still roughly fits them.
@@ -108,11 +141,18 @@ void measure(const xunit_image &img, int colour, float scale, Measured *out) {
   while (((nbx + step - 1) / step) * ((nby + step - 1) / step) > kMaxBlocks) ++step;
   const size_t C = size_t(img.channels);
   const size_t chunk = step == 1 ? std::max<size_t>(1, kChunkSamples / (bw * C)) : 1;
+  const size_t measured = ((nbx + step - 1) / step) * ((nby + step - 1) / step);
   out->channels.assign(size_t(colour), {});
-  for (auto &c : out->channels) c.reserve(((nbx + step - 1) / step) * ((nby + step - 1) / step));
+  for (auto &c : out->channels) c.reserve(measured);
+  const bool rgb = colour == 3;
+  if (rgb) out->chroma.reserve(measured);
   const size_t ph = bh + 2, cols = chunk * bw * C;  // rows with the border; band samples a row
   std::vector<float> px(ph * (cols + 2 * C)), across(ph * cols), energy(cols), sum(cols),
-      clipped(cols), lo(cols), hi(cols);
+      clipped(cols), lo(cols), hi(cols), band_row(cols + 2), cross[2];
+  // The chroma's energy from R, G and B's: sum (R - G)^2 = sum R^2 + G^2 - 2 RG and so on, the
+  // products of neighbouring samples (RG, GB at an offset of 1, RB at 2) summed along contiguous
+  // rows like the energies.
+  if (rgb) cross[0].resize(cols), cross[1].resize(cols);
   const auto *base = static_cast<const unsigned char *>(img.data);
   float lowest = 0.f, highest = 0.f;
   const float inv_n = 1.f / float(bw * bh);
@@ -134,21 +174,34 @@ void measure(const xunit_image &img, int colour, float scale, Measured *out) {
       std::fill_n(energy.begin(), n, 0.f);
       std::fill_n(sum.begin(), n, 0.f);
       std::fill_n(clipped.begin(), n, 0.f);
-      std::copy_n(&px[pw + C], n, lo.begin());
-      std::copy_n(&px[pw + C], n, hi.begin());
+      if constexpr (kFloat) {
+        std::copy_n(&px[pw + C], n, lo.begin());
+        std::copy_n(&px[pw + C], n, hi.begin());
+      }
+      if (rgb) std::fill_n(cross[0].begin(), n, 0.f), std::fill_n(cross[1].begin(), n, 0.f);
       for (size_t r = 1; r <= bh; ++r) {
         const float *up = &across[(r - 1) * n], *mid = up + n, *down = mid + n;
         const float *centre = &px[r * pw + C];
         for (size_t i = 0; i < n; ++i) {
           const float band = (up[i] - 2.f * mid[i] + down[i]) * (1.f / 6.f), v = centre[i];
+          band_row[i] = band;
           energy[i] += band * band;
           sum[i] += v;
           clipped[i] += v <= kLowEnd || v >= kHighEnd ? 1.f : 0.f;
-          lo[i] = std::min(lo[i], v);
-          hi[i] = std::max(hi[i], v);
+          if constexpr (kFloat) {  // integers cannot leave 0..full scale
+            lo[i] = std::min(lo[i], v);
+            hi[i] = std::max(hi[i], v);
+          }
         }
+        if (rgb)  // (the last two products reach the zeros past the row: not used)
+          for (size_t i = 0; i < n; ++i) {
+            cross[0][i] += band_row[i] * band_row[i + 1];
+            cross[1][i] += band_row[i] * band_row[i + 2];
+          }
       }
-      for (size_t b = 0; b < blocks; ++b)
+      for (size_t b = 0; b < blocks; ++b) {
+        ChromaBlock cb{{0.f, 0.f}, {0.f, 0.f, 0.f}, 0.f};
+        bool finite = true;
         for (size_t ch = 0; ch < size_t(colour); ++ch) {
           const size_t first = b * bw * C + ch;
           float e = 0.f, s = 0.f, k = 0.f, l = lo[first], h = hi[first];
@@ -157,11 +210,28 @@ void measure(const xunit_image &img, int colour, float scale, Measured *out) {
             l = std::min(l, lo[i]), h = std::max(h, hi[i]);
           }
           // NaN or infinity anywhere in the block (its border too) makes e non-finite.
-          if (!std::isfinite(e) || !std::isfinite(s)) continue;
+          if (!std::isfinite(e) || !std::isfinite(s)) {
+            finite = false;
+            continue;
+          }
           lowest = std::min(lowest, l);
           highest = std::max(highest, h);
           out->channels[ch].push_back({e * inv_n, s * inv_n, k * inv_n});
+          if (ch < 3) cb.mean[ch] = s * inv_n, cb.clipped = std::max(cb.clipped, k * inv_n);
         }
+        if (!rgb || !finite) continue;
+        // The band is linear: the chroma's is that of R, G and B combined.
+        for (size_t i = b * bw * C; i < (b + 1) * bw * C; i += C) {
+          const float r = energy[i], g = energy[i + 1], bl = energy[i + 2], rg = cross[0][i],
+                      gb = cross[0][i + 1], rb = cross[1][i];
+          cb.energy[0] += (r + g - 2.f * rg) * 0.5f;
+          cb.energy[1] += (r + g + 4.f * bl + 2.f * rg - 4.f * gb - 4.f * rb) * (1.f / 6.f);
+        }
+        // (max: the sums cancel to about 0 for gray content, rounding may leave them below)
+        cb.energy[0] = std::max(0.f, cb.energy[0] * inv_n);
+        cb.energy[1] = std::max(0.f, cb.energy[1] * inv_n);
+        if (std::isfinite(cb.energy[0]) && std::isfinite(cb.energy[1])) out->chroma.push_back(cb);
+      }
     }
   // Float data with unclipped noise (values below 0 or above full scale): nothing to undo.
   out->clipped_data = lowest >= -kLowEnd && highest <= 255.f + kLowEnd;
@@ -217,35 +287,69 @@ void clipped_gain(double s, double gain[256]) {
   }
 }
 
-// One channel's noise variance, or -1 when no block can tell it.
-double channel_variance(const std::vector<Block> &blocks, bool clipped_data) {
+double gain_at(const double gain[256], float mean) {
+  const double m = std::clamp(double(mean), 0.0, 255.0);
+  const int i = std::min(int(m), 254);
+  return gain[i] + (gain[i + 1] - gain[i]) * (m - i);
+}
+
+// The noise variance of n blocks, or -1 when no block can tell it: energy(i) a block's mean
+// square, usable(i) false for one mostly clipped, gain(i, table) what clipping leaves of the
+// noise in it when clipped_gain gives `table`.
+template <typename Energy, typename Usable, typename Gain>
+double noise_variance(size_t n, Energy energy, Usable usable, Gain gain, bool clipped_data) {
   std::vector<float> energies;
-  energies.reserve(blocks.size());
-  for (const Block &b : blocks)
-    if (!clipped_data || b.clipped <= kMaxClippedShare) energies.push_back(b.energy);
+  energies.reserve(n);
+  for (size_t i = 0; i < n; ++i)
+    if (!clipped_data || usable(i)) energies.push_back(energy(i));
   if (energies.empty()) return -1;
   double variance = low_variance(energies);
   if (!clipped_data) return variance;
-  double gain[256];
+  double table[256];
   for (int round = 0; round < 4; ++round) {
-    clipped_gain(std::sqrt(variance), gain);
+    clipped_gain(std::sqrt(variance), table);
     energies.clear();
     bool corrected = false;
-    for (const Block &b : blocks) {
-      if (b.clipped > kMaxClippedShare) continue;
-      const double m = std::clamp(double(b.mean), 0.0, 255.0);
-      const int i = std::min(int(m), 254);
-      const double g = gain[i] + (gain[i + 1] - gain[i]) * (m - i);
+    for (size_t i = 0; i < n; ++i) {
+      if (!usable(i)) continue;
+      const double g = gain(i, table);
       corrected |= g != 1.0;
-      if (g >= kMinGain) energies.push_back(float(b.energy / g));
+      if (g >= kMinGain) energies.push_back(float(energy(i) / g));
     }
     if (!corrected || energies.empty()) break;  // no block near the ends: nothing changes
     const double next = low_variance(energies);
-    const bool converged = std::abs(next - variance) <= 1e-3 * variance;
+    const bool converged = std::abs(next - variance) <= 4e-3 * variance;  // sigma to 0.2%
     variance = next;
     if (converged) break;
   }
   return variance;
+}
+
+double channel_variance(const std::vector<Block> &blocks, bool clipped_data) {
+  return noise_variance(
+      blocks.size(), [&](size_t i) { return blocks[i].energy; },
+      [&](size_t i) { return blocks[i].clipped <= kMaxClippedShare; },
+      [&](size_t i, const double *table) { return gain_at(table, blocks[i].mean); }, clipped_data);
+}
+
+// The chroma's noise variance (the mean of its two channels'), or -1. Each chroma channel is a
+// sum of R, G and B: clipping leaves it the same sum of what it leaves of theirs.
+double chroma_variance(const std::vector<ChromaBlock> &blocks, bool clipped_data) {
+  double sum = 0;
+  for (int k = 0; k < 2; ++k) {
+    const double v = noise_variance(
+        blocks.size(), [&](size_t i) { return blocks[i].energy[k]; },
+        [&](size_t i) { return blocks[i].clipped <= kMaxClippedShare; },
+        [&](size_t i, const double *table) {
+          const float *m = blocks[i].mean;
+          const double r = gain_at(table, m[0]), g = gain_at(table, m[1]);
+          return k == 0 ? (r + g) / 2 : (r + g + 4 * gain_at(table, m[2])) / 6;
+        },
+        clipped_data);
+    if (v < 0) return -1;
+    sum += v;
+  }
+  return sum / 2;
 }
 
 }  // namespace
@@ -266,15 +370,29 @@ float estimate_noise_level(const xunit_image &image) {
       measure<float>(image, colour, 255.f, &m);
       break;
   }
-  std::vector<double> sigmas;
+  std::vector<double> variances;  // of the channels, before any floor
   for (const std::vector<Block> &blocks : m.channels) {
     const double v = channel_variance(blocks, m.clipped_data);
-    if (v >= 0) sigmas.push_back(std::sqrt(std::max(0.0, v - kFloor)));
+    if (v >= 0) variances.push_back(v);
   }
-  if (sigmas.empty()) return 0.f;
-  std::sort(sigmas.begin(), sigmas.end());
-  const size_t n = sigmas.size();
-  return float(n % 2 ? sigmas[n / 2] : 0.5 * (sigmas[n / 2 - 1] + sigmas[n / 2]));
+  if (variances.empty()) return 0.f;
+  std::sort(variances.begin(), variances.end());
+  const size_t n = variances.size();
+  const double channels =
+      n % 2 ? variances[n / 2] : 0.5 * (variances[n / 2 - 1] + variances[n / 2]);
+  double level = channels - kFloor;  // level^2
+  // The texture guard (see the top of this file). No chroma (gray content): the channels'.
+  double chroma_energy = 0;
+  for (const ChromaBlock &b : m.chroma) chroma_energy += 0.5 * (b.energy[0] + b.energy[1]);
+  const double chroma = m.chroma.empty() || chroma_energy < kGrayChroma * double(m.chroma.size())
+                            ? -1
+                            : chroma_variance(m.chroma, m.clipped_data);
+  if (chroma >= 0)
+    // The chroma's level, or the channels' less the texture it may hold when that is more;
+    // never above the channels' (a colourful fine pattern is in the chroma too).
+    level = std::min(channels - kRounding,
+                     std::max(chroma - kRounding, channels - kFloor - kTexture * kTexture));
+  return float(std::sqrt(std::max(0.0, level)));
 }
 
 }  // namespace xunit

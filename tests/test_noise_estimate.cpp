@@ -108,6 +108,51 @@ TEST_CASE("noise estimate: clean images read about 0, texture and edges included
   CHECK(estimate(p, 320, 240, 3) <= 1.5f);
 }
 
+// Texture over the whole frame, the same in R, G and B but for their tints (what a photo of
+// grass or gravel is): no flat block anywhere, pixel-scale detail of a few levels.
+Levels texture(int w, int h) {
+  std::mt19937_64 rng(21);
+  std::normal_distribution<double> n(0.0, 1.0);
+  std::vector<double> t(size_t(w) * h);
+  for (double &v : t) v = n(rng);
+  Levels s{w, h, 3, std::vector<double>(size_t(w) * h * 3)};
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      // Random grains two pixels wide (a 2x2 box of white noise), 20 levels strong.
+      double v = 0;
+      for (int dy = 0; dy <= 1; ++dy)
+        for (int dx = 0; dx <= 1; ++dx)
+          v += t[size_t(std::min(y + dy, h - 1)) * w + std::min(x + dx, w - 1)];
+      for (int k = 0; k < 3; ++k)
+        s.v[(size_t(y) * w + x) * 3 + k] = (90 + 30 * k) + (1.0 - 0.15 * k) * 20 * v / 2;
+    }
+  return s;
+}
+
+TEST_CASE("noise estimate: texture over the whole frame does not read as noise") {
+  const Levels s = texture(240, 180);
+  // The channels alone read the texture as a few levels of noise; the chroma, which it hardly
+  // reaches, says it is not.
+  const std::vector<uint8_t> clean = saved(s, 0, 0);
+  std::vector<uint8_t> green(clean.size() / 3);
+  for (size_t i = 0; i < green.size(); ++i) green[i] = clean[i * 3 + 1];
+  const float alone = estimate(green, 240, 180, 1);
+  INFO("one channel of the clean texture reads " << alone);
+  CHECK(alone > 4.f);
+  CHECK(estimate(clean, 240, 180, 3) <= 1.5f);  // (its tints put a little of it in the chroma)
+  for (double sigma : {5.0, 10.0, 25.0}) {
+    const float e = estimate(saved(s, sigma, 3), 240, 180, 3);
+    INFO("sigma " << sigma << " on the texture reads " << e);
+    CHECK(std::abs(e - sigma) <= 0.5 + 0.06 * sigma);
+  }
+  // Gray content as RGB (R = G = B, the same noise in each): no chroma to go by, read as gray.
+  const Levels g = scene(200, 150, 1);
+  const std::vector<uint8_t> gray = saved(g, 6, 4);
+  std::vector<uint8_t> rgb(gray.size() * 3);
+  for (size_t i = 0; i < gray.size(); ++i) rgb[i * 3] = rgb[i * 3 + 1] = rgb[i * 3 + 2] = gray[i];
+  CHECK(estimate(rgb, 200, 150, 3) == estimate(gray, 200, 150, 1));
+}
+
 TEST_CASE("noise estimate: a real photograph, clean and with noise") {
   const Levels s = photo();
   const float clean = estimate(saved(s, 0, 0), 300, 300, 3);
