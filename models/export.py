@@ -86,7 +86,12 @@ def main():
     if steps < cfg["total_steps"]:  # stopped before the end of its learning-rate schedule
         budget += ", stopped at step %d of a %d-step schedule" % (steps, cfg["total_steps"])
     budget += "; the shipped weights are step %d's (best validation)" % best["step"]
-    if init:  # a fine-tuned run: its budget is on top of the one it started from
+    if init and init.endswith(".xunit"):  # started from a shipped model, which this export may replace
+        commit = run(["git", "-C", ROOT, "log", "-1", "--format=%h", "--", os.path.relpath(
+            os.path.abspath(init), ROOT)]).stdout.strip()
+        budget += ", starting from the weights of the shipped %s of commit %s (its own card there gives its " \
+                  "training)" % (os.path.basename(init), commit or "?")
+    elif init:  # a fine-tuned run: its budget is on top of the one it started from
         budget += ", starting from the weights of %s" % os.path.relpath(init, os.path.dirname(args.run.rstrip("/")))
     if cfg["task"] == "denoise":
         noise = "%s: sigma uniform in [0, %g] per patch, x + sigma/255 * N(0,1)" % (
