@@ -22,6 +22,7 @@
 #include "converter/families/family_registry.h"
 #include "engine/model_file.h"
 #include "engine_harness.h"
+#include "fixture_io.h"
 #include "models/synthetic/graph_factory.h"
 #include "test_paths.h"
 #include "xunit/xunit.h"
@@ -418,6 +419,97 @@ TEST_CASE("c api: bad arguments are refused with a message, and nothing is writt
   for (float v : out) REQUIRE(v == 42.f);
   // NULL options means the defaults.
   CHECK(xunit_run(model.m, nullptr, &a, &b) == XUNIT_OK);
+}
+
+TEST_CASE("c api: a noise-level-conditioned model: a fixed sigma gives PyTorch's output") {
+  Model model(model_bytes("xdncnn_nm_c3_f16_b2"));
+  xunit_model_info info;
+  info.struct_size = sizeof info;
+  REQUIRE(xunit_model_get_info(model.m, &info) == XUNIT_OK);
+  CHECK(info.noise_level_input == 1);
+  CHECK(info.in_channels == 3);
+  const std::string dir = xunit::testing::parity_dir() + "xdncnn_nm_c3_f16_b2/";
+  const xunit::testing::HwcImage in = xunit::testing::load_npy(dir + "input.npy");
+  const int w = in.width, h = in.height;
+  std::vector<float> previous;
+  for (int sigma : {0, 25}) {
+    CAPTURE(sigma);
+    const xunit::testing::HwcImage want =
+        xunit::testing::load_npy(dir + "output_s" + std::to_string(sigma) + ".npy");
+    for (int tile : {0, 6}) {
+      std::vector<float> out(in.data.size());
+      xunit_image a = f32_image(w, h, 3, const_cast<float *>(in.data.data()));
+      xunit_image b = f32_image(w, h, 3, out.data());
+      xunit_run_options o = options(2, tile);
+      o.noise_level_mode = XUNIT_NOISE_LEVEL_FIXED;
+      o.noise_level = float(sigma);
+      REQUIRE(xunit_run(model.m, &o, &a, &b) == XUNIT_OK);
+      float worst = 0;
+      for (size_t i = 0; i < out.size(); ++i)
+        worst = std::max(worst, std::abs(out[i] - want.data[i]));
+      CHECK(worst <= 1e-4f);
+      if (tile == 0) {
+        CHECK(out != previous);
+        previous = out;
+      }
+    }
+  }
+}
+
+TEST_CASE("c api: noise levels outside 0..255, unknown modes and fixed levels for blind models") {
+  Model conditioned(model_bytes("xdncnn_nm_c1_f16_b1"));
+  Model blind(model_bytes("xdncnn_c1_f24_b3"));
+  xunit_model_info info;
+  info.struct_size = sizeof info;
+  REQUIRE(xunit_model_get_info(blind.m, &info) == XUNIT_OK);
+  CHECK(info.noise_level_input == 0);
+  const int w = 9, h = 7;
+  std::vector<float> in = ramp_image(w, h, 1, 3), out(size_t(w) * h, 42.f);
+  xunit_image a = f32_image(w, h, 1, in.data());
+  xunit_image b = f32_image(w, h, 1, out.data());
+  auto refused = [&](const xunit_model *m, const xunit_run_options &o, const char *fragment) {
+    CHECK(xunit_run(m, &o, &a, &b) == XUNIT_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE(std::string(xunit_last_error()).find(fragment) != std::string::npos,
+                  xunit_last_error());
+    uint64_t bytes = 0;  // the same options, the same answer
+    CHECK(xunit_run_memory_needed(m, &o, w, h, &bytes) == XUNIT_ERROR_INVALID_ARGUMENT);
+  };
+  xunit_run_options o = options(1, -1);
+  CHECK(o.noise_level_mode == XUNIT_NOISE_LEVEL_AUTO);  // the default
+  for (int32_t mode : {-1, 2}) {
+    o.noise_level_mode = mode;
+    refused(conditioned.m, o, "noise_level_mode");
+  }
+  o.noise_level_mode = XUNIT_NOISE_LEVEL_FIXED;
+  for (float level : {-1.f, 255.5f, std::nanf(""), INFINITY, -INFINITY}) {
+    CAPTURE(level);
+    o.noise_level = level;
+    refused(conditioned.m, o, "noise_level must be 0 to 255");
+  }
+  o.noise_level = 25.f;
+  refused(blind.m, o, "model has no noise-level input");
+  for (float v : out) REQUIRE(v == 42.f);  // nothing written
+  o.noise_level = 255.f;                   // the bounds are levels too
+  CHECK(xunit_run(conditioned.m, &o, &a, &b) == XUNIT_OK);
+  o.noise_level_mode = XUNIT_NOISE_LEVEL_AUTO;  // a blind model runs as it is
+  CHECK(xunit_run(blind.m, &o, &a, &b) == XUNIT_OK);
+
+  // An older caller's struct ends before the noise level: the default, AUTO, whatever follows.
+  alignas(xunit_run_options) unsigned char buf[sizeof(xunit_run_options)];
+  xunit_run_options full = options(1, -1);
+  full.noise_level_mode = XUNIT_NOISE_LEVEL_FIXED;
+  full.noise_level = 1000.f;
+  std::memcpy(buf, &full, sizeof full);
+  auto *old = reinterpret_cast<xunit_run_options *>(buf);
+  old->struct_size = uint32_t(offsetof(xunit_run_options, noise_level_mode));
+  CHECK(xunit_run(blind.m, old, &a, &b) == XUNIT_OK);
+  // AUTO estimates the level (xunit_estimate_noise_level); where this library is built without
+  // the estimator, it says so.
+  const xunit_status st = xunit_run(conditioned.m, old, &a, &b);
+  if (st != XUNIT_OK) {
+    CHECK(st == XUNIT_ERROR_UNSUPPORTED);
+    CHECK(std::string(xunit_last_error()).find("noise estimator not built") != std::string::npos);
+  }
 }
 
 TEST_CASE("c api: progress reaches 1 in order, and a callback can cancel promptly") {

@@ -18,14 +18,18 @@ ProgressFn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_float, ctypes.c_void_p)
 class RunOptions(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("threads", ctypes.c_int32), ("tile_size", ctypes.c_int32),
                 ("precision", ctypes.c_int32),
-                ("progress", ProgressFn), ("progress_user_data", ctypes.c_void_p)]
+                ("progress", ProgressFn), ("progress_user_data", ctypes.c_void_p),
+                # xunit_run_options_init writes every field of the library's struct: all of them
+                # must be here (XUNIT_NOISE_LEVEL_AUTO and 0 by default)
+                ("noise_level_mode", ctypes.c_int32), ("noise_level", ctypes.c_float)]
 
 
 class ModelInfo(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("task", ctypes.c_int32), ("scale", ctypes.c_int32),
                 ("in_channels", ctypes.c_int32),
                 ("out_channels", ctypes.c_int32), ("receptive_field", ctypes.c_int32),
-                ("parameters", ctypes.c_int64), ("family", ctypes.c_char_p)]
+                ("parameters", ctypes.c_int64), ("family", ctypes.c_char_p),
+                ("noise_level_input", ctypes.c_int32)]
 
     def __init__(self):
         super().__init__()
