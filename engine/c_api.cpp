@@ -259,16 +259,37 @@ const char *xunit_model_get_metadata(const xunit_model *model, const char *key) 
   return it == md.end() ? nullptr : it->second.c_str();
 }
 
-void xunit_run_options_init(xunit_run_options *options) {
-  if (!options) return;
-  options->struct_size = sizeof(xunit_run_options);
-  options->threads = 0;
-  options->tile_size = -1;
-  options->precision = XUNIT_PRECISION_FP32;
-  options->progress = nullptr;
-  options->progress_user_data = nullptr;
-  options->noise_level_mode = XUNIT_NOISE_LEVEL_AUTO;
-  options->noise_level = 0.f;
+void xunit_run_options_init_sized(xunit_run_options *options, size_t size) {
+  if (!options || size < sizeof(uint32_t)) return;
+  xunit_run_options defaults;
+  defaults.struct_size = uint32_t(std::min<size_t>(size, UINT32_MAX));
+  defaults.threads = 0;
+  defaults.tile_size = -1;
+  defaults.precision = XUNIT_PRECISION_FP32;
+  defaults.progress = nullptr;
+  defaults.progress_user_data = nullptr;
+  defaults.noise_level_mode = XUNIT_NOISE_LEVEL_AUTO;
+  defaults.noise_level = 0.f;
+  // Field by field within the caller's size: a struct that ends mid-field keeps those bytes.
+#define XUNIT_INIT(field)                                                           \
+  if (has_field(uint32_t(defaults.struct_size), offsetof(xunit_run_options, field), \
+                sizeof(defaults.field)))                                            \
+  options->field = defaults.field
+  XUNIT_INIT(struct_size);
+  XUNIT_INIT(threads);
+  XUNIT_INIT(tile_size);
+  XUNIT_INIT(precision);
+  XUNIT_INIT(progress);
+  XUNIT_INIT(progress_user_data);
+  XUNIT_INIT(noise_level_mode);
+  XUNIT_INIT(noise_level);
+#undef XUNIT_INIT
+}
+
+// The function of that name in 0.2.0, for programs built against it: their struct ended before
+// noise_level_mode (32 bytes), and they cannot call the macro that replaced it in the header.
+void(xunit_run_options_init)(xunit_run_options *options) {
+  xunit_run_options_init_sized(options, offsetof(xunit_run_options, noise_level_mode));
 }
 
 namespace {

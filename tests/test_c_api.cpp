@@ -176,6 +176,27 @@ TEST_CASE("c api: struct_size: 0 and absurd sizes are refused, older and newer c
   std::memset(&init, 0xAB, sizeof init);
   xunit_run_options_init(&init);
   CHECK(init.struct_size == sizeof(xunit_run_options));
+  CHECK(init.noise_level_mode == XUNIT_NOISE_LEVEL_AUTO);
+
+  SUBCASE("init writes only the caller's struct") {
+    // A 0.2.0 program calls the library's xunit_run_options_init (the header's macro is newer):
+    // its struct ends before noise_level_mode, and the bytes after it are someone else's.
+    constexpr size_t old_size = offsetof(xunit_run_options, noise_level_mode);
+    std::vector<unsigned char> buf(sizeof(xunit_run_options) + 8, 0xAB);
+    auto *o = reinterpret_cast<xunit_run_options *>(buf.data());
+    (xunit_run_options_init)(o);  // the function, not the macro
+    CHECK(o->struct_size == old_size);
+    CHECK(o->tile_size == -1);
+    for (size_t i = old_size; i < buf.size(); ++i) CHECK(buf[i] == 0xAB);
+    // A size that ends inside a field leaves that field alone; below 4 bytes nothing is written.
+    std::fill(buf.begin(), buf.end(), 0xAB);
+    xunit_run_options_init_sized(o, old_size + 2);
+    CHECK(o->struct_size == old_size + 2);
+    for (size_t i = old_size; i < buf.size(); ++i) CHECK(buf[i] == 0xAB);
+    std::fill(buf.begin(), buf.end(), 0xAB);
+    xunit_run_options_init_sized(o, 3);
+    for (unsigned char b : buf) CHECK(b == 0xAB);
+  }
 
   SUBCASE("model info") {
     // Refused sizes: nothing written, the message names the field.
