@@ -158,6 +158,9 @@ std::string describe_model(const std::string &path) {
   s += "  channels:         " + std::to_string(info.in_channels) + " in, " +
        std::to_string(info.out_channels) + " out\n";
   s += "  receptive field:  " + std::to_string(info.receptive_field) + " px\n";
+  if (info.noise_level_input)
+    s +=
+        "  noise level:      an input (sigma in 8-bit levels: estimated, or fixed by the caller)\n";
   s += "  parameters:       " + std::to_string(info.parameters) + "\n";
   for (const char *key :
        {"title", "num_features", "gen_blocks", "xunit_kernel", "weights_dtype", "training",

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -228,6 +229,7 @@ xunit_status xunit_model_get_info(const xunit_model *model, xunit_model_info *in
   full.receptive_field = g.receptive_radius();
   full.parameters = int64_t(g.parameter_count());
   full.family = model->family.c_str();
+  full.noise_level_input = g.noise_level_input() ? 1 : 0;
   // Only the fields that lie within the caller's struct; a newer caller's extra bytes are zeroed.
 #define XUNIT_COPY(field) \
   if (XUNIT_HAS_FIELD(info, xunit_model_info, field)) info->field = full.field
@@ -238,6 +240,7 @@ xunit_status xunit_model_get_info(const xunit_model *model, xunit_model_info *in
   XUNIT_COPY(receptive_field);
   XUNIT_COPY(parameters);
   XUNIT_COPY(family);
+  XUNIT_COPY(noise_level_input);
 #undef XUNIT_COPY
   if (info->struct_size > sizeof(xunit_model_info))
     std::memset(reinterpret_cast<char *>(info) + sizeof(xunit_model_info), 0,
@@ -252,14 +255,37 @@ const char *xunit_model_get_metadata(const xunit_model *model, const char *key) 
   return it == md.end() ? nullptr : it->second.c_str();
 }
 
-void xunit_run_options_init(xunit_run_options *options) {
-  if (!options) return;
-  options->struct_size = sizeof(xunit_run_options);
-  options->threads = 0;
-  options->tile_size = -1;
-  options->precision = XUNIT_PRECISION_FP32;
-  options->progress = nullptr;
-  options->progress_user_data = nullptr;
+void xunit_run_options_init_sized(xunit_run_options *options, size_t size) {
+  if (!options || size < sizeof(uint32_t)) return;
+  xunit_run_options defaults;
+  defaults.struct_size = uint32_t(std::min<size_t>(size, UINT32_MAX));
+  defaults.threads = 0;
+  defaults.tile_size = -1;
+  defaults.precision = XUNIT_PRECISION_FP32;
+  defaults.progress = nullptr;
+  defaults.progress_user_data = nullptr;
+  defaults.noise_level_mode = XUNIT_NOISE_LEVEL_AUTO;
+  defaults.noise_level = 0.f;
+  // Field by field within the caller's size: a struct that ends mid-field keeps those bytes.
+#define XUNIT_INIT(field)                                                           \
+  if (has_field(uint32_t(defaults.struct_size), offsetof(xunit_run_options, field), \
+                sizeof(defaults.field)))                                            \
+  options->field = defaults.field
+  XUNIT_INIT(struct_size);
+  XUNIT_INIT(threads);
+  XUNIT_INIT(tile_size);
+  XUNIT_INIT(precision);
+  XUNIT_INIT(progress);
+  XUNIT_INIT(progress_user_data);
+  XUNIT_INIT(noise_level_mode);
+  XUNIT_INIT(noise_level);
+#undef XUNIT_INIT
+}
+
+// The function of that name in 0.2.0, for programs built against it: their struct ended before
+// noise_level_mode (32 bytes), and they cannot call the macro that replaced it in the header.
+void(xunit_run_options_init)(xunit_run_options *options) {
+  xunit_run_options_init_sized(options, offsetof(xunit_run_options, noise_level_mode));
 }
 
 namespace {
@@ -280,6 +306,8 @@ xunit_status read_run_options(const xunit_run_options *options, xunit_run_option
     XUNIT_READ(precision);
     XUNIT_READ(progress);
     XUNIT_READ(progress_user_data);
+    XUNIT_READ(noise_level_mode);
+    XUNIT_READ(noise_level);
 #undef XUNIT_READ
     const char *bytes = reinterpret_cast<const char *>(options);
     for (size_t i = sizeof(xunit_run_options); i < options->struct_size; ++i)
@@ -295,7 +323,41 @@ xunit_status read_run_options(const xunit_run_options *options, xunit_run_option
   if (opts.precision != XUNIT_PRECISION_FP32 && opts.precision != XUNIT_PRECISION_BF16 &&
       opts.precision != XUNIT_PRECISION_AUTO)
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "unknown precision");
+  if (opts.noise_level_mode != XUNIT_NOISE_LEVEL_AUTO &&
+      opts.noise_level_mode != XUNIT_NOISE_LEVEL_FIXED)
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT,
+                "unknown noise_level_mode " + std::to_string(opts.noise_level_mode) +
+                    " (XUNIT_NOISE_LEVEL_AUTO or XUNIT_NOISE_LEVEL_FIXED)");
+  if (opts.noise_level_mode == XUNIT_NOISE_LEVEL_FIXED &&
+      !(opts.noise_level >= 0.f && opts.noise_level <= 255.f)) {  // NaN included
+    char level[32];
+    std::snprintf(level, sizeof level, "%g", double(opts.noise_level));
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT,
+                std::string("noise_level must be 0 to 255 (8-bit levels), not ") + level);
+  }
   return XUNIT_OK;
+}
+
+// A fixed noise level is for a model that takes one; refused for the others, which would ignore
+// it. (AUTO asks for nothing: a blind model runs as it is.)
+xunit_status check_noise_level_mode(const xunit::Graph &g, const xunit_run_options &opts) {
+  if (opts.noise_level_mode == XUNIT_NOISE_LEVEL_FIXED && !g.noise_level_input())
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT,
+                "a fixed noise level was given, but the model has no noise-level input");
+  return XUNIT_OK;
+}
+
+// The run's noise level for a model that takes one: the caller's (FIXED) or the input's own,
+// estimated (AUTO). XUNIT_OK or a failure already reported.
+xunit_status noise_level_of(const xunit::Graph &g, const xunit_run_options &opts,
+                            const xunit_image *input, xunit::RunParams *params) {
+  if (const xunit_status st = check_noise_level_mode(g, opts); st != XUNIT_OK) return st;
+  if (!g.noise_level_input()) return XUNIT_OK;
+  if (opts.noise_level_mode == XUNIT_NOISE_LEVEL_FIXED) {
+    params->noise_level = opts.noise_level;
+    return XUNIT_OK;
+  }
+  return xunit_estimate_noise_level(input, &params->noise_level);
 }
 
 xunit::RunConfig run_config(const xunit_run_options &opts) {
@@ -318,6 +380,10 @@ xunit_status xunit_run_memory_needed(const xunit_model *model, const xunit_run_o
   if (const xunit_status st = read_run_options(options, &opts); st != XUNIT_OK) return st;
   if (width < 1 || height < 1)
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "width and height must be positive");
+  // The options xunit_run refuses are refused here too.
+  if (const xunit_status st = check_noise_level_mode(model->compiled->graph(), opts);
+      st != XUNIT_OK)
+    return st;
   return guarded(XUNIT_ERROR_INVALID_ARGUMENT, [&] {
     const xunit::CompiledModel &m = model->for_precision(opts.precision);
     // The run's own figure: of the stream (an input unshuffle's smaller image) it works on.
@@ -367,6 +433,8 @@ xunit_status xunit_run(const xunit_model *model, const xunit_run_options *option
     return fail(XUNIT_ERROR_INVALID_ARGUMENT, "input and output must not share memory");
 
   xunit::RunConfig config = run_config(opts);
+  if (const xunit_status st = noise_level_of(g, opts, input, &config.params); st != XUNIT_OK)
+    return st;
   if (opts.progress) {
     config.progress = [&opts](float fraction) {
       return opts.progress(fraction, opts.progress_user_data) == 0;

@@ -259,6 +259,10 @@ void Graph::infer(const Op &op, std::vector<bool> *defined_or_null) {
       input_factor_ = op.factor;
       stream_input_ = op.output;
       break;
+    case OpClass::RunInput:  // only the noise level map: one channel, its input's resolution
+      XUNIT_CHECK(std::isfinite(op.level_scale), where + "scale must be finite");
+      channels = 1;
+      break;
     case OpClass::Concat: {
       long total = 0;
       for (int id : op.inputs) total += values[size_t(id)].channels;
@@ -314,6 +318,12 @@ int Graph::halo() const {
 }
 
 int Graph::receptive_radius() const { return (halo() + 1) * input_factor_ - 1; }
+
+bool Graph::noise_level_input() const {
+  for (const Op &op : ops)
+    if (op.type == OpType::NoiseLevelMap) return true;
+  return false;
+}
 
 size_t Graph::parameter_count() const {
   size_t n = 0;

@@ -60,6 +60,9 @@ struct Op {
   int coordinates = 0;       // ResizeCoordinates
   int nearest_rounding = 0;  // NearestRounding
   float cubic_a = -0.75f;
+  // NoiseLevelMap: the map holds level_scale * sigma (attribute `scale` in files; PyTorch's
+  // conditioned denoisers feed sigma / 255).
+  float level_scale = 1.f / 255.f;
   // Tensor ids (-1 when absent): conv weight [O, I/groups, k, k] and bias [O]; affine scale and
   // shift [C]; prelu slope.
   int weight = -1;
@@ -109,6 +112,8 @@ struct Graph {
   int stream_scale() const { return values.at(size_t(output)).scale; }
   int output_scale() const { return stream_scale() / input_factor_; }
   int in_channels() const { return values.at(size_t(input)).channels; }
+  // Whether a run must give the noise level (RunParams): the graph has a noise_level_map op.
+  bool noise_level_input() const;
   int out_channels() const { return values.at(size_t(output)).channels; }
   size_t parameter_count() const;
 

@@ -276,7 +276,7 @@ void run_image(const CompiledModel &model, const xunit_image &input, const xunit
                         row[size_t(x) * l.block]);
         }
     };
-    const bool finished = exec.run(threads, load, store, [&](int pass, int passes) {
+    const bool finished = exec.run(threads, config.params, load, store, [&](int pass, int passes) {
       if (!config.progress) return true;
       return config.progress((float(stripes_done) + float(pass) / float(passes)) /
                              float(stripes.size()));

@@ -8,6 +8,7 @@
 
 #include "engine/compiled_model.h"
 #include "engine/row_schedule.h"
+#include "engine/run_params.h"
 #include "xunit/xunit.h"
 
 namespace xunit {
@@ -25,6 +26,7 @@ struct RunConfig {
   // For tests and tuning (see StreamShape): 0 automatic.
   int chunk_rows = 0;                   // input rows per pass
   std::function<bool(float)> progress;  // returns false to cancel; calls are serialized
+  RunParams params;                     // the graph's run-time inputs (the noise level)
 };
 
 struct StripeGeometry {

@@ -100,6 +100,9 @@ std::vector<uint8_t> encode_graph(const Graph &g) {
       case OpClass::Unshuffle:
         add_int("factor", op.factor);
         break;
+      case OpClass::RunInput:  // always written: the reader's default is only for older writers
+        write_attr_float(attrs, "scale", op.level_scale), ++n;
+        break;
       case OpClass::Binary:
       case OpClass::Concat:
         break;  // no attributes
@@ -369,7 +372,9 @@ void read_graph(Graph &g, const uint8_t *bytes, const Section &s) {
         op.weight = tv;
       else if (name == "bias")
         op.bias = tv;
-      else if (name == "scale")
+      else if (name == "scale" && kind == kAttrFloat)  // noise_level_map's factor
+        op.level_scale = fv;
+      else if (name == "scale")  // affine's tensor
         op.scale = tv;
       else if (name == "shift")
         op.shift = tv;

@@ -70,6 +70,9 @@ class Planner {
           break;
         case OpClass::Unshuffle:
           break;  // no step: the image runner loads the stream input unshuffled
+        case OpClass::RunInput:
+          add(StepKind::NoiseLevelMap, op);
+          break;
 
         case OpClass::Binary:
           add(StepKind::Binary, op);

@@ -183,7 +183,7 @@ PlanarImage resize(const Op &op, const PlanarImage &x) {
 
 }  // namespace
 
-PlanarImage run_reference(const Graph &g, const PlanarImage &input) {
+PlanarImage run_reference(const Graph &g, const PlanarImage &input, const RunParams &params) {
   XUNIT_CHECK(input.channels == g.in_channels(), "reference: input has the wrong channel count");
   std::vector<PlanarImage> values(g.values.size());
   values[size_t(g.input)] = input;
@@ -222,6 +222,10 @@ PlanarImage run_reference(const Graph &g, const PlanarImage &input) {
         break;
       case OpClass::Unshuffle:
         y = pixel_unshuffle(a, op.factor, op.type == OpType::SpaceToDepth);
+        break;
+      case OpClass::RunInput:  // the noise level map: the image's size, nothing beyond it (a
+        y = make(1, a.height, a.width);  // conv reading it pads with zeros, as PyTorch's does)
+        std::fill(y.data.begin(), y.data.end(), op.level_scale * params.noise_level);
         break;
       case OpClass::Concat: {
         y = make(g.values[size_t(op.output)].channels, a.height, a.width);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/graph.h"
+#include "engine/run_params.h"
 
 namespace xunit {
 
@@ -12,6 +13,7 @@ struct PlanarImage {
   std::vector<float> data;  // channels * height * width, CHW
 };
 
-PlanarImage run_reference(const Graph &graph, const PlanarImage &input);
+PlanarImage run_reference(const Graph &graph, const PlanarImage &input,
+                          const RunParams &params = {});
 
 }  // namespace xunit

@@ -245,8 +245,8 @@ void StripeExecutor::produce(RowStore &out, RowRange rows, const RowOpContext &c
   copy_rows(ctx, f32, out, rows);
 }
 
-bool StripeExecutor::run(int threads, const LoadFn &load, const StoreFn &store,
-                         const ContinueFn &keep_going) {
+bool StripeExecutor::run(int threads, const RunParams &params, const LoadFn &load,
+                         const StoreFn &store, const ContinueFn &keep_going) {
   const Graph &g = model_.graph();
   const Plan &plan = model_.plan();
   const RowOpContext ctx{zero_row_, std::max(1, threads)};
@@ -275,10 +275,10 @@ bool StripeExecutor::run(int threads, const LoadFn &load, const StoreFn &store,
         const RowRange out_rows = schedule_.rows(g.output).in_pass(k);
         if (!out_rows.empty()) store(stores_[size_t(g.output)], out_rows);
       } else if (step_seconds_.empty()) {
-        run_step(size_t(t), k, ctx);
+        run_step(size_t(t), k, ctx, params);
       } else {
         const auto t0 = std::chrono::steady_clock::now();
-        run_step(size_t(t), k, ctx);
+        run_step(size_t(t), k, ctx, params);
         step_seconds_[size_t(t)] +=
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       }
@@ -301,7 +301,8 @@ Parts StripeExecutor::parts_of(int value) const {
   return parts;
 }
 
-void StripeExecutor::run_step(size_t index, int pass, const RowOpContext &ctx) {
+void StripeExecutor::run_step(size_t index, int pass, const RowOpContext &ctx,
+                              const RunParams &params) {
   const Step &s = model_.plan().steps[index];
   const RowRange rows = schedule_.rows(s.output).in_pass(pass);
   if (rows.empty()) return;
@@ -310,7 +311,7 @@ void StripeExecutor::run_step(size_t index, int pass, const RowOpContext &ctx) {
   const RowStore *sum = s.sum_value >= 0 ? &stores_[size_t(s.sum_value)] : nullptr;
   produce(stores_[size_t(s.output)], rows, ctx, staging_memory_[index], [&](RowStore &out) {
     model_.program(index).run(
-        {ctx, inputs, sum, out, rows, assembled_memory_[index], shared_scratch_});
+        {ctx, inputs, sum, out, rows, assembled_memory_[index], shared_scratch_, params});
   });
 }
 

@@ -13,6 +13,7 @@
 #include "engine/compiled_model.h"
 #include "engine/row_schedule.h"
 #include "engine/row_store.h"
+#include "engine/run_params.h"
 
 namespace xunit {
 
@@ -32,9 +33,9 @@ class StripeExecutor {
   // Called after each pass; returning false stops the run (cancellation).
   using ContinueFn = std::function<bool(int pass, int passes)>;
 
-  // `threads` > 1 parallelizes every step (oneDNN uses the calling thread's OpenMP setting).
-  // Returns false when stopped early.
-  bool run(int threads, const LoadFn &load, const StoreFn &store,
+  // `threads` > 1 parallelizes every step (oneDNN uses the calling thread's OpenMP setting);
+  // `params` reach every step (the noise level). Returns false when stopped early.
+  bool run(int threads, const RunParams &params, const LoadFn &load, const StoreFn &store,
            const ContinueFn &keep_going = {});
 
   int passes() const { return schedule_.passes(); }
@@ -45,7 +46,7 @@ class StripeExecutor {
 
  private:
   struct Layout;
-  void run_step(size_t index, int pass, const RowOpContext &ctx);
+  void run_step(size_t index, int pass, const RowOpContext &ctx, const RunParams &params);
   // Where the channels of a value are read from (several stores for a virtual concat).
   Parts parts_of(int value) const;
   // Runs `write` on rows `rows` of `out`, through a float32 staging buffer when `out` holds

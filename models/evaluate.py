@@ -11,6 +11,9 @@ seeded noise, same bicubic downscaling), written as float32 .npy files, run thro
   denoise: mean over images of PSNR(clamp(out, 0, 1), clean) over all channels, per sigma;
   sr:      mean Y-PSNR (BT.601) with a border of `scale` pixels shaved, plus plain bicubic
            upscaling (PIL) as the baseline.
+A noise-level-conditioned denoiser is given each image's true sigma (and is run once more with
+--sigma auto); with the config's val_protocol "file" the noisy inputs are rounded to 8 bits
+after clipping, as a saved PNG would hold them.
 Prints one line per precision; with --json writes everything (per image too).
 """
 
@@ -75,46 +78,69 @@ def main():
 
     results = {"config": os.path.abspath(args.config), "model": os.path.abspath(args.model),
                "images": [item[0] for item in val.items], "task": cfg["task"]}
+    noise_map = cfg["task"] == "denoise" and cfg["noise_map"]
     with tempfile.TemporaryDirectory() as tmp:
-        inputs, targets = os.path.join(tmp, "in"), {}
-        os.makedirs(inputs)
+        # One input folder per sigma: a noise-level-conditioned model is run with that sigma
+        # (--sigma N), and once more estimating it (--sigma auto).
+        targets = {}  # (folder, file) -> (clean, sigma) | (hr, lr)
         if cfg["task"] == "denoise":
             for i, (name, n, x) in enumerate(val.items):
                 for s in cfg["val_sigmas"]:
-                    key = "%03d_s%d.npy" % (i, s)
-                    np.save(os.path.join(inputs, key), to_np(x + float(s) / 255.0 * n))
-                    targets[key] = (x, s)
+                    noisy = x + float(s) / 255.0 * n
+                    if cfg["val_protocol"] == "file":
+                        noisy = noisy.clamp(0, 1).mul_(255.0).round_().div_(255.0)
+                    targets[("s%d" % s, "%03d.npy" % i)] = (x, s, noisy)
         else:
             for i, (name, lr, hr) in enumerate(val.items):
-                key = "%03d.npy" % i
-                np.save(os.path.join(inputs, key), to_np(lr))
-                targets[key] = (hr, lr)
+                targets[("sr", "%03d.npy" % i)] = (hr, lr, lr)
+        for (folder, key), item in targets.items():
+            os.makedirs(os.path.join(tmp, "in", folder), exist_ok=True)
+            np.save(os.path.join(tmp, "in", folder, key), to_np(item[2]))
 
-        def score(outputs, label):
+        def score(outputs):
             if cfg["task"] == "denoise":
                 per_sigma = {}
-                for key, (x, s) in targets.items():
-                    per_sigma.setdefault(str(s), []).append(train.psnr(outputs(key).clamp(0, 1), x))
+                for k, (x, s, _) in targets.items():
+                    per_sigma.setdefault(str(s), []).append(train.psnr(outputs(k).clamp(0, 1), x))
                 return {s: float(np.mean(v)) for s, v in per_sigma.items()}
-            vals = [sr_psnr(outputs(key), hr, cfg) for key, (hr, lr) in sorted(targets.items())]
+            vals = [sr_psnr(outputs(k), hr, cfg) for k, (hr, lr, _) in sorted(targets.items())]
             return {"x%d" % cfg["scale"]: float(np.mean(vals))}
 
         with torch.no_grad():
-            ref = {key: model(from_np(np.load(os.path.join(inputs, key)))[None])[0] for key in targets}
-        results["pytorch"] = score(lambda k: ref[k], "pytorch")
+            ref = {}
+            for k, item in targets.items():
+                level = torch.full((1,), float(item[1])) if noise_map else None
+                ref[k] = train.forward(model, cfg, item[2][None], level)[0]
+        results["pytorch"] = score(lambda k: ref[k])
         print("pytorch fp32:  %s" % json.dumps(results["pytorch"]), flush=True)
         if cfg["task"] == "sr":
-            results["bicubic"] = score(lambda k: bicubic_up(targets[k][1], cfg["scale"]), "bicubic")
+            results["bicubic"] = score(lambda k: bicubic_up(targets[k][1], cfg["scale"]))
             print("bicubic:       %s" % json.dumps(results["bicubic"]), flush=True)
+
+        def run_xunit(p, sigma_mode):
+            outs = {}
+            for folder in sorted({f for f, _ in targets}):
+                out_dir = os.path.join(tmp, "out_%s_%s_%s" % (p, sigma_mode, folder))
+                cmd = [args.xunit_run, "-q", "-m", args.model, "-i", os.path.join(tmp, "in", folder),
+                       "-o", out_dir, "--precision", p, "-j", str(args.threads)]
+                if noise_map:
+                    cmd += ["--sigma", folder[1:] if sigma_mode == "given" else "auto"]
+                subprocess.run(cmd, check=True)
+                for f, key in targets:
+                    if f == folder:
+                        outs[(f, key)] = from_np(np.load(os.path.join(out_dir, key)))
+            return outs
+
         for p in args.precision.split(","):
-            out_dir = os.path.join(tmp, "out_" + p)
-            subprocess.run([args.xunit_run, "-q", "-m", args.model, "-i", inputs, "-o", out_dir, "--precision", p,
-                            "-j", str(args.threads)], check=True)
-            outs = {key: from_np(np.load(os.path.join(out_dir, key))) for key in targets}
-            results["xunit_" + p] = score(lambda k: outs[k], p)
+            outs = run_xunit(p, "given")
+            results["xunit_" + p] = score(lambda k: outs[k])
             results["max_abs_diff_" + p] = float(max((outs[k] - ref[k]).abs().max() for k in targets))
             print("xunit %-7s %s  (max |xunit - pytorch| %.2e)" % (p + ":", json.dumps(results["xunit_" + p]),
                                                                      results["max_abs_diff_" + p]), flush=True)
+        if noise_map:
+            outs = run_xunit("fp32", "auto")
+            results["xunit_fp32_auto"] = score(lambda k: outs[k])
+            print("xunit fp32, --sigma auto: %s" % json.dumps(results["xunit_fp32_auto"]), flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

@@ -86,14 +86,34 @@ def main():
     if steps < cfg["total_steps"]:  # stopped before the end of its learning-rate schedule
         budget += ", stopped at step %d of a %d-step schedule" % (steps, cfg["total_steps"])
     budget += "; the shipped weights are step %d's (best validation)" % best["step"]
-    if init:  # a fine-tuned run: its budget is on top of the one it started from
+    if init and init.endswith(".xunit"):  # started from a shipped model, which this export may replace
+        commit = run(["git", "-C", ROOT, "log", "-1", "--format=%h", "--", os.path.relpath(
+            os.path.abspath(init), ROOT)]).stdout.strip()
+        budget += ", starting from the weights of the shipped %s of commit %s (its own card there gives its " \
+                  "training)" % (os.path.basename(init), commit or "?")
+    elif init:  # a fine-tuned run: its budget is on top of the one it started from
         budget += ", starting from the weights of %s" % os.path.relpath(init, os.path.dirname(args.run.rstrip("/")))
     if cfg["task"] == "denoise":
-        noise = "blind: sigma uniform in [0, %g] per patch, x + sigma/255 * N(0,1), not clipped" % cfg["sigma_max"]
+        noise = "%s: sigma uniform in [0, %g] per patch, x + sigma/255 * N(0,1)" % (
+            "conditioned on sigma (a sigma/255 map as an extra input channel)" if cfg.get("noise_map")
+            else "blind", cfg["sigma_max"])
+        if cfg.get("degradation") == "file":
+            noise += (", then what a saved file holds: clipped to [0, 1], quantized to 8 bits (16 bits for %d%% "
+                      "of patches), %d%% of patches JPEG-compressed at quality %d-%d after the noise; %d%% of "
+                      "patches without noise" % (round(100 * cfg["quantize16_share"]), round(100 * cfg["jpeg_share"]),
+                                                 cfg["jpeg_quality"][0], cfg["jpeg_quality"][1],
+                                                 round(100 * cfg["sigma_zero_share"])))
+        else:
+            noise += ", not clipped"
         validation = ", ".join("sigma %s: %.2f dB" % (s, chosen[s]) for s in sorted(chosen, key=float))
+        saved = cfg.get("val_protocol") == "file"
         protocol = ("full %s images, noise drawn per image by torch.Generator().manual_seed(image index, images "
-                    "sorted by name), x + sigma/255 * N(0,1) unclipped, PSNR over all channels of the output "
-                    "clamped to [0, 1], mean over images" % val_set)
+                    "sorted by name), x + sigma/255 * N(0,1) %s, PSNR over all channels of the output "
+                    "clamped to [0, 1], mean over images%s" % (
+                        val_set, "clipped to [0, 1] and rounded to 8 bits (the saved-file protocol: the noisy "
+                        "image as a PNG holds it)" if saved else "unclipped",
+                        "; the model is given the true sigma (--sigma N), and in the last row estimates it "
+                        "(--sigma auto)" if cfg.get("noise_map") else ""))
     else:
         noise = "LR = PIL bicubic downscaling of the uint8 HR crop (x%d)" % cfg["scale"]
         key = "x%d" % cfg["scale"]
@@ -133,6 +153,8 @@ def main():
     rows = [("PyTorch (fp32)", evals[dtype]["pytorch"]), ("xunit fp32", chosen)]
     if "xunit_bf16" in evals["fp32"]:
         rows.append(("xunit bf16 (fp32 weights)", evals["fp32"]["xunit_bf16"]))
+    if "xunit_fp32_auto" in evals[dtype]:
+        rows.append(("xunit fp32, --sigma auto", evals[dtype]["xunit_fp32_auto"]))
     if "bicubic" in evals[dtype]:
         rows.append(("bicubic upscaling", evals[dtype]["bicubic"]))
     for label, vals in rows:

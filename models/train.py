@@ -30,7 +30,17 @@ Config JSON keys (defaults in DEFAULTS below):
     betas, grad_clip (0 = off), loss ("mse" | "l1")
     sigma_max       blind denoising: sigma ~ U[0, sigma_max] per patch,
                     noisy = x + sigma/255 * N(0,1), noisy input is NOT clipped
+    noise_map       xdncnn only: condition on the noise level (FFDNet's sigma/255 map as an
+                    extra input channel; the model is called model(noisy, noise_level=sigma))
+    degradation     "gaussian" (above) | "file": what a saved noisy file holds: noisy =
+                    quantize(clip(x + sigma/255 N(0,1), 0, 1)) to 8 bits (16 bits for a
+                    quantize16_share of patches), then for a jpeg_share of patches JPEG at a
+                    quality drawn from jpeg_quality; a sigma_zero_share of patches get sigma 0
+    freeze_bn       keep BatchNorms in eval mode (a model initialised from an .xunit file,
+                    whose BatchNorms were folded: their statistics are the identity)
     val_sigmas      list of sigmas for validation (denoise)
+    val_protocol    "gaussian" | "file": the noisy validation images are rounded to 8 bits
+                    after clipping (as if saved as PNG) before denoising
     val_every       validation period in steps
     val_max_images  use only the first N validation images during training (null = all)
     val_crop        center crop size of validation images during training (null = full)
@@ -52,11 +62,14 @@ Validation protocol (also written into the evaluation JSON):
       LR = PIL BICUBIC downscale of the uint8 HR image (uint8 LR, /255).
       PSNR on the Y channel (ITU-R BT.601: Y = (16 + 65.481 R + 128.553 G + 24.966 B)/255
       with R,G,B in [0,1]) of clamp(output, 0, 1), border shave = scale pixels.
+    * val_protocol "file": noisy = round(clamp(x + sigma/255 * n, 0, 1) * 255) / 255.
+    * noise_map models get the true sigma of the validation noise.
     * with val_crop, the clean (HR) image is center-cropped before noise / downscaling.
 """
 
 import argparse
 import glob
+import io
 import json
 import math
 import os
@@ -90,6 +103,14 @@ DEFAULTS = {
     "grad_clip": 1.0,
     "loss": None,  # default: mse for denoise, l1 for sr
     "sigma_max": 55.0,
+    "noise_map": False,  # xdncnn conditioned on the noise level (an extra sigma/255 input channel)
+    "degradation": "gaussian",  # or "file": noise, then clipped and quantized (and JPEG'd) as saved
+    "sigma_zero_share": 0.0,  # "file": share of patches without noise (identity on clean input)
+    "quantize16_share": 0.0,  # "file": share of patches quantized to 16 bits instead of 8
+    "jpeg_share": 0.0,  # "file": share of patches JPEG-compressed after the noise
+    "jpeg_quality": [75, 98],  # "file": JPEG quality range (inclusive)
+    "val_protocol": "gaussian",  # or "file": noisy validation images are saved as 8-bit first
+    "freeze_bn": False,  # BatchNorms in eval mode while training (a model started from an .xunit)
     "val_sigmas": [15, 25, 50],
     "val_every": 1000,
     "val_max_images": None,
@@ -110,8 +131,9 @@ def parse_args(argv=None):
     p.add_argument("--out", required=True, help="output folder (checkpoints + log)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     p.add_argument("--init", metavar="CHECKPOINT", default=None,
-                   help="start a fresh run from the weights of CHECKPOINT (a best.pt) whose names and "
-                        "shapes match (e.g. an x2 model from an x4 one: all but the second upsampler)")
+                   help="start a fresh run from the weights of CHECKPOINT (a best.pt, or a shipped "
+                        "xdncnn .xunit) whose names and shapes match (e.g. an x2 model from an x4 "
+                        "one: all but the second upsampler; a noise-map model from a blind one)")
     p.add_argument("--max-minutes", type=float, default=None,
                    help="stop cleanly (saving last.pt) after this much wall time")
     p.add_argument("--stop-at-step", type=int, default=None,
@@ -141,6 +163,7 @@ import torch.nn.functional as F  # noqa: E402
 from PIL import Image  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import xunit_file  # noqa: E402
 import xunit_models  # noqa: E402
 
 
@@ -202,7 +225,25 @@ def build_model(cfg):
     net = {k: cfg[k] for k in NET_KEYS}
     if cfg["task"] == "denoise":
         net.pop("scale")
+    if cfg["noise_map"]:
+        net["noise_map"] = True
     return xunit_models.build(cfg["arch"], **net)
+
+
+def set_train_mode(model, cfg, training):
+    """model.train(training), with the BatchNorms kept in eval mode when cfg freezes them."""
+    model.train(training)
+    if training and cfg["freeze_bn"]:
+        for mod in model.modules():
+            if isinstance(mod, torch.nn.modules.batchnorm._BatchNorm):
+                mod.eval()
+
+
+def forward(model, cfg, inp, sigma):
+    """The model on a batch; sigma (8-bit levels, [N]) reaches noise-map models only."""
+    if cfg["noise_map"]:
+        return model(inp, noise_level=sigma)
+    return model(inp)
 
 
 # --------------------------------------------------------------------------
@@ -265,14 +306,52 @@ class PatchSampler:
             if cfg["task"] == "sr":
                 inputs.append(bicubic_down(patch, cfg["scale"]))
         target = torch.stack(targets)
+        sigma = None
         if cfg["task"] == "denoise":
             n = target.shape[0]
-            sigma = torch.rand(n, 1, 1, 1, generator=self.gen) * cfg["sigma_max"]
+            sigma = torch.rand(n, generator=self.gen) * cfg["sigma_max"]
             noise = torch.randn(target.shape, generator=self.gen)
-            inp = target + sigma / 255.0 * noise  # no clipping
+            inp = target + sigma.view(n, 1, 1, 1) / 255.0 * noise  # no clipping
+            if cfg["degradation"] == "file":
+                inp, sigma = self._as_saved(target, inp, sigma)
         else:
             inp = torch.stack(inputs)
-        return inp, target
+        return inp, target, sigma
+
+    def _as_saved(self, clean, noisy, sigma):
+        """What a noisy file holds: clipped, quantized (8 or 16 bits), a share JPEG'd."""
+        cfg = self.cfg
+        n = noisy.shape[0]
+        u = torch.rand(n, 3, generator=self.gen)
+        q = torch.randint(cfg["jpeg_quality"][0], cfg["jpeg_quality"][1] + 1, (n,),
+                          generator=self.gen)
+        out = []
+        for i in range(n):
+            if float(u[i, 0]) < cfg["sigma_zero_share"]:
+                sigma[i] = 0.0
+                x = clean[i]
+            else:
+                x = noisy[i].clamp(0, 1)
+            if float(u[i, 1]) < cfg["quantize16_share"]:
+                x = x.mul(65535.0).round_().div_(65535.0)
+            else:
+                x = x.mul(255.0).round_().div_(255.0)
+                if float(u[i, 2]) < cfg["jpeg_share"]:
+                    x = jpeg_roundtrip(x, int(q[i]))
+            out.append(x)
+        return torch.stack(out), sigma
+
+
+def jpeg_roundtrip(t, quality):
+    """[C,H,W] in [0,1] (8-bit values) through PIL's JPEG encoder and decoder (4:2:0 color)."""
+    c = t.shape[0]
+    img = Image.fromarray(to_uint8(t), mode="RGB" if c == 3 else "L")
+    buf = io.BytesIO()
+    img.save(buf, format="JPEG", quality=quality)
+    a = np.asarray(Image.open(io.BytesIO(buf.getvalue())), dtype=np.uint8)
+    if a.ndim == 2:
+        a = a[:, :, None]
+    return torch.from_numpy(a.copy()).permute(2, 0, 1).float().div_(255.0)
 
 
 # --------------------------------------------------------------------------
@@ -380,7 +459,11 @@ class Validator:
                     xd = x.to(dev)[None].contiguous(memory_format=self.mf)
                     nd = n.to(dev)[None].contiguous(memory_format=self.mf)
                     for s in cfg["val_sigmas"]:
-                        out = model(xd + float(s) / 255.0 * nd).clamp_(0, 1)
+                        noisy = xd + float(s) / 255.0 * nd
+                        if cfg["val_protocol"] == "file":
+                            noisy = noisy.clamp(0, 1).mul_(255.0).round_().div_(255.0)
+                        level = torch.full((1,), float(s), device=dev)
+                        out = forward(model, cfg, noisy, level).clamp_(0, 1)
                         v = psnr(out, xd)
                         row[str(s)] = v
                         sums[str(s)] += v
@@ -404,7 +487,7 @@ class Validator:
                 res = {"x%d" % s: tot / len(self.items)}
                 score = res["x%d" % s]
         finally:
-            model.train(was_training)
+            set_train_mode(model, cfg, was_training)
         return score, res, per_image
 
 
@@ -483,7 +566,10 @@ def evaluate_only(args, cfg, device):
         "per_image": per_image,
         "protocol": (
             "denoise: noisy = x + sigma/255 * N(0,1), N drawn by torch.Generator()"
-            ".manual_seed(image_index) (images sorted by name), no input clipping, "
+            ".manual_seed(image_index) (images sorted by name), "
+            + ("then clipped to [0,1] and rounded to 8 bits (saved-file protocol), "
+               if cfg["val_protocol"] == "file" else "no input clipping, ")
+            + ("the model given the true sigma, " if cfg["noise_map"] else "") +
             "PSNR over all channels of clamp(out,0,1), full images"
             if cfg["task"] == "denoise" else
             "sr: HR cropped to a multiple of scale, LR = PIL BICUBIC of uint8 HR (uint8), "
@@ -501,17 +587,46 @@ def evaluate_only(args, cfg, device):
 
 
 def init_from(model, checkpoint):
-    """Copies the tensors of `checkpoint` whose name and shape match the model's; says which."""
-    src = torch.load(checkpoint, map_location="cpu")
-    src = src.get("model", src) if isinstance(src, dict) else src
+    """Copies the tensors of `checkpoint` (a state_dict file, or a shipped .xunit model of the
+    xdncnn family) whose name and shape match the model's; says which. A tensor one input
+    channel short of the model's (a blind model's first block, the model conditioned on the
+    noise level) is widened so that the new channel changes nothing at first: zero conv taps,
+    an identity BatchNorm slot."""
+    if checkpoint.endswith(".xunit"):
+        _, src = xunit_file.xdncnn_state_dict(checkpoint)
+    else:
+        src = torch.load(checkpoint, map_location="cpu")
+        src = src.get("model", src) if isinstance(src, dict) else src
     own = model.state_dict()
-    taken = {k: v for k, v in src.items() if k in own and own[k].shape == v.shape}
+    taken, widened = {}, []
+    for k, v in src.items():
+        if k not in own:
+            continue
+        if own[k].shape == v.shape:
+            taken[k] = v
+        elif widened_tensor(k, v, own[k]) is not None:
+            taken[k] = widened_tensor(k, v, own[k])
+            widened.append(k)
     if not taken:
         raise SystemExit("--init: no tensor of %s fits this model" % checkpoint)
     model.load_state_dict(taken, strict=False)
     fresh = sorted(k for k in own if k not in taken)
-    print("initialised %d of %d tensors from %s (fresh: %s)" % (len(taken), len(own), checkpoint,
-                                                                  ", ".join(fresh) or "none"), flush=True)
+    print("initialised %d of %d tensors from %s (widened: %s; fresh: %s)" % (
+        len(taken), len(own), checkpoint, ", ".join(widened) or "none",
+        ", ".join(fresh) or "none"), flush=True)
+
+
+def widened_tensor(name, src, own):
+    """`src` padded by one input channel to `own`'s shape, neutral for the new channel; None
+    when the shapes differ otherwise."""
+    if own.dim() == 4 and src.dim() == 4 and own.shape[1] == src.shape[1] + 1 \
+            and own.shape[0] == src.shape[0] and own.shape[2:] == src.shape[2:]:
+        return torch.cat([src, torch.zeros_like(src[:, :1])], dim=1)
+    if own.dim() == 1 and src.dim() == 1 and own.shape[0] == src.shape[0] + 1:
+        fill = {"weight": 1.0, "bias": 0.0, "running_mean": 0.0,
+                "running_var": 1.0 - 1e-5}[name.rsplit(".", 1)[1]]  # BatchNorm eps 1e-5
+        return torch.cat([src, torch.full((1,), fill, dtype=src.dtype)])
+    return None
 
 
 def train(args, cfg, device):
@@ -603,7 +718,7 @@ def train(args, cfg, device):
             " ".join("%s:%.3f" % kv for kv in res.items()),
             " *best*" if improved else "", rec["val_s"]), flush=True)
 
-    model.train()
+    set_train_mode(model, cfg, True)
     deadline = t_start + args.max_minutes * 60.0 if args.max_minutes else None
     total = cfg["total_steps"]
     loss_fn = F.mse_loss if cfg["loss"] == "mse" else F.l1_loss
@@ -621,10 +736,10 @@ def train(args, cfg, device):
         if args.stop_at_step is not None and step >= args.stop_at_step:
             reason = "stop-at-step"
             break
-        inp, tgt = sampler.batch()
+        inp, tgt, sigma = sampler.batch()
         inp = inp.to(device, non_blocking=True).contiguous(memory_format=mf)
         tgt = tgt.to(device, non_blocking=True).contiguous(memory_format=mf)
-        out = model(inp)
+        out = forward(model, cfg, inp, None if sigma is None else sigma.to(device))
         loss = loss_fn(out, tgt)
         opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -39,9 +39,10 @@ inline HwcImage random_image(int w, int h, int c, unsigned seed) {
   return img;
 }
 
-// tile: stripe width (0 whole, -1 automatic); chunk: rows per pass (0 automatic).
+// tile: stripe width (0 whole, -1 automatic); chunk: rows per pass (0 automatic); params: the
+// noise level of a graph that takes one.
 inline HwcImage run_engine(const CompiledModel &m, const HwcImage &in, int tile, int threads,
-                           int chunk = 0) {
+                           int chunk = 0, const RunParams &params = {}) {
   const Graph &g = m.graph();
   const int s = g.output_scale();
   HwcImage out{in.width * s, in.height * s, g.out_channels(), {}};
@@ -62,11 +63,12 @@ inline HwcImage run_engine(const CompiledModel &m, const HwcImage &in, int tile,
   cfg.threads = threads;
   cfg.tile_size = tile;
   cfg.chunk_rows = chunk;
+  cfg.params = params;
   run_image(m, a, b, cfg);
   return out;
 }
 
-inline HwcImage run_oracle(const Graph &g, const HwcImage &in) {
+inline HwcImage run_oracle(const Graph &g, const HwcImage &in, const RunParams &params = {}) {
   PlanarImage p;
   p.channels = in.channels;
   p.height = in.height;
@@ -75,7 +77,7 @@ inline HwcImage run_oracle(const Graph &g, const HwcImage &in) {
   for (int c = 0; c < in.channels; ++c)
     for (int i = 0; i < in.width * in.height; ++i)
       p.data[size_t(c) * in.width * in.height + i] = in.data[size_t(i) * in.channels + c];
-  PlanarImage r = run_reference(g, p);
+  PlanarImage r = run_reference(g, p, params);
   HwcImage out{r.width, r.height, r.channels, std::vector<float>(r.data.size())};
   for (int c = 0; c < r.channels; ++c)
     for (int i = 0; i < r.width * r.height; ++i)

@@ -22,6 +22,7 @@
 #include "converter/families/family_registry.h"
 #include "engine/model_file.h"
 #include "engine_harness.h"
+#include "fixture_io.h"
 #include "models/synthetic/graph_factory.h"
 #include "test_paths.h"
 #include "xunit/xunit.h"
@@ -175,6 +176,27 @@ TEST_CASE("c api: struct_size: 0 and absurd sizes are refused, older and newer c
   std::memset(&init, 0xAB, sizeof init);
   xunit_run_options_init(&init);
   CHECK(init.struct_size == sizeof(xunit_run_options));
+  CHECK(init.noise_level_mode == XUNIT_NOISE_LEVEL_AUTO);
+
+  SUBCASE("init writes only the caller's struct") {
+    // A 0.2.0 program calls the library's xunit_run_options_init (the header's macro is newer):
+    // its struct ends before noise_level_mode, and the bytes after it are someone else's.
+    constexpr size_t old_size = offsetof(xunit_run_options, noise_level_mode);
+    std::vector<unsigned char> buf(sizeof(xunit_run_options) + 8, 0xAB);
+    auto *o = reinterpret_cast<xunit_run_options *>(buf.data());
+    (xunit_run_options_init)(o);  // the function, not the macro
+    CHECK(o->struct_size == old_size);
+    CHECK(o->tile_size == -1);
+    for (size_t i = old_size; i < buf.size(); ++i) CHECK(buf[i] == 0xAB);
+    // A size that ends inside a field leaves that field alone; below 4 bytes nothing is written.
+    std::fill(buf.begin(), buf.end(), 0xAB);
+    xunit_run_options_init_sized(o, old_size + 2);
+    CHECK(o->struct_size == old_size + 2);
+    for (size_t i = old_size; i < buf.size(); ++i) CHECK(buf[i] == 0xAB);
+    std::fill(buf.begin(), buf.end(), 0xAB);
+    xunit_run_options_init_sized(o, 3);
+    for (unsigned char b : buf) CHECK(b == 0xAB);
+  }
 
   SUBCASE("model info") {
     // Refused sizes: nothing written, the message names the field.
@@ -418,6 +440,102 @@ TEST_CASE("c api: bad arguments are refused with a message, and nothing is writt
   for (float v : out) REQUIRE(v == 42.f);
   // NULL options means the defaults.
   CHECK(xunit_run(model.m, nullptr, &a, &b) == XUNIT_OK);
+}
+
+TEST_CASE("c api: a noise-level-conditioned model: a fixed sigma gives PyTorch's output") {
+  Model model(model_bytes("xdncnn_nm_c3_f16_b2"));
+  xunit_model_info info;
+  info.struct_size = sizeof info;
+  REQUIRE(xunit_model_get_info(model.m, &info) == XUNIT_OK);
+  CHECK(info.noise_level_input == 1);
+  CHECK(info.in_channels == 3);
+  const std::string dir = xunit::testing::parity_dir() + "xdncnn_nm_c3_f16_b2/";
+  const xunit::testing::HwcImage in = xunit::testing::load_npy(dir + "input.npy");
+  const int w = in.width, h = in.height;
+  std::vector<float> previous;
+  for (int sigma : {0, 25}) {
+    CAPTURE(sigma);
+    const xunit::testing::HwcImage want =
+        xunit::testing::load_npy(dir + "output_s" + std::to_string(sigma) + ".npy");
+    for (int tile : {0, 6}) {
+      std::vector<float> out(in.data.size());
+      xunit_image a = f32_image(w, h, 3, const_cast<float *>(in.data.data()));
+      xunit_image b = f32_image(w, h, 3, out.data());
+      xunit_run_options o = options(2, tile);
+      o.noise_level_mode = XUNIT_NOISE_LEVEL_FIXED;
+      o.noise_level = float(sigma);
+      REQUIRE(xunit_run(model.m, &o, &a, &b) == XUNIT_OK);
+      float worst = 0;
+      for (size_t i = 0; i < out.size(); ++i)
+        worst = std::max(worst, std::abs(out[i] - want.data[i]));
+      CHECK(worst <= 1e-4f);
+      if (tile == 0) {
+        CHECK(out != previous);
+        previous = out;
+      }
+    }
+  }
+}
+
+TEST_CASE("c api: noise levels outside 0..255, unknown modes and fixed levels for blind models") {
+  Model conditioned(model_bytes("xdncnn_nm_c1_f16_b1"));
+  Model blind(model_bytes("xdncnn_c1_f24_b3"));
+  xunit_model_info info;
+  info.struct_size = sizeof info;
+  REQUIRE(xunit_model_get_info(blind.m, &info) == XUNIT_OK);
+  CHECK(info.noise_level_input == 0);
+  const int w = 9, h = 7;
+  std::vector<float> in = ramp_image(w, h, 1, 3), out(size_t(w) * h, 42.f);
+  xunit_image a = f32_image(w, h, 1, in.data());
+  xunit_image b = f32_image(w, h, 1, out.data());
+  auto refused = [&](const xunit_model *m, const xunit_run_options &o, const char *fragment) {
+    CHECK(xunit_run(m, &o, &a, &b) == XUNIT_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE(std::string(xunit_last_error()).find(fragment) != std::string::npos,
+                  xunit_last_error());
+    uint64_t bytes = 0;  // the same options, the same answer
+    CHECK(xunit_run_memory_needed(m, &o, w, h, &bytes) == XUNIT_ERROR_INVALID_ARGUMENT);
+  };
+  xunit_run_options o = options(1, -1);
+  CHECK(o.noise_level_mode == XUNIT_NOISE_LEVEL_AUTO);  // the default
+  for (int32_t mode : {-1, 2}) {
+    o.noise_level_mode = mode;
+    refused(conditioned.m, o, "noise_level_mode");
+  }
+  o.noise_level_mode = XUNIT_NOISE_LEVEL_FIXED;
+  for (float level : {-1.f, 255.5f, std::nanf(""), INFINITY, -INFINITY}) {
+    CAPTURE(level);
+    o.noise_level = level;
+    refused(conditioned.m, o, "noise_level must be 0 to 255");
+  }
+  o.noise_level = 25.f;
+  refused(blind.m, o, "model has no noise-level input");
+  for (float v : out) REQUIRE(v == 42.f);  // nothing written
+  o.noise_level = 255.f;                   // the bounds are levels too
+  CHECK(xunit_run(conditioned.m, &o, &a, &b) == XUNIT_OK);
+  o.noise_level_mode = XUNIT_NOISE_LEVEL_AUTO;  // a blind model runs as it is
+  CHECK(xunit_run(blind.m, &o, &a, &b) == XUNIT_OK);
+
+  // An older caller's struct ends before the noise level: the default, AUTO, whatever follows.
+  alignas(xunit_run_options) unsigned char buf[sizeof(xunit_run_options)];
+  xunit_run_options full = options(1, -1);
+  full.noise_level_mode = XUNIT_NOISE_LEVEL_FIXED;
+  full.noise_level = 1000.f;
+  std::memcpy(buf, &full, sizeof full);
+  auto *old = reinterpret_cast<xunit_run_options *>(buf);
+  old->struct_size = uint32_t(offsetof(xunit_run_options, noise_level_mode));
+  CHECK(xunit_run(blind.m, old, &a, &b) == XUNIT_OK);
+  // AUTO is FIXED at the level xunit_estimate_noise_level reads on the input, to the bit.
+  REQUIRE(xunit_run(conditioned.m, old, &a, &b) == XUNIT_OK);
+  const std::vector<float> automatic = out;
+  float level = -1.f;
+  REQUIRE(xunit_estimate_noise_level(&a, &level) == XUNIT_OK);
+  o.noise_level_mode = XUNIT_NOISE_LEVEL_FIXED;
+  o.noise_level = level;
+  REQUIRE(xunit_run(conditioned.m, &o, &a, &b) == XUNIT_OK);
+  CHECK(out == automatic);
+  o.noise_level = level + 10.f;  // (and the level matters)
+  REQUIRE(xunit_run(conditioned.m, &o, &a, &b) == XUNIT_OK);
+  CHECK(out != automatic);
 }
 
 TEST_CASE("c api: progress reaches 1 in order, and a callback can cancel promptly") {

@@ -362,7 +362,15 @@ TEST_CASE("cli: shipped models are found, listed, described and picked by channe
   CHECK(info.status == 0);
   CHECK(info.out.find("super-resolution x2") != std::string::npos);
   CHECK(info.out.find("test xsrgan-x2") != std::string::npos);
+  CHECK(info.out.find("noise level") == std::string::npos);  // a blind model
   expect_failure(run(dir, "xunit-run", "--info nosuch", env), "no model 'nosuch'");
+  // A denoiser conditioned on the noise level says so.
+  REQUIRE(
+      run(dir, "xunit-convert", parity_dir() + "xdncnn_nm_c1_f16_b1/model.pt " + (dir / "nm.xunit"))
+          .status == 0);
+  Result conditioned = run(dir, "xunit-run", "--info " + (dir / "nm.xunit"));
+  CHECK(conditioned.status == 0);
+  CHECK(conditioned.out.find("noise level:      an input") != std::string::npos);
 
   xunit::cli::save_image(dir / "rgb.png", gradient(20, 12, 3, 8), false);
   xunit::cli::save_image(dir / "gray.png", gradient(20, 12, 1, 8), false);

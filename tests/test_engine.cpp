@@ -29,6 +29,39 @@ TEST_CASE("engine matches the reference executor on xdncnn-shaped graphs") {
   }
 }
 
+TEST_CASE("noise level maps: the run's sigma inside the image, zero padding past it, any stripe") {
+  GraphFactory f(53);
+  const HwcImage in = random_image(19, 15, 3, 11);
+  for (int net = 0; net < 2; ++net) {
+    CAPTURE(net);
+    // xdncnn's way (BN over cat(x, map), then a conv), and maps read by convs directly, at 2x
+    // resolution, by a binary op.
+    const Graph g = net == 0 ? f.xdncnn(3, 16, 1, 7, true) : f.noise_map_net(3);
+    CHECK(g.noise_level_input());
+    for (int block : {8, 16}) {
+      CAPTURE(block);
+      LoadedModel m = load_graph(g, DType::F32, {block, ConvAlgorithm::Auto});
+      CHECK(m.model->plan().describe(m.model->graph()).find("noise_level_map") !=
+            std::string::npos);
+      HwcImage previous;
+      for (float sigma : {0.f, 25.f}) {
+        CAPTURE(sigma);
+        const RunParams params{sigma};
+        const HwcImage want = run_oracle(m.model->graph(), in, params);
+        // One thread: short passes on busy cores spend more in OpenMP barriers than in work
+        // (the parity and C API cases run two).
+        CHECK(max_abs_diff(run_engine(*m.model, in, 0, 1, 0, params), want) <= 1e-4f);
+        CHECK(max_abs_diff(run_engine(*m.model, in, 5, 1, 3, params), want) <= 1e-4f);
+        if (sigma > 0)  // stripes of 1 column: every column but the owned one is halo
+          CHECK(max_abs_diff(run_engine(*m.model, in, 1, 1, 1, params), want) <= 1e-4f);
+        CHECK(max_abs_diff(want, previous) > 1e-3f);  // the level changes the output
+        previous = want;
+      }
+    }
+  }
+  CHECK_FALSE(f.xdncnn(3, 8, 1).noise_level_input());
+}
+
 TEST_CASE("engine matches the reference executor on xsrgan-shaped graphs") {
   GraphFactory f(2);
   for (int scale : {2, 4, 8}) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -157,6 +158,33 @@ TEST_CASE("resize and DCR shuffles need format 1.1; other models stay 1.0") {
   std::memcpy(&*at, "cubix", 5);
   reseal(bytes);
   CHECK(parse_error(bytes).find("unknown resize mode 'cubix'") != std::string::npos);
+}
+
+TEST_CASE("noise level maps need format 1.4 and keep their scale; a non-finite scale is refused") {
+  GraphFactory f(32);
+  auto minor_of = [](const std::vector<uint8_t> &bytes) { return bytes[10] | (bytes[11] << 8); };
+  Graph g = f.noise_map_net(3);
+  std::vector<uint8_t> bytes = serialize_model(g, DType::F32);
+  CHECK(minor_of(bytes) == 4);
+  CHECK(minor_of(bytes) == format::kVersionMinor);
+  Graph back = parse_model(bytes.data(), bytes.size());
+  CHECK(back.noise_level_input());
+  REQUIRE(back.ops.size() == g.ops.size());
+  int maps = 0;
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    CHECK(back.ops[i].type == g.ops[i].type);
+    if (g.ops[i].type != OpType::NoiseLevelMap) continue;
+    ++maps;
+    CHECK(back.ops[i].level_scale == g.ops[i].level_scale);  // bit for bit
+    CHECK(back.values[size_t(back.ops[i].output)].channels == 1);
+  }
+  CHECK(maps == 3);
+  CHECK(back.halo() == g.halo());
+  CHECK_FALSE(f.xdncnn(1, 8, 1).noise_level_input());
+
+  g.ops[0].level_scale = INFINITY;  // (the first op: the image's map)
+  REQUIRE(g.ops[0].type == OpType::NoiseLevelMap);
+  CHECK_THROWS_WITH_AS(g.validate_and_infer(), doctest::Contains("scale must be finite"), Error);
 }
 
 namespace {

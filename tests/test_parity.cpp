@@ -71,6 +71,40 @@ TEST_CASE("every family and checkpoint format matches PyTorch within 1e-4, whole
   MESSAGE("worst parity error over all cases: " << worst);
 }
 
+TEST_CASE("noise-level-conditioned xdncnn matches PyTorch at each sigma, whole and tiled" *
+          doctest::test_suite("engine")) {
+  // noise_cases.txt: name arch in_channels sigma... (outputs output_s<sigma>.npy)
+  std::ifstream list(kDir + "noise_cases.txt");
+  std::string line;
+  int cases = 0;
+  while (std::getline(list, line)) {
+    std::istringstream fields(line);
+    ParityCase c;
+    REQUIRE(bool(fields >> c.name >> c.arch >> c.channels));
+    CAPTURE(c.name);
+    ++cases;
+    LoadedModel m = convert_checkpoint(kDir + c.name + "/model.pt", "");
+    const Graph &g = m.model->graph();
+    CHECK(g.metadata.at("family") == c.arch);
+    CHECK(g.metadata.at("noise_level_input") == "sigma/255");
+    CHECK(g.noise_level_input());
+    CHECK(g.in_channels() == c.channels);
+    const HwcImage input = load_npy(kDir + c.name + "/input.npy");
+    int sigma = 0, sigmas = 0;
+    while (fields >> sigma) {
+      CAPTURE(sigma);
+      ++sigmas;
+      const HwcImage want = load_npy(kDir + c.name + "/output_s" + std::to_string(sigma) + ".npy");
+      const RunParams params{float(sigma)};
+      for (int tile : {0, 5})
+        CHECK(max_abs_diff(run_engine(*m.model, input, tile, 2, 0, params), want) <= 1e-4f);
+      CHECK(max_abs_diff(run_oracle(g, input, params), want) <= 1e-4f);
+    }
+    CHECK(sigmas >= 2);
+  }
+  CHECK(cases >= 2);
+}
+
 TEST_CASE("wrapped checkpoints ({'state_dict': module.*}, {'g_model': ...}) convert identically" *
           doctest::test_suite("engine")) {
   for (const char *name : {"xdncnn_c3_f16_b2", "xsrgan_c3_f16_b2_x2"}) {
@@ -119,6 +153,13 @@ TEST_CASE("converter errors name the problem") {
   CHECK(error_of(bad_shape, "").find("features.0.conv.weight") != std::string::npos);
   convert::StateDict empty;
   CHECK(!error_of(empty, "").empty());
+  // xdncnn's first conv reads the image, or the image and a noise-level map: nothing else.
+  convert::StateDict mismatched = dict;
+  for (auto &t : mismatched.tensors) {
+    if (t.name == "features_to_image.weight") t.shape[0] = 1, t.data.resize(16 * 5 * 5);
+    if (t.name == "features_to_image.bias") t.shape[0] = 1, t.data.resize(1);
+  }
+  CHECK(error_of(mismatched, "").find("one more (a noise-level map)") != std::string::npos);
 }
 
 TEST_CASE("xdense checkpoints: variant, blocks, growth and kernel come from the shapes") {

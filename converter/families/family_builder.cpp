@@ -178,6 +178,15 @@ int GraphBuilder::concat(const std::vector<int> &inputs, const std::string &name
   return g_.add_op(op, op.name);
 }
 
+int GraphBuilder::noise_level_map(int input, const std::string &name) {
+  Op op;
+  op.type = OpType::NoiseLevelMap;
+  op.name = unique(name);
+  op.level_scale = 1.f / 255.f;
+  op.inputs = {input};
+  return g_.add_op(op, op.name);
+}
+
 int GraphBuilder::pixel_shuffle(int input, int factor, const std::string &name) {
   Op op;
   op.type = OpType::PixelShuffle;

@@ -54,6 +54,9 @@ class GraphBuilder {
   // nn.PReLU from "<prefix>.weight": one shared slope [1] or one per channel [C].
   int prelu(const std::string &prefix, int input);
   int concat(const std::vector<int> &inputs, const std::string &name);
+  // One channel of sigma/255 at `input`'s resolution, sigma being the run's noise level: the
+  // conditioning channel of a noise-level-conditioned denoiser (models/xunit_models.py).
+  int noise_level_map(int input, const std::string &name);
   int pixel_shuffle(int input, int factor, const std::string &name);
   int upsample_bilinear(int input, int factor, const std::string &name);
   // An xUnit module under "<prefix>.features.", the variant told by its keys (MODELS.md):

@@ -89,7 +89,7 @@ std::vector<int64_t> first_conv_shape(const WeightSource &w) {
 
 const std::vector<Family> &families() {
   static const std::vector<Family> kFamilies = {
-      {"xdncnn", "denoise", match_xdncnn, build_xdncnn},
+      {"xdncnn", "denoise", match_xdncnn, build_xdncnn, xdncnn_image_channels},
       {"dncnn", "denoise", match_dncnn, build_dncnn},
       {"xsrgan", "sr", match_xsrgan, build_xsrgan},
       {"srgan", "sr", match_srgan, build_srgan},
@@ -134,9 +134,11 @@ Graph build_graph(const StateDict &dict, const std::string &arch,
   const std::vector<int64_t> first = first_conv_shape(w);
   XUNIT_CHECK(first.size() == 4 && first[1] >= 1 && first[1] <= 64,
               "the first conv has an unexpected shape");
-  int input = g.add_input("image", int(first[1]));
   try {
-    g.output = family->build(builder, w, s, input, meta);
+    const int channels = family->image_channels ? family->image_channels(w) : int(first[1]);
+    XUNIT_CHECK(channels >= 1 && channels <= 64,
+                "the image would have " + std::to_string(channels) + " channels");
+    g.output = family->build(builder, w, s, g.add_input("image", channels), meta);
     w.expect_all_used(family->name);
   } catch (const Error &e) {
     // A forced --arch that does not fit: say which family the keys do look like.

@@ -32,6 +32,9 @@ struct Family {
   // Adds the network to `graph` (input already added); returns the output value.
   int (*build)(GraphBuilder &b, WeightSource &w, Settings &s, int input,
                std::map<std::string, std::string> &meta);
+  // The image's channels, where the first conv reads more than the image (null: it reads the
+  // image alone, and its input channels are the image's).
+  int (*image_channels)(const WeightSource &w) = nullptr;
 };
 
 const std::vector<Family> &families();
@@ -44,6 +47,7 @@ Graph build_graph(const StateDict &dict, const std::string &arch,
 // Families defined in their own files.
 int build_xdncnn(GraphBuilder &b, WeightSource &w, Settings &s, int input,
                  std::map<std::string, std::string> &meta);
+int xdncnn_image_channels(const WeightSource &w);
 int build_dncnn(GraphBuilder &b, WeightSource &w, Settings &s, int input,
                 std::map<std::string, std::string> &meta);
 int build_xsrgan(GraphBuilder &b, WeightSource &w, Settings &s, int input,

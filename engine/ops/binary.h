@@ -42,6 +42,7 @@ inline float binary_eval(OpType type, float u, float v) {
     case OpType::PixelUnshuffle:
     case OpType::SpaceToDepth:
     case OpType::BorderConv2d:
+    case OpType::NoiseLevelMap:
     case OpType::kCount:
       break;  // not binary
   }

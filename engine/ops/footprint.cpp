@@ -36,7 +36,8 @@ int op_radius(const Op &op, int r) {
     case OpClass::Unary:
     case OpClass::Binary:
     case OpClass::Concat:
-      return r;  // pixel for pixel
+    case OpClass::RunInput:  // row for row (a noise level map reads only its input's geometry)
+      return r;              // pixel for pixel
     case OpClass::Resample:
       if (op.type == OpType::PixelShuffle || op.type == OpType::PixelShuffleDcr)
         return r * op.factor + op.factor - 1;  // output row y reads input row y / f
@@ -59,6 +60,7 @@ RowRange op_source_rows(const Op &op, RowRange out, int input_height) {
     case OpClass::Unary:
     case OpClass::Binary:
     case OpClass::Concat:
+    case OpClass::RunInput:
       return out;
     case OpClass::Resample:
       if (op.type == OpType::PixelShuffle || op.type == OpType::PixelShuffleDcr)

@@ -42,6 +42,10 @@ enum class OpType : uint8_t {
   // attr border (BorderMode) reflect or edge (PyTorch padding_mode 'reflect' / 'replicate', a
   // ReflectionPad2d / ReplicationPad2d before an unpadded conv).
   BorderConv2d,
+  // One channel of attr scale (float) * sigma at every pixel of its input's resolution, sigma
+  // being the run's noise level in 8-bit levels (RunParams): the conditioning channel of a
+  // noise-level-conditioned denoiser (FFDNet's sigma/255 map). Its input gives the geometry only.
+  NoiseLevelMap,
   kCount
 };
 
@@ -61,6 +65,7 @@ enum class OpClass : uint8_t {
   Resample,  // changes the resolution (pixel shuffles, upsampling, resize)
   Concat,
   Unshuffle,  // pixel unshuffles of the graph input
+  RunInput,   // a value from what the run supplies (RunParams), at its input's resolution
 };
 
 struct OpTraits {

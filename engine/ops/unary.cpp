@@ -56,6 +56,7 @@ float UnaryFn::operator()(float v, int c) const {
     case OpType::PixelUnshuffle:
     case OpType::SpaceToDepth:
     case OpType::BorderConv2d:
+    case OpType::NoiseLevelMap:
     case OpType::kCount:
       break;  // not unary: refused by the constructor
   }

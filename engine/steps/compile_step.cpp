@@ -6,9 +6,9 @@
 namespace xunit {
 
 namespace {
-constexpr const char *kStepKindNames[] = {"conv",   "conv_o4",       "dwgate",        "elementwise",
-                                          "binary", "pixel_shuffle", "upsample",      "concat",
-                                          "resize", "pointwise",     "conv_transpose"};
+constexpr const char *kStepKindNames[] = {
+    "conv",     "conv_o4", "dwgate", "elementwise", "binary",         "pixel_shuffle",
+    "upsample", "concat",  "resize", "pointwise",   "conv_transpose", "noise_level_map"};
 static_assert(std::size(kStepKindNames) == size_t(StepKind::kCount), "one name per step kind");
 }  // namespace
 
@@ -41,6 +41,8 @@ std::unique_ptr<StepProgram> compile_step(const StepCompile &c) {
       return compile_pointwise_step(c);
     case StepKind::ConvTranspose:
       return compile_conv_transpose_step(c);
+    case StepKind::NoiseLevelMap:
+      return compile_noise_level_map_step(c);
     case StepKind::kCount:
       break;
   }

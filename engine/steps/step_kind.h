@@ -17,6 +17,7 @@ enum class StepKind : uint8_t {
   Resize,         // nearest / linear / cubic (the resize op)
   Pointwise,      // 1x1 conv with the element-wise ops before and after it fused, kernels/pointwise
   ConvTranspose,  // a transposed conv upsampling by its stride, via oneDNN's deconvolution
+  NoiseLevelMap,  // rows of the run's noise level (the noise_level_map op)
   kCount
 };
 

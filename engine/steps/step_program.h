@@ -9,6 +9,7 @@
 
 #include "engine/graph.h"
 #include "engine/plan.h"
+#include "engine/run_params.h"
 #include "engine/steps/row_access.h"
 
 namespace xunit {
@@ -28,6 +29,7 @@ struct StepIo {
   RowRange rows;                     // the output rows of this pass
   void *scratch;                     // pass_scratch_bytes() bytes, for this step alone
   SharedScratch shared;              // shared_scratch_bytes() bytes at least
+  const RunParams &params;           // the run's inputs besides the image (the noise level)
 };
 
 class StepProgram {
@@ -67,5 +69,6 @@ std::unique_ptr<StepProgram> compile_concat_step(const StepCompile &c);
 std::unique_ptr<StepProgram> compile_resize_step(const StepCompile &c);
 std::unique_ptr<StepProgram> compile_pointwise_step(const StepCompile &c);
 std::unique_ptr<StepProgram> compile_conv_transpose_step(const StepCompile &c);
+std::unique_ptr<StepProgram> compile_noise_level_map_step(const StepCompile &c);
 
 }  // namespace xunit

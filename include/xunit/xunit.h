@@ -166,11 +166,17 @@ XUNIT_API xunit_status xunit_model_get_info(const xunit_model *model, xunit_mode
  * model; NULL if the key is absent or model or key is NULL. Does not touch xunit_last_error. */
 XUNIT_API const char *xunit_model_get_metadata(const xunit_model *model, const char *key);
 
-/* Writes the defaults into *options: struct_size = sizeof(xunit_run_options) of this version, all
- * cores, automatic stripes, FP32, no progress callback. NULL: does nothing. (A later version that
- * lengthens the struct will add a new init function rather than have this one write past an
- * older caller's struct.) */
-XUNIT_API void xunit_run_options_init(xunit_run_options *options);
+/* Writes the defaults into *options, a struct of `size` bytes: struct_size = size, all cores,
+ * automatic stripes, FP32, no progress callback, the noise level estimated (AUTO). Only the
+ * fields that lie within `size` are written, so a program built with an older, shorter struct is
+ * never written past. NULL, or a size below 4: does nothing. Call it through the macro below. */
+XUNIT_API void xunit_run_options_init_sized(xunit_run_options *options, size_t size);
+/* Initialises the caller's own struct (the size this header gives it). Programs built against
+ * 0.2.0, whose struct ended before noise_level_mode, call the function of this name, which
+ * writes those 32 bytes only (the parentheses keep the macro from expanding). */
+XUNIT_API void(xunit_run_options_init)(xunit_run_options *options);
+#define xunit_run_options_init(options) \
+  xunit_run_options_init_sized((options), sizeof(xunit_run_options))
 
 /* Runs the network on `input`, writing `output`, which must be preallocated with width and height
  * equal to the input's times the model scale, and channels equal to the model's out_channels

@@ -170,11 +170,22 @@ class GraphFactory {
     return g;
   }
 
-  // An xDnCNN-shaped denoiser: [affine -> conv3 -> xunit] x (blocks+1) -> conv5 + x.
-  Graph xdncnn(int channels, int features, int blocks, int k = 7) {
+  // One channel of scale * sigma (the run's noise level) at `in`'s resolution.
+  int noise_level_map(Graph &g, int in, float scale = 1.f / 255.f) {
+    Op op;
+    op.type = OpType::NoiseLevelMap;
+    op.name = "noise_level_map" + std::to_string(g.ops.size());
+    op.level_scale = scale;
+    op.inputs = {in};
+    return add(g, op);
+  }
+
+  // An xDnCNN-shaped denoiser: [affine -> conv3 -> xunit] x (blocks+1) -> conv5 + x. With
+  // noise_map, conditioned on the noise level: the first block reads cat(x, sigma/255 map).
+  Graph xdncnn(int channels, int features, int blocks, int k = 7, bool noise_map = false) {
     Graph g;
     int x = g.add_input("x", channels);
-    int h = x;
+    int h = noise_map ? concat(g, {x, noise_level_map(g, x)}) : x;
     for (int i = 0; i <= blocks; ++i) h = xunit(g, conv(g, affine(g, h), features, 3), k);
     g.output = binary(g, OpType::Add, conv(g, h, channels, 5), x);
     g.validate_and_infer();
@@ -241,6 +252,23 @@ class GraphFactory {
     int s = unary(g, OpType::Sigmoid, conv(g, gt, 16, 3));
     int y = xunit(g, s, 5);
     g.output = binary(g, OpType::Add, x, conv(g, y, channels, 3));
+    g.validate_and_infer();
+    return g;
+  }
+
+  // Noise level maps wherever the planner may put them: read by a conv through a concat with the
+  // image, by a conv alone (its input window, zero padded past the image), at 2x resolution
+  // after a pixel shuffle, by a binary op; scales other than 1/255.
+  Graph noise_map_net(int channels) {
+    Graph g;
+    int x = g.add_input("x", channels);
+    int h = unary(g, OpType::Relu, conv(g, concat(g, {x, noise_level_map(g, x)}), 16, 3));
+    h = binary(g, OpType::Add, h, conv(g, noise_level_map(g, h, 2.f / 255.f), 16, 5));
+    int up = resize(g, OpType::PixelShuffle, conv(g, h, 16, 3), 2);  // 4 channels at 2x
+    int m = noise_level_map(g, up, 3.f / 255.f);
+    h = conv(g, concat(g, {up, m}), 8, 3);
+    h = binary(g, OpType::Add, h, conv(g, binary(g, OpType::Mul, m, m), 8, 1));
+    g.output = conv(g, h, channels, 3);
     g.validate_and_infer();
     return g;
   }

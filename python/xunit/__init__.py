@@ -408,7 +408,7 @@ class _Runs:
     def __init__(self, model, threads, tile, precision, progress, level=None):
         self.model, self.progress, self.total, self.done, self.level = model, progress, 1, 0, level
         self.opts = _capi.RunOptions()
-        _lib.xunit_run_options_init(ctypes.byref(self.opts))
+        _lib.xunit_run_options_init_sized(ctypes.byref(self.opts), ctypes.sizeof(self.opts))
         self.opts.threads, self.opts.tile_size = int(threads), int(tile)
         self.opts.precision = _capi.PRECISIONS[precision]
         if progress is not None:

@@ -13,12 +13,13 @@ class Image(ctypes.Structure):
 ProgressFn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_float, ctypes.c_void_p)
 
 
-# xunit_image is frozen; the two structs below begin with struct_size (xunit_run_options_init sets
-# it in RunOptions; ModelInfo() sets it itself).
+# xunit_image is frozen; the two structs below begin with struct_size (xunit_run_options_init_sized
+# sets it in RunOptions; ModelInfo() sets it itself).
 class RunOptions(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("threads", ctypes.c_int32), ("tile_size", ctypes.c_int32),
                 ("precision", ctypes.c_int32),
                 ("progress", ProgressFn), ("progress_user_data", ctypes.c_void_p),
+                # XUNIT_NOISE_LEVEL_AUTO and 0 by default
                 ("noise_level_mode", ctypes.c_int32), ("noise_level", ctypes.c_float)]
 
 
@@ -97,8 +98,8 @@ def _declare(lib):
     lib.xunit_model_get_info.argtypes = [ctypes.c_void_p, P(ModelInfo)]
     lib.xunit_model_get_metadata.restype = ctypes.c_char_p
     lib.xunit_model_get_metadata.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
-    lib.xunit_run_options_init.restype = None
-    lib.xunit_run_options_init.argtypes = [P(RunOptions)]
+    lib.xunit_run_options_init_sized.restype = None
+    lib.xunit_run_options_init_sized.argtypes = [P(RunOptions), ctypes.c_size_t]
     lib.xunit_run.restype = status
     lib.xunit_run.argtypes = [ctypes.c_void_p, P(RunOptions), P(Image), P(Image)]
     lib.xunit_estimate_noise_level.restype = status
