@@ -989,12 +989,14 @@ TEST_CASE("printable: controls and invalid UTF-8 are escaped, valid UTF-8 is kep
 
 namespace {
 
-// The shipped denoisers as a model folder: xdncnn-color and xdncnn-gray (tiny fixtures).
-std::string make_denoiser_dir(const TempDir &dir) {
-  const std::string models = dir / "models";
+// The shipped denoisers as a model folder: xdncnn-color and xdncnn-gray (tiny fixtures; blind
+// ones unless others are named).
+std::string make_denoiser_dir(const TempDir &dir, const std::string &folder = "models",
+                              const char *color = "xdncnn_c3_f16_b2",
+                              const char *gray = "xdncnn_c1_f24_b3") {
+  const std::string models = dir / folder;
   mkdir(models.c_str(), 0755);
-  for (auto [fixture, name] : {std::pair{"xdncnn_c3_f16_b2", "xdncnn-color"},
-                               std::pair{"xdncnn_c1_f24_b3", "xdncnn-gray"}})
+  for (auto [fixture, name] : {std::pair{color, "xdncnn-color"}, std::pair{gray, "xdncnn-gray"}})
     REQUIRE(run(dir, "xunit-convert",
                 parity_dir() + fixture + "/model.pt " + models + "/" + name + ".xunit")
                 .status == 0);
@@ -1131,27 +1133,71 @@ TEST_CASE("cli: --sigma: auto by default, a number only for a noise-conditioned 
                  "--no-model runs no model: drop -m, -s, -x and --sigma");
   CHECK(run(dir, "xunit-run", "--help").out.find("--sigma auto|N") != std::string::npos);
 
-  // A noise-conditioned shipped denoiser (once models/ has one): the level is estimated once
-  // per image on what the model runs on and said in the log, or given.
-  xunit_model *m = nullptr;
-  REQUIRE(xunit_model_load((std::string(XUNIT_MODELS_DIR) + "/xdncnn-color.xunit").c_str(), &m) ==
-          XUNIT_OK);
-  xunit_model_info info{};
-  info.struct_size = sizeof info;
-  xunit_model_get_info(m, &info);
-  xunit_model_free(m);
-  if (!info.noise_level_input) {
-    MESSAGE("the shipped xdncnn-color is blind: its --sigma log is not checked");
-    return;
+  // Denoisers conditioned on the noise level (the parity fixtures, as the shipped pair): the
+  // level is estimated once per image on what the model runs on and said in its log line, or
+  // given; the output is the C API's at that level.
+  const std::string nm = make_denoiser_dir(dir, "nm", "xdncnn_nm_c3_f16_b2", "xdncnn_nm_c1_f16_b1");
+  const std::string nm_env = "XUNIT_MODEL_DIR=" + nm + " ";
+  Image noisy = gradient(40, 32, 3, 8);
+  uint32_t state = 7;
+  for (float &v : noisy.pixels) {  // +-12 levels of uniform noise: sigma about 7
+    state = state * 1664525u + 1013904223u;
+    v = std::clamp(v + (float(state >> 8) / float(1 << 24) - 0.5f) * 24.f / 255.f, 0.f, 1.f);
   }
-  const std::string shipped = "-m " + std::string(XUNIT_MODELS_DIR) + "/xdncnn-color.xunit ";
-  r = run(dir, "xunit-run", shipped + "-i " + in + " -o " + (dir / "c1.png"));
+  xunit::cli::save_image(dir / "noisy.png", noisy, false);
+  const Image read = xunit::cli::load_image(dir / "noisy.png");
+  xunit_image img{read.width,
+                  read.height,
+                  3,
+                  XUNIT_PIXEL_F32,
+                  size_t(read.width) * 3 * 4,
+                  const_cast<float *>(read.pixels.data())};
+  float level = 0;
+  REQUIRE(xunit_estimate_noise_level(&img, &level) == XUNIT_OK);
+  CHECK(level > 3.f);
+  char said[64];
+  std::snprintf(said, sizeof said, "xunit-run: sigma %.1f (estimated)\n", double(level));
+  r = run(dir, "xunit-run", "-i " + (dir / "noisy.png") + " -o " + (dir / "c1.png"), nm_env);
   CHECK_MESSAGE(r.status == 0, r.err);
-  CHECK_MESSAGE(r.err.find(" (estimated)") != std::string::npos, r.err);
-  CHECK(r.err.find("xunit-run: sigma ") == 0);
-  r = run(dir, "xunit-run", shipped + "-i " + in + " -o " + (dir / "c2.png") + " --sigma 10");
-  CHECK_MESSAGE(r.err.find("xunit-run: sigma 10 (given)") != std::string::npos, r.err);
-  CHECK(run(dir, "xunit-run", shipped + "-q -i " + in + " -o " + (dir / "c3.png") + " --sigma 10")
+  CHECK(r.err == said);
+  r = run(dir, "xunit-run", "-i " + (dir / "noisy.png") + " -o " + (dir / "c2.png") + " --sigma 10",
+          nm_env);
+  CHECK(r.err == "xunit-run: sigma 10 (given)\n");
+  CHECK(slurp(dir / "c1.png") != slurp(dir / "c2.png"));  // the level matters
+  // The output is the model run at that level (the C API's FIXED).
+  xunit_model *cm = nullptr;
+  REQUIRE(xunit_model_load((nm + "/xdncnn-color.xunit").c_str(), &cm) == XUNIT_OK);
+  std::vector<float> result(read.pixels.size());
+  xunit_image outimg = img;
+  outimg.data = result.data();
+  xunit_run_options ro;
+  xunit_run_options_init(&ro);
+  ro.noise_level_mode = XUNIT_NOISE_LEVEL_FIXED;
+  ro.noise_level = level;
+  REQUIRE(xunit_run(cm, &ro, &img, &outimg) == XUNIT_OK);
+  xunit_model_free(cm);
+  Image expected = read;
+  expected.pixels = result;
+  xunit::cli::save_image(dir / "expected.png", expected, false);
+  CHECK(slurp(dir / "c1.png") == slurp(dir / "expected.png"));
+  // TTA: one level for the 8 runs; gray content: the gray model, the level of the gray image,
+  // said with the switch; a folder names each image; -q says nothing.
+  r = run(dir, "xunit-run", "-x -i " + (dir / "noisy.png") + " -o " + (dir / "c3.png"), nm_env);
+  CHECK(r.err == said);
+  Image gray = read;
+  for (size_t i = 0; i < gray.pixels.size(); i += 3)
+    gray.pixels[i + 1] = gray.pixels[i + 2] = gray.pixels[i];
+  xunit::cli::save_image(dir / "grayrgb.png", gray, false);
+  r = run(dir, "xunit-run", "-i " + (dir / "grayrgb.png") + " -o " + (dir / "c4.png"), nm_env);
+  CHECK_MESSAGE(r.err.find("xunit-run: gray content in a color file: denoised with xdncnn-gray "
+                           "(written as color); sigma ") == 0,
+                r.err);
+  CHECK(r.err_lines() == 1);
+  mkdir((dir / "in").c_str(), 0755);
+  xunit::cli::save_image(dir / "in/a.png", noisy, false);
+  r = run(dir, "xunit-run", "-i " + (dir / "in") + " -o " + (dir / "out") + " --sigma 3", nm_env);
+  CHECK_MESSAGE(r.err.find("xunit-run: a.png: sigma 3 (given)\n") == 0, r.err);
+  CHECK(run(dir, "xunit-run", "-q -i " + (dir / "noisy.png") + " -o " + (dir / "c5.png"), nm_env)
             .err.empty());
 }
 

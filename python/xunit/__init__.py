@@ -299,7 +299,7 @@ class Model:
         level = _noise_level(sigma)
         if level is not None and not self.noise_level_input:
             raise Error(_capi.STATUS_INVALID_ARGUMENT,
-                        "sigma=%g: the model (%s) takes no noise level (a blind denoiser): leave sigma=\"auto\""
+                        "sigma=%g: the model (%s) takes no noise level (a blind model): leave sigma=\"auto\""
                         % (level, self.family))
         if precision not in _capi.PRECISIONS:
             raise ValueError("xunit: precision is one of %s, not %r" % (sorted(_capi.PRECISIONS), precision))

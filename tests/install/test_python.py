@@ -213,19 +213,35 @@ with xunit.Model("xdncnn-color") as m:
     check(np.array_equal(m.run(noisy, sigma="auto"), blind), 'sigma="auto" is the default')
     for bad in ("10", "AUTO", -1, 256, float("nan"), True, None, [5]):
         check(raises(lambda: m.run(noisy, sigma=bad), ValueError, "sigma is"), "sigma=%r refused" % (bad,))
-    if not m.noise_level_input:
-        e = None
-        try:
-            m.run(noisy, sigma=10)
-        except xunit.Error as err:
-            e = err
-        check(e is not None and e.status == "XUNIT_ERROR_INVALID_ARGUMENT" and "takes no noise level" in str(e),
-              "sigma=10 on a blind model: xunit.Error %s" % e)
-    else:  # a noise-conditioned shipped model: the levels xunit-run gives it, bit for bit
-        check(np.array_equal(m.run(small, sigma=10), cli(color_path, small, ["--sigma", "10"])),
+with xunit.Model("xsrgan-x2") as blind:  # a super-resolution model takes no noise level
+    e = None
+    try:
+        blind.run(noisy, sigma=10)
+    except xunit.Error as err:
+        e = err
+    check(e is not None and e.status == "XUNIT_ERROR_INVALID_ARGUMENT" and "takes no noise level" in str(e),
+          "sigma=10 on a blind model: xunit.Error %s" % e)
+
+# Denoisers conditioned on the noise level (the parity fixtures): the levels xunit-run gives them,
+# bit for bit, through every channel route (one estimate on what the model runs on).
+parity = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "parity")
+with tempfile.TemporaryDirectory() as tmp:
+    paths = {}
+    for fixture, name in (("xdncnn_nm_c3_f16_b2", "color"), ("xdncnn_nm_c1_f16_b1", "gray")):
+        paths[name] = os.path.join(tmp, name + ".xunit")
+        subprocess.run([os.path.join(os.path.dirname(xunit_run), "xunit-convert"),
+                        os.path.join(parity, fixture, "model.pt"), paths[name]], check=True, capture_output=True)
+    with xunit.Model(paths["color"]) as nc, xunit.Model(paths["gray"]) as ng:
+        check(nc.noise_level_input and ng.noise_level_input, "Model.noise_level_input")
+        check(np.array_equal(nc.run(small, sigma=10), cli(paths["color"], small, ["--sigma", "10"])),
               "sigma=10 as xunit-run --sigma 10")
-        check(np.array_equal(m.run(small), cli(color_path, small)), "sigma auto as xunit-run's estimate")
-        check(np.array_equal(m.run(small, sigma=np.float32(10)), m.run(small, sigma=10)), "a numpy float sigma")
+        check(np.array_equal(nc.run(small, sigma=np.float32(10)), nc.run(small, sigma=10)), "a numpy float sigma")
+        check(not np.array_equal(nc.run(small, sigma=10), nc.run(small, sigma=30)), "the level matters")
+        check(np.array_equal(nc.run(small), cli(paths["color"], small)), "sigma auto as xunit-run's estimate")
+        check(np.array_equal(nc.run(gray2d), cli(paths["color"], gray2d)), "auto, gray through the color model")
+        check(np.array_equal(ng.run(small), cli(paths["gray"], small)), "auto, color through the gray model")
+        check(np.array_equal(ng.run(gray_rgb), cli(paths["gray"], gray_rgb)), "auto, gray content")
+        check(np.array_equal(nc.run(rgba), cli(paths["color"], rgba)), "auto, RGBA")
 
 
 # --- close() while another thread is inside run(): it waits; runs after it are refused.
