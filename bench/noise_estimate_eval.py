@@ -2,7 +2,7 @@
 """Calibration and validation of xunit_estimate_noise_level (engine/noise_estimate.cpp), through
 the Python package and the built library.
 
-    /usr/bin/python3 bench/noise_estimate_eval.py            # the table (~2 minutes on 2 cores)
+    /usr/bin/python3 bench/noise_estimate_eval.py            # the table (~3 minutes, one core)
     /usr/bin/python3 bench/noise_estimate_eval.py --speed    # ms for a 12 MP RGB image
     /usr/bin/python3 bench/noise_estimate_eval.py --table    # re-simulates kBlockQuantile
 
