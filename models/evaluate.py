@@ -125,14 +125,22 @@ def main():
                        "-o", out_dir, "--precision", p, "-j", str(args.threads)]
                 if noise_map:
                     cmd += ["--sigma", folder[1:] if sigma_mode == "given" else "auto"]
-                subprocess.run(cmd, check=True)
+                done = subprocess.run(cmd, capture_output=True, text=True)
+                if done.returncode != 0:
+                    raise RuntimeError(done.stderr.strip())
                 for f, key in targets:
                     if f == folder:
                         outs[(f, key)] = from_np(np.load(os.path.join(out_dir, key)))
             return outs
 
         for p in args.precision.split(","):
-            outs = run_xunit(p, "given")
+            try:
+                outs = run_xunit(p, "given")
+            except RuntimeError as e:
+                if p == "fp32":
+                    raise
+                print("xunit %-7s not run: %s" % (p + ":", e), flush=True)  # e.g. bf16 without AVX-512
+                continue
             results["xunit_" + p] = score(lambda k: outs[k])
             results["max_abs_diff_" + p] = float(max((outs[k] - ref[k]).abs().max() for k in targets))
             print("xunit %-7s %s  (max |xunit - pytorch| %.2e)" % (p + ":", json.dumps(results["xunit_" + p]),
