@@ -451,7 +451,9 @@ xunit_status xunit_estimate_noise_level(const xunit_image *image, float *out_sig
   std::string problem = check_image(image, "input");
   if (!problem.empty()) return fail(XUNIT_ERROR_INVALID_ARGUMENT, problem);
   return guarded(XUNIT_ERROR_INTERNAL, [&] {
-    *out_sigma = xunit::estimate_noise_level(*image);
+    // At most 255, the top of the levels run options accept: a float image far outside [0, 1]
+    // (0..255 values given as floats) reads as that rather than as thousands of levels.
+    *out_sigma = std::min(xunit::estimate_noise_level(*image), 255.f);
     return XUNIT_OK;
   });
 }

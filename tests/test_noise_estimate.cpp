@@ -287,3 +287,12 @@ TEST_CASE("noise estimate: bad arguments are refused") {
   CHECK(xunit_estimate_noise_level(&ok, &sigma) == XUNIT_OK);
   CHECK(std::string(xunit_last_error()).empty());
 }
+
+TEST_CASE("noise estimate: a float image of 0..255 values reads 255 at most") {
+  // Python's check_range=False lets such images through; the estimate must stay a level that
+  // XUNIT_NOISE_LEVEL_FIXED accepts, or AUTO would refuse to run them.
+  const std::vector<uint8_t> noisy = saved(scene(64, 48, 3), 25.0, 3);
+  const std::vector<float> raw(noisy.begin(), noisy.end());
+  const float e = estimate(raw.data(), 64, 48, 3, XUNIT_PIXEL_F32);
+  CHECK(e == 255.f);
+}

@@ -201,8 +201,8 @@ XUNIT_API xunit_status xunit_run_memory_needed(const xunit_model *model,
 /* Estimates the standard deviation of additive white noise in `image`, in 8-bit levels (0..255
  * whatever the pixel type), from the flattest parts of a fine-scale high-pass band: about 0 for
  * a clean photo, the sigma of Gaussian noise added to one (clipped and quantized as in a saved
- * file). What XUNIT_NOISE_LEVEL_AUTO runs. A NULL or bad image or out_sigma:
- * XUNIT_ERROR_INVALID_ARGUMENT. */
+ * file); at most 255 (a float image of 0..255 values reads so). What XUNIT_NOISE_LEVEL_AUTO runs. A
+ * NULL or bad image or out_sigma: XUNIT_ERROR_INVALID_ARGUMENT. */
 XUNIT_API xunit_status xunit_estimate_noise_level(const xunit_image *image, float *out_sigma);
 
 #ifdef __cplusplus
