@@ -7,6 +7,7 @@
 namespace {
 constexpr int kBlock = 16;
 // 32 vector registers: P * OB accumulators + OB weights + 1 broadcast.
+constexpr int kMaxOB = 4;
 constexpr int pix_for(int ob) { return ob == 1 ? 24 : ob == 2 ? 12 : ob == 3 ? 8 : 6; }
 }  // namespace
 
