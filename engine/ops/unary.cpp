@@ -65,21 +65,29 @@ float UnaryFn::operator()(float v, int c) const {
 
 namespace {
 
-// The common ops on whole pixels of B lanes: plain loops the compiler vectorizes. False: use
-// the generic per-element path.
+// The common ops on whole pixels of B lanes, vectorized. `ivdep` because the steps run them
+// in place (d == s), which GCC's runtime alias check treats as an overlap: without it every
+// element took a branch (a ReLU after BN: 23% of the authors' xDnCNN, the signs unpredictable).
+// False: use the generic per-element path.
 template <int B>
 bool apply_fast(OpType type, float alpha, const float *sc, const float *sh, const float *s,
                 float *d, int width) {
   if (type == OpType::Affine) {
-    for (int x = 0; x < width; ++x)
+    for (int x = 0; x < width; ++x) {
+#pragma GCC ivdep
       for (int l = 0; l < B; ++l) d[x * B + l] = s[x * B + l] * sc[l] + sh[l];
+    }
     return true;
   }
   if (type == OpType::Relu || type == OpType::LeakyRelu) {
     const float a = type == OpType::Relu ? 0.f : alpha;
-    for (int x = 0; x < width; ++x)
-      for (int l = 0; l < B; ++l)
-        d[x * B + l] = s[x * B + l] < 0.f ? s[x * B + l] * a : s[x * B + l];
+    const long n = long(width) * B;
+#pragma GCC ivdep
+    for (long i = 0; i < n; ++i) {
+      const float v = s[i];
+      // ReLU keeps -inf * 0 out (0, as PyTorch gives); NaN stays NaN in both
+      d[i] = v < 0.f ? (type == OpType::Relu ? 0.f : v * a) : v;
+    }
     return true;
   }
   return false;
