@@ -79,14 +79,28 @@ bool apply_fast(OpType type, float alpha, const float *sc, const float *sh, cons
     }
     return true;
   }
-  if (type == OpType::Relu || type == OpType::LeakyRelu) {
-    const float a = type == OpType::Relu ? 0.f : alpha;
-    const long n = long(width) * B;
+  const long n = long(width) * B;
+  if (type == OpType::Relu) {  // (not v * 0: -inf must give 0, as in PyTorch; NaN stays NaN)
+#pragma GCC ivdep
+    for (long i = 0; i < n; ++i) d[i] = s[i] < 0.f ? 0.f : s[i];
+    return true;
+  }
+  if (type == OpType::LeakyRelu) {
+    // (a select, vectorized: this file is compiled with -fno-trapping-math, engine/CMakeLists)
 #pragma GCC ivdep
     for (long i = 0; i < n; ++i) {
-      const float v = s[i];
-      // ReLU keeps -inf * 0 out (0, as PyTorch gives); NaN stays NaN in both
-      d[i] = v < 0.f ? (type == OpType::Relu ? 0.f : v * a) : v;
+      const float v = s[i], m = v * alpha;
+      d[i] = v < 0.f ? m : v;
+    }
+    return true;
+  }
+  if (type == OpType::PRelu) {  // a slope per channel (`sc` here)
+    for (int x = 0; x < width; ++x) {
+#pragma GCC ivdep
+      for (int l = 0; l < B; ++l) {
+        const float v = s[x * B + l], m = v * sc[l];
+        d[x * B + l] = v < 0.f ? m : v;
+      }
     }
     return true;
   }
@@ -100,8 +114,13 @@ void UnaryFn::apply_row(const float *src, float *dst, int width, int block, int 
   if (lanes == block) {
     const float *sc = scale_ ? scale_ + c0 : nullptr, *sh = shift_ ? shift_ + c0 : nullptr;
     float alpha = alpha_;
-    if (type_ == OpType::PRelu && shared_slope_) alpha = slope_[0];
-    const OpType fast = type_ == OpType::PRelu && shared_slope_ ? OpType::LeakyRelu : type_;
+    OpType fast = type_;
+    if (type_ == OpType::PRelu && shared_slope_) {
+      fast = OpType::LeakyRelu;
+      alpha = slope_[0];
+    } else if (type_ == OpType::PRelu) {
+      sc = slope_ + c0;
+    }
     if (block == 16 && apply_fast<16>(fast, alpha, sc, sh, src, dst, width)) return;
     if (block == 8 && apply_fast<8>(fast, alpha, sc, sh, src, dst, width)) return;
   }
