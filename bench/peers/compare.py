@@ -33,6 +33,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "models"))
 sys.path.insert(0, HERE)
 from pytorch_peer import time_modes  # noqa: E402
+from xunit2018 import build2018  # noqa: E402
 from xunit_models import build, randomize_batchnorm  # noqa: E402
 
 
@@ -56,7 +57,8 @@ def xunit_seconds(bin_dir, model, size, threads, repeat, tmp):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--arch", default="xdncnn", choices=["xdncnn", "dncnn", "xsrgan", "srgan", "xdense"])
+    ap.add_argument("--arch", default="xdncnn", choices=["xdncnn", "dncnn", "xsrgan", "srgan", "xdense", "xdncnn2018"],
+                    help="xdncnn2018: the xUnit authors' xDnCNN (Gaussian gates, 9x9; --blocks cells)")
     ap.add_argument("--features", type=int, default=64)
     ap.add_argument("--blocks", default="8", help="blocks; for xdense the layers per dense block, e.g. 4,6,8")
     ap.add_argument("--growth", type=int, default=None, help="xdense growth rate (default 16, SR 8)")
@@ -83,7 +85,11 @@ def main():
         cfg["scale"] = scale
     if args.arch == "xdense" and args.growth:
         cfg["growth_rate"] = args.growth
-    model = build(args.arch, **cfg)
+    if args.arch == "xdncnn2018":
+        model = build2018("xdncnn2018", in_channels=args.channels, num_features=args.features,
+                          num_cells=blocks[0])
+    else:
+        model = build(args.arch, **cfg)
     randomize_batchnorm(model, torch.Generator().manual_seed(1))
     model.eval()
     w, h = args.size
@@ -116,7 +122,7 @@ def main():
             times.setdefault("xunit fp32", []).append(
                 xunit_seconds(bin_dir, xm, args.size, args.threads, args.repeat, tmp))
             modes = [m for m in args.pytorch_modes.split(",") if m]
-            for mode, t in (time_modes(model, x, modes, args.repeat, cfg, args.arch) if modes else {}).items():
+            for mode, t in (time_modes(model, x, modes, args.repeat) if modes else {}).items():
                 times.setdefault("pytorch %s %s" % (torch.__version__.split("+")[0], mode), []).append(t)
             if onnx_path:
                 res = subprocess.run([args.peer_python, os.path.join(HERE, "onnx_peer.py"), "--model", onnx_path,

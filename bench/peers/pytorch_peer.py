@@ -12,6 +12,7 @@ mode, followed by the best FP32 mode.  Weights are random (speed only).
 """
 
 import argparse
+import copy
 import os
 import sys
 
@@ -35,7 +36,7 @@ def parse_size(s):
         raise argparse.ArgumentTypeError("size must be HxW, e.g. 512x512")
 
 
-def time_modes(model, x, modes, repeat, cfg, arch, verbose=False, pixels=None):
+def time_modes(model, x, modes, repeat, verbose=False, pixels=None):
     """Median seconds per image of `model` on `x` in each of `modes` (see MODES); a mode that
     fails on this machine is reported (verbose) and left out."""
     results = {}
@@ -46,9 +47,7 @@ def time_modes(model, x, modes, repeat, cfg, arch, verbose=False, pixels=None):
                     def fn(m=model, xi=x):
                         return m(xi)
                 elif mode == "channels_last":
-                    m_cl = build(arch, **cfg)
-                    m_cl.load_state_dict(model.state_dict())
-                    m_cl = m_cl.eval().to(memory_format=torch.channels_last)
+                    m_cl = copy.deepcopy(model).eval().to(memory_format=torch.channels_last)
                     x_cl = x.contiguous(memory_format=torch.channels_last)
 
                     def fn(m=m_cl, xi=x_cl):
@@ -115,7 +114,7 @@ def main(argv=None):
           % (torch.__version__, args.arch, args.channels, args.features, args.blocks,
              args.scale, h, w, args.threads, args.repeat))
 
-    results = time_modes(model, x, modes, args.repeat, cfg, args.arch, verbose=True, pixels=h * w * args.scale ** 2)
+    results = time_modes(model, x, modes, args.repeat, verbose=True, pixels=h * w * args.scale ** 2)
     fp32 = {m: t for m, t in results.items() if m in FP32_MODES}
     if fp32:
         best = min(fp32, key=fp32.get)

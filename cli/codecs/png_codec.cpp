@@ -103,6 +103,9 @@ bool write_png(PngState *s, const WriteJob *job) {
   // a warning rather than failing the write.
   png_set_benign_errors(s->png, 1);
   png_set_write_fn(s->png, s, on_png_write, on_png_flush);
+  // zlib level 3, not libpng's 6: on a denoised 512x512 photo 2% larger, 2.5x faster (100 ->
+  // 40 ms, most of what a one-image xunit-run spent beyond the network).
+  png_set_compression_level(s->png, 3);
   static const int kColor[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
                                 PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
   png_set_IHDR(s->png, s->info, job->width, job->height, job->depth, kColor[job->channels],
