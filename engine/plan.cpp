@@ -84,6 +84,7 @@ class Planner {
     }
     virtualize_concats();
     fuse_pointwise();
+    fuse_dwgate_pre();
     assign_values();
     mark_gathers();
     return std::move(plan_);
@@ -268,14 +269,25 @@ class Planner {
       removed[i] = true;
     }
     // Drop the virtual concats' steps (step indices of the others shift down).
+    remove_steps(removed);
+  }
+
+  // Steps that read each value (as an input, a Sum operand, or through a virtual concat), plus
+  // one for the graph output.
+  // The step that writes each value (-1: none).
+  std::vector<int> producers() const {
+    std::vector<int> producer(g_.values.size(), -1);
+    for (size_t i = 0; i < plan_.steps.size(); ++i)
+      producer[size_t(plan_.steps[i].output)] = int(i);
+    return producer;
+  }
+  void remove_steps(const std::vector<bool> &removed) {
     std::vector<Step> kept;
     for (size_t i = 0; i < plan_.steps.size(); ++i)
       if (!removed[i]) kept.push_back(std::move(plan_.steps[i]));
     plan_.steps = std::move(kept);
   }
 
-  // Steps that read each value (as an input, a Sum operand, or through a virtual concat), plus
-  // one for the graph output.
   std::vector<int> count_readers() const {
     std::vector<std::set<int>> readers(g_.values.size());
     for (size_t i = 0; i < plan_.steps.size(); ++i) {
@@ -298,10 +310,7 @@ class Planner {
   // block's concatenation) and reads it back. An element-wise step that alone reads the conv's
   // result joins as a post-op.
   void fuse_pointwise() {
-    const std::vector<int> readers = count_readers();
-    std::vector<int> producer(g_.values.size(), -1);
-    for (size_t i = 0; i < plan_.steps.size(); ++i)
-      producer[size_t(plan_.steps[i].output)] = int(i);
+    const std::vector<int> readers = count_readers(), producer = producers();
     std::vector<bool> removed(plan_.steps.size(), false);
     for (size_t i = 0; i < plan_.steps.size(); ++i) {
       Step &s = plan_.steps[i];
@@ -314,7 +323,7 @@ class Planner {
       const Step &pre = plan_.steps[size_t(e)];
       std::vector<const Op *> ops{pre.op};
       for (const PostOp &p : pre.post) ops.push_back(p.op);
-      if (pre.kind != StepKind::Elementwise || !pointwise_pre(ops)) continue;
+      if (pre.kind != StepKind::Elementwise || !fusable_pre(ops)) continue;
       s.kind = StepKind::Pointwise;
       s.pre = ops;
       s.inputs = pre.inputs;
@@ -337,14 +346,39 @@ class Planner {
         break;
       }
     }
-    std::vector<Step> kept;
-    for (size_t i = 0; i < plan_.steps.size(); ++i)
-      if (!removed[i]) kept.push_back(std::move(plan_.steps[i]));
-    plan_.steps = std::move(kept);
+    remove_steps(removed);
   }
 
-  // What kernels/pointwise applies before the conv: affines, then at most one activation.
-  static bool pointwise_pre(const std::vector<const Op *> &ops) {
+  // An element-wise step of affines and at most one activation read only as a dw gate's source
+  // (the 2018 cell: x1 * gaussian(BN(dw(relu(BN(x1)))))) runs inside the gate step on the rows
+  // it reads: its tensor, written and read back once per layer, is never stored.
+  void fuse_dwgate_pre() {
+    const std::vector<int> readers = count_readers(), producer = producers();
+    std::vector<bool> removed(plan_.steps.size(), false);
+    for (Step &s : plan_.steps) {
+      if (s.kind != StepKind::DwGate) continue;
+      const int e = producer[size_t(s.inputs[0])];
+      if (e < 0 || removed[size_t(e)] || readers[size_t(s.inputs[0])] != 1) continue;
+      const Step &pre = plan_.steps[size_t(e)];
+      std::vector<const Op *> ops{pre.op};
+      for (const PostOp &p : pre.post) ops.push_back(p.op);
+      if (pre.kind != StepKind::Elementwise || !fusable_pre(ops) || pre.inputs.size() != 1 ||
+          !parts_[size_t(pre.inputs[0])].empty())
+        continue;
+      s.pre = ops;
+      s.inputs[0] = pre.inputs[0];
+      if (s.inputs.size() > 1 && s.inputs[1] == s.inputs[0]) {  // it gates its own source
+        s.inputs.pop_back();
+        s.gate_multiplies_source = true;
+      }
+      removed[size_t(e)] = true;
+    }
+    remove_steps(removed);
+  }
+
+  // What the pointwise and dw gate steps apply to their source (PreActivation, engine/ops/unary.h):
+  // affines, then at most one activation.
+  static bool fusable_pre(const std::vector<const Op *> &ops) {
     bool activated = false;
     for (const Op *op : ops) {
       if (activated) return false;
@@ -458,6 +492,7 @@ std::string Plan::describe(const Graph &g) const {
     }
     if (s.kind == StepKind::DwGate && s.inputs.size() > 1)
       out << " (gating " << g.values[size_t(s.inputs[1])].name << ")";
+    if (s.gate_multiplies_source) out << " (gating its source)";
     if (s.bf16) out << " (bf16)";
     const ValuePlan &v = values[size_t(s.output)];
     for (int v : s.inputs)

@@ -29,9 +29,13 @@ struct Step {
   std::vector<PostOp> post;
   int sum_value = -1;        // Conv, ConvO4: the value a Sum post-op adds
   const Op *gate = nullptr;  // DwGate: the gate op the dw conv's result feeds
-  // Pointwise: the unary ops applied to the input before the 1x1 conv (affines, then at most
-  // one activation); `inputs` are then what those ops read.
+  // Pointwise, DwGate: the unary ops applied to the (first) input before the conv (affines,
+  // then at most one activation); `inputs` are then what those ops read.
   std::vector<const Op *> pre;
+  // DwGate with `pre`: the gate multiplies the source as read, before the pre ops (the 2018
+  // cell, x1 * gate(dw(relu(BN(x1))))); otherwise the multiplicand is inputs[1] when present,
+  // else the pre-activated source.
+  bool gate_multiplies_source = false;
   bool gather = false;  // Pointwise: the input's channels are copied together first
   // Conv feeding only a PixelShuffle by this factor: its output channels are stored in
   // sub-pixel-major order (channel s * C + c holds the op's c * f * f + s), so that the shuffle

@@ -110,10 +110,15 @@ TEST_CASE("the 2018 xDnCNN: Gaussian gates fused with their dw convs, x - net(x)
     LoadedModel m = load_graph(g);
     const std::string plan = m.model->plan().describe(m.model->graph());
     CAPTURE(plan);
-    int gates = 0;
-    for (const Step &s : m.model->plan().steps)
-      gates += s.kind == StepKind::DwGate && s.gate->type == OpType::GateGaussian;
+    int gates = 0, elementwise = 0;
+    for (const Step &s : m.model->plan().steps) {
+      // each BN -> ReLU runs inside its gate step, which multiplies the raw conv output
+      gates += s.kind == StepKind::DwGate && s.gate->type == OpType::GateGaussian &&
+               s.pre.size() == 2 && s.gate_multiplies_source && s.inputs.size() == 1;
+      elementwise += s.kind == StepKind::Elementwise;
+    }
     CHECK(gates == 3);
+    CHECK(elementwise == 0);
     HwcImage in = random_image(29, 23, 1, 4);
     HwcImage want = run_oracle(m.model->graph(), in);
     CHECK(max_abs_diff(run_engine(*m.model, in, 0, 2), want) <= 1e-4f);
@@ -123,6 +128,50 @@ TEST_CASE("the 2018 xDnCNN: Gaussian gates fused with their dw convs, x - net(x)
       CHECK(max_abs_diff(run_engine(*narrow.model, in, 6, 1, 5), want) <= 1e-4f);
     }
   }
+}
+
+TEST_CASE("dw gates run the affines and activation before them, whichever value they gate") {
+  GraphFactory f(44);
+  // 0: gates the pre-activation's input (the 2018 cell); 1: gates its own pre-activated source
+  // (xUnitS after BN -> ReLU); 2: gates a third value; 3: the activation is read twice, so it
+  // stays a step of its own.
+  for (int variant = 0; variant < 4; ++variant)
+    for (OpType gate : {OpType::Gate, OpType::GateGaussian}) {
+      Graph g;
+      const int x = g.add_input("x", 3), F = 20;
+      const int x1 = f.conv(g, x, F, 3);
+      const int m = f.unary(g, OpType::Tanh, f.conv(g, x, F, 3));
+      const int a = variant == 2 ? f.unary(g, OpType::LeakyRelu, f.affine(g, x1), 0.2f)
+                                 : f.unary(g, OpType::Relu, f.affine(g, f.affine(g, x1)));
+      const int logits = f.conv(g, a, F, 5, F);
+      const int multiplicand = variant == 0 ? x1 : variant == 2 ? m : a;
+      int y = f.binary(g, gate, multiplicand, logits);
+      if (variant == 3) y = f.binary(g, OpType::Add, y, a);
+      y = f.binary(g, OpType::Add, y, m);
+      // x1 read twice, so its BN -> ReLU cannot ride on its conv as post-ops
+      if (variant == 1 || variant == 2) y = f.binary(g, OpType::Add, y, x1);
+      g.output = f.conv(g, y, 3, 3);
+      g.validate_and_infer();
+      CAPTURE(variant);
+      CAPTURE(std::string(op_type_name(gate)));
+      for (int block : {8, 16}) {
+        CAPTURE(block);
+        LoadedModel lm = load_graph(g, DType::F32, {block, ConvAlgorithm::Auto});
+        const std::string plan = lm.model->plan().describe(lm.model->graph());
+        CAPTURE(plan);
+        int fused = 0;
+        for (const Step &s : lm.model->plan().steps)
+          fused += s.kind == StepKind::DwGate && !s.pre.empty() &&
+                   s.gate_multiplies_source == (variant == 0) &&
+                   s.inputs.size() == (variant == 2 ? 2u : 1u);
+        CHECK(fused == (variant == 3 ? 0 : 1));
+        HwcImage in = random_image(31, 19, 3, 9);
+        HwcImage want = run_oracle(lm.model->graph(), in);
+        CHECK(max_abs_diff(run_engine(*lm.model, in, 0, 2), want) <= 1e-4f);
+        CHECK(max_abs_diff(run_engine(*lm.model, in, 7, 2, 3), want) <= 1e-4f);
+        CHECK(max_abs_diff(run_engine(*lm.model, in, 0, 1, 4), want) <= 1e-4f);
+      }
+    }
 }
 
 TEST_CASE("transposed convs upsample by their stride, whole, striped and streamed") {

@@ -148,4 +148,56 @@ bool UnaryFn::affine(int c, float *scale, float *shift) const {
   return true;
 }
 
+PreActivation::PreActivation(const Graph &g, const std::vector<const Op *> &ops, int channels,
+                             int padded) {
+  std::vector<float> sc(size_t(padded), 1.f), sh(size_t(padded), 0.f);
+  bool any_affine = false;
+  for (const Op *op : ops) {
+    const UnaryFn f(g, *op);
+    float a, b;
+    XUNIT_CHECK(slope.empty(), "internal error: a pre-activation has one activation, last");
+    if (f.affine(0, &a, &b)) {
+      any_affine = true;
+      for (int c = 0; c < channels; ++c) {
+        f.affine(c, &a, &b);
+        sc[size_t(c)] *= a;
+        sh[size_t(c)] = sh[size_t(c)] * a + b;
+      }
+      continue;
+    }
+    slope.assign(size_t(padded), 0.f);
+    for (int c = 0; c < channels; ++c)
+      XUNIT_CHECK(f.negative_slope(c, &slope[size_t(c)]),
+                  "internal error: a pre-activation fuses only ReLU-like activations");
+  }
+  if (any_affine) {
+    for (size_t c = size_t(channels); c < size_t(padded); ++c) sc[c] = sh[c] = 0.f;
+    scale = std::move(sc);
+    shift = std::move(sh);
+  }
+}
+
+void PreActivation::apply_row(const float *src, float *dst, int width, int block, int c0) const {
+  const bool affine = !scale.empty();
+  const float *sc = affine ? scale.data() + c0 : nullptr,
+              *sh = affine ? shift.data() + c0 : nullptr;
+  const float *sl = slope.empty() ? nullptr : slope.data() + c0;
+  for (int x = 0; x < width; ++x) {
+    const float *s = src + size_t(x) * size_t(block);
+    float *d = dst + size_t(x) * size_t(block);
+    if (!sl) {
+#pragma GCC ivdep
+      for (int l = 0; l < block; ++l) d[l] = affine ? s[l] * sc[l] + sh[l] : s[l];
+      continue;
+    }
+#pragma GCC ivdep
+    for (int l = 0; l < block; ++l) {
+      const float v = affine ? s[l] * sc[l] + sh[l] : s[l], m = v * sl[l];
+      // A select (vectorized: this file is compiled with -fno-trapping-math); a zero slope
+      // gives 0, not -inf * 0.
+      d[l] = v < 0.f ? (sl[l] != 0.f ? m : 0.f) : v;
+    }
+  }
+}
+
 }  // namespace xunit

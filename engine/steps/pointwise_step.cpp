@@ -42,28 +42,11 @@ class PointwiseProgram : public StepProgram {
         weights[size_t(ch) * ldw + size_t(o)] = w[size_t(o) * C + size_t(ch)];
       if (conv.bias >= 0) bias[size_t(o)] = g.tensor(conv.bias).data[o];
     }
-    // Before: affines compose into one scale and shift, then the activation.
-    std::vector<float> scale(cp, 1.f), shift(cp, 0.f);
-    bool any_affine = false;
-    for (const Op *op : c.step.pre) {
-      const UnaryFn f(g, *op);
-      float a, b;
-      if (f.affine(0, &a, &b)) {
-        any_affine = true;
-        for (int ch = 0; ch < C; ++ch) {
-          f.affine(ch, &a, &b);
-          scale[size_t(ch)] *= a;
-          shift[size_t(ch)] = shift[size_t(ch)] * a + b;
-        }
-      } else {
-        pre_slope = slopes(f, C, int(cp));
-      }
-    }
-    if (any_affine) {
-      for (size_t ch = size_t(C); ch < cp; ++ch) scale[ch] = shift[ch] = 0.f;
-      pre_scale = std::move(scale);
-      pre_shift = std::move(shift);
-    }
+    // Before: affines composed into one scale and shift, then the activation.
+    PreActivation pre(g, c.step.pre, C, int(cp));
+    pre_scale = std::move(pre.scale);
+    pre_shift = std::move(pre.shift);
+    pre_slope = std::move(pre.slope);
     // After: affines before the activation fold into weights and bias; those after it compose.
     std::vector<float> post_scale_v(ldw, 1.f), post_shift_v(ldw, 0.f);
     bool activated = false, any_post_affine = false;
