@@ -83,7 +83,7 @@ TEST_CASE("conv_o4: every registered variant matches the scalar reference") {
   for (const ConvO4Variant &v : variants)
     for (int out : {1, 2, 3, 4})
       for (int kernel : {1, 3, 5})
-        for (int planes : {1, 3, 9})
+        for (int planes : {1, 3, 9, 26})  // 26: several plane groups at any kernel
           for (int width : {1, 2, 4, 5, 6, 9, 13, 31})
             for (int rows : {1, 3}) {
               CAPTURE(v.name);
