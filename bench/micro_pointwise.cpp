@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/micro_main.h"
 #include "kernels/isa.h"
 #include "kernels/pointwise/pointwise.h"
 
@@ -82,10 +83,5 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char **argv) {
-  register_all();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return xunit::bench::run_microbenchmarks(argc, argv, register_all);
 }

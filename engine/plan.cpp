@@ -7,6 +7,8 @@
 #include "common/error.h"
 #include "engine/dnnl_conv.h"
 #include "engine/ops/footprint.h"
+#include "engine/ops/unary.h"
+#include "engine/steps/pre_activation.h"
 
 namespace xunit {
 
@@ -30,11 +32,6 @@ Uses count_uses(const Graph &g) {
   for (size_t v = 0; v < g.values.size(); ++v)
     if (u.count[v] != 1) u.single_user_op[v] = -1;
   return u;
-}
-
-// ReLU-like activations: v < 0 ? a * v : v (what kernels/pointwise fuses).
-bool relu_like(OpType t) {
-  return t == OpType::Relu || t == OpType::LeakyRelu || t == OpType::PRelu;
 }
 
 class Planner {
@@ -323,7 +320,7 @@ class Planner {
       const Step &pre = plan_.steps[size_t(e)];
       std::vector<const Op *> ops{pre.op};
       for (const PostOp &p : pre.post) ops.push_back(p.op);
-      if (pre.kind != StepKind::Elementwise || !fusable_pre(ops)) continue;
+      if (pre.kind != StepKind::Elementwise || !is_pre_activation(ops)) continue;
       s.kind = StepKind::Pointwise;
       s.pre = ops;
       s.inputs = pre.inputs;
@@ -362,7 +359,7 @@ class Planner {
       const Step &pre = plan_.steps[size_t(e)];
       std::vector<const Op *> ops{pre.op};
       for (const PostOp &p : pre.post) ops.push_back(p.op);
-      if (pre.kind != StepKind::Elementwise || !fusable_pre(ops) || pre.inputs.size() != 1 ||
+      if (pre.kind != StepKind::Elementwise || !is_pre_activation(ops) || pre.inputs.size() != 1 ||
           !parts_[size_t(pre.inputs[0])].empty())
         continue;
       s.pre = ops;
@@ -376,24 +373,11 @@ class Planner {
     remove_steps(removed);
   }
 
-  // What the pointwise and dw gate steps apply to their source (PreActivation, engine/ops/unary.h):
-  // affines, then at most one activation.
-  static bool fusable_pre(const std::vector<const Op *> &ops) {
-    bool activated = false;
-    for (const Op *op : ops) {
-      if (activated) return false;
-      if (relu_like(op->type))
-        activated = true;
-      else if (op->type != OpType::Affine)
-        return false;
-    }
-    return true;
-  }
   // ... and after: affines (folded into the weights), at most one activation, affines.
   static bool pointwise_post(const std::vector<PostOp> &post) {
     int activations = 0;
     for (const PostOp &p : post) {
-      if (p.is_sum() || (p.op->type != OpType::Affine && !relu_like(p.op->type))) return false;
+      if (p.is_sum() || (p.op->type != OpType::Affine && !is_relu_like(p.op->type))) return false;
       activations += p.op->type != OpType::Affine;
     }
     return activations <= 1;

@@ -2,11 +2,14 @@
 // their one definition: the reference executor, the element-wise step, conv post-ops, the
 // shuffle's fused activation and the pointwise kernel's slopes all evaluate them through it.
 #pragma once
-#include <vector>
-
 #include "engine/graph.h"
 
 namespace xunit {
+
+// ReLU-like activations: v < 0 ? a * v : v (ReLU a = 0, leaky ReLU, PReLU).
+inline bool is_relu_like(OpType t) {
+  return t == OpType::Relu || t == OpType::LeakyRelu || t == OpType::PRelu;
+}
 
 class UnaryFn {
  public:
@@ -31,20 +34,6 @@ class UnaryFn {
   float alpha_ = 0.f, beta_ = 0.f;
   const float *scale_ = nullptr, *shift_ = nullptr, *slope_ = nullptr;
   bool shared_slope_ = false;
-};
-
-// Affines, then at most one piecewise-linear activation, composed per channel into
-//   u = act(v * scale[c] + shift[c], slope[c])      (act(v, a) = v < 0 ? a * v : v)
-// what the pointwise and dw gate steps apply to their source as they read it (engine/plan.cpp
-// fuses such element-wise steps into them). Padded channels get scale, shift and slope 0.
-struct PreActivation {
-  PreActivation(const Graph &g, const std::vector<const Op *> &ops, int channels, int padded);
-  bool empty() const { return scale.empty() && slope.empty(); }
-  // dst[x * block + l] = u(src[x * block + l], c0 + l) for every lane of `width` pixels.
-  void apply_row(const float *src, float *dst, int width, int block, int c0) const;
-
-  std::vector<float> scale, shift;  // empty: no affine
-  std::vector<float> slope;         // empty: no activation
 };
 
 }  // namespace xunit

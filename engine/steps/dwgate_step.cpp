@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "engine/ops/unary.h"
+#include "engine/steps/pre_activation.h"
 #include "engine/steps/step_program.h"
 #include "kernels/dwgate/dwgate.h"
 

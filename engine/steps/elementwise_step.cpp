@@ -1,9 +1,12 @@
 // StepKind::Elementwise: a unary op and the unary ops fused after it, in one pass over the rows
-// (engine/ops/unary.h). The input may be a virtual concat: its channels are gathered plane by
-// plane where the parts were written.
+// (engine/ops/unary.h); a BatchNorm -> ReLU-like chain composed into one affine and activation
+// (engine/steps/pre_activation.h, kernels/affine_act). The input may be a virtual concat: its
+// channels are gathered plane by plane where the parts were written.
 #include <algorithm>
+#include <optional>
 
 #include "engine/ops/unary.h"
+#include "engine/steps/pre_activation.h"
 #include "engine/steps/step_program.h"
 
 namespace xunit {
@@ -13,8 +16,14 @@ namespace {
 class ElementwiseProgram : public StepProgram {
  public:
   explicit ElementwiseProgram(const StepCompile &c) {
-    ops_.emplace_back(c.graph, *c.step.op);
-    for (const PostOp &p : c.step.post) ops_.emplace_back(c.graph, *p.op);
+    std::vector<const Op *> chain{c.step.op};
+    for (const PostOp &p : c.step.post) chain.push_back(p.op);
+    for (const Op *op : chain) ops_.emplace_back(c.graph, *op);
+    if (is_pre_activation(chain)) {
+      const int C = c.graph.values[size_t(c.step.output)].channels;
+      const int B = c.plan.values[size_t(c.step.output)].block;
+      composed_.emplace(c.graph, chain, C, (C + B - 1) / B * B);
+    }
   }
 
   void run(const StepIo &io) const override {
@@ -35,12 +44,16 @@ class ElementwiseProgram : public StepProgram {
       float *d = dst[size_t(job)];
       gather_plane_row(in, src, lo, n, plane, job % n, d);
       const int lanes = std::min(lo.channels, c_lo + B) - c_lo;  // padded lanes stay zero
-      for (const UnaryFn &f : ops_) f.apply_row(d, d, lo.width, B, c_lo, lanes);
+      if (composed_)  // (padded lanes: scale and shift 0 keep them 0)
+        composed_->apply_row(d, d, lo.width, B, c_lo);
+      else
+        for (const UnaryFn &f : ops_) f.apply_row(d, d, lo.width, B, c_lo, lanes);
     }
   }
 
  private:
   std::vector<UnaryFn> ops_;
+  std::optional<PreActivation> composed_;  // the ops as one affine and activation, if they are
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "engine/ops/unary.h"
+#include "engine/steps/pre_activation.h"
 #include "engine/steps/step_program.h"
 #include "kernels/pointwise/pointwise.h"
 
@@ -46,7 +47,7 @@ class PointwiseProgram : public StepProgram {
     PreActivation pre(g, c.step.pre, C, int(cp));
     pre_scale = std::move(pre.scale);
     pre_shift = std::move(pre.shift);
-    pre_slope = std::move(pre.slope);
+    pre_slope = pre.negative_slopes();
     // After: affines before the activation fold into weights and bias; those after it compose.
     std::vector<float> post_scale_v(ldw, 1.f), post_shift_v(ldw, 0.f);
     bool activated = false, any_post_affine = false;
