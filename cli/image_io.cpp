@@ -67,12 +67,16 @@ std::vector<uint8_t> encode(Format format, const Image &image, const SaveOptions
   XUNIT_CHECK(image.channels <= 4, std::to_string(image.channels) +
                                        " channels cannot be stored in this format (1 to 4)");
   XUNIT_CHECK(options.quality >= 0 && options.quality <= 100, "quality must be in [1, 100]");
+  XUNIT_CHECK(options.png_compression >= -1 && options.png_compression <= 9,
+              "PNG compression must be in [0, 9]");
   // The carried EXIF made true for this image (its size may differ from the input's).
   const std::vector<uint8_t> exif =
       image.exif.empty() ? image.exif : exif_for_image(image.exif, image.width, image.height);
   switch (format) {
     case Format::kPng:
-      return encode_png(image, exif);
+      return encode_png(
+          image, exif,
+          options.png_compression < 0 ? kDefaultPngCompression : options.png_compression);
     case Format::kJpeg:
       return encode_jpeg(image, exif, options.quality ? options.quality : kDefaultJpegQuality);
     case Format::kWebp:

@@ -25,9 +25,13 @@ struct Image {
 
 // Options of save_image.
 struct SaveOptions {
-  int quality = 0;  // JPEG and WebP, 1..100; 0: the default (JPEG 95, WebP lossless)
+  int quality = 0;           // JPEG and WebP, 1..100; 0: the default (JPEG 95, WebP lossless)
+  int png_compression = -1;  // PNG: zlib level 0..9; -1: the default, kDefaultPngCompression
 };
 constexpr int kDefaultJpegQuality = 95;
+// zlib's fastest level, as OpenCV writes PNG: on a denoised 512x512 photo 10 ms to encode where
+// level 6 (libpng's own default) takes ~100 ms, for a file ~7% larger than level 3's.
+constexpr int kDefaultPngCompression = 1;
 
 // Default pixel limit (width * height) for decoding: 2^28 (e.g. 16384 x 16384).
 constexpr size_t kDefaultMaxPixels = size_t(1) << 28;

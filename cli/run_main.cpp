@@ -400,6 +400,7 @@ int run(const RunOptions &o) {
   steps.save = [&](const BatchItem &item, const Image &img) {
     xunit::cli::SaveOptions save;
     save.quality = o.quality;
+    save.png_compression = o.png_compression;
     xunit::cli::save_image(item.output, img, o.overwrite, save);
     {
       std::lock_guard<std::mutex> lock(out_mutex);

@@ -10,10 +10,11 @@ struct RunOptions {
   std::string model;  // file or shipped name; empty: the shipped default
   int scale = 0;      // -s: the shipped super-resolution model of this scale
   std::string input, output;
-  std::string format;  // -f: output extension for folders; empty: the input's
-  int quality = 0;     // --quality: JPEG and WebP outputs, 1..100; 0: JPEG 95, WebP lossless
-  int tile = -1;       // -1 automatic, 0 one stripe
-  int threads = 0;     // 0 all cores
+  std::string format;        // -f: output extension for folders; empty: the input's
+  int quality = 0;           // --quality: JPEG and WebP outputs, 1..100; 0: JPEG 95, WebP lossless
+  int png_compression = -1;  // --png-compression: zlib level 0..9; -1: the default (1)
+  int tile = -1;             // -1 automatic, 0 one stripe
+  int threads = 0;           // 0 all cores
   std::string precision = "fp32";
   bool tta = false;
   // --sigma: the noise level given to a denoiser conditioned on it (8-bit levels), or auto.

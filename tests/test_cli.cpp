@@ -905,6 +905,29 @@ TEST_CASE("cli: WebP and 16-bit TIFF in and out, --quality, and broken files of 
               .status == 0);
   CHECK(xunit::cli::load_image(dir / "d16.tiff").bits == 16);
 
+  // PNG: the same pixels at every --png-compression, smaller at 9 than at the default 1, and
+  // stored uncompressed at 0.
+  const std::pair<const char *, const char *> levels[] = {
+      {"z.png", ""}, {"z0.png", " --png-compression 0"}, {"z9.png", " --png-compression 9"}};
+  for (const auto &[name, option] : levels) {
+    REQUIRE(
+        run(dir, "xunit-run", pass + (dir / "photo.png") + " -o " + (dir / name) + option).status ==
+        0);
+    CHECK(max_diff(xunit::cli::load_image(dir / name), photo) == 0.f);
+  }
+  const std::string z_default = dir / "z.png", z0 = dir / "z0.png", z9 = dir / "z9.png";
+  CHECK(slurp(z9).size() < slurp(z_default).size());
+  CHECK(slurp(z0).size() > photo.pixels.size());  // 64 x 48 x 3 bytes and more
+  for (const char *level : {"-1", "10", "fast"}) {
+    CAPTURE(level);
+    Result r =
+        run(dir, "xunit-run",
+            pass + (dir / "photo.png") + " -o " + (dir / "x.png") + " --png-compression " + level);
+    CHECK(r.status == 2);
+    expect_failure(r, "--png-compression: expected an integer in [0, 9]");
+  }
+  CHECK(!xunit::file_exists(dir / "x.png"));
+
   // --quality is checked as usage.
   for (const char *q : {"0", "101", "high"}) {
     CAPTURE(q);

@@ -28,7 +28,8 @@ Decoded decode_tiff(const uint8_t *data, size_t size, size_t max_pixels);
 // `exif`: what to write (already made true for the image by image_io; empty: none). The ICC
 // profile is image.icc.
 std::vector<uint8_t> encode_jpeg(const Image &image, const std::vector<uint8_t> &exif, int quality);
-std::vector<uint8_t> encode_png(const Image &image, const std::vector<uint8_t> &exif);
+std::vector<uint8_t> encode_png(const Image &image, const std::vector<uint8_t> &exif,
+                                int compression);  // zlib level 0..9
 std::vector<uint8_t> encode_webp(const Image &image, const std::vector<uint8_t> &exif,
                                  int quality);         // 0: lossless
 std::vector<uint8_t> encode_tiff(const Image &image);  // ICC only: see README
