@@ -19,6 +19,9 @@
 //   estimate is taken again (a few rounds; they converge). Leaving out every block that holds
 //   a clipped pixel instead reads low (-1.7 at sigma 50 on Kodak24: it keeps the blocks whose
 //   noise happened to be small) and leaves few blocks or none.
+//   When that leaves almost no block (a noisy white or black page: every block about half
+//   clipped), blocks up to three quarters clipped are used the same way (kMaxClippedShareAll):
+//   a white page at sigma 25 reads 24.4 (it read 0 and was not denoised).
 // - The floor: kFloor (1 level squared) is taken off the channels' variance: 1/12 of it is the
 //   rounding to 8 bits of any saved image, the rest the fine grain that the clean photos of the
 //   test sets show in their flattest blocks (film grain, sensor noise: without the floor they
@@ -72,7 +75,13 @@ constexpr double kFloor = 1.0;  // level^2 taken off the channels' variance (see
 // What the chroma's is left with: the rounding of R, G and B to 8 bits, independent in each.
 constexpr double kRounding = 1.0 / 12;
 constexpr float kMaxClippedShare = 0.25f;  // more of a block at 0 or full scale: left out
-constexpr double kMinGain = 0.25;          // clipping leaves less of the noise: left out
+// ... unless fewer than this share of the blocks (or kMinUsable blocks) are left: then blocks
+// up to kMaxClippedShareAll clipped are used (a noisy white or black page: every block about
+// half clipped; without them the page read 0 and was not denoised at all).
+constexpr double kMinUsableShare = 0.01;
+constexpr size_t kMinUsable = 16;
+constexpr float kMaxClippedShareAll = 0.75f;
+constexpr double kMinGain = 0.25;  // clipping leaves less of the noise: left out
 // The texture guard of RGB images (see the top of this file): what the channels read above the
 // chroma, up to kTexture levels (in quadrature), is texture. A mean chroma energy below
 // kGrayChroma (level^2) is gray content (R = G = B): no chroma to tell anything.
@@ -294,10 +303,16 @@ double gain_at(const double gain[256], float mean) {
 }
 
 // The noise variance of n blocks, or -1 when no block can tell it: energy(i) a block's mean
-// square, usable(i) false for one mostly clipped, gain(i, table) what clipping leaves of the
-// noise in it when clipped_gain gives `table`.
-template <typename Energy, typename Usable, typename Gain>
-double noise_variance(size_t n, Energy energy, Usable usable, Gain gain, bool clipped_data) {
+// square, clipped(i) the share of its pixels at an end, gain(i, table) what clipping leaves of
+// the noise in it when clipped_gain gives `table`.
+template <typename Energy, typename Clipped, typename Gain>
+double noise_variance(size_t n, Energy energy, Clipped clipped, Gain gain, bool clipped_data) {
+  size_t few_clipped = 0;
+  for (size_t i = 0; i < n; ++i) few_clipped += clipped(i) <= kMaxClippedShare;
+  const float limit = few_clipped >= std::max(kMinUsable, size_t(kMinUsableShare * double(n)))
+                          ? kMaxClippedShare
+                          : kMaxClippedShareAll;
+  auto usable = [&](size_t i) { return clipped(i) <= limit; };
   std::vector<float> energies;
   energies.reserve(n);
   for (size_t i = 0; i < n; ++i)
@@ -328,7 +343,7 @@ double noise_variance(size_t n, Energy energy, Usable usable, Gain gain, bool cl
 double channel_variance(const std::vector<Block> &blocks, bool clipped_data) {
   return noise_variance(
       blocks.size(), [&](size_t i) { return blocks[i].energy; },
-      [&](size_t i) { return blocks[i].clipped <= kMaxClippedShare; },
+      [&](size_t i) { return blocks[i].clipped; },
       [&](size_t i, const double *table) { return gain_at(table, blocks[i].mean); }, clipped_data);
 }
 
@@ -339,7 +354,7 @@ double chroma_variance(const std::vector<ChromaBlock> &blocks, bool clipped_data
   for (int k = 0; k < 2; ++k) {
     const double v = noise_variance(
         blocks.size(), [&](size_t i) { return blocks[i].energy[k]; },
-        [&](size_t i) { return blocks[i].clipped <= kMaxClippedShare; },
+        [&](size_t i) { return blocks[i].clipped; },
         [&](size_t i, const double *table) {
           const float *m = blocks[i].mean;
           const double r = gain_at(table, m[0]), g = gain_at(table, m[1]);

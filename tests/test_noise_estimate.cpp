@@ -99,6 +99,22 @@ TEST_CASE("noise estimate: Gaussian noise on a synthetic scene, saved to 8 bits"
   }
 }
 
+TEST_CASE("noise estimate: a noisy white or black page (every block about half clipped)") {
+  // Before, blocks more than a quarter clipped were all left out and such a page read 0: the
+  // conditioned denoiser then left it grey and mottled (mean 245, std 8 at sigma 25).
+  for (double level : {255.0, 0.0, 250.0})
+    for (int c : {1, 3})
+      for (double sigma : {5.0, 10.0, 25.0, 50.0}) {
+        const Levels page{256, 192, c, std::vector<double>(size_t(256) * 192 * c, level)};
+        const float e = estimate(saved(page, sigma, uint64_t(sigma + level)), 256, 192, c);
+        INFO("page of " << level << ", " << c << " channel(s), sigma " << sigma << " read " << e);
+        CHECK(std::abs(e - sigma) <= 0.5 + 0.1 * sigma);
+      }
+  // A clean one reads 0.
+  const Levels white{64, 64, 3, std::vector<double>(size_t(64) * 64 * 3, 255.0)};
+  CHECK(estimate(saved(white, 0, 1), 64, 64, 3) == 0.f);
+}
+
 TEST_CASE("noise estimate: clean images read about 0, texture and edges included") {
   CHECK(estimate(saved(scene(256, 192, 3), 0, 0), 256, 192, 3) <= 0.5f);
   // Hard edges, a checkerboard of 4-pixel squares and stripes up to 2 pixels' period.
