@@ -14,6 +14,9 @@ For each model (all given the same files):
 Noise for image i (sorted by name) is drawn by torch.Generator().manual_seed(i). PSNR over all
 channels of the 8-bit output files (npy: of the output clamped to [0, 1]), mean over images.
 Every model is run with the CLI's defaults (--sigma auto for noise-level-conditioned models).
+--as-rgb: gray images (and the same noise) stored as RGB files, what a black-and-white photo
+saved as RGB is: xunit-run routes such content to a gray model (given as xdncnn-color or
+xdncnn-gray by name); a model given by its path runs as it is.
 """
 
 import argparse
@@ -59,15 +62,20 @@ def main():
     ap.add_argument("--sigma", type=float, default=25.0)
     ap.add_argument("--xunit-run", default=os.path.join(ROOT, "build", "bin", "xunit-run"))
     ap.add_argument("--json", default=None)
+    ap.add_argument("--as-rgb", action="store_true", help="gray images stored as RGB (see above)")
     args = ap.parse_args()
 
     files = train.list_images(args.val_dir)
-    channels = {int(xunit_file.read(m)[0]["in_channels"]) for m in args.model}
-    if len(channels) != 1:
-        raise SystemExit("the models take different channel counts")
-    channels = channels.pop()
+    if args.as_rgb:
+        channels = 1
+    else:
+        channels = {int(xunit_file.read(m)[0]["in_channels"]) for m in args.model}
+        if len(channels) != 1:
+            raise SystemExit("the models take different channel counts")
+        channels = channels.pop()
     s = args.sigma / 255.0
-    results = {"val_dir": os.path.abspath(args.val_dir), "sigma": args.sigma, "models": {}}
+    results = {"val_dir": os.path.abspath(args.val_dir), "sigma": args.sigma, "as_rgb": args.as_rgb,
+               "models": {}}
     with tempfile.TemporaryDirectory() as tmp:
         sets = {k: os.path.join(tmp, k) for k in ("unclipped", "png", "jpeg95", "pages", "clean")}
         for d in sets.values():
@@ -78,6 +86,8 @@ def main():
             n = torch.randn(x.shape, generator=torch.Generator().manual_seed(i))
             clean = x.permute(1, 2, 0).numpy()
             noisy = (x + s * n).permute(1, 2, 0).numpy().astype(np.float32)
+            if args.as_rgb:
+                clean, noisy = np.repeat(clean, 3, axis=2), np.repeat(noisy, 3, axis=2)
             stem = "%03d" % i
             cleans[stem] = clean
             np.save(os.path.join(sets["unclipped"], stem + ".npy"), noisy)
@@ -85,6 +95,8 @@ def main():
             save_u8(np.clip(noisy, 0, 1), os.path.join(sets["jpeg95"], stem + ".jpg"), quality=95)
             save_u8(clean, os.path.join(sets["clean"], stem + ".png"))
         page_noise = torch.randn((512, 512, channels), generator=torch.Generator().manual_seed(1000)).numpy()
+        if args.as_rgb:
+            page_noise = np.repeat(page_noise, 3, axis=2)
         save_u8(np.clip(1.0 + s * page_noise, 0, 1), os.path.join(sets["pages"], "white.png"))
         save_u8(np.clip(0.0 + s * page_noise, 0, 1), os.path.join(sets["pages"], "black.png"))
 
