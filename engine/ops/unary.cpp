@@ -65,6 +65,13 @@ float UnaryFn::operator()(float v, int c) const {
 
 namespace {
 
+// "No dependence between iterations": the loops below run in place (d == s).
+#if defined(__clang__)
+#define XUNIT_IVDEP _Pragma("clang loop vectorize(assume_safety)")
+#else
+#define XUNIT_IVDEP _Pragma("GCC ivdep")
+#endif
+
 // The common ops on whole pixels of B lanes, vectorized. `ivdep` because the steps run them
 // in place (d == s), which GCC's runtime alias check treats as an overlap: without it every
 // element took a branch (a ReLU after BN: 23% of the authors' xDnCNN, the signs unpredictable).
@@ -74,20 +81,20 @@ bool apply_fast(OpType type, float alpha, const float *sc, const float *sh, cons
                 float *d, int width) {
   if (type == OpType::Affine) {
     for (int x = 0; x < width; ++x) {
-#pragma GCC ivdep
+      XUNIT_IVDEP
       for (int l = 0; l < B; ++l) d[x * B + l] = s[x * B + l] * sc[l] + sh[l];
     }
     return true;
   }
   const long n = long(width) * B;
   if (type == OpType::Relu) {  // (not v * 0: -inf must give 0, as in PyTorch; NaN stays NaN)
-#pragma GCC ivdep
+    XUNIT_IVDEP
     for (long i = 0; i < n; ++i) d[i] = s[i] < 0.f ? 0.f : s[i];
     return true;
   }
   if (type == OpType::LeakyRelu) {
     // (a select, vectorized: this file is compiled with -fno-trapping-math, engine/CMakeLists)
-#pragma GCC ivdep
+    XUNIT_IVDEP
     for (long i = 0; i < n; ++i) {
       const float v = s[i], m = v * alpha;
       d[i] = v < 0.f ? m : v;
@@ -96,7 +103,7 @@ bool apply_fast(OpType type, float alpha, const float *sc, const float *sh, cons
   }
   if (type == OpType::PRelu) {  // a slope per channel (`sc` here)
     for (int x = 0; x < width; ++x) {
-#pragma GCC ivdep
+      XUNIT_IVDEP
       for (int l = 0; l < B; ++l) {
         const float v = s[x * B + l], m = v * sc[l];
         d[x * B + l] = v < 0.f ? m : v;
