@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "common/error.h"
+#include "kernels/affine_act/affine_act.h"
 
 namespace xunit {
 
@@ -17,6 +18,8 @@ UnaryFn::UnaryFn(const Graph &g, const Op &op) : type_(op.type), alpha_(op.alpha
     slope_ = g.tensor(op.slope).data;
     shared_slope_ = g.tensor(op.slope).numel() == 1;
   }
+  if (op.type == OpType::LeakyRelu || (op.type == OpType::PRelu && shared_slope_))
+    uniform_slope_.assign(kMaxBlock, op.type == OpType::LeakyRelu ? alpha_ : slope_[0]);
 }
 
 float UnaryFn::operator()(float v, int c) const {
@@ -63,76 +66,28 @@ float UnaryFn::operator()(float v, int c) const {
   return std::numeric_limits<float>::quiet_NaN();
 }
 
-namespace {
-
-// "No dependence between iterations": the loops below run in place (d == s). For GCC, which
-// builds the product; clang builds only the fuzzers (scripts/fuzz.sh: sanitizers and coverage
-// instrumentation, under which its vectorizer declines and a vectorize request is a warning),
-// so the macro is empty for it.
-#if defined(__clang__)
-#define XUNIT_IVDEP
-#else
-#define XUNIT_IVDEP _Pragma("GCC ivdep")
-#endif
-
-// The common ops on whole pixels of B lanes, vectorized. `ivdep` because the steps run them
-// in place (d == s), which GCC's runtime alias check treats as an overlap: without it every
-// element took a branch (a ReLU after BN: 23% of the authors' xDnCNN, the signs unpredictable).
-// False: use the generic per-element path.
-template <int B>
-bool apply_fast(OpType type, float alpha, const float *sc, const float *sh, const float *s,
-                float *d, int width) {
-  if (type == OpType::Affine) {
-    for (int x = 0; x < width; ++x) {
-      XUNIT_IVDEP
-      for (int l = 0; l < B; ++l) d[x * B + l] = s[x * B + l] * sc[l] + sh[l];
-    }
-    return true;
-  }
-  const long n = long(width) * B;
-  if (type == OpType::Relu) {  // (not v * 0: -inf must give 0, as in PyTorch; NaN stays NaN)
-    XUNIT_IVDEP
-    for (long i = 0; i < n; ++i) d[i] = s[i] < 0.f ? 0.f : s[i];
-    return true;
-  }
-  if (type == OpType::LeakyRelu) {
-    // (a select, vectorized: this file is compiled with -fno-trapping-math, engine/CMakeLists)
-    XUNIT_IVDEP
-    for (long i = 0; i < n; ++i) {
-      const float v = s[i], m = v * alpha;
-      d[i] = v < 0.f ? m : v;
-    }
-    return true;
-  }
-  if (type == OpType::PRelu) {  // a slope per channel (`sc` here)
-    for (int x = 0; x < width; ++x) {
-      XUNIT_IVDEP
-      for (int l = 0; l < B; ++l) {
-        const float v = s[x * B + l], m = v * sc[l];
-        d[x * B + l] = v < 0.f ? m : v;
-      }
-    }
-    return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 void UnaryFn::apply_row(const float *src, float *dst, int width, int block, int c0,
                         int lanes) const {
-  if (lanes == block) {
-    const float *sc = scale_ ? scale_ + c0 : nullptr, *sh = shift_ ? shift_ + c0 : nullptr;
-    float alpha = alpha_;
-    OpType fast = type_;
-    if (type_ == OpType::PRelu && shared_slope_) {
-      fast = OpType::LeakyRelu;
-      alpha = slope_[0];
-    } else if (type_ == OpType::PRelu) {
-      sc = slope_ + c0;
+  // ReLU-likes and the affine on whole blocks: kernels/affine_act, whose None/Relu/Slope and
+  // multiply-then-add are operator()'s own arithmetic, bit for bit.
+  const bool uniform = !uniform_slope_.empty();  // leaky ReLU, shared PReLU
+  if (lanes == block && (type_ == OpType::Affine || is_relu_like(type_)) &&
+      (!uniform || size_t(block) <= uniform_slope_.size())) {
+    kernels::AffineActParams p;
+    p.src = src;
+    p.dst = dst;
+    p.pixels = size_t(width);
+    p.block = block;
+    if (type_ == OpType::Affine) {
+      p.scale = scale_ + c0;
+      p.shift = shift_ + c0;
+    } else if (type_ == OpType::Relu) {
+      p.act = kernels::Activation::Relu;
+    } else {
+      p.act = kernels::Activation::Slope;
+      p.slope = uniform ? uniform_slope_.data() : slope_ + c0;
     }
-    if (block == 16 && apply_fast<16>(fast, alpha, sc, sh, src, dst, width)) return;
-    if (block == 8 && apply_fast<8>(fast, alpha, sc, sh, src, dst, width)) return;
+    return kernels::select_affine_act(block)(p);
   }
   for (int x = 0; x < width; ++x)
     for (int l = 0; l < lanes; ++l)

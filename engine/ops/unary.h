@@ -2,6 +2,8 @@
 // their one definition: the reference executor, the element-wise step, conv post-ops, the
 // shuffle's fused activation and the pointwise kernel's slopes all evaluate them through it.
 #pragma once
+#include <vector>
+
 #include "engine/graph.h"
 
 namespace xunit {
@@ -34,6 +36,10 @@ class UnaryFn {
   float alpha_ = 0.f, beta_ = 0.f;
   const float *scale_ = nullptr, *shift_ = nullptr, *slope_ = nullptr;
   bool shared_slope_ = false;
+  // Leaky ReLU's alpha or a shared PReLU slope, once per lane of the widest block: the per-lane
+  // slopes kernels/affine_act takes.
+  static constexpr size_t kMaxBlock = 16;
+  std::vector<float> uniform_slope_;
 };
 
 }  // namespace xunit
