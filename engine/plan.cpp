@@ -269,14 +269,18 @@ class Planner {
     remove_steps(removed);
   }
 
-  // Steps that read each value (as an input, a Sum operand, or through a virtual concat), plus
-  // one for the graph output.
   // The step that writes each value (-1: none).
   std::vector<int> producers() const {
     std::vector<int> producer(g_.values.size(), -1);
     for (size_t i = 0; i < plan_.steps.size(); ++i)
       producer[size_t(plan_.steps[i].output)] = int(i);
     return producer;
+  }
+  // An element-wise step's ops, in order.
+  static std::vector<const Op *> unary_chain(const Step &s) {
+    std::vector<const Op *> ops{s.op};
+    for (const PostOp &p : s.post) ops.push_back(p.op);
+    return ops;
   }
   void remove_steps(const std::vector<bool> &removed) {
     std::vector<Step> kept;
@@ -285,6 +289,8 @@ class Planner {
     plan_.steps = std::move(kept);
   }
 
+  // Steps that read each value (as an input, a Sum operand, or through a virtual concat), plus
+  // one for the graph output.
   std::vector<int> count_readers() const {
     std::vector<std::set<int>> readers(g_.values.size());
     for (size_t i = 0; i < plan_.steps.size(); ++i) {
@@ -318,8 +324,7 @@ class Planner {
       const int e = producer[size_t(s.inputs[0])];
       if (e < 0 || removed[size_t(e)] || readers[size_t(s.inputs[0])] != 1) continue;
       const Step &pre = plan_.steps[size_t(e)];
-      std::vector<const Op *> ops{pre.op};
-      for (const PostOp &p : pre.post) ops.push_back(p.op);
+      const std::vector<const Op *> ops = unary_chain(pre);
       if (pre.kind != StepKind::Elementwise || !is_pre_activation(ops)) continue;
       s.kind = StepKind::Pointwise;
       s.pre = ops;
@@ -357,8 +362,7 @@ class Planner {
       const int e = producer[size_t(s.inputs[0])];
       if (e < 0 || removed[size_t(e)] || readers[size_t(s.inputs[0])] != 1) continue;
       const Step &pre = plan_.steps[size_t(e)];
-      std::vector<const Op *> ops{pre.op};
-      for (const PostOp &p : pre.post) ops.push_back(p.op);
+      const std::vector<const Op *> ops = unary_chain(pre);
       if (pre.kind != StepKind::Elementwise || !is_pre_activation(ops) || pre.inputs.size() != 1 ||
           !parts_[size_t(pre.inputs[0])].empty())
         continue;
