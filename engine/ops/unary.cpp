@@ -71,7 +71,9 @@ void UnaryFn::apply_row(const float *src, float *dst, int width, int block, int 
   // ReLU-likes and the affine on whole blocks: kernels/affine_act, whose None/Relu/Slope and
   // multiply-then-add are operator()'s own arithmetic, bit for bit.
   const bool uniform = !uniform_slope_.empty();  // leaky ReLU, shared PReLU
-  if (lanes == block && (type_ == OpType::Affine || is_relu_like(type_)) &&
+  if (lanes == block &&
+      (type_ == OpType::Affine || type_ == OpType::Relu || type_ == OpType::LeakyRelu ||
+       type_ == OpType::PRelu) &&
       (!uniform || size_t(block) <= uniform_slope_.size())) {
     kernels::AffineActParams p;
     p.src = src;
