@@ -21,6 +21,10 @@ struct Image {
                                 // JPEG's "Exif\0\0"); on load its orientation is applied to
                                 // the pixels and rewritten as 1, its thumbnail dropped
   std::vector<uint8_t> icc{};   // ICC colour profile, byte for byte
+  // The file stored its chroma at a lower resolution than its luma (a 4:2:0 or 4:2:2 JPEG,
+  // lossy WebP): decoding kept only the luma's share of noise that was in the pixels before
+  // saving, which the noise estimate needs to know (xunit_estimate_noise_level_stored).
+  bool chroma_subsampled = false;
 };
 
 // Options of save_image.

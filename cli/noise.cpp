@@ -14,6 +14,8 @@ void add_gaussian_noise(Image &image, float sigma, uint64_t seed, const std::str
   const int colour = alpha ? image.channels - 1 : image.channels;
   for (size_t i = 0; i < image.pixels.size(); ++i)
     if (int(i % size_t(image.channels)) < colour) image.pixels[i] += n(rng);
+  // The noise is now in every channel at full resolution, whatever the file had kept.
+  image.chroma_subsampled = false;
 }
 
 }  // namespace xunit::cli

@@ -9,7 +9,8 @@
 namespace xunit::cli {
 
 // Adds noise to the colour channels (not alpha). The noise is a function of `seed` and `name`
-// only: rerunning gives the same noisy image, and images of a folder get different noise.
+// only: rerunning gives the same noisy image, and images of a folder get different noise. The
+// image is then no longer one whose file kept only the luma of its noise (chroma_subsampled).
 void add_gaussian_noise(Image &image, float sigma, uint64_t seed, const std::string &name);
 
 }  // namespace xunit::cli

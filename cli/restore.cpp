@@ -75,8 +75,12 @@ xunit_image image_of(const Planes &p) {
 
 class Runner {
  public:
-  Runner(const xunit_model *model, const RestoreOptions &o, int runs)
-      : model_(model), o_(o), runs_(runs) {
+  // `source`: the image the runs are made from (how its file stored chroma matters to the level).
+  Runner(const xunit_model *model, const RestoreOptions &o, int runs, const Image &source)
+      : model_(model),
+        o_(o),
+        runs_(runs),
+        chroma_storage_(source.chroma_subsampled ? XUNIT_CHROMA_SUBSAMPLED : XUNIT_CHROMA_FULL) {
     info_.struct_size = sizeof info_;
     xunit_model_get_info(model, &info_);
   }
@@ -120,7 +124,8 @@ class Runner {
     level_ = o_.sigma;
     if (o_.sigma_auto) {
       const xunit_image img = image_of(fed);
-      if (xunit_estimate_noise_level(&img, &level_) != XUNIT_OK) throw Error(xunit_last_error());
+      if (xunit_estimate_noise_level_stored(&img, chroma_storage_, &level_) != XUNIT_OK)
+        throw Error(xunit_last_error());
     }
     level_chosen_ = true;
     if (o_.on_noise_level) o_.on_noise_level(level_, o_.sigma_auto);
@@ -148,6 +153,7 @@ class Runner {
   const RestoreOptions &o_;
   xunit_model_info info_{};  // zeroed: a field the library does not fill reads 0
   int runs_, done_ = 0;
+  int32_t chroma_storage_;  // an xunit_chroma_storage
   bool level_chosen_ = false;
   float level_ = 0;
 };
@@ -272,7 +278,7 @@ Image restore(const xunit_model *model, const Image &img, const RestoreOptions &
         int64_t(img.width) * factor <= INT32_MAX && int64_t(img.height) * factor <= INT32_MAX,
         "the image is too large to upscale by " + std::to_string(factor));
     check_restore_memory(model, info, img, o, img.width * factor, img.height * factor, factor);
-    Runner r(model, o, o.tta ? 8 : 1);
+    Runner r(model, o, o.tta ? 8 : 1, img);
     Image out = restore_ycbcr_bicubic(img, factor, [&](const std::vector<float> &y, int w, int h) {
       return r.run_tta(Planes{w, h, 1, y}).v;
     });
@@ -293,11 +299,11 @@ Image restore(const xunit_model *model, const Image &img, const RestoreOptions &
   Planes result;  // (H*s, W*s, colour)
   const int per_image = o.tta ? 8 : 1;
   if (colour == info.in_channels) {
-    Runner r(model, o, per_image);
+    Runner r(model, o, per_image, img);
     result = r.run_tta(channels_of(img, 0, colour));
   } else if (!raw && info.in_channels == 1 && colour == 3 && gray_content(img)) {
     // One run on the gray content; each channel keeps its own (small) difference from it.
-    Runner r(model, o, per_image);
+    Runner r(model, o, per_image, img);
     Planes gray{W, H, 1, std::vector<float>(size_t(W) * H)};
     for (size_t i = 0; i < gray.v.size(); ++i) {
       const float *p = &img.pixels[i * img.channels];
@@ -315,7 +321,7 @@ Image restore(const xunit_model *model, const Image &img, const RestoreOptions &
     for (size_t i = 0; i < out.v.size(); ++i)
       for (int c = 0; c < 3; ++c) result.v[i * 3 + c] = out.v[i] + offset[c][i];
   } else if (!raw && info.in_channels == 1 && colour == 3) {
-    Runner r(model, o, 3 * per_image);
+    Runner r(model, o, 3 * per_image, img);
     r.choose_noise_level(channels_of(img, 0, 3));  // once, for the three runs
     result = {W * s, H * s, 3, std::vector<float>(size_t(W) * s * H * s * 3)};
     for (int c = 0; c < 3; ++c) {
@@ -323,7 +329,7 @@ Image restore(const xunit_model *model, const Image &img, const RestoreOptions &
       for (size_t i = 0; i < out.v.size(); ++i) result.v[i * 3 + c] = out.v[i];
     }
   } else if (!raw && info.in_channels == 3 && colour == 1) {
-    Runner r(model, o, per_image);
+    Runner r(model, o, per_image, img);
     Planes gray = channels_of(img, 0, 1), rgb{W, H, 3, std::vector<float>(size_t(W) * H * 3)};
     for (size_t i = 0; i < gray.v.size(); ++i)
       rgb.v[i * 3] = rgb.v[i * 3 + 1] = rgb.v[i * 3 + 2] = gray.v[i];

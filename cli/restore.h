@@ -45,7 +45,8 @@ bool gray_content(const Image &image);
 // must have the model's channel count and give the raw output. The EXIF and ICC profile are
 // carried to the result. A noise-conditioned model's level (auto) is estimated on the image it
 // runs on: the gray content, the RGB that a gray model runs on channel by channel (the median
-// of the three), the Y channel of an SRCNN-style model. Throws xunit::Error or Cancelled.
+// of the three), the Y channel of an SRCNN-style model; RGB from a file with subsampled chroma
+// (Image::chroma_subsampled) by its luma. Throws xunit::Error or Cancelled.
 Image restore(const xunit_model *model, const Image &image, const RestoreOptions &options);
 
 }  // namespace xunit::cli

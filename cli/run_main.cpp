@@ -388,7 +388,11 @@ int run(const RunOptions &o) {
     r.on_noise_level = [&, note = chosen.note](float sigma, bool estimated) {
       if (o.quiet) return;
       char level[64];
-      std::snprintf(level, sizeof level, estimated ? "sigma %.1f (estimated)" : "sigma %g (given)",
+      std::snprintf(level, sizeof level,
+                    !estimated ? "sigma %g (given)"
+                    : img.chroma_subsampled
+                        ? "sigma %.1f (estimated; the file's chroma is subsampled)"
+                        : "sigma %.1f (estimated)",
                     double(sigma));
       bar.print(xunit::printable("xunit-run: " + (folder ? item.name + ": " : std::string()) +
                                  (note.empty() ? std::string() : note + "; ") + level));

@@ -446,16 +446,26 @@ xunit_status xunit_run(const xunit_model *model, const xunit_run_options *option
   });
 }
 
-xunit_status xunit_estimate_noise_level(const xunit_image *image, float *out_sigma) {
+xunit_status xunit_estimate_noise_level_stored(const xunit_image *image, int32_t chroma_storage,
+                                               float *out_sigma) {
   if (!out_sigma) return fail(XUNIT_ERROR_INVALID_ARGUMENT, "out_sigma must not be NULL");
+  if (chroma_storage != XUNIT_CHROMA_FULL && chroma_storage != XUNIT_CHROMA_SUBSAMPLED)
+    return fail(XUNIT_ERROR_INVALID_ARGUMENT,
+                "chroma_storage must be XUNIT_CHROMA_FULL or XUNIT_CHROMA_SUBSAMPLED, not " +
+                    std::to_string(chroma_storage));
   std::string problem = check_image(image, "input");
   if (!problem.empty()) return fail(XUNIT_ERROR_INVALID_ARGUMENT, problem);
   return guarded(XUNIT_ERROR_INTERNAL, [&] {
     // At most 255, the top of the levels run options accept: a float image far outside [0, 1]
     // (0..255 values given as floats) reads as that rather than as thousands of levels.
-    *out_sigma = std::min(xunit::estimate_noise_level(*image), 255.f);
+    *out_sigma = std::min(
+        xunit::estimate_noise_level(*image, chroma_storage == XUNIT_CHROMA_SUBSAMPLED), 255.f);
     return XUNIT_OK;
   });
+}
+
+xunit_status xunit_estimate_noise_level(const xunit_image *image, float *out_sigma) {
+  return xunit_estimate_noise_level_stored(image, XUNIT_CHROMA_FULL, out_sigma);
 }
 
 }  // extern "C"

@@ -44,15 +44,26 @@
 //   is texture in the chroma). Every clean photo of Kodak24, BSDS400, LIVE1 and McMaster reads
 //   below 1.2, and sigma 1 to 10 on them with a bias within 0.2 and a spread of 0.11 at most
 //   (Kodak24, BSDS400).
+// - Subsampled chroma (chroma_subsampled: most JPEGs, 4:2:0 or 4:2:2, and lossy WebP, which the
+//   decoder tells): the file kept of noise independent in R, G and B only the luma's share,
+//   0.299 R + 0.587 G + 0.114 B (0.67 of its level), in all three channels alike, and none in the
+//   chroma, so the texture guard would take all of it for texture (sigma 25 read 15, 10 and below
+//   about 0). Such an RGB image is read by its luma instead, at unit gain for noise independent
+//   in R, G and B (kLuma, kLumaGain; the channels' floor seen through it), which gives the level
+//   the noise had before saving: what a conditioned denoiser trained on such files is to be
+//   given. Gray content stays as above (its noise was the same in R, G and B, all of it luma).
+//   The cost: no texture guard, so a clean photo with texture over the whole frame reads that
+//   texture, as gray images do (BSDS400, the 4:2:0 JPEGs as they are: mean 0.33, 6 of 400 above
+//   5, the worst 10.7).
 //
 // Limits, measured (noise_estimate_eval.py): JPEG removes part of the noise before this sees it,
 // most of it at the finest scale, where this looks. At quality 90 a gray image (from sigma 10
 // up), or a color one without chroma subsampling (from 15 up), reads with a bias within +1.3,
-// but sigma 5 and below mostly vanish. With 4:2:0 subsampling (the common case) the chroma keeps
-// none of the noise and each channel only the luma's share (0.67), which the texture guard then
-// takes for texture up to 8 levels: sigma 10 and below read about 0 even at quality 95, 25 reads 15
-// (quality 90 or 95), 50 reads 30. Gray images have no texture guard: a fully textured one reads up
-// to 2 levels.
+// but sigma 5 and below mostly vanish. With 4:2:0 subsampling read by the luma, quality 90-95,
+// sigma 15-50 reads with a bias within +1.8, 10 at 8-11, 5 at 2-5; at quality 75 JPEG leaves
+// too little (sigma 25 reads 17). Read without being told of the subsampling, sigma 10 and below
+// read about 0 even at quality 95, 25 reads 15 and 50 reads 30. Gray images have no texture
+// guard: a fully textured one reads up to 2 levels.
 #include "engine/noise_estimate.h"
 
 #include <algorithm>
@@ -87,6 +98,11 @@ constexpr double kMinGain = 0.25;  // clipping leaves less of the noise: left ou
 // kGrayChroma (level^2) is gray content (R = G = B): no chroma to tell anything.
 constexpr double kTexture = 8.0;
 constexpr double kGrayChroma = 0.01;
+// The luma of files with subsampled chroma (JPEG's and WebP's Y, BT.601), and its gain for noise
+// independent in R, G and B (the sum of the squares): the luma's band is divided by it, so that
+// it reads such noise at its level.
+constexpr float kLuma[3] = {0.299f, 0.587f, 0.114f};
+constexpr float kLumaGain = kLuma[0] * kLuma[0] + kLuma[1] * kLuma[1] + kLuma[2] * kLuma[2];
 // Pixels at or beyond these (in levels) are clipped ones.
 constexpr float kLowEnd = 0.5f, kHighEnd = 254.5f;
 
@@ -114,11 +130,13 @@ struct Block {
   float clipped;  // share of the pixels at 0 or full scale
 };
 
-// A block of the chroma of an RGB image: the band of (R - G) / sqrt(2) and of
-// (R + G - 2B) / sqrt(6), unit gain for noise independent in R, G and B, none for what the
-// three share (the texture of a photo, mostly gray).
-struct ChromaBlock {
-  float energy[2];
+// A block of the colour mixtures of an RGB image: the band of the chroma, (R - G) / sqrt(2) and
+// (R + G - 2B) / sqrt(6), unit gain for noise independent in R, G and B, none for what the three
+// share (the texture of a photo, mostly gray); and of the luma (kLuma, scaled to unit gain for
+// such noise), what a file with subsampled chroma keeps of it.
+struct ColourBlock {
+  float chroma[2];
+  float luma;
   float mean[3];  // of R, G and B: what clipping leaves of each one's noise
   float clipped;  // the largest share of R, G or B at 0 or full scale
 };
@@ -126,7 +144,7 @@ struct ChromaBlock {
 // The blocks of every colour channel (and of the chroma of RGB), measured in one pass.
 struct Measured {
   std::vector<std::vector<Block>> channels;
-  std::vector<ChromaBlock> chroma;
+  std::vector<ColourBlock> colour;
   bool clipped_data = true;  // false: values beyond 0..255 exist, the noise was not clipped
 };
 
@@ -154,13 +172,13 @@ void measure(const xunit_image &img, int colour, float scale, Measured *out) {
   out->channels.assign(size_t(colour), {});
   for (auto &c : out->channels) c.reserve(measured);
   const bool rgb = colour == 3;
-  if (rgb) out->chroma.reserve(measured);
+  if (rgb) out->colour.reserve(measured);
   const size_t ph = bh + 2, cols = chunk * bw * C;  // rows with the border; band samples a row
   std::vector<float> px(ph * (cols + 2 * C)), across(ph * cols), energy(cols), sum(cols),
       clipped(cols), lo(cols), hi(cols), band_row(cols + 2), cross[2];
-  // The chroma's energy from R, G and B's: sum (R - G)^2 = sum R^2 + G^2 - 2 RG and so on, the
-  // products of neighbouring samples (RG, GB at an offset of 1, RB at 2) summed along contiguous
-  // rows like the energies.
+  // The chroma's and luma's energy from R, G and B's: sum (R - G)^2 = sum R^2 + G^2 - 2 RG and
+  // so on, the products of neighbouring samples (RG, GB at an offset of 1, RB at 2) summed along
+  // contiguous rows like the energies.
   if (rgb) cross[0].resize(cols), cross[1].resize(cols);
   const auto *base = static_cast<const unsigned char *>(img.data);
   float lowest = 0.f, highest = 0.f;
@@ -209,7 +227,7 @@ void measure(const xunit_image &img, int colour, float scale, Measured *out) {
           }
       }
       for (size_t b = 0; b < blocks; ++b) {
-        ChromaBlock cb{{0.f, 0.f}, {0.f, 0.f, 0.f}, 0.f};
+        ColourBlock cb{{0.f, 0.f}, 0.f, {0.f, 0.f, 0.f}, 0.f};
         bool finite = true;
         for (size_t ch = 0; ch < size_t(colour); ++ch) {
           const size_t first = b * bw * C + ch;
@@ -229,17 +247,22 @@ void measure(const xunit_image &img, int colour, float scale, Measured *out) {
           if (ch < 3) cb.mean[ch] = s * inv_n, cb.clipped = std::max(cb.clipped, k * inv_n);
         }
         if (!rgb || !finite) continue;
-        // The band is linear: the chroma's is that of R, G and B combined.
+        // The band is linear: the chroma's and luma's are those of R, G and B combined.
+        constexpr float kr = kLuma[0], kg = kLuma[1], kb = kLuma[2];
         for (size_t i = b * bw * C; i < (b + 1) * bw * C; i += C) {
           const float r = energy[i], g = energy[i + 1], bl = energy[i + 2], rg = cross[0][i],
                       gb = cross[0][i + 1], rb = cross[1][i];
-          cb.energy[0] += (r + g - 2.f * rg) * 0.5f;
-          cb.energy[1] += (r + g + 4.f * bl + 2.f * rg - 4.f * gb - 4.f * rb) * (1.f / 6.f);
+          cb.chroma[0] += (r + g - 2.f * rg) * 0.5f;
+          cb.chroma[1] += (r + g + 4.f * bl + 2.f * rg - 4.f * gb - 4.f * rb) * (1.f / 6.f);
+          cb.luma += kr * kr * r + kg * kg * g + kb * kb * bl +
+                     2.f * (kr * kg * rg + kg * kb * gb + kr * kb * rb);
         }
         // (max: the sums cancel to about 0 for gray content, rounding may leave them below)
-        cb.energy[0] = std::max(0.f, cb.energy[0] * inv_n);
-        cb.energy[1] = std::max(0.f, cb.energy[1] * inv_n);
-        if (std::isfinite(cb.energy[0]) && std::isfinite(cb.energy[1])) out->chroma.push_back(cb);
+        cb.chroma[0] = std::max(0.f, cb.chroma[0] * inv_n);
+        cb.chroma[1] = std::max(0.f, cb.chroma[1] * inv_n);
+        cb.luma = std::max(0.f, cb.luma * inv_n / kLumaGain);
+        if (std::isfinite(cb.chroma[0]) && std::isfinite(cb.chroma[1]) && std::isfinite(cb.luma))
+          out->colour.push_back(cb);
       }
     }
   // Float data with unclipped noise (values below 0 or above full scale): nothing to undo.
@@ -349,11 +372,11 @@ double channel_variance(const std::vector<Block> &blocks, bool clipped_data) {
 
 // The chroma's noise variance (the mean of its two channels'), or -1. Each chroma channel is a
 // sum of R, G and B: clipping leaves it the same sum of what it leaves of theirs.
-double chroma_variance(const std::vector<ChromaBlock> &blocks, bool clipped_data) {
+double chroma_variance(const std::vector<ColourBlock> &blocks, bool clipped_data) {
   double sum = 0;
   for (int k = 0; k < 2; ++k) {
     const double v = noise_variance(
-        blocks.size(), [&](size_t i) { return blocks[i].energy[k]; },
+        blocks.size(), [&](size_t i) { return blocks[i].chroma[k]; },
         [&](size_t i) { return blocks[i].clipped; },
         [&](size_t i, const double *table) {
           const float *m = blocks[i].mean;
@@ -367,9 +390,22 @@ double chroma_variance(const std::vector<ChromaBlock> &blocks, bool clipped_data
   return sum / 2;
 }
 
+// The luma's noise variance (at unit gain), or -1; clipping as for the chroma.
+double luma_variance(const std::vector<ColourBlock> &blocks, bool clipped_data) {
+  return noise_variance(
+      blocks.size(), [&](size_t i) { return blocks[i].luma; },
+      [&](size_t i) { return blocks[i].clipped; },
+      [&](size_t i, const double *table) {
+        double g = 0;
+        for (int c = 0; c < 3; ++c) g += kLuma[c] * kLuma[c] * gain_at(table, blocks[i].mean[c]);
+        return g / kLumaGain;
+      },
+      clipped_data);
+}
+
 }  // namespace
 
-float estimate_noise_level(const xunit_image &image) {
+float estimate_noise_level(const xunit_image &image, bool chroma_subsampled) {
   if (image.width < 3 || image.height < 3) return 0.f;  // no pixel has the band's neighbours
   const int colour =
       image.channels == 2 || image.channels == 4 ? image.channels - 1 : image.channels;
@@ -396,12 +432,18 @@ float estimate_noise_level(const xunit_image &image) {
   const double channels =
       n % 2 ? variances[n / 2] : 0.5 * (variances[n / 2 - 1] + variances[n / 2]);
   double level = channels - kFloor;  // level^2
-  // The texture guard (see the top of this file). No chroma (gray content): the channels'.
   double chroma_energy = 0;
-  for (const ChromaBlock &b : m.chroma) chroma_energy += 0.5 * (b.energy[0] + b.energy[1]);
-  const double chroma = m.chroma.empty() || chroma_energy < kGrayChroma * double(m.chroma.size())
-                            ? -1
-                            : chroma_variance(m.chroma, m.clipped_data);
+  for (const ColourBlock &b : m.colour) chroma_energy += 0.5 * (b.chroma[0] + b.chroma[1]);
+  const bool colour_content =
+      !m.colour.empty() && chroma_energy >= kGrayChroma * double(m.colour.size());
+  if (colour_content && chroma_subsampled) {
+    // The file kept the noise's luma share only (see the top of this file): the luma's level,
+    // its floor the channels' seen through the luma.
+    const double luma = luma_variance(m.colour, m.clipped_data);
+    return luma < 0 ? 0.f : float(std::sqrt(std::max(0.0, luma - kFloor / kLumaGain)));
+  }
+  // The texture guard (see the top of this file). No chroma (gray content): the channels'.
+  const double chroma = colour_content ? chroma_variance(m.colour, m.clipped_data) : -1;
   if (chroma >= 0)
     // The chroma's level, or the channels' less the texture it may hold when that is more;
     // never above the channels' (a colourful fine pattern is in the chroma too).

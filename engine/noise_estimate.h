@@ -10,6 +10,10 @@ namespace xunit {
 // channels the last one (alpha) is left out. 0 when nothing can be measured (smaller than 3x3,
 // constant, every block clipped or non-finite). Deterministic, single-threaded, reads the image
 // once and allocates at most a few MB whatever its size; throws std::bad_alloc only.
-float estimate_noise_level(const xunit_image &image);
+// `chroma_subsampled`: the image was decoded from a file that stored its chroma at a lower
+// resolution than its luma (most JPEGs, lossy WebP), which kept of noise independent in R, G and
+// B only its luma share: an RGB image is then read by its luma (gray content and other channel
+// counts as without it).
+float estimate_noise_level(const xunit_image &image, bool chroma_subsampled);
 
 }  // namespace xunit

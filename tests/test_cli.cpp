@@ -26,6 +26,7 @@
 #include "engine/model_file.h"
 #include "models/synthetic/graph_factory.h"
 #include "photo_metadata.h"
+#include "temp_dir.h"
 #include "test_paths.h"
 #include "xunit/xunit.h"
 
@@ -52,16 +53,7 @@ std::string slurp(const std::string &path) {
   return s.str();
 }
 
-// A scratch folder per test case, removed at the end.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/xunit_cli_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-  std::string operator/(const std::string &name) const { return path + "/" + name; }
-};
+using xunit::testing::TempDir;
 
 Result run(const TempDir &dir, const std::string &tool, const std::string &args,
            const std::string &env = "") {
@@ -1203,6 +1195,26 @@ TEST_CASE("cli: --sigma: auto by default, a number only for a noise-conditioned 
   expected.pixels = result;
   xunit::cli::save_image(dir / "expected.png", expected, false);
   CHECK(slurp(dir / "c1.png") == slurp(dir / "expected.png"));
+  // The same noisy image as a 4:2:0 JPEG (quality 85): estimated by its luma, and said so.
+  xunit::cli::SaveOptions q85;
+  q85.quality = 85;
+  xunit::cli::save_image(dir / "noisy.jpg", noisy, false, q85);
+  const Image jpeg = xunit::cli::load_image(dir / "noisy.jpg");
+  REQUIRE(jpeg.chroma_subsampled);
+  const xunit_image jimg{jpeg.width,
+                         jpeg.height,
+                         3,
+                         XUNIT_PIXEL_F32,
+                         size_t(jpeg.width) * 3 * 4,
+                         const_cast<float *>(jpeg.pixels.data())};
+  REQUIRE(xunit_estimate_noise_level_stored(&jimg, XUNIT_CHROMA_SUBSAMPLED, &level) == XUNIT_OK);
+  char said_jpeg[96];
+  std::snprintf(said_jpeg, sizeof said_jpeg,
+                "xunit-run: sigma %.1f (estimated; the file's chroma is subsampled)\n",
+                double(level));
+  r = run(dir, "xunit-run", "-i " + (dir / "noisy.jpg") + " -o " + (dir / "cj.png"), nm_env);
+  CHECK_MESSAGE(r.status == 0, r.err);
+  CHECK(r.err == said_jpeg);
   // TTA: one level for the 8 runs; gray content: the gray model, the level of the gray image,
   // said with the switch; a folder names each image; -q says nothing.
   r = run(dir, "xunit-run", "-x -i " + (dir / "noisy.png") + " -o " + (dir / "c3.png"), nm_env);

@@ -19,10 +19,12 @@
 #include <vector>
 
 #include "cli/image_io.h"
+#include "cli/noise.h"
 #include "cli/npy_io.h"
 #include "common/error.h"
 #include "common/file_io.h"
 #include "photo_metadata.h"
+#include "temp_dir.h"
 
 using xunit::cli::Image;
 using xunit::cli::load_image;
@@ -30,27 +32,7 @@ using xunit::cli::save_image;
 
 namespace {
 
-// A fresh folder under /tmp, removed with everything in it at scope exit.
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/xunit_image_io_XXXXXX";
-    char *p = mkdtemp(tmpl);
-    REQUIRE(p != nullptr);
-    path = p;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-  std::string file(const std::string &name) const { return path + "/" + name; }
-  std::set<std::string> entries() const {
-    std::set<std::string> out;
-    for (const auto &e : std::filesystem::directory_iterator(path))
-      out.insert(e.path().filename().string());
-    return out;
-  }
-};
+using TempDir = xunit::testing::TempDir;
 
 void write_raw(const std::string &path, const std::vector<uint8_t> &bytes) {
   std::ofstream f(path, std::ios::binary);
@@ -386,6 +368,30 @@ TEST_CASE("image_io: JPEG round trips approximately") {
   // .jpeg and upper-case extensions work too.
   save_image(dir.file("x.JPEG"), make_gradient(8, 8, 3), false);
   CHECK(load_image(dir.file("x.JPEG")).channels == 3);
+}
+
+TEST_CASE("image_io: whether the file stored its chroma subsampled (for the noise estimate)") {
+  // xunit's JPEG encoder subsamples chroma below quality 90 (4:2:0) and not from 90; lossy WebP
+  // is always 4:2:0, lossless WebP and the other formats full resolution.
+  TempDir dir;
+  const Image rgb = make_gradient(40, 24, 3), gray = make_gradient(40, 24, 1);
+  auto stored = [&](const Image &img, const std::string &name, int quality) {
+    xunit::cli::SaveOptions opts;
+    opts.quality = quality;
+    save_image(dir.file(name), img, false, opts);
+    return load_image(dir.file(name)).chroma_subsampled;
+  };
+  CHECK(stored(rgb, "q85.jpg", 85));
+  CHECK_FALSE(stored(rgb, "q95.jpg", 95));
+  CHECK_FALSE(stored(gray, "gray.jpg", 85));  // one component: no chroma
+  CHECK(stored(rgb, "lossy.webp", 80));
+  CHECK_FALSE(stored(rgb, "lossless.webp", 0));
+  CHECK_FALSE(stored(rgb, "rgb.png", 0));
+  CHECK_FALSE(stored(rgb, "rgb.tif", 0));
+  // The noise added by --add-noise is in every channel at full resolution.
+  Image noisy = load_image(dir.file("q85.jpg"));
+  xunit::cli::add_gaussian_noise(noisy, 5.f, 1, "q85.jpg");
+  CHECK_FALSE(noisy.chroma_subsampled);
 }
 
 TEST_CASE("image_io: BMP and TGA round trip exactly for RGB (and TGA gray/RGBA)") {

@@ -17,6 +17,7 @@
 
 #include "cli/image_io.h"
 #include "cli/synthetic_image.h"
+#include "temp_dir.h"
 #include "test_paths.h"
 #include "xunit/xunit.h"
 
@@ -181,6 +182,60 @@ TEST_CASE("noise estimate: a real photograph, clean and with noise") {
   }
 }
 
+TEST_CASE("noise estimate: a JPEG with subsampled chroma is read by its luma when told so") {
+  // The photo with noise, saved as a 4:2:0 JPEG at quality 89 and decoded: the file kept the
+  // noise's luma share only. Told so, the estimate reads the noise that was there before saving
+  // (what the model was trained to be given), less what JPEG took away; the plain estimate reads
+  // it low, and at sigma 10 about 0 (measured on Kodak24: bench/noise_estimate_eval.py, variants
+  // jpeg90 and jpeg90-luma).
+  const Levels s = photo();
+  xunit::testing::TempDir dir;
+  auto stored = [&](const xunit::cli::Image &img, int32_t storage) {
+    const xunit_image view{img.width,
+                           img.height,
+                           img.channels,
+                           XUNIT_PIXEL_F32,
+                           size_t(img.width) * img.channels * sizeof(float),
+                           const_cast<float *>(img.pixels.data())};
+    float sigma = -1.f;
+    REQUIRE(xunit_estimate_noise_level_stored(&view, storage, &sigma) == XUNIT_OK);
+    return sigma;
+  };
+  for (double sigma : {0.0, 10.0, 25.0, 50.0}) {
+    const std::vector<uint8_t> noisy = saved(s, sigma, uint64_t(sigma) + 100);
+    xunit::cli::Image img{300, 300, 3, 8, std::vector<float>(noisy.size())};
+    for (size_t i = 0; i < noisy.size(); ++i) img.pixels[i] = float(noisy[i]) / 255.f;
+    xunit::cli::SaveOptions q89;  // xunit's encoder subsamples chroma below quality 90
+    q89.quality = 89;
+    const std::string path = dir.file("noisy" + std::to_string(int(sigma)) + ".jpg");
+    xunit::cli::save_image(path, img, false, q89);
+    const xunit::cli::Image back = xunit::cli::load_image(path);
+    REQUIRE(back.chroma_subsampled);
+    const float luma = stored(back, XUNIT_CHROMA_SUBSAMPLED),
+                plain = stored(back, XUNIT_CHROMA_FULL);
+    INFO("sigma " << sigma << ": told " << luma << ", plain " << plain);
+    // JPEG itself takes some of the finest noise away, most of it at low sigmas (10 reads ~7).
+    CHECK(luma <= sigma + 1.5 + 0.1 * sigma);
+    CHECK(luma >= (sigma >= 25 ? sigma - 1.5 - 0.1 * sigma : 0.6 * sigma));
+    if (sigma >= 10) CHECK(plain < 0.75 * sigma);
+    CHECK(plain == stored(back, XUNIT_CHROMA_FULL));
+  }
+  // Gray content (R = G = B) and one channel read as without the hint: noise there was never
+  // split into luma and chroma.
+  const std::vector<uint8_t> gray = saved(scene(200, 150, 1), 12.0, 5);
+  std::vector<float> rgb(gray.size() * 3), one(gray.size());
+  for (size_t i = 0; i < gray.size(); ++i)
+    one[i] = rgb[i * 3] = rgb[i * 3 + 1] = rgb[i * 3 + 2] = float(gray[i]) / 255.f;
+  const xunit::cli::Image grey3{200, 150, 3, 8, rgb}, grey1{200, 150, 1, 8, one};
+  CHECK(stored(grey3, XUNIT_CHROMA_SUBSAMPLED) == stored(grey3, XUNIT_CHROMA_FULL));
+  CHECK(stored(grey1, XUNIT_CHROMA_SUBSAMPLED) == stored(grey1, XUNIT_CHROMA_FULL));
+  // xunit_estimate_noise_level is the FULL case.
+  float plain = -1.f;
+  const xunit_image view{200, 150, 3, XUNIT_PIXEL_F32, 200 * 3 * sizeof(float), rgb.data()};
+  REQUIRE(xunit_estimate_noise_level(&view, &plain) == XUNIT_OK);
+  CHECK(plain == stored(grey3, XUNIT_CHROMA_FULL));
+}
+
 TEST_CASE("noise estimate: uint8, uint16 and float32 of one image agree; strides and alpha") {
   const int w = 97, h = 83;  // not multiples of the 8x8 blocks
   const std::vector<uint8_t> u8 = saved(scene(w, h, 3), 12, 3);
@@ -302,6 +357,17 @@ TEST_CASE("noise estimate: bad arguments are refused") {
   refused(bad, "multiple");
   CHECK(xunit_estimate_noise_level(&ok, &sigma) == XUNIT_OK);
   CHECK(std::string(xunit_last_error()).empty());
+  for (int32_t storage : {-1, 2}) {
+    sigma = 7.f;
+    CHECK(xunit_estimate_noise_level_stored(&ok, storage, &sigma) == XUNIT_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(xunit_last_error()).find("chroma_storage") != std::string::npos);
+    CHECK(sigma == 7.f);
+  }
+  CHECK(xunit_estimate_noise_level_stored(nullptr, XUNIT_CHROMA_SUBSAMPLED, &sigma) ==
+        XUNIT_ERROR_INVALID_ARGUMENT);
+  CHECK(xunit_estimate_noise_level_stored(&ok, XUNIT_CHROMA_SUBSAMPLED, nullptr) ==
+        XUNIT_ERROR_INVALID_ARGUMENT);
+  CHECK(xunit_estimate_noise_level_stored(&ok, XUNIT_CHROMA_SUBSAMPLED, &sigma) == XUNIT_OK);
 }
 
 TEST_CASE("noise estimate: a float image of 0..255 values reads 255 at most") {

@@ -72,8 +72,9 @@ struct Reader {
   JpegError error;
   jpeg_progress_mgr progress;
   bool created = false;
-  int channels = 0;       // of the output: 1 gray, 3 RGB, 4 CMYK (converted to RGB afterwards)
-  JOCTET *icc = nullptr;  // malloc'd by jpeg_read_icc_profile
+  int channels = 0;  // of the output: 1 gray, 3 RGB, 4 CMYK (converted to RGB afterwards)
+  bool chroma_subsampled = false;  // YCbCr with Cb or Cr sampled less than Y
+  JOCTET *icc = nullptr;           // malloc'd by jpeg_read_icc_profile
   unsigned int icc_size = 0;
 };
 
@@ -103,6 +104,12 @@ bool read_header(Reader *r, const uint8_t *data, size_t size) {
     default:
       r->cinfo.out_color_space = JCS_RGB;
       r->channels = 3;
+      if (r->cinfo.jpeg_color_space == JCS_YCbCr && r->cinfo.num_components == 3) {
+        const jpeg_component_info *c = r->cinfo.comp_info;
+        for (int k = 1; k < 3; ++k)
+          r->chroma_subsampled |=
+              c[k].h_samp_factor < c[0].h_samp_factor || c[k].v_samp_factor < c[0].v_samp_factor;
+      }
       break;
   }
   r->cinfo.dct_method = JDCT_ISLOW;
@@ -236,6 +243,7 @@ Decoded decode_jpeg(const uint8_t *data, size_t size, size_t max_pixels) {
     img = image_from_samples(samples, width, height, r.channels, 8, false);
   }
   img.exif = std::move(exif);
+  img.chroma_subsampled = r.chroma_subsampled;
   // A CMYK profile does not describe the RGB pixels made from it.
   if (r.icc && r.channels != 4) img.icc.assign(r.icc, r.icc + r.icc_size);
   return d;

@@ -205,6 +205,25 @@ XUNIT_API xunit_status xunit_run_memory_needed(const xunit_model *model,
  * NULL or bad image or out_sigma: XUNIT_ERROR_INVALID_ARGUMENT. */
 XUNIT_API xunit_status xunit_estimate_noise_level(const xunit_image *image, float *out_sigma);
 
+/* How the file an RGB image was decoded from stored its chroma, for
+ * xunit_estimate_noise_level_stored: subsampled chroma (a 4:2:0 or 4:2:2 JPEG, what most cameras
+ * and encoders write; lossy WebP) keeps only the luma's share of noise that was independent in R,
+ * G and B (about 0.67 of its level), and no chroma of it, so the plain estimate reads such a file
+ * low (sigma 25 as about 15, 10 and less as about 0). */
+typedef enum xunit_chroma_storage {
+  XUNIT_CHROMA_FULL = 0,      /* every channel at full resolution: PNG, TIFF, 4:4:4 JPEG, ... */
+  XUNIT_CHROMA_SUBSAMPLED = 1 /* chroma at a lower resolution than luma */
+} xunit_chroma_storage;
+
+/* xunit_estimate_noise_level for an image decoded from a file whose chroma storage is known
+ * (`chroma_storage`, an xunit_chroma_storage): with XUNIT_CHROMA_SUBSAMPLED an RGB image is read
+ * by its luma and the level given is that of the noise before the file was saved (the level to
+ * give a noise-conditioned model as XUNIT_NOISE_LEVEL_FIXED); gray content and other channel
+ * counts read as with XUNIT_CHROMA_FULL, which is xunit_estimate_noise_level. Another
+ * chroma_storage, or what xunit_estimate_noise_level refuses: XUNIT_ERROR_INVALID_ARGUMENT. */
+XUNIT_API xunit_status xunit_estimate_noise_level_stored(const xunit_image *image,
+                                                         int32_t chroma_storage, float *out_sigma);
+
 #ifdef __cplusplus
 }
 #endif

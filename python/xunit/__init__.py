@@ -157,23 +157,29 @@ def _as_image(image):
     return a
 
 
-def _estimate(a):
-    """xunit_estimate_noise_level on a contiguous array of _as_image."""
+def _estimate(a, chroma_subsampled=False):
+    """xunit_estimate_noise_level_stored on a contiguous array of _as_image."""
     h, w = a.shape[:2]
     c = 1 if a.ndim == 2 else a.shape[2]
     src = _capi.Image(w, h, c, _DTYPES[a.dtype], w * c * a.itemsize, a.ctypes.data)
     sigma = ctypes.c_float()
-    _check(_lib.xunit_estimate_noise_level(ctypes.byref(src), ctypes.byref(sigma)))
+    _check(_lib.xunit_estimate_noise_level_stored(ctypes.byref(src), 1 if chroma_subsampled else 0,
+                                                  ctypes.byref(sigma)))
     return float(sigma.value)
 
 
-def estimate_noise_level(image):
+def estimate_noise_level(image, *, chroma_subsampled=False):
     """The standard deviation of the white noise in `image`, in 8-bit levels (0..255 whatever
     its type), measured in its flattest parts: about 0 for a clean photo, about N for one with
     Gaussian noise of N levels added (then clipped and saved). `image` as Model.run takes it:
     (H, W) or (H, W, C), uint8, uint16 or float32 in [0, 1]; with C = 2 or 4 the last channel
-    is alpha and left out. What a noise-conditioned model is given with sigma="auto"."""
-    return _estimate(np.ascontiguousarray(_as_image(image)))
+    is alpha and left out. What a noise-conditioned model is given with sigma="auto".
+
+    chroma_subsampled=True: the image was decoded from a file that stored its chroma at a lower
+    resolution (most JPEGs: 4:2:0 or 4:2:2; lossy WebP), which keeps only the luma's share of
+    the noise; an RGB image is then read by its luma, and the result is what to give run() as
+    sigma for it (Pillow: JpegImagePlugin.get_sampling(im) > 0)."""
+    return _estimate(np.ascontiguousarray(_as_image(image)), chroma_subsampled)
 
 
 def _noise_level(sigma):

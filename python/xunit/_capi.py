@@ -104,3 +104,5 @@ def _declare(lib):
     lib.xunit_run.argtypes = [ctypes.c_void_p, P(RunOptions), P(Image), P(Image)]
     lib.xunit_estimate_noise_level.restype = status
     lib.xunit_estimate_noise_level.argtypes = [P(Image), P(ctypes.c_float)]
+    lib.xunit_estimate_noise_level_stored.restype = status
+    lib.xunit_estimate_noise_level_stored.argtypes = [P(Image), ctypes.c_int32, P(ctypes.c_float)]

@@ -202,6 +202,17 @@ check(xunit.estimate_noise_level(np.dstack([noisy, noisy[..., :1]])) == level, "
 check(abs(xunit.estimate_noise_level(noisy[..., 1]) - 25) < 2.5, "(H, W) gray")
 check(raises(lambda: xunit.estimate_noise_level(noisy.astype(np.int32)), TypeError, "int32"), "int32 refused")
 check(raises(lambda: xunit.estimate_noise_level(noisy[None]), ValueError, "shape"), "4-D refused")
+# A 4:2:0 JPEG of the noisy image (Pillow's default subsampling) kept the noise's luma share:
+# told so, the estimate reads the level before saving; gray images read the same either way.
+import io  # noqa: E402
+from PIL import Image  # noqa: E402
+buf = io.BytesIO()
+Image.fromarray(noisy).save(buf, "JPEG", quality=95)
+jpeg = np.asarray(Image.open(io.BytesIO(buf.getvalue())))
+told, plain = xunit.estimate_noise_level(jpeg, chroma_subsampled=True), xunit.estimate_noise_level(jpeg)
+check(abs(told - 25) < 4 and plain < 20, "a 4:2:0 JPEG of sigma-25 noise: %.2f told, %.2f plain" % (told, plain))
+check(xunit.estimate_noise_level(noisy[..., 1], chroma_subsampled=True) == xunit.estimate_noise_level(noisy[..., 1]),
+      "chroma_subsampled changes nothing for gray")
 e = None
 try:
     xunit.estimate_noise_level(np.zeros((0, 5), np.uint8))
