@@ -104,7 +104,7 @@ def native(data, model):
     rows = []
     for f in sorted(glob.glob(os.path.join(data, "color", "bsds400", "*.jpg"))):
         im = Image.open(f)
-        subsampled = JpegImagePlugin.get_sampling(im) > 0
+        subsampled = JpegImagePlugin.get_sampling(im) != 0
         x = np.asarray(im.convert("RGB"))
         plain, told = xunit.estimate_noise_level(x), xunit.estimate_noise_level(x, chroma_subsampled=subsampled)
         row = [plain, told, subsampled, os.path.basename(f)]

@@ -128,7 +128,12 @@ class Runner {
         throw Error(xunit_last_error());
     }
     level_chosen_ = true;
-    if (o_.on_noise_level) o_.on_noise_level(level_, o_.sigma_auto);
+    using Source = RestoreOptions::LevelSource;
+    const Source source = !o_.sigma_auto ? Source::kGiven
+                          : chroma_storage_ == XUNIT_CHROMA_SUBSAMPLED && fed.c == 3
+                              ? Source::kEstimatedLuma
+                              : Source::kEstimated;
+    if (o_.on_noise_level) o_.on_noise_level(level_, source);
   }
 
   // The model on `in`, averaged over the 8 symmetries when tta is on.

@@ -17,11 +17,16 @@ struct RestoreOptions {
   std::function<bool(float)> progress;  // fraction of this image done; false cancels
   // For a model with a noise-level input (xunit_model_info.noise_level_input): `sigma` (8-bit
   // levels), or when sigma_auto the level xunit_estimate_noise_level reads on what the model
-  // runs on, once per image. on_noise_level (may be empty) is told it before the runs; blind
-  // models get no level and no call.
+  // runs on, once per image. on_noise_level (may be empty) is told it and where it came from
+  // before the runs; blind models get no level and no call.
+  enum class LevelSource {
+    kGiven,
+    kEstimated,
+    kEstimatedLuma  // RGB from a file with subsampled chroma: read by its luma (gray content aside)
+  };
   bool sigma_auto = true;
   float sigma = 0;
-  std::function<void(float sigma, bool estimated)> on_noise_level;
+  std::function<void(float sigma, LevelSource source)> on_noise_level;
 };
 
 struct Cancelled {};  // thrown when the progress callback asks to stop

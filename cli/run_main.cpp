@@ -385,14 +385,16 @@ int run(const RunOptions &o) {
       return !g_interrupted.load();
     };
     const Chosen chosen = model_for(item, img);
-    r.on_noise_level = [&, note = chosen.note](float sigma, bool estimated) {
+    r.on_noise_level = [&, note = chosen.note](float sigma,
+                                               xunit::cli::RestoreOptions::LevelSource source) {
+      using Source = xunit::cli::RestoreOptions::LevelSource;
       if (o.quiet) return;
-      char level[64];
+      char level[96];
       std::snprintf(level, sizeof level,
-                    !estimated ? "sigma %g (given)"
-                    : img.chroma_subsampled
-                        ? "sigma %.1f (estimated; the file's chroma is subsampled)"
-                        : "sigma %.1f (estimated)",
+                    source == Source::kGiven ? "sigma %g (given)"
+                    : source == Source::kEstimated
+                        ? "sigma %.1f (estimated)"
+                        : "sigma %.1f (estimated; the file's chroma is subsampled)",
                     double(sigma));
       bar.print(xunit::printable("xunit-run: " + (folder ? item.name + ": " : std::string()) +
                                  (note.empty() ? std::string() : note + "; ") + level));

@@ -12,8 +12,8 @@ namespace xunit {
 // once and allocates at most a few MB whatever its size; throws std::bad_alloc only.
 // `chroma_subsampled`: the image was decoded from a file that stored its chroma at a lower
 // resolution than its luma (most JPEGs, lossy WebP), which kept of noise independent in R, G and
-// B only its luma share: an RGB image is then read by its luma (gray content and other channel
-// counts as without it).
+// B only its luma share: an RGB or RGBA image is then read by its luma (gray content, gray and
+// gray+alpha images as without it).
 float estimate_noise_level(const xunit_image &image, bool chroma_subsampled);
 
 }  // namespace xunit

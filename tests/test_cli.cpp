@@ -1201,6 +1201,7 @@ TEST_CASE("cli: --sigma: auto by default, a number only for a noise-conditioned 
   xunit::cli::save_image(dir / "noisy.jpg", noisy, false, q85);
   const Image jpeg = xunit::cli::load_image(dir / "noisy.jpg");
   REQUIRE(jpeg.chroma_subsampled);
+  REQUIRE(jpeg.channels == 3);
   const xunit_image jimg{jpeg.width,
                          jpeg.height,
                          3,

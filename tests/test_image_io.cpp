@@ -385,6 +385,11 @@ TEST_CASE("image_io: whether the file stored its chroma subsampled (for the nois
   CHECK_FALSE(stored(rgb, "q95.jpg", 95));
   CHECK_FALSE(stored(gray, "gray.jpg", 85));  // one component: no chroma
   CHECK(stored(rgb, "lossy.webp", 80));
+  CHECK(stored(make_gradient(40, 24, 4), "lossy_alpha.webp", 80));
+  // A gray image as lossy WebP: read back as gray (no chroma) only when every pixel kept
+  // R = G = B; otherwise it is RGB from a 4:2:0 file.
+  const bool gray_flag = stored(gray, "gray_lossy.webp", 80);
+  CHECK(gray_flag == (load_image(dir.file("gray_lossy.webp")).channels == 3));
   CHECK_FALSE(stored(rgb, "lossless.webp", 0));
   CHECK_FALSE(stored(rgb, "rgb.png", 0));
   CHECK_FALSE(stored(rgb, "rgb.tif", 0));

@@ -218,10 +218,18 @@ TEST_CASE("noise estimate: a JPEG with subsampled chroma is read by its luma whe
     CHECK(luma <= sigma + 1.5 + 0.1 * sigma);
     CHECK(luma >= (sigma >= 25 ? sigma - 1.5 - 0.1 * sigma : 0.6 * sigma));
     if (sigma >= 10) CHECK(plain < 0.75 * sigma);
-    CHECK(plain == stored(back, XUNIT_CHROMA_FULL));
+    // RGBA: alpha (here noisy, unlike anything in R, G, B) is left out of the luma too.
+    xunit::cli::Image rgba{300, 300, 4, 8, std::vector<float>(size_t(300) * 300 * 4)};
+    std::mt19937 rng(9);
+    std::uniform_real_distribution<float> alpha(0.f, 1.f);
+    for (size_t i = 0; i < size_t(300) * 300; ++i) {
+      for (int k = 0; k < 3; ++k) rgba.pixels[i * 4 + k] = back.pixels[i * 3 + k];
+      rgba.pixels[i * 4 + 3] = alpha(rng);
+    }
+    CHECK(stored(rgba, XUNIT_CHROMA_SUBSAMPLED) == luma);
   }
   // Gray content (R = G = B) and one channel read as without the hint: noise there was never
-  // split into luma and chroma.
+  // split into luma and chroma. The gray content also through a real 4:2:0 round trip.
   const std::vector<uint8_t> gray = saved(scene(200, 150, 1), 12.0, 5);
   std::vector<float> rgb(gray.size() * 3), one(gray.size());
   for (size_t i = 0; i < gray.size(); ++i)
@@ -229,6 +237,15 @@ TEST_CASE("noise estimate: a JPEG with subsampled chroma is read by its luma whe
   const xunit::cli::Image grey3{200, 150, 3, 8, rgb}, grey1{200, 150, 1, 8, one};
   CHECK(stored(grey3, XUNIT_CHROMA_SUBSAMPLED) == stored(grey3, XUNIT_CHROMA_FULL));
   CHECK(stored(grey1, XUNIT_CHROMA_SUBSAMPLED) == stored(grey1, XUNIT_CHROMA_FULL));
+  xunit::cli::SaveOptions q80;
+  q80.quality = 80;
+  xunit::cli::save_image(dir.file("grey.jpg"), grey3, false, q80);
+  const xunit::cli::Image grey_jpeg = xunit::cli::load_image(dir.file("grey.jpg"));
+  REQUIRE(grey_jpeg.channels == 3);
+  REQUIRE(grey_jpeg.chroma_subsampled);
+  const float grey_plain = stored(grey_jpeg, XUNIT_CHROMA_FULL);
+  CHECK(grey_plain > 6.f);  // not read as luma-only: that would be ~1.5x this
+  CHECK(stored(grey_jpeg, XUNIT_CHROMA_SUBSAMPLED) == grey_plain);
   // xunit_estimate_noise_level is the FULL case.
   float plain = -1.f;
   const xunit_image view{200, 150, 3, XUNIT_PIXEL_F32, 200 * 3 * sizeof(float), rgb.data()};

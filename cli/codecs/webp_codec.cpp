@@ -98,8 +98,8 @@ Decoded decode_webp(const uint8_t *data, size_t size, size_t max_pixels) {
   img.width = features.width;
   img.height = features.height;
   img.bits = 8;
-  img.chroma_subsampled = features.format == 1;  // lossy: VP8 codes YUV 4:2:0
   const bool gray = all_gray(samples, channels);
+  img.chroma_subsampled = features.format == 1 && !gray;  // lossy: VP8 codes YUV 4:2:0
   img.channels = gray ? channels - 2 : channels;
   const size_t pixels = count / size_t(channels);
   img.pixels.resize(pixels * size_t(img.channels));

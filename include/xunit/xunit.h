@@ -218,8 +218,9 @@ typedef enum xunit_chroma_storage {
 /* xunit_estimate_noise_level for an image decoded from a file whose chroma storage is known
  * (`chroma_storage`, an xunit_chroma_storage): with XUNIT_CHROMA_SUBSAMPLED an RGB image is read
  * by its luma and the level given is that of the noise before the file was saved (the level to
- * give a noise-conditioned model as XUNIT_NOISE_LEVEL_FIXED); gray content and other channel
- * counts read as with XUNIT_CHROMA_FULL, which is xunit_estimate_noise_level. Another
+ * give a noise-conditioned model as XUNIT_NOISE_LEVEL_FIXED); RGBA alike (alpha left out); gray
+ * content (R = G = B) and gray or gray+alpha images read as with XUNIT_CHROMA_FULL, which is
+ * xunit_estimate_noise_level. Another
  * chroma_storage, or what xunit_estimate_noise_level refuses: XUNIT_ERROR_INVALID_ARGUMENT. */
 XUNIT_API xunit_status xunit_estimate_noise_level_stored(const xunit_image *image,
                                                          int32_t chroma_storage, float *out_sigma);

@@ -178,7 +178,7 @@ def estimate_noise_level(image, *, chroma_subsampled=False):
     chroma_subsampled=True: the image was decoded from a file that stored its chroma at a lower
     resolution (most JPEGs: 4:2:0 or 4:2:2; lossy WebP), which keeps only the luma's share of
     the noise; an RGB image is then read by its luma, and the result is what to give run() as
-    sigma for it (Pillow: JpegImagePlugin.get_sampling(im) > 0)."""
+    sigma for it (Pillow: JpegImagePlugin.get_sampling(im) != 0 for a JPEG)."""
     return _estimate(np.ascontiguousarray(_as_image(image)), chroma_subsampled)
 
 
