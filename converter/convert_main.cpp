@@ -37,6 +37,9 @@ const char *kUsage =
     "                     keys identify the family; an ambiguity is reported with the candidates.\n"
     "  --set KEY=VALUE    a hyper-parameter the checkpoint cannot tell: eps (BatchNorm epsilon,\n"
     "                     default 1e-5), scale (SR families; checked against the checkpoint).\n"
+    "                     ONNX: noise_input (the input that is the noise-level map, when its\n"
+    "                     shape cannot tell), noise_level_scale (what the map holds per level\n"
+    "                     of sigma; default 1/255, i.e. the map is sigma/255).\n"
     "  --dtype TYPE       weight storage: fp32 (default, exact), fp16 or bf16 (half the size).\n"
     "  --meta KEY=VALUE   an extra metadata entry (e.g. title=..., training=...); repeatable.\n"
     "  -y, --overwrite    replace OUTPUT if it exists.\n"
@@ -48,6 +51,8 @@ const char *kUsage =
     "Relu, LeakyRelu, PRelu, Sigmoid, Mul, Add, Sub/Div by constants, Concat (channels),\n"
     "DepthToSpace (DCR/CRD), Resize (nearest/linear/cubic, integer scales, half_pixel or\n"
     "asymmetric coordinates), Constant, Identity. Anything else is an error naming the node.\n"
+    "A second input (N, 1, H, W) is a noise-level map (FFDNet-style conditioning): the model\n"
+    "then takes --sigma like the shipped denoisers, and the engine fills the map itself.\n"
     "Exit status: 0 on success, 1 on any error (one line on stderr), 2 on bad usage.\n";
 // clang-format on
 

@@ -5,6 +5,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "cli/npy_io.h"
@@ -174,6 +175,85 @@ TEST_CASE("ONNX: exported xUnit gates, dense concatenations and BatchNorms are f
   CHECK(worst <= 1e-5f);
 }
 
+TEST_CASE("ONNX: a noise-level map input (forward(image, map)) becomes the engine's noise level" *
+          doctest::test_suite("engine")) {
+  // Fixtures: make_onnx_fixtures.py --noise-map-only. The map is never an image the caller
+  // makes: the engine fills it from the run's level, so the output at sigma must be PyTorch's
+  // with the map holding sigma * scale, whole and tiled, whichever input the map is.
+  const std::string dir = std::string(XUNIT_TEST_DATA_DIR) + "/onnx_noise_map/";
+  std::ifstream list(dir + "cases.txt");
+  std::string line;
+  int cases = 0;
+  while (std::getline(list, line)) {
+    std::istringstream fields(line);
+    std::string name, setting;
+    float sigma = 0;
+    fields >> name >> sigma;
+    std::map<std::string, std::string> settings;
+    if (fields >> setting) {
+      const size_t eq = setting.find('=');
+      REQUIRE(eq != std::string::npos);
+      settings[setting.substr(0, eq)] = setting.substr(eq + 1);
+    }
+    CAPTURE(name);
+    ++cases;
+    const HwcImage input = load_npy(dir + name + "/input.npy");
+    const HwcImage want = load_npy(dir + name + "/output.npy");
+    const std::vector<uint8_t> bytes = read_file(dir + name + "/model.onnx");
+    Graph g = convert::import_onnx(bytes, settings);
+    CHECK(g.noise_level_input());
+    CHECK(g.in_channels() == input.channels);
+    CHECK(g.metadata.at("noise_level_input") == (settings.empty() ? "sigma/255" : "sigma*1"));
+    RunParams params;
+    params.noise_level = sigma;
+    CHECK(max_abs_diff(run_oracle(g, input, params), want) <= 1e-4f);
+    LoadedModel m = load_graph(g);
+    for (auto [tile, chunk] : {std::pair{0, 0}, {5, 3}}) {
+      CAPTURE(tile);
+      CHECK(max_abs_diff(run_engine(*m.model, input, tile, 2, chunk, params), want) <= 1e-4f);
+    }
+    // Another level gives another output (the map is read), and the scale matters.
+    params.noise_level = sigma + 20.f;
+    CHECK(max_abs_diff(run_engine(*m.model, input, 0, 2, 0, params), want) > 1e-3f);
+    if (!settings.empty()) {
+      const Graph as_default = convert::import_onnx(bytes, {});
+      CHECK(as_default.metadata.at("noise_level_input") == "sigma/255");
+    }
+  }
+  CHECK(cases == 4);
+  // Naming the map: a wrong name, a scale without a map, a bad scale, an unknown key.
+  const std::vector<uint8_t> c3 = read_file(dir + "xdncnn_map_c3_opset17/model.onnx");
+  auto refused = [](const std::vector<uint8_t> &bytes, std::map<std::string, std::string> set) {
+    try {
+      convert::import_onnx(bytes, set);
+    } catch (const Error &e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(refused(c3, {{"noise_input", "sigma"}}).find("no second input of that name") !=
+        std::string::npos);
+  CHECK(convert::import_onnx(c3, {{"noise_input", "noise_level"}}).noise_level_input());
+  // Naming the image as the map: the map must then have one channel.
+  CHECK(refused(c3, {{"noise_input", "image"}}).find("must have one channel") != std::string::npos);
+  for (const char *bad : {"0", "-1", "nan", "x"})
+    CHECK(refused(c3, {{"noise_level_scale", bad}}).find("noise_level_scale") != std::string::npos);
+  CHECK(refused(c3, {{"eps", "1e-5"}}).find("--set eps: not a setting of ONNX models") !=
+        std::string::npos);
+  CHECK(refused(read_file(kDir + "xdncnn_opset17/model.onnx"), {{"noise_level_scale", "1"}})
+            .find("has no noise-level map input") != std::string::npos);
+  std::ifstream errors(dir + "errors/cases.txt");
+  std::string file, text;
+  int n = 0;
+  while (errors >> file && std::getline(errors, text)) {
+    CAPTURE(file);
+    CHECK(import_error(read_file(dir + "errors/" + file)).find(text.substr(1)) !=
+          std::string::npos);
+    ++n;
+  }
+  CHECK(n == 2);
+}
+
 TEST_CASE("ONNX: unsupported exports are refused with the node and the reason") {
   std::ifstream list(kDir + "errors/cases.txt");
   std::string file, text;
@@ -253,7 +333,9 @@ TEST_CASE("ONNX: malformed and unsupported graphs fail with one clear error") {
     OnnxBuilder b = base();
     *b.m.mutable_graph()->add_input() = b.m.graph().input(0);
     b.m.mutable_graph()->mutable_input(1)->set_name("x2");
-    CHECK(import_error(b.bytes()).find("2 non-constant inputs") != std::string::npos);
+    // (a second input is a noise-level map, of one channel)
+    CHECK(import_error(b.bytes()).find("'x2' (the noise-level map): must have one channel") !=
+          std::string::npos);
   }
   {
     OnnxBuilder b = base();
@@ -312,7 +394,7 @@ TEST_CASE("ONNX: malformed and unsupported graphs fail with one clear error") {
     CHECK(import_error(b.bytes()).find("custom domain") != std::string::npos);
   }
   CHECK_THROWS_WITH_AS(convert::import_onnx(base().bytes(), {{"eps", "1e-3"}}),
-                       doctest::Contains("no --set"), Error);
+                       doctest::Contains("--set eps: not a setting of ONNX models"), Error);
 }
 
 TEST_CASE("ONNX: layout chains and constant subgraphs that are not shuffles fail in one line") {

@@ -1,37 +1,8 @@
 #include "converter/families/family_registry.h"
 
-#include <cstdlib>
-
 #include "common/error.h"
 
 namespace xunit::convert {
-
-float Settings::get_float(const std::string &key, float fallback) {
-  auto it = values_.find(key);
-  if (it == values_.end()) return fallback;
-  used_[key] = true;
-  char *end = nullptr;
-  float v = std::strtof(it->second.c_str(), &end);
-  XUNIT_CHECK(end && *end == 0 && !it->second.empty(),
-              "--set " + key + ": not a number: '" + it->second + "'");
-  return v;
-}
-
-int Settings::get_int(const std::string &key, int fallback) {
-  auto it = values_.find(key);
-  if (it == values_.end()) return fallback;
-  used_[key] = true;
-  char *end = nullptr;
-  long v = std::strtol(it->second.c_str(), &end, 10);
-  XUNIT_CHECK(end && *end == 0 && !it->second.empty() && v >= 0 && v < (1 << 20),
-              "--set " + key + ": not a valid integer: '" + it->second + "'");
-  return int(v);
-}
-
-void Settings::expect_all_used(const std::string &family) const {
-  for (const auto &[k, v] : values_)
-    XUNIT_CHECK(used_.count(k) > 0, "--set " + k + ": not a setting of family " + family);
-}
 
 namespace {
 
@@ -149,7 +120,7 @@ Graph build_graph(const StateDict &dict, const std::string &arch,
     throw Error(std::string(e.what()) + " (the keys look like family " + hint + ", not " +
                 family->name + ")");
   }
-  s.expect_all_used(family->name);
+  s.expect_all_used(std::string("family ") + family->name);
   g.validate_and_infer();
   g.metadata = meta;
   g.metadata["family"] = family->name;

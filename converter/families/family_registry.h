@@ -6,24 +6,11 @@
 #include <vector>
 
 #include "converter/families/family_builder.h"
+#include "converter/settings.h"
 #include "converter/state_dict.h"
 #include "engine/graph.h"
 
 namespace xunit::convert {
-
-// `--set key=value` options; every family reads the ones it understands and rejects the rest.
-class Settings {
- public:
-  explicit Settings(std::map<std::string, std::string> values) : values_(std::move(values)) {}
-  float get_float(const std::string &key, float fallback);
-  int get_int(const std::string &key, int fallback);
-  bool has(const std::string &key) const { return values_.count(key) > 0; }
-  void expect_all_used(const std::string &family) const;
-
- private:
-  std::map<std::string, std::string> values_;
-  std::map<std::string, bool> used_;
-};
 
 struct Family {
   const char *name;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <memory>
 #include <set>
@@ -12,6 +13,7 @@
 #include "common/load_budget.h"
 #include "converter/onnx/layout_probe.h"
 #include "converter/onnx/onnx_model.h"
+#include "converter/settings.h"
 #include "engine/resize_taps.h"
 
 namespace xunit::convert {
@@ -34,8 +36,11 @@ std::string dims_string(const std::vector<int64_t> &dims) {
 
 class Importer {
  public:
-  Importer(const OnnxModel &model, LoadBudget &budget)
-      : model_(model), graph_(model.graph()), budget_(budget) {}
+  Importer(const OnnxModel &model, LoadBudget &budget, Settings &settings)
+      : model_(model), graph_(model.graph()), budget_(budget), settings_(settings) {}
+
+  // What a noise-level map input holds per level of sigma; 0 when the graph has none.
+  float noise_level_scale() const { return noise_level_scale_; }
 
   Graph run() {
     read_constants();
@@ -71,28 +76,102 @@ class Importer {
     XUNIT_CHECK(graph_.sparse_initializer_size() == 0, "sparse initializers are not supported");
   }
 
+  // The image, and optionally a noise-level map: FFDNet-style conditioned denoisers exported
+  // with forward(image, level_map), the map (N, 1, H, W) holding the noise level at every pixel
+  // (sigma / 255 unless --set noise_level_scale says otherwise). The map becomes the engine's
+  // noise_level_map op, filled per row from the run's level (never an image the caller makes).
+  // Which input is the map: --set noise_input=NAME, else the one-channel input beside an image
+  // of more channels, else (both one channel) the second, as forward(image, map) lists them.
   void add_input() {
     std::vector<const onnx::ValueInfoProto *> inputs;
     for (const auto &in : graph_.input())
       if (!consts_.count(in.name()))
         inputs.push_back(&in);  // (old IRs list initializers as inputs)
-    XUNIT_CHECK(inputs.size() == 1, "the ONNX graph has " + std::to_string(inputs.size()) +
-                                        " non-constant inputs; an image-to-image network has one");
-    const onnx::ValueInfoProto &in = *inputs[0];
-    const std::string where = "graph input '" + in.name() + "': ";
+    XUNIT_CHECK(inputs.size() == 1 || inputs.size() == 2,
+                "the ONNX graph has " + std::to_string(inputs.size()) +
+                    " non-constant inputs; an image-to-image network has one (and a denoiser "
+                    "conditioned on the noise level a second, its map)");
+    const std::string named = settings_.get_string("noise_input", "");
+    const float level_scale = settings_.get_float("noise_level_scale", 1.f / 255.f);
+    XUNIT_CHECK(std::isfinite(level_scale) && level_scale > 0.f,
+                "--set noise_level_scale: must be a positive number (what the map holds per "
+                "level of sigma: 1/255 = 0.00392157 for sigma/255, 1 for sigma in levels)");
+    size_t map = inputs.size();  // none
+    if (!named.empty()) {
+      for (size_t i = 0; i < inputs.size(); ++i)
+        if (inputs[i]->name() == named) map = i;
+      XUNIT_CHECK(map < inputs.size() && inputs.size() == 2,
+                  "--set noise_input=" + named + ": the graph has no second input of that name");
+    } else if (inputs.size() == 2) {
+      map = fixed_channels(*inputs[0]) == 1 && fixed_channels(*inputs[1]) != 1 ? 0 : 1;
+    } else {
+      XUNIT_CHECK(!settings_.has("noise_level_scale"),
+                  "--set noise_level_scale: the graph has no noise-level map input");
+    }
+    const onnx::ValueInfoProto &in = *inputs[map == 0 ? 1 : 0];
+    const int image = add_image_input(in, "graph input '" + in.name() + "': ");
+    if (map == inputs.size()) return;
+    const onnx::ValueInfoProto &m = *inputs[map];
+    const std::string where = "graph input '" + m.name() + "' (the noise-level map): ";
+    check_tensor_4d(m, where);
+    const auto &md = m.type().tensor_type().shape(), &id = in.type().tensor_type().shape();
+    XUNIT_CHECK(fixed_channels(m) == 1, where + "must have one channel, (N, 1, H, W)");
+    for (int k : {2, 3}) {
+      const auto &a = md.dim(k), &b = id.dim(k);
+      XUNIT_CHECK(
+          !(a.has_dim_value() && a.dim_value() == 1 && !(b.has_dim_value() && b.dim_value() == 1)),
+          where +
+              "a level per image, (N, 1, 1, 1), is not supported: export the map "
+              "at the image's size, (N, 1, H, W)");
+      const bool same =
+          (a.has_dim_value() && b.has_dim_value() && a.dim_value() == b.dim_value()) ||
+          (a.has_dim_param() && b.has_dim_param() && a.dim_param() == b.dim_param()) ||
+          (!a.has_dim_value() && !b.has_dim_value() && (!a.has_dim_param() || !b.has_dim_param()));
+      XUNIT_CHECK(same, where + (k == 2 ? "its height" : "its width") + " (" + dim_text(a) +
+                            ") is not the image's (" + dim_text(b) + ")");
+    }
+    Op op;
+    op.type = OpType::NoiseLevelMap;
+    op.name = m.name();
+    op.level_scale = level_scale;
+    op.inputs = {image};
+    values_[m.name()] = g_.add_op(op, m.name());
+    defined_up_front_.insert(m.name());
+    noise_level_scale_ = level_scale;
+  }
+
+  static void check_tensor_4d(const onnx::ValueInfoProto &in, const std::string &where) {
     XUNIT_CHECK(in.type().has_tensor_type(), where + "not a tensor");
     const auto &tt = in.type().tensor_type();
     XUNIT_CHECK(tt.elem_type() == onnx::TensorProto_DataType_FLOAT, where + "must be float32");
     XUNIT_CHECK(tt.has_shape() && tt.shape().dim_size() == 4,
                 where + "must have 4 dimensions (N, C, H, W)");
-    const auto &c = tt.shape().dim(1);
-    XUNIT_CHECK(c.has_dim_value() && c.dim_value() >= 1 && c.dim_value() <= 4096,
-                where + "its channel dimension must be a fixed number");
     const auto &n = tt.shape().dim(0);
     XUNIT_CHECK(!n.has_dim_value() || n.dim_value() == 1,
                 where + "batch dimension must be 1 or dynamic");
-    values_[in.name()] = g_.add_input(in.name(), int(c.dim_value()));
+  }
+  // The channel count of a 4-d input, or -1 when not a fixed number.
+  static int64_t fixed_channels(const onnx::ValueInfoProto &in) {
+    if (!in.type().has_tensor_type() || !in.type().tensor_type().has_shape()) return -1;
+    const auto &shape = in.type().tensor_type().shape();
+    if (shape.dim_size() != 4 || !shape.dim(1).has_dim_value()) return -1;
+    return shape.dim(1).dim_value();
+  }
+  static std::string dim_text(const onnx::TensorShapeProto::Dimension &d) {
+    return d.has_dim_value()   ? std::to_string(d.dim_value())
+           : d.has_dim_param() ? "'" + d.dim_param() + "'"
+                               : "dynamic";
+  }
+
+  int add_image_input(const onnx::ValueInfoProto &in, const std::string &where) {
+    check_tensor_4d(in, where);
+    const auto &c = in.type().tensor_type().shape().dim(1);
+    XUNIT_CHECK(c.has_dim_value() && c.dim_value() >= 1 && c.dim_value() <= 4096,
+                where + "its channel dimension must be a fixed number");
+    const int v = g_.add_input(in.name(), int(c.dim_value()));
+    values_[in.name()] = v;
     defined_up_front_.insert(in.name());
+    return v;
   }
 
   // The xUnit paper's Gaussian gate as PyTorch exports x * exp(-(z * z)) (or -z ** 2):
@@ -978,6 +1057,8 @@ class Importer {
   const onnx::GraphProto &graph_;
   Graph g_;
   LoadBudget &budget_;
+  Settings &settings_;
+  float noise_level_scale_ = 0.f;  // of the noise-level map input; 0: none
   std::map<std::string, std::shared_ptr<const Constant>> consts_;
   std::map<std::string, int> values_;                  // ONNX value name -> IR value
   std::map<std::string, std::vector<int>> consumers_;  // node indices (-1: the graph output)
@@ -1027,12 +1108,14 @@ bool looks_like_onnx(const std::string &path, const std::vector<uint8_t> &bytes)
 
 Graph import_onnx(const std::vector<uint8_t> &bytes,
                   const std::map<std::string, std::string> &settings) {
-  XUNIT_CHECK(settings.empty(),
-              "--set " + (settings.empty() ? std::string() : settings.begin()->first) +
-                  ": ONNX models carry their own hyper-parameters and take no --set");
+  Settings options(settings);
   LoadBudget budget(bytes.size(), "ONNX model");
   OnnxModel model(bytes.data(), bytes.size(), &budget);
-  Graph g = Importer(model, budget).run();
+  Importer importer(model, budget, options);
+  Graph g = importer.run();
+  options.expect_all_used(
+      "ONNX models (they carry their own hyper-parameters; a noise-level map input takes "
+      "noise_input and noise_level_scale)");
   g.metadata["family"] = "onnx";
   g.metadata["task"] = g.output_scale() > 1 ? "sr" : "denoise";
   g.metadata["scale"] = std::to_string(g.output_scale());
@@ -1041,6 +1124,12 @@ Graph import_onnx(const std::vector<uint8_t> &bytes,
   g.metadata["receptive_field"] = std::to_string(g.receptive_radius());
   g.metadata["onnx_opset"] = std::to_string(model.opset());
   if (!model.producer().empty()) g.metadata["onnx_producer"] = model.producer();
+  if (importer.noise_level_scale() > 0.f) {
+    const float k = importer.noise_level_scale();
+    char text[48];
+    std::snprintf(text, sizeof text, "sigma*%.9g", double(k));
+    g.metadata["noise_level_input"] = std::abs(k * 255.f - 1.f) < 1e-6f ? "sigma/255" : text;
+  }
   return g;
 }
 

@@ -2,7 +2,9 @@
 // 11-18, dynamic H/W) made of the ops xUnit networks use, translated into the graph IR:
 // BatchNorm folded into the conv before it where that conv feeds nothing else, Mul(x,
 // Sigmoid(y)) fused into the xUnit gate, channel-wise constant arithmetic turned into affine
-// ops. An op, attribute or shape the engine cannot run is an error naming the node.
+// ops. A second graph input (N, 1, H, W) is a noise-level map (a conditioned denoiser's
+// forward(image, map)): the engine's noise_level_map op, filled from the run's noise level. An
+// op, attribute or shape the engine cannot run is an error naming the node.
 #pragma once
 #include <cstdint>
 #include <map>
@@ -18,8 +20,10 @@ namespace xunit::convert {
 bool looks_like_onnx(const std::string &path, const std::vector<uint8_t> &bytes);
 
 // Builds and validates the graph; fills the metadata (family "onnx", task, scale, channels,
-// receptive field, opset, producer). `settings` (--set) must be empty: ONNX graphs carry
-// their own hyper-parameters.
+// receptive field, opset, producer; noise_level_input when the graph takes a noise-level map).
+// ONNX graphs carry their own hyper-parameters: `settings` (--set) takes only noise_input (the
+// name of the input that is the noise-level map, when its shape cannot tell) and
+// noise_level_scale (what the map holds per level of sigma: 1/255 unless given).
 Graph import_onnx(const std::vector<uint8_t> &bytes,
                   const std::map<std::string, std::string> &settings);
 
