@@ -177,6 +177,7 @@ def main():
     p.add_argument("--table", action="store_true")
     p.add_argument("--native", action="store_true")
     p.add_argument("--jpeg-psnr", action="store_true")
+    p.add_argument("--quality", type=int, default=95, help="--jpeg-psnr: the JPEG quality")
     p.add_argument("--model", default=None, help="a color denoiser conditioned on sigma (--native, --jpeg-psnr)")
     args = p.parse_args()
     if args.table:
@@ -186,7 +187,7 @@ def main():
     elif args.jpeg_psnr:
         if not args.model:
             sys.exit("--jpeg-psnr needs --model")
-        jpeg_psnr(args.data, args.model, [s for s in args.sigmas if s > 0])
+        jpeg_psnr(args.data, args.model, [s for s in args.sigmas if s > 0], args.quality)
     elif args.speed:
         speed()
     else:

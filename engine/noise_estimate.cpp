@@ -52,18 +52,22 @@
 //   in R, G and B (kLuma, kLumaGain; the channels' floor seen through it), which gives the level
 //   the noise had before saving: what a conditioned denoiser trained on such files is to be
 //   given. Gray content stays as above (its noise was the same in R, G and B, all of it luma).
-//   The cost: no texture guard, so a clean photo with texture over the whole frame reads that
-//   texture, as gray images do (BSDS400, the 4:2:0 JPEGs as they are: mean 0.33, 6 of 400 above
-//   5, the worst 10.7).
+//   The luma has no chroma to tell texture by, so its guard is a second scale: the luma binned
+//   2x2 (binned_luma_variance) reads white noise at a quarter of its variance, texture at much
+//   more (1/f-like spectra: on the most textured BSDS400 photos the binned reading, x4, is 4-17x
+//   the fine one); with the binned reading x4 as `coarse` and kTextureRatio (4)
+//   for texture, fine = noise + t and coarse = noise + 4 t give noise = (4 fine - coarse) / 3,
+//   never more than `fine`. The 400 BSDS400 photos as they are (clean 4:2:0 JPEGs) read 0.02 on
+//   average, the worst 2.6 (10.7 with the fine scale alone).
 //
 // Limits, measured (noise_estimate_eval.py): JPEG removes part of the noise before this sees it,
 // most of it at the finest scale, where this looks. At quality 90 a gray image (from sigma 10
 // up), or a color one without chroma subsampling (from 15 up), reads with a bias within +1.3,
 // but sigma 5 and below mostly vanish. With 4:2:0 subsampling read by the luma, quality 90-95,
-// sigma 15-50 reads with a bias within +1.8, 10 at 8-11, 5 at 2-5; at quality 75 JPEG leaves
-// too little (sigma 25 reads 17). Read without being told of the subsampling, sigma 10 and below
-// read about 0 even at quality 95, 25 reads 15 and 50 reads 30. Gray images have no texture
-// guard: a fully textured one reads up to 2 levels.
+// sigma 15-50 reads with a bias within +1.8, 10 at 6.4 (quality 90) to 11 (95), 5 at 0 (90) to
+// 4.2 (95): what JPEG left of low noise looks like texture to the second scale. Read without being
+// told of the subsampling, sigma 10 and below read about 0 even at quality 95, 25 reads 15 and 50
+// reads 30. Gray images have no texture guard: a fully textured one reads up to 2 levels.
 #include "engine/noise_estimate.h"
 
 #include <algorithm>
@@ -103,6 +107,10 @@ constexpr double kGrayChroma = 0.01;
 // it reads such noise at its level.
 constexpr float kLuma[3] = {0.299f, 0.587f, 0.114f};
 constexpr float kLumaGain = kLuma[0] * kLuma[0] + kLuma[1] * kLuma[1] + kLuma[2] * kLuma[2];
+// The texture guard of files with subsampled chroma (see the top of this file): texture reads
+// at least this much more at the 2x2-binned scale than at the fine one (variances; photos: 4 to
+// 17), white noise as much at both.
+constexpr double kTextureRatio = 4.0;
 // Pixels at or beyond these (in levels) are clipped ones.
 constexpr float kLowEnd = 0.5f, kHighEnd = 254.5f;
 
@@ -403,6 +411,47 @@ double luma_variance(const std::vector<ColourBlock> &blocks, bool clipped_data) 
       clipped_data);
 }
 
+// The noise variance of the luma binned 2x2 (in levels^2 at the binned scale; -1 when too small
+// to measure): the coarser scale of the texture guard for subsampled files (see the top of this
+// file). Measured as a gray image one strip of blocks at a time (kBlock binned rows and the
+// band's border, from 2 * (kBlock + 2) source rows), on the lattice measure() would use, so that
+// memory stays a few hundred KB whatever the size.
+template <typename T>
+double binned_luma_variance(const xunit_image &img, float scale, bool clipped_data) {
+  const int bw = img.width / 2, bh = img.height / 2;
+  if (bw < kBlock + 2 || bh < kBlock + 2) return -1;
+  const size_t nbx = size_t(bw - 2) / kBlock, nby = size_t(bh - 2) / kBlock;
+  size_t step = 1;
+  while (((nbx + step - 1) / step) * ((nby + step - 1) / step) > kMaxBlocks) ++step;
+  const size_t C = size_t(img.channels), rows = kBlock + 2;
+  std::vector<float> strip(size_t(bw) * rows);
+  std::vector<Block> blocks;
+  const auto *base = static_cast<const unsigned char *>(img.data);
+  const float k = 0.25f * scale;
+  for (size_t by = 0; by < nby; by += step) {
+    for (size_t r = 0; r < rows; ++r) {
+      const size_t y = 2 * (by * kBlock + r);
+      const T *a = reinterpret_cast<const T *>(base + y * img.row_stride);
+      const T *b = reinterpret_cast<const T *>(base + (y + 1) * img.row_stride);
+      float *out = &strip[r * size_t(bw)];
+      for (size_t x = 0; x < size_t(bw); ++x) {
+        float v = 0.f;
+        for (size_t c = 0; c < 3; ++c)
+          v += kLuma[c] * (float(a[2 * x * C + c]) + float(a[(2 * x + 1) * C + c]) +
+                           float(b[2 * x * C + c]) + float(b[(2 * x + 1) * C + c]));
+        out[x] = v * k;
+      }
+    }
+    const xunit_image view{bw,          int(rows), 1, XUNIT_PIXEL_F32, size_t(bw) * sizeof(float),
+                           strip.data()};
+    Measured part;
+    measure<float>(view, 1, 1.f, &part);
+    const std::vector<Block> &row = part.channels[0];
+    for (size_t i = 0; i < row.size(); i += step) blocks.push_back(row[i]);
+  }
+  return blocks.empty() ? -1 : channel_variance(blocks, clipped_data);
+}
+
 }  // namespace
 
 float estimate_noise_level(const xunit_image &image, bool chroma_subsampled) {
@@ -437,10 +486,30 @@ float estimate_noise_level(const xunit_image &image, bool chroma_subsampled) {
   const bool colour_content =
       !m.colour.empty() && chroma_energy >= kGrayChroma * double(m.colour.size());
   if (colour_content && chroma_subsampled) {
-    // The file kept the noise's luma share only (see the top of this file): the luma's level,
-    // its floor the channels' seen through the luma.
+    // The file kept the noise's luma share only (see the top of this file): the luma's level
+    // (its floor the channels' seen through it), less what the coarser scale shows to be
+    // texture. In levels^2 of the luma itself (0.299 R + 0.587 G + 0.114 B).
     const double luma = luma_variance(m.colour, m.clipped_data);
-    return luma < 0 ? 0.f : float(std::sqrt(std::max(0.0, luma - kFloor / kLumaGain)));
+    if (luma < 0) return 0.f;
+    const double fine = luma * kLumaGain - kFloor;
+    double coarse = -1;
+    switch (image.pixel_type) {
+      case XUNIT_PIXEL_U8:
+        coarse = binned_luma_variance<uint8_t>(image, 1.f, m.clipped_data);
+        break;
+      case XUNIT_PIXEL_U16:
+        coarse = binned_luma_variance<uint16_t>(image, 255.f / 65535.f, m.clipped_data);
+        break;
+      default:
+        coarse = binned_luma_variance<float>(image, 255.f, m.clipped_data);
+        break;
+    }
+    // The binned band at the fine scale's gain for white noise (x4), floor as the fine one's.
+    const double level =
+        coarse < 0
+            ? fine
+            : std::min(fine, (kTextureRatio * fine - 4 * (coarse - kFloor)) / (kTextureRatio - 1));
+    return float(std::sqrt(std::max(0.0, level) / kLumaGain));
   }
   // The texture guard (see the top of this file). No chroma (gray content): the channels'.
   const double chroma = colour_content ? chroma_variance(m.colour, m.clipped_data) : -1;

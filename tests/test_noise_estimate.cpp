@@ -214,9 +214,11 @@ TEST_CASE("noise estimate: a JPEG with subsampled chroma is read by its luma whe
     const float luma = stored(back, XUNIT_CHROMA_SUBSAMPLED),
                 plain = stored(back, XUNIT_CHROMA_FULL);
     INFO("sigma " << sigma << ": told " << luma << ", plain " << plain);
-    // JPEG itself takes some of the finest noise away, most of it at low sigmas (10 reads ~7).
+    // JPEG itself takes some of the finest noise away, most of it at low sigmas, where what is
+    // left also looks more like texture to the guard (10 reads ~4.4 here, ~6.4 on Kodak24 at
+    // quality 90, ~11 at 95).
     CHECK(luma <= sigma + 1.5 + 0.1 * sigma);
-    CHECK(luma >= (sigma >= 25 ? sigma - 1.5 - 0.1 * sigma : 0.6 * sigma));
+    CHECK(luma >= (sigma >= 25 ? sigma - 1.5 - 0.1 * sigma : 0.4 * sigma));
     if (sigma >= 10) CHECK(plain < 0.75 * sigma);
     // RGBA: alpha (here noisy, unlike anything in R, G, B) is left out of the luma too.
     xunit::cli::Image rgba{300, 300, 4, 8, std::vector<float>(size_t(300) * 300 * 4)};
@@ -227,6 +229,33 @@ TEST_CASE("noise estimate: a JPEG with subsampled chroma is read by its luma whe
       rgba.pixels[i * 4 + 3] = alpha(rng);
     }
     CHECK(stored(rgba, XUNIT_CHROMA_SUBSAMPLED) == luma);
+  }
+  // The guard of the luma read: texture over the whole frame, clean, through a 4:2:0 JPEG. Read
+  // by the luma at one scale it is noise of several levels; its 2x2-binned luma holds more of
+  // it, which noise would not: about 0. With noise it still reads the noise.
+  const Levels tex = texture(240, 180);
+  for (double sigma : {0.0, 25.0}) {
+    const std::vector<uint8_t> px = saved(tex, sigma, 11);
+    xunit::cli::Image t{240, 180, 3, 8, std::vector<float>(px.size())};
+    for (size_t i = 0; i < px.size(); ++i) t.pixels[i] = float(px[i]) / 255.f;
+    xunit::cli::SaveOptions q89;
+    q89.quality = 89;
+    xunit::cli::save_image(dir.file("texture.jpg"), t, true, q89);
+    const xunit::cli::Image back = xunit::cli::load_image(dir.file("texture.jpg"));
+    REQUIRE(back.chroma_subsampled);
+    std::vector<float> y(size_t(240) * 180);
+    for (size_t i = 0; i < y.size(); ++i)
+      y[i] = 0.299f * back.pixels[i * 3] + 0.587f * back.pixels[i * 3 + 1] +
+             0.114f * back.pixels[i * 3 + 2];
+    const xunit::cli::Image luma_only{240, 180, 1, 8, y};
+    const float told = stored(back, XUNIT_CHROMA_SUBSAMPLED), fine = stored(luma_only, 0);
+    INFO("texture, sigma " << sigma << ": told " << told << ", its luma alone " << fine);
+    if (sigma == 0) {
+      CHECK(fine > 2.f);  // what the guard takes away
+      CHECK(told <= 1.f);
+    } else {
+      CHECK(std::abs(told - sigma) <= 1.5 + 0.1 * sigma);
+    }
   }
   // Gray content (R = G = B) and one channel read as without the hint: noise there was never
   // split into luma and chroma. The gray content also through a real 4:2:0 round trip.
