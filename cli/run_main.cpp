@@ -300,19 +300,23 @@ int run(const RunOptions &o) {
   auto load_once = [&](const std::string &path) -> const xunit_model * {
     std::lock_guard<std::mutex> lock(models_mutex);
     ModelPtr &m = models[path];
-    if (!m) {
-      m = load_model(path);
-      xunit_model_info info;
-      info.struct_size = sizeof info;
-      xunit_model_get_info(m.get(), &info);
-      if (!o.quiet && o.tile > 0 && o.tile < info.receptive_field)
-        bar.print("xunit-run: warning: -t " + std::to_string(o.tile) +
-                  " is narrower than the model's receptive field (halo) of " +
-                  std::to_string(info.receptive_field) + " pixels: each stripe computes " +
-                  std::to_string(o.tile + 2 * info.receptive_field) + " columns to produce " +
-                  std::to_string(o.tile) + " (slow); give a wider -t, or leave it automatic");
-    }
+    if (!m) m = load_model(path);
     return m.get();
+  };
+  // Said once per model, when an image first runs on it (not for one loaded ahead and unused).
+  std::set<const xunit_model *> tile_checked;
+  auto check_tile = [&](const xunit_model *m) {
+    std::lock_guard<std::mutex> lock(models_mutex);
+    if (o.quiet || o.tile <= 0 || !tile_checked.insert(m).second) return;
+    xunit_model_info info;
+    info.struct_size = sizeof info;
+    xunit_model_get_info(m, &info);
+    if (o.tile < info.receptive_field)
+      bar.print("xunit-run: warning: -t " + std::to_string(o.tile) +
+                " is narrower than the model's receptive field (halo) of " +
+                std::to_string(info.receptive_field) + " pixels: each stripe computes " +
+                std::to_string(o.tile + 2 * info.receptive_field) + " columns to produce " +
+                std::to_string(o.tile) + " (slow); give a wider -t, or leave it automatic");
   };
   // --sigma N is for models with a noise-level input: a blind one is refused in one line.
   auto check_sigma = [&](const xunit_model *m, const std::string &path) {
@@ -341,6 +345,7 @@ int run(const RunOptions &o) {
         o.model, o.scale, alpha ? img.channels - 1 : img.channels, xunit::cli::gray_content(img));
     const xunit_model *m = load_once(choice.path);
     check_sigma(m, choice.path);
+    check_tile(m);
     xunit_model_info info{};
     info.struct_size = sizeof info;
     xunit_model_get_info(m, &info);

@@ -424,30 +424,45 @@ double binned_luma_variance(const xunit_image &img, float scale, bool clipped_da
   size_t step = 1;
   while (((nbx + step - 1) / step) * ((nby + step - 1) / step) > kMaxBlocks) ++step;
   const size_t C = size_t(img.channels), rows = kBlock + 2;
-  std::vector<float> strip(size_t(bw) * rows);
+  // The binned luma, and whether any of the 12 samples a binned pixel comes from is at an end:
+  // a saturated colour has an unclipped luma (pure red: 76) but none of its noise left.
+  std::vector<float> strip(size_t(bw) * rows), at_end(size_t(bw) * rows);
   std::vector<Block> blocks;
   const auto *base = static_cast<const unsigned char *>(img.data);
-  const float k = 0.25f * scale;
   for (size_t by = 0; by < nby; by += step) {
     for (size_t r = 0; r < rows; ++r) {
       const size_t y = 2 * (by * kBlock + r);
       const T *a = reinterpret_cast<const T *>(base + y * img.row_stride);
       const T *b = reinterpret_cast<const T *>(base + (y + 1) * img.row_stride);
-      float *out = &strip[r * size_t(bw)];
+      float *out = &strip[r * size_t(bw)], *end = &at_end[r * size_t(bw)];
       for (size_t x = 0; x < size_t(bw); ++x) {
         float v = 0.f;
-        for (size_t c = 0; c < 3; ++c)
-          v += kLuma[c] * (float(a[2 * x * C + c]) + float(a[(2 * x + 1) * C + c]) +
-                           float(b[2 * x * C + c]) + float(b[(2 * x + 1) * C + c]));
-        out[x] = v * k;
+        bool clipped = false;
+        for (size_t c = 0; c < 3; ++c) {
+          const float s[4] = {
+              float(a[2 * x * C + c]) * scale, float(a[(2 * x + 1) * C + c]) * scale,
+              float(b[2 * x * C + c]) * scale, float(b[(2 * x + 1) * C + c]) * scale};
+          for (float e : s) clipped |= e <= kLowEnd || e >= kHighEnd;
+          v += kLuma[c] * (s[0] + s[1] + s[2] + s[3]);
+        }
+        out[x] = v * 0.25f;
+        end[x] = clipped ? 1.f : 0.f;
       }
     }
     const xunit_image view{bw,          int(rows), 1, XUNIT_PIXEL_F32, size_t(bw) * sizeof(float),
                            strip.data()};
     Measured part;
     measure<float>(view, 1, 1.f, &part);
-    const std::vector<Block> &row = part.channels[0];
-    for (size_t i = 0; i < row.size(); i += step) blocks.push_back(row[i]);
+    // measure()'s blocks of this strip: kBlock x kBlock band samples each, the band starting one
+    // pixel in; their clipped share taken again from R, G and B.
+    std::vector<Block> &row = part.channels[0];
+    for (size_t i = 0; i < row.size(); i += step) {
+      float n = 0.f;
+      for (size_t r = 1; r <= size_t(kBlock); ++r)
+        for (size_t x = 1 + i * kBlock; x <= (i + 1) * kBlock; ++x) n += at_end[r * size_t(bw) + x];
+      row[i].clipped = n / float(kBlock * kBlock);
+      blocks.push_back(row[i]);
+    }
   }
   return blocks.empty() ? -1 : channel_variance(blocks, clipped_data);
 }
@@ -485,12 +500,20 @@ float estimate_noise_level(const xunit_image &image, bool chroma_subsampled) {
   for (const ColourBlock &b : m.colour) chroma_energy += 0.5 * (b.chroma[0] + b.chroma[1]);
   const bool colour_content =
       !m.colour.empty() && chroma_energy >= kGrayChroma * double(m.colour.size());
+  // The texture guard (see the top of this file). No chroma (gray content): the channels'.
+  const double chroma = colour_content ? chroma_variance(m.colour, m.clipped_data) : -1;
+  if (chroma >= 0)
+    // The chroma's level, or the channels' less the texture it may hold when that is more;
+    // never above the channels' (a colourful fine pattern is in the chroma too).
+    level = std::min(channels - kRounding,
+                     std::max(chroma - kRounding, channels - kFloor - kTexture * kTexture));
+  const float plain = float(std::sqrt(std::max(0.0, level)));
   if (colour_content && chroma_subsampled) {
     // The file kept the noise's luma share only (see the top of this file): the luma's level
     // (its floor the channels' seen through it), less what the coarser scale shows to be
     // texture. In levels^2 of the luma itself (0.299 R + 0.587 G + 0.114 B).
     const double luma = luma_variance(m.colour, m.clipped_data);
-    if (luma < 0) return 0.f;
+    if (luma < 0) return plain;
     const double fine = luma * kLumaGain - kFloor;
     double coarse = -1;
     switch (image.pixel_type) {
@@ -504,21 +527,18 @@ float estimate_noise_level(const xunit_image &image, bool chroma_subsampled) {
         coarse = binned_luma_variance<float>(image, 255.f, m.clipped_data);
         break;
     }
-    // The binned band at the fine scale's gain for white noise (x4), floor as the fine one's.
-    const double level =
+    // The binned band at the fine scale's gain for white noise (x4); the floor is a quarter of
+    // itself there (white), so kFloor once scaled. (The clipping gain of a binned block is taken
+    // as if its luma were one channel: only blocks with little clipping are used.)
+    const double told =
         coarse < 0
             ? fine
-            : std::min(fine, (kTextureRatio * fine - 4 * (coarse - kFloor)) / (kTextureRatio - 1));
-    return float(std::sqrt(std::max(0.0, level) / kLumaGain));
+            : std::min(fine, (kTextureRatio * fine - (4 * coarse - kFloor)) / (kTextureRatio - 1));
+    // Never below the plain reading, which holds for any file (what JPEG left of low noise can
+    // look like texture to the second scale: kodim20 at quality 90, sigma 15, read 0 by it).
+    return std::max(plain, float(std::sqrt(std::max(0.0, told) / kLumaGain)));
   }
-  // The texture guard (see the top of this file). No chroma (gray content): the channels'.
-  const double chroma = colour_content ? chroma_variance(m.colour, m.clipped_data) : -1;
-  if (chroma >= 0)
-    // The chroma's level, or the channels' less the texture it may hold when that is more;
-    // never above the channels' (a colourful fine pattern is in the chroma too).
-    level = std::min(channels - kRounding,
-                     std::max(chroma - kRounding, channels - kFloor - kTexture * kTexture));
-  return float(std::sqrt(std::max(0.0, level)));
+  return plain;
 }
 
 }  // namespace xunit

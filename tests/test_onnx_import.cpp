@@ -221,6 +221,36 @@ TEST_CASE("ONNX: a noise-level map input (forward(image, map)) becomes the engin
     }
   }
   CHECK(cases == 4);
+  {
+    // Built here: the map's own names for dynamic sizes (torch's list-form dynamic_axes) are no
+    // mismatch; two one-channel inputs whose names do not say which is the map are asked about.
+    auto two_inputs = [](int channels, const std::string &second, const std::string &h) {
+      OnnxBuilder b(17, channels);
+      auto *in = b.m.mutable_graph()->add_input();
+      in->set_name(second);
+      auto *tt = in->mutable_type()->mutable_tensor_type();
+      tt->set_elem_type(onnx::TensorProto_DataType_FLOAT);
+      tt->mutable_shape()->add_dim()->set_dim_value(1);
+      tt->mutable_shape()->add_dim()->set_dim_value(1);
+      tt->mutable_shape()->add_dim()->set_dim_param(h);
+      tt->mutable_shape()->add_dim()->set_dim_param(h + "_w");
+      auto *cat = b.node("Concat", {"x", second}, "c");
+      OnnxBuilder::attr_int(cat, "axis", 1);
+      b.conv("c", channels + 1, channels, "y");
+      b.output("y");
+      return b.bytes();
+    };
+    const Graph g = convert::import_onnx(two_inputs(3, "noise_level", "other_h"), {});
+    CHECK(g.noise_level_input());
+    CHECK(g.metadata.at("onnx_noise_input") == "noise_level");
+    CHECK(import_error(two_inputs(1, "y2", "h")).find("say which is the noise-level map") !=
+          std::string::npos);
+    CHECK(convert::import_onnx(two_inputs(1, "y2", "h"), {{"noise_input", "y2"}})
+              .noise_level_input());
+    CHECK(
+        convert::import_onnx(two_inputs(1, "sigma_map", "h"), {}).metadata.at("onnx_noise_input") ==
+        "sigma_map");
+  }
   // Naming the map: a wrong name, a scale without a map, a bad scale, an unknown key.
   const std::vector<uint8_t> c3 = read_file(dir + "xdncnn_map_c3_opset17/model.onnx");
   auto refused = [](const std::vector<uint8_t> &bytes, std::map<std::string, std::string> set) {

@@ -3,6 +3,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -41,6 +42,7 @@ class Importer {
 
   // What a noise-level map input holds per level of sigma; 0 when the graph has none.
   float noise_level_scale() const { return noise_level_scale_; }
+  const std::string &noise_input() const { return noise_input_; }
 
   Graph run() {
     read_constants();
@@ -81,7 +83,8 @@ class Importer {
   // (sigma / 255 unless --set noise_level_scale says otherwise). The map becomes the engine's
   // noise_level_map op, filled per row from the run's level (never an image the caller makes).
   // Which input is the map: --set noise_input=NAME, else the one-channel input beside an image
-  // of more channels, else (both one channel) the second, as forward(image, map) lists them.
+  // of more channels, else (both one channel) the one whose name says so (noise, sigma, level,
+  // map), else the question is put back to the user: guessing would feed the image as the map.
   void add_input() {
     std::vector<const onnx::ValueInfoProto *> inputs;
     for (const auto &in : graph_.input())
@@ -103,7 +106,18 @@ class Importer {
       XUNIT_CHECK(map < inputs.size() && inputs.size() == 2,
                   "--set noise_input=" + named + ": the graph has no second input of that name");
     } else if (inputs.size() == 2) {
-      map = fixed_channels(*inputs[0]) == 1 && fixed_channels(*inputs[1]) != 1 ? 0 : 1;
+      const int64_t c0 = fixed_channels(*inputs[0]), c1 = fixed_channels(*inputs[1]);
+      if (c0 == 1 && c1 != 1) {
+        map = 0;
+      } else if (c0 != 1 || c1 != 1) {
+        map = 1;  // (a second input of more channels: refused below)
+      } else {
+        const bool n0 = names_a_level(inputs[0]->name()), n1 = names_a_level(inputs[1]->name());
+        XUNIT_CHECK(n0 != n1, "the ONNX graph has two one-channel inputs, '" + inputs[0]->name() +
+                                  "' and '" + inputs[1]->name() +
+                                  "': say which is the noise-level map (--set noise_input=NAME)");
+        map = n0 ? 0 : 1;
+      }
     } else {
       XUNIT_CHECK(!settings_.has("noise_level_scale"),
                   "--set noise_level_scale: the graph has no noise-level map input");
@@ -123,12 +137,12 @@ class Importer {
           where +
               "a level per image, (N, 1, 1, 1), is not supported: export the map "
               "at the image's size, (N, 1, H, W)");
-      const bool same =
-          (a.has_dim_value() && b.has_dim_value() && a.dim_value() == b.dim_value()) ||
-          (a.has_dim_param() && b.has_dim_param() && a.dim_param() == b.dim_param()) ||
-          (!a.has_dim_value() && !b.has_dim_value() && (!a.has_dim_param() || !b.has_dim_param()));
-      XUNIT_CHECK(same, where + (k == 2 ? "its height" : "its width") + " (" + dim_text(a) +
-                            ") is not the image's (" + dim_text(b) + ")");
+      // A map of a fixed size beside an image of another (or of any) size cannot follow the
+      // image; different names of dynamic sizes prove nothing (torch names each input's its own).
+      const bool differ =
+          a.has_dim_value() && (!b.has_dim_value() || a.dim_value() != b.dim_value());
+      XUNIT_CHECK(!differ, where + (k == 2 ? "its height" : "its width") + " (" + dim_text(a) +
+                               ") is not the image's (" + dim_text(b) + ")");
     }
     Op op;
     op.type = OpType::NoiseLevelMap;
@@ -138,6 +152,7 @@ class Importer {
     values_[m.name()] = g_.add_op(op, m.name());
     defined_up_front_.insert(m.name());
     noise_level_scale_ = level_scale;
+    noise_input_ = m.name();
   }
 
   static void check_tensor_4d(const onnx::ValueInfoProto &in, const std::string &where) {
@@ -156,6 +171,13 @@ class Importer {
     const auto &shape = in.type().tensor_type().shape();
     if (shape.dim_size() != 4 || !shape.dim(1).has_dim_value()) return -1;
     return shape.dim(1).dim_value();
+  }
+  // An input name that says it holds the noise level (what FFDNet-style code calls it).
+  static bool names_a_level(std::string name) {
+    for (char &ch : name) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    for (const char *word : {"noise", "sigma", "level", "map"})
+      if (name.find(word) != std::string::npos) return true;
+    return false;
   }
   static std::string dim_text(const onnx::TensorShapeProto::Dimension &d) {
     return d.has_dim_value()   ? std::to_string(d.dim_value())
@@ -1059,6 +1081,7 @@ class Importer {
   LoadBudget &budget_;
   Settings &settings_;
   float noise_level_scale_ = 0.f;  // of the noise-level map input; 0: none
+  std::string noise_input_;        // its name
   std::map<std::string, std::shared_ptr<const Constant>> consts_;
   std::map<std::string, int> values_;                  // ONNX value name -> IR value
   std::map<std::string, std::vector<int>> consumers_;  // node indices (-1: the graph output)
@@ -1129,6 +1152,7 @@ Graph import_onnx(const std::vector<uint8_t> &bytes,
     char text[48];
     std::snprintf(text, sizeof text, "sigma*%.9g", double(k));
     g.metadata["noise_level_input"] = std::abs(k * 255.f - 1.f) < 1e-6f ? "sigma/255" : text;
+    g.metadata["onnx_noise_input"] = importer.noise_input();
   }
   return g;
 }
