@@ -411,6 +411,20 @@ double luma_variance(const std::vector<ColourBlock> &blocks, bool clipped_data) 
       clipped_data);
 }
 
+// Calls fn(T(), scale) with the sample type of `pixel_type` and the factor that takes its values
+// to 8-bit levels.
+template <typename Fn>
+void with_samples(int32_t pixel_type, Fn fn) {
+  switch (pixel_type) {
+    case XUNIT_PIXEL_U8:
+      return fn(uint8_t(), 1.f);
+    case XUNIT_PIXEL_U16:
+      return fn(uint16_t(), 255.f / 65535.f);
+    default:
+      return fn(float(), 255.f);
+  }
+}
+
 // The noise variance of the luma binned 2x2 (in levels^2 at the binned scale; -1 when too small
 // to measure): the coarser scale of the texture guard for subsampled files (see the top of this
 // file). Measured as a gray image one strip of blocks at a time (kBlock binned rows and the
@@ -474,17 +488,9 @@ float estimate_noise_level(const xunit_image &image, bool chroma_subsampled) {
   const int colour =
       image.channels == 2 || image.channels == 4 ? image.channels - 1 : image.channels;
   Measured m;
-  switch (image.pixel_type) {
-    case XUNIT_PIXEL_U8:
-      measure<uint8_t>(image, colour, 1.f, &m);
-      break;
-    case XUNIT_PIXEL_U16:
-      measure<uint16_t>(image, colour, 255.f / 65535.f, &m);
-      break;
-    default:
-      measure<float>(image, colour, 255.f, &m);
-      break;
-  }
+  with_samples(image.pixel_type, [&](auto sample, float scale) {
+    measure<decltype(sample)>(image, colour, scale, &m);
+  });
   std::vector<double> variances;  // of the channels, before any floor
   for (const std::vector<Block> &blocks : m.channels) {
     const double v = channel_variance(blocks, m.clipped_data);
@@ -516,17 +522,9 @@ float estimate_noise_level(const xunit_image &image, bool chroma_subsampled) {
     if (luma < 0) return plain;
     const double fine = luma * kLumaGain - kFloor;
     double coarse = -1;
-    switch (image.pixel_type) {
-      case XUNIT_PIXEL_U8:
-        coarse = binned_luma_variance<uint8_t>(image, 1.f, m.clipped_data);
-        break;
-      case XUNIT_PIXEL_U16:
-        coarse = binned_luma_variance<uint16_t>(image, 255.f / 65535.f, m.clipped_data);
-        break;
-      default:
-        coarse = binned_luma_variance<float>(image, 255.f, m.clipped_data);
-        break;
-    }
+    with_samples(image.pixel_type, [&](auto sample, float scale) {
+      coarse = binned_luma_variance<decltype(sample)>(image, scale, m.clipped_data);
+    });
     // The binned band at the fine scale's gain for white noise (x4); the floor is a quarter of
     // itself there (white), so kFloor once scaled. (The clipping gain of a binned block is taken
     // as if its luma were one channel: only blocks with little clipping are used.)
