@@ -163,8 +163,8 @@ std::string describe_model(const std::string &path) {
         "  noise level:      an input (sigma in 8-bit levels: estimated, or fixed by the caller)\n";
   s += "  parameters:       " + std::to_string(info.parameters) + "\n";
   for (const char *key :
-       {"title", "num_features", "gen_blocks", "xunit_kernel", "weights_dtype", "training",
-        "validation", "source_format", "source_sha256", "converter_version"}) {
+       {"title", "num_features", "gen_blocks", "num_convs", "xunit_kernel", "weights_dtype",
+        "training", "validation", "source_format", "source_sha256", "converter_version"}) {
     const std::string v = meta(h.m, key);
     if (!v.empty())
       s += "  " + std::string(key) + ":" +

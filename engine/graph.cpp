@@ -302,9 +302,6 @@ void Graph::validate_and_infer() {
     int readers = 0;
     for (const Op &op : ops)
       for (int id : op.inputs) readers += id == input;
-    XUNIT_CHECK(!noise_level_input(),
-                "a noise-level map beside a pixel-unshuffled input (FFDNet's own layout) is not "
-                "supported");
     XUNIT_CHECK(readers == 1 && output != input,
                 "the network's input is read besides its pixel unshuffle, which is not supported");
     XUNIT_CHECK(values[size_t(output)].scale % input_factor_ == 0,

@@ -53,29 +53,31 @@ void store_pixel(const xunit_image &img, int x, int y, int c, float v) {
 
 // Reads the stream's input pixels from the user's image: the image itself, or, for a graph that
 // unshuffles its input by r, channel ch of stream pixel (x, y) is image pixel (x*r + j, y*r + i)
-// of one channel. Images whose sides are not multiples of r are extended by reflection at the
-// right and bottom (what Real-ESRGAN's own inference pads with; the extra output is cropped).
+// of one channel. Images whose sides are not multiples of r are extended at the right and
+// bottom by the unshuffle's border mode: reflection (what Real-ESRGAN's own inference pads with)
+// or the edge repeated (FFDNet's); the extra output is cropped.
 class InputSampler {
  public:
   InputSampler(const Graph &g, const xunit_image &img) : img_(img), r_(g.input_factor()) {
     for (const Op &op : g.ops)
-      if (op.output == g.stream_input()) dcr_ = op.type == OpType::SpaceToDepth;
+      if (op.output == g.stream_input()) {
+        dcr_ = op.type == OpType::SpaceToDepth;
+        border_ = unshuffle_border(op.type);
+      }
   }
   float operator()(int x, int y, int ch) const {
     if (r_ == 1) return load_pixel(img_, x, y, ch);
     const int C = img_.channels;
     const int block = dcr_ ? ch / C : ch % (r_ * r_), c = dcr_ ? ch % C : ch / (r_ * r_);
-    return load_pixel(img_, reflect(x * r_ + block % r_, img_.width),
-                      reflect(y * r_ + block / r_, img_.height), c);
+    return load_pixel(img_, border_source(border_, x * r_ + block % r_, img_.width),
+                      border_source(border_, y * r_ + block / r_, img_.height), c);
   }
 
  private:
-  static int reflect(int i, int size) {  // i < size + r - 1; a side of 1 pixel repeats it
-    return i < size ? i : std::max(0, 2 * (size - 1) - i);
-  }
   const xunit_image &img_;
   int r_;
   bool dcr_ = false;
+  int border_ = int(BorderMode::Reflect);
 };
 
 // Restores the calling thread's OpenMP thread count (oneDNN reads it) on scope exit.

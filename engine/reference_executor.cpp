@@ -100,11 +100,11 @@ PlanarImage pixel_shuffle(const PlanarImage &x, int f, bool dcr) {
 }
 
 // PyTorch's pixel_unshuffle (channel c*r*r + i*r + j) or ONNX SpaceToDepth ((i*r + j)*C + c),
-// of the image extended by reflection at the right and bottom to multiples of r.
-PlanarImage pixel_unshuffle(const PlanarImage &x, int r, bool dcr) {
+// of the image extended at the right and bottom to multiples of r (border: reflect or edge).
+PlanarImage pixel_unshuffle(const PlanarImage &x, int r, bool dcr, int border) {
   const int C = x.channels;
   PlanarImage y = make(C * r * r, (x.height + r - 1) / r, (x.width + r - 1) / r);
-  auto reflect = [](int i, int size) { return i < size ? i : std::max(0, 2 * (size - 1) - i); };
+  auto reflect = [border](int i, int size) { return border_source(border, i, size); };
   for (int c = 0; c < C; ++c)
     for (int i = 0; i < r; ++i)
       for (int j = 0; j < r; ++j) {
@@ -221,7 +221,8 @@ PlanarImage run_reference(const Graph &g, const PlanarImage &input, const RunPar
           throw Error("reference: no resampling for op '" + op.name + "'");
         break;
       case OpClass::Unshuffle:
-        y = pixel_unshuffle(a, op.factor, op.type == OpType::SpaceToDepth);
+        y = pixel_unshuffle(a, op.factor, op.type == OpType::SpaceToDepth,
+                            unshuffle_border(op.type));
         break;
       case OpClass::RunInput:  // the noise level map: the image's size, nothing beyond it (a
         y = make(1, a.height, a.width);  // conv reading it pads with zeros, as PyTorch's does)

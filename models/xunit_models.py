@@ -11,6 +11,7 @@ checkpoints users bring (see docs / shared MODELS.md for the key layout):
   * xUnitD  : y = x * sigmoid(BN(dwconv_k(relu(BN(conv1x1(x))))))
   * g_xdncnn / g_dncnn (denoisers, global residual)
   * g_xsrgan / g_srgan (super-resolution, bilinear skip)
+  * g_ffdnet (FFDNet, noise-level-conditioned) and g_kair_dncnn: KAIR's key layouts
   * g_xdense (Dense xUnit, arXiv 1811.11051): the denoiser of the official
     denoising/ tree (scale=1) and the super-resolution one of its
     super-resolution/ tree (scale 2/4/8)
@@ -30,7 +31,8 @@ import torch.nn.functional as F
 
 __all__ = [
     "xUnit", "xUnitS", "xUnitD",
-    "g_xdncnn", "g_dncnn", "g_xsrgan", "g_srgan", "g_xdense",
+    "g_xdncnn", "g_dncnn", "g_xsrgan", "g_srgan", "g_xdense", "g_ffdnet",
+    "g_kair_dncnn",
     "randomize_batchnorm", "build", "ARCHS", "noise_level_map",
 ]
 
@@ -185,6 +187,61 @@ class _DnCNN(nn.Module):
 def g_dncnn(in_channels=3, num_features=64, gen_blocks=8):
     """Baseline DnCNN (ReLU) denoiser of the xUnit repository."""
     return _DnCNN(in_channels, num_features, gen_blocks)
+
+
+# --------------------------------------------------------------------------
+# KAIR's (github.com/cszn/KAIR) conv-ReLU stacks, the key layout of the files users have from it:
+# DnCNN (models/network_dncnn.py, BatchNorms merged as in its released dncnn_*.pth) and FFDNet
+# (Zhang, Zuo, Zhang, TIP 2018; models/network_ffdnet.py: ffdnet_gray.pth with 64 features and
+# 15 convs, ffdnet_color.pth with 96 and 12, and their _clip variants)
+# --------------------------------------------------------------------------
+def _conv_relu_stack(cin, features, cout, num_convs):
+    """model.{0,2,...}: 3x3 convs (keys model.<2i>.weight/bias), a ReLU after all but the last."""
+    layers = []
+    for i in range(num_convs):
+        layers.append(nn.Conv2d(cin if i == 0 else features,
+                                cout if i == num_convs - 1 else features,
+                                kernel_size=3, padding=1, bias=True))
+        if i < num_convs - 1:
+            layers.append(nn.ReLU(inplace=True))
+    return nn.Sequential(*layers)
+
+
+class _KairDnCNN(nn.Module):
+    def __init__(self, in_channels=1, num_features=64, num_convs=17):
+        super().__init__()
+        self.model = _conv_relu_stack(in_channels, num_features, in_channels, num_convs)
+
+    def forward(self, x):
+        return x - self.model(x)
+
+
+def g_kair_dncnn(in_channels=1, num_features=64, num_convs=17):
+    """KAIR's DnCNN: clean = x - model(x)."""
+    return _KairDnCNN(in_channels, num_features, num_convs)
+
+
+class _FFDNet(nn.Module):
+    """Convs over the 2x2-unshuffled image and a sigma/255 map; the output is the clean image
+    (no residual)."""
+
+    def __init__(self, in_channels=1, num_features=64, num_convs=15):
+        super().__init__()
+        self.model = _conv_relu_stack(in_channels * 4 + 1, num_features, in_channels * 4,
+                                      num_convs)
+
+    def forward(self, x, noise_level=None):
+        h, w = x.shape[-2:]
+        # odd sides: the last row / column repeated (ReplicationPad2d), cropped at the end
+        x = F.pad(x, (0, w % 2, 0, h % 2), mode="replicate")
+        u = F.pixel_unshuffle(x, 2)
+        y = self.model(torch.cat([u, noise_level_map(u, noise_level)], dim=1))
+        return F.pixel_shuffle(y, 2)[..., :h, :w]
+
+
+def g_ffdnet(in_channels=1, num_features=64, num_convs=15):
+    """FFDNet: forward(x, noise_level=sigma), sigma in 8-bit levels (KAIR passes sigma/255)."""
+    return _FFDNet(in_channels, num_features, num_convs)
 
 
 # --------------------------------------------------------------------------
@@ -400,6 +457,8 @@ ARCHS = {
     "xsrgan": g_xsrgan,
     "srgan": g_srgan,
     "xdense": g_xdense,
+    "ffdnet": g_ffdnet,
+    "kair_dncnn": g_kair_dncnn,
 }
 
 

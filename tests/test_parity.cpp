@@ -71,8 +71,10 @@ TEST_CASE("every family and checkpoint format matches PyTorch within 1e-4, whole
   MESSAGE("worst parity error over all cases: " << worst);
 }
 
-TEST_CASE("noise-level-conditioned xdncnn matches PyTorch at each sigma, whole and tiled" *
-          doctest::test_suite("engine")) {
+TEST_CASE(
+    "noise-level-conditioned denoisers (xdncnn, FFDNet) match PyTorch at each sigma, whole and "
+    "tiled" *
+    doctest::test_suite("engine")) {
   // noise_cases.txt: name arch in_channels sigma... (outputs output_s<sigma>.npy)
   std::ifstream list(kDir + "noise_cases.txt");
   std::string line;
@@ -160,6 +162,51 @@ TEST_CASE("converter errors name the problem") {
     if (t.name == "features_to_image.bias") t.shape[0] = 1, t.data.resize(1);
   }
   CHECK(error_of(mismatched, "").find("one more (a noise-level map)") != std::string::npos);
+}
+
+TEST_CASE("FFDNet checkpoints: shape checks, and format 1.5 for the edge-extending unshuffle") {
+  std::vector<uint8_t> bytes = read_file(kDir + "ffdnet_c3_f16_n4/model.pt");
+  convert::StateDict dict = convert::load_checkpoint(bytes);
+  auto error_of = [](const convert::StateDict &d, const std::string &arch) -> std::string {
+    try {
+      convert::build_graph(d, arch, {});
+    } catch (const Error &e) {
+      return e.what();
+    }
+    return "";
+  };
+  Graph g = convert::build_graph(dict, "", {});
+  CHECK(g.metadata.at("family") == "ffdnet");
+  CHECK(g.metadata.at("task") == "denoise");
+  CHECK(g.metadata.at("num_convs") == "4");
+  CHECK(g.metadata.at("num_features") == "16");
+  CHECK(g.metadata.at("scale") == "1");
+  CHECK(g.input_factor() == 2);
+  // Written as 1.5 (older readers would refuse pixel_unshuffle_edge by name) and read back so.
+  std::vector<uint8_t> file = serialize_model(g, DType::F32);
+  CHECK((file[10] | (file[11] << 8)) == 5);
+  Graph back = parse_model(file.data(), file.size());
+  REQUIRE(!back.ops.empty());
+  CHECK(back.ops.front().type == OpType::PixelUnshuffleEdge);
+
+  // A last conv that does not write the image's four sub-images is not an FFDNet.
+  convert::StateDict short_tail = dict;
+  for (auto &t : short_tail.tensors) {
+    if (t.name == "model.6.weight") t.shape[0] = 3, t.data.resize(3 * 16 * 9);
+    if (t.name == "model.6.bias") t.shape[0] = 3, t.data.resize(3);
+  }
+  CHECK(error_of(short_tail, "").find("cannot tell the model family") != std::string::npos);
+  CHECK(error_of(short_tail, "ffdnet").find("model.6.weight writes 3 channels") !=
+        std::string::npos);
+  // A conv at an odd slot (where the ReLUs are): refused by name.
+  convert::StateDict odd_slot = dict;
+  for (auto &t : odd_slot.tensors)
+    if (t.name.rfind("model.6.", 0) == 0) t.name = "model.7." + t.name.substr(8);
+  CHECK(error_of(odd_slot, "ffdnet").find("model.7") != std::string::npos);
+  // An xdncnn checkpoint is not one.
+  convert::StateDict xdncnn =
+      convert::load_checkpoint(read_file(kDir + "xdncnn_c3_f16_b2/model.pt"));
+  CHECK(error_of(xdncnn, "ffdnet").find("look like family xdncnn") != std::string::npos);
 }
 
 TEST_CASE("xdense checkpoints: variant, blocks, growth and kernel come from the shapes") {

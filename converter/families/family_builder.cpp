@@ -187,22 +187,25 @@ int GraphBuilder::noise_level_map(int input, const std::string &name) {
   return g_.add_op(op, op.name);
 }
 
-int GraphBuilder::pixel_shuffle(int input, int factor, const std::string &name) {
+int GraphBuilder::rescale(OpType type, int input, int factor, const std::string &name) {
   Op op;
-  op.type = OpType::PixelShuffle;
+  op.type = type;
   op.name = unique(name);
   op.factor = factor;
   op.inputs = {input};
   return g_.add_op(op, op.name);
 }
 
+int GraphBuilder::pixel_shuffle(int input, int factor, const std::string &name) {
+  return rescale(OpType::PixelShuffle, input, factor, name);
+}
+
+int GraphBuilder::unshuffle_input(OpType type, int input, int factor, const std::string &name) {
+  return rescale(type, input, factor, name);
+}
+
 int GraphBuilder::upsample_bilinear(int input, int factor, const std::string &name) {
-  Op op;
-  op.type = OpType::UpsampleBilinear;
-  op.name = unique(name);
-  op.factor = factor;
-  op.inputs = {input};
-  return g_.add_op(op, op.name);
+  return rescale(OpType::UpsampleBilinear, input, factor, name);
 }
 
 namespace {

@@ -58,6 +58,8 @@ class GraphBuilder {
   // conditioning channel of a noise-level-conditioned denoiser (models/xunit_models.py).
   int noise_level_map(int input, const std::string &name);
   int pixel_shuffle(int input, int factor, const std::string &name);
+  // A pixel unshuffle (PixelUnshuffle, PixelUnshuffleEdge) of the graph's input by `factor`.
+  int unshuffle_input(OpType type, int input, int factor, const std::string &name);
   int upsample_bilinear(int input, int factor, const std::string &name);
   // An xUnit module under "<prefix>.features.", the variant told by its keys (MODELS.md):
   //   xUnitS  x * sigmoid(BN(dw(x)))            slots 0 dw, 1 BN
@@ -71,6 +73,8 @@ class GraphBuilder {
 
  private:
   std::string unique(const std::string &name);
+  // An op of one input whose only attribute is its factor (shuffles, upsampling).
+  int rescale(OpType type, int input, int factor, const std::string &name);
   Graph &g_;
   WeightSource &w_;
   std::map<std::string, int> name_count_;

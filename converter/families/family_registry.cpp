@@ -47,9 +47,9 @@ bool match_xsrresnet2018(const WeightSource &w) {
 
 // The first conv's weight (its input channels are the image's), under each family's key.
 std::vector<int64_t> first_conv_shape(const WeightSource &w) {
-  for (const char *key :
-       {"image_to_features.conv.weight", "image_to_features.weight",
-        "image_to_features.features.0.weight", "md1.0.features.0.weight", "conv1.weight"})
+  for (const char *key : {"image_to_features.conv.weight", "image_to_features.weight",
+                          "image_to_features.features.0.weight", "md1.0.features.0.weight",
+                          "conv1.weight", "model.0.weight"})
     if (w.has(key)) return w.shape_of(key);
   throw Error(
       "missing key 'image_to_features.conv.weight' (or 'image_to_features.weight', "
@@ -68,6 +68,8 @@ const std::vector<Family> &families() {
       {"xdncnn2018", "denoise", match_xdncnn2018, build_xdncnn2018},
       {"xsrcnn2018", nullptr, match_xsrcnn2018, build_xsrcnn2018},
       {"xsrresnet2018", "sr", match_xsrresnet2018, build_xsrresnet2018},
+      {"kair_dncnn", "denoise", match_kair_dncnn, build_kair_dncnn},
+      {"ffdnet", "denoise", match_ffdnet, build_ffdnet, ffdnet_image_channels},
   };
   return kFamilies;
 }

@@ -49,5 +49,12 @@ int build_xsrcnn2018(GraphBuilder &b, WeightSource &w, Settings &s, int input,
                      std::map<std::string, std::string> &meta);
 int build_xsrresnet2018(GraphBuilder &b, WeightSource &w, Settings &s, int input,
                         std::map<std::string, std::string> &meta);
+bool match_kair_dncnn(const WeightSource &w);
+int build_kair_dncnn(GraphBuilder &b, WeightSource &w, Settings &s, int input,
+                     std::map<std::string, std::string> &meta);
+bool match_ffdnet(const WeightSource &w);
+int build_ffdnet(GraphBuilder &b, WeightSource &w, Settings &s, int input,
+                 std::map<std::string, std::string> &meta);
+int ffdnet_image_channels(const WeightSource &w);
 
 }  // namespace xunit::convert

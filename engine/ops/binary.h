@@ -43,6 +43,7 @@ inline float binary_eval(OpType type, float u, float v) {
     case OpType::SpaceToDepth:
     case OpType::BorderConv2d:
     case OpType::NoiseLevelMap:
+    case OpType::PixelUnshuffleEdge:
     case OpType::kCount:
       break;  // not binary
   }

@@ -36,6 +36,7 @@ constexpr OpTraits kOps[] = {
     {OpType::SpaceToDepth, "space_to_depth", OpClass::Unshuffle, 1, 1, 3},
     {OpType::BorderConv2d, "conv2d_border", OpClass::Conv, 1, 1, 3},
     {OpType::NoiseLevelMap, "noise_level_map", OpClass::RunInput, 1, 1, 4},
+    {OpType::PixelUnshuffleEdge, "pixel_unshuffle_edge", OpClass::Unshuffle, 1, 1, 5},
 };
 static_assert(std::size(kOps) == size_t(OpType::kCount), "one row of kOps per OpType");
 

@@ -46,6 +46,9 @@ enum class OpType : uint8_t {
   // being the run's noise level in 8-bit levels (RunParams): the conditioning channel of a
   // noise-level-conditioned denoiser (FFDNet's sigma/255 map). Its input gives the geometry only.
   NoiseLevelMap,
+  // PixelUnshuffle whose input, when a side is not a multiple of r, is extended at the right and
+  // bottom by repeating its last pixel (FFDNet's ReplicationPad2d) instead of by reflection.
+  PixelUnshuffleEdge,
   kCount
 };
 
@@ -56,6 +59,10 @@ bool border_mode_from_name(const std::string &name, int *mode);
 // The pixel a conv tap at index i of a side of n pixels reads (valid for any i, any n >= 1:
 // a reflection folds back and forth).
 int border_source(int mode, int i, int n);
+// How an unshuffle extends sides that are not multiples of its factor (BorderMode).
+inline int unshuffle_border(OpType type) {
+  return int(type == OpType::PixelUnshuffleEdge ? BorderMode::Edge : BorderMode::Reflect);
+}
 
 // What kind of computation an op is: decides how the planner may fuse it and which step runs it.
 enum class OpClass : uint8_t {

@@ -60,6 +60,7 @@ float UnaryFn::operator()(float v, int c) const {
     case OpType::SpaceToDepth:
     case OpType::BorderConv2d:
     case OpType::NoiseLevelMap:
+    case OpType::PixelUnshuffleEdge:
     case OpType::kCount:
       break;  // not unary: refused by the constructor
   }
