@@ -300,8 +300,13 @@ void Graph::validate_and_infer() {
               "graph output '" + values[size_t(output)].name + "' is never computed");
   if (input_factor_ > 1) {
     int readers = 0;
-    for (const Op &op : ops)
+    for (const Op &op : ops) {
       for (int id : op.inputs) readers += id == input;
+      // FFDNet's map has the unshuffled image's size: it reads the unshuffle's output.
+      XUNIT_CHECK(op.type != OpType::NoiseLevelMap || op.inputs[0] != input,
+                  "a noise-level map at the input's size beside its pixel unshuffle is not "
+                  "supported (FFDNet's map has the unshuffled image's size)");
+    }
     XUNIT_CHECK(readers == 1 && output != input,
                 "the network's input is read besides its pixel unshuffle, which is not supported");
     XUNIT_CHECK(values[size_t(output)].scale % input_factor_ == 0,

@@ -188,6 +188,16 @@ TEST_CASE("FFDNet checkpoints: shape checks, and format 1.5 for the edge-extendi
   Graph back = parse_model(file.data(), file.size());
   REQUIRE(!back.ops.empty());
   CHECK(back.ops.front().type == OpType::PixelUnshuffleEdge);
+  // The map reads the unshuffled image (the stream); one at the input's size is refused.
+  Graph full_size_map = g;
+  for (Op &op : full_size_map.ops)
+    if (op.type == OpType::NoiseLevelMap) op.inputs[0] = full_size_map.input;
+  try {
+    full_size_map.validate_and_infer();
+    FAIL("expected an error");
+  } catch (const Error &e) {
+    CHECK(std::string(e.what()).find("noise-level map at the input's size") != std::string::npos);
+  }
 
   // A last conv that does not write the image's four sub-images is not an FFDNet.
   convert::StateDict short_tail = dict;
