@@ -305,7 +305,8 @@ void Graph::validate_and_infer() {
       // FFDNet's map has the unshuffled image's size: it reads the unshuffle's output.
       XUNIT_CHECK(op.type != OpType::NoiseLevelMap || op.inputs[0] != input,
                   "a noise-level map at the input's size beside its pixel unshuffle is not "
-                  "supported (FFDNet's map has the unshuffled image's size)");
+                  "supported (FFDNet's map has the unshuffled image's size: convert KAIR's .pth "
+                  "file, family ffdnet, rather than an ONNX export)");
     }
     XUNIT_CHECK(readers == 1 && output != input,
                 "the network's input is read besides its pixel unshuffle, which is not supported");

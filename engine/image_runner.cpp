@@ -69,8 +69,8 @@ class InputSampler {
     if (r_ == 1) return load_pixel(img_, x, y, ch);
     const int C = img_.channels;
     const int block = dcr_ ? ch / C : ch % (r_ * r_), c = dcr_ ? ch % C : ch / (r_ * r_);
-    return load_pixel(img_, border_source(border_, x * r_ + block % r_, img_.width),
-                      border_source(border_, y * r_ + block / r_, img_.height), c);
+    return load_pixel(img_, unshuffle_source(border_, x * r_ + block % r_, img_.width),
+                      unshuffle_source(border_, y * r_ + block / r_, img_.height), c);
   }
 
  private:
@@ -265,7 +265,7 @@ void run_image(const CompiledModel &model, const xunit_image &input, const xunit
       std::vector<const float *> src;
       for (int y = rows.lo; y < rows.hi; ++y)
         for (int p = 0; p < l.planes(); ++p) src.push_back(out.row(p, y));
-      // The columns this stripe owns, less what reflection padding added beyond the output.
+      // The columns this stripe owns, less what an unshuffle's padding added beyond the output.
       const int ox0 = (st.x0 - st.rx0) * scale,
                 ox1 = std::min(st.x1 * scale, output.width) - st.rx0 * scale;
       const int n = std::max(0, std::min(rows.hi, output.height) - rows.lo);

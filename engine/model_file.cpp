@@ -137,11 +137,18 @@ void append_blob(std::vector<uint8_t> &out, const Tensor &t, DType storage) {
   }
 }
 
-// The lowest minor version that has every op type of the graph (docs/xunit-format.md).
+// The lowest minor version that has every op type of the graph and allows its structure
+// (docs/xunit-format.md).
 uint16_t minor_version_needed(const Graph &g) {
   uint16_t minor = 0;
-  for (const Op &op : g.ops) minor = std::max(minor, op_traits(op.type).format_minor);
-  return minor;
+  bool unshuffle = false, map = false;
+  for (const Op &op : g.ops) {
+    minor = std::max(minor, op_traits(op.type).format_minor);
+    unshuffle |= op_traits(op.type).op_class == OpClass::Unshuffle;
+    map |= op.type == OpType::NoiseLevelMap;
+  }
+  // 1.5 readers are the first to take a noise-level map beside an unshuffled input.
+  return unshuffle && map ? std::max<uint16_t>(minor, 5) : minor;
 }
 
 }  // namespace

@@ -9,7 +9,8 @@ constexpr uint8_t kMagic[8] = {0x89, 'X', 'U', 'N', 'I', 'T', '\r', '\n'};
 constexpr uint16_t kVersionMajor = 1;
 // The newest minor version written (1.1: resize, pixel_shuffle_dcr; 1.2: tanh, gate_gaussian, sub,
 // exp, clip, softplus, conv2d_dilated, conv_transpose2d; 1.3: div, pixel_unshuffle,
-// space_to_depth, conv2d_border; 1.4: noise_level_map; 1.5: pixel_unshuffle_edge).
+// space_to_depth, conv2d_border; 1.4: noise_level_map; 1.5: pixel_unshuffle_edge, and a
+// noise_level_map beside an unshuffled input).
 constexpr uint16_t kVersionMinor = 5;
 constexpr uint32_t kHeaderSize = 64;
 constexpr uint32_t kSectionEntrySize = 24;

@@ -104,7 +104,7 @@ PlanarImage pixel_shuffle(const PlanarImage &x, int f, bool dcr) {
 PlanarImage pixel_unshuffle(const PlanarImage &x, int r, bool dcr, int border) {
   const int C = x.channels;
   PlanarImage y = make(C * r * r, (x.height + r - 1) / r, (x.width + r - 1) / r);
-  auto reflect = [border](int i, int size) { return border_source(border, i, size); };
+  auto source = [border](int i, int size) { return unshuffle_source(border, i, size); };
   for (int c = 0; c < C; ++c)
     for (int i = 0; i < r; ++i)
       for (int j = 0; j < r; ++j) {
@@ -112,8 +112,8 @@ PlanarImage pixel_unshuffle(const PlanarImage &x, int r, bool dcr, int border) {
         for (int yy = 0; yy < y.height; ++yy)
           for (int xx = 0; xx < y.width; ++xx)
             y.data[(size_t(oc) * y.height + yy) * y.width + xx] =
-                x.data[(size_t(c) * x.height + reflect(yy * r + i, x.height)) * x.width +
-                       reflect(xx * r + j, x.width)];
+                x.data[(size_t(c) * x.height + source(yy * r + i, x.height)) * x.width +
+                       source(xx * r + j, x.width)];
       }
   return y;
 }
@@ -224,8 +224,9 @@ PlanarImage run_reference(const Graph &g, const PlanarImage &input, const RunPar
         y = pixel_unshuffle(a, op.factor, op.type == OpType::SpaceToDepth,
                             unshuffle_border(op.type));
         break;
-      case OpClass::RunInput:  // the noise level map: the image's size, nothing beyond it (a
-        y = make(1, a.height, a.width);  // conv reading it pads with zeros, as PyTorch's does)
+      case OpClass::RunInput:  // the noise level map: its input's size (the stream's beside an
+        // unshuffle), nothing beyond it (a conv reading it pads with zeros, as PyTorch's does)
+        y = make(1, a.height, a.width);
         std::fill(y.data.begin(), y.data.end(), op.level_scale * params.noise_level);
         break;
       case OpClass::Concat: {

@@ -195,30 +195,35 @@ def g_dncnn(in_channels=3, num_features=64, gen_blocks=8):
 # (Zhang, Zuo, Zhang, TIP 2018; models/network_ffdnet.py: ffdnet_gray.pth with 64 features and
 # 15 convs, ffdnet_color.pth with 96 and 12, and their _clip variants)
 # --------------------------------------------------------------------------
-def _conv_relu_stack(cin, features, cout, num_convs):
-    """model.{0,2,...}: 3x3 convs (keys model.<2i>.weight/bias), a ReLU after all but the last."""
+def _conv_relu_stack(cin, features, cout, num_convs, batch_norm=False):
+    """model.0, ...: 3x3 convs, a ReLU after all but the last (model.0, model.2, ...: keys of
+    the convs). batch_norm: the middle convs followed by KAIR's BatchNorm2d (eps 1e-4) in the
+    next slot (act_mode 'BR' before its BNs are merged)."""
     layers = []
     for i in range(num_convs):
         layers.append(nn.Conv2d(cin if i == 0 else features,
                                 cout if i == num_convs - 1 else features,
                                 kernel_size=3, padding=1, bias=True))
+        if batch_norm and 0 < i < num_convs - 1:
+            layers.append(nn.BatchNorm2d(features, momentum=0.9, eps=1e-4))
         if i < num_convs - 1:
             layers.append(nn.ReLU(inplace=True))
     return nn.Sequential(*layers)
 
 
 class _KairDnCNN(nn.Module):
-    def __init__(self, in_channels=1, num_features=64, num_convs=17):
+    def __init__(self, in_channels=1, num_features=64, num_convs=17, batch_norm=False):
         super().__init__()
-        self.model = _conv_relu_stack(in_channels, num_features, in_channels, num_convs)
+        self.model = _conv_relu_stack(in_channels, num_features, in_channels, num_convs,
+                                      batch_norm)
 
     def forward(self, x):
         return x - self.model(x)
 
 
-def g_kair_dncnn(in_channels=1, num_features=64, num_convs=17):
-    """KAIR's DnCNN: clean = x - model(x)."""
-    return _KairDnCNN(in_channels, num_features, num_convs)
+def g_kair_dncnn(in_channels=1, num_features=64, num_convs=17, batch_norm=False):
+    """KAIR's DnCNN: clean = x - model(x); batch_norm: its act_mode 'BR' (BNs not merged)."""
+    return _KairDnCNN(in_channels, num_features, num_convs, batch_norm)
 
 
 class _FFDNet(nn.Module):
@@ -463,7 +468,8 @@ ARCHS = {
 
 
 def build(arch, **cfg):
-    """Construct a generator by short arch name (xdncnn, dncnn, xsrgan, srgan, xdense).
+    """Construct a generator by short arch name (xdncnn, dncnn, xsrgan, srgan, xdense, ffdnet,
+    kair_dncnn).
 
     Keys in cfg that the constructor does not take (e.g. ``scale`` for a
     denoiser when scale == 1, ``kernel_size`` for a non-xUnit net) are rejected

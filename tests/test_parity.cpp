@@ -208,11 +208,33 @@ TEST_CASE("FFDNet checkpoints: shape checks, and format 1.5 for the edge-extendi
   CHECK(error_of(short_tail, "").find("cannot tell the model family") != std::string::npos);
   CHECK(error_of(short_tail, "ffdnet").find("model.6.weight writes 3 channels") !=
         std::string::npos);
-  // A conv at an odd slot (where the ReLUs are): refused by name.
+  // A conv where a ReLU belongs, a gap where a conv belongs: refused by slot.
   convert::StateDict odd_slot = dict;
   for (auto &t : odd_slot.tensors)
     if (t.name.rfind("model.6.", 0) == 0) t.name = "model.7." + t.name.substr(8);
-  CHECK(error_of(odd_slot, "ffdnet").find("model.7") != std::string::npos);
+  CHECK(error_of(odd_slot, "ffdnet").find("expected a conv at model.6") != std::string::npos);
+  convert::StateDict relu_weights = dict;
+  for (auto &t : relu_weights.tensors)
+    if (t.name.rfind("model.4.", 0) == 0) t.name = "model.3." + t.name.substr(8);
+  CHECK(error_of(relu_weights, "ffdnet").find("model.3 holds weights where a ReLU") !=
+        std::string::npos);
+  // A first conv that cannot read 2x2 sub-images and a map, under a forced --arch.
+  convert::StateDict kair =
+      convert::load_checkpoint(read_file(kDir + "kair_dncnn_c3_f16_n5/model.pt"));
+  CHECK(error_of(kair, "ffdnet").find("4 C + 1") != std::string::npos);
+
+  // Sides of 1 to 5 pixels (the edge extension reaching the whole image): the engine, whole and
+  // in stripes, as the reference executor.
+  LoadedModel m = load_graph(g);
+  for (auto [w, h] : {std::pair{1, 1}, {1, 5}, {3, 1}, {5, 3}, {2, 3}}) {
+    CAPTURE(w);
+    CAPTURE(h);
+    const HwcImage in = random_image(w, h, 3, unsigned(7 * w + h));
+    const RunParams params{25.f};
+    const HwcImage want = run_oracle(m.model->graph(), in, params);
+    for (int tile : {0, 1, 2})
+      CHECK(max_abs_diff(run_engine(*m.model, in, tile, 2, 0, params), want) <= 1e-5f);
+  }
   // An xdncnn checkpoint is not one.
   convert::StateDict xdncnn =
       convert::load_checkpoint(read_file(kDir + "xdncnn_c3_f16_b2/model.pt"));

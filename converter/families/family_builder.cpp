@@ -201,6 +201,7 @@ int GraphBuilder::pixel_shuffle(int input, int factor, const std::string &name) 
 }
 
 int GraphBuilder::unshuffle_input(OpType type, int input, int factor, const std::string &name) {
+  XUNIT_CHECK(op_traits(type).op_class == OpClass::Unshuffle, "internal error: not an unshuffle");
   return rescale(type, input, factor, name);
 }
 

@@ -53,7 +53,8 @@ std::vector<int64_t> first_conv_shape(const WeightSource &w) {
     if (w.has(key)) return w.shape_of(key);
   throw Error(
       "missing key 'image_to_features.conv.weight' (or 'image_to_features.weight', "
-      "'image_to_features.features.0.weight'): the checkpoint has no first conv");
+      "'image_to_features.features.0.weight', 'md1.0.features.0.weight', 'conv1.weight', "
+      "'model.0.weight'): the checkpoint has no first conv");
 }
 
 }  // namespace

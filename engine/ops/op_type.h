@@ -63,6 +63,15 @@ int border_source(int mode, int i, int n);
 inline int unshuffle_border(OpType type) {
   return int(type == OpType::PixelUnshuffleEdge ? BorderMode::Edge : BorderMode::Reflect);
 }
+// The pixel an unshuffle reads at index i (0 <= i < n + r - 1) of a side of n pixels. Past the
+// far side, reflect reads 2(n - 1) - i, or pixel 0 where that would be negative (format 1.3's
+// rule, which does not fold back again as a conv's reflect padding does); edge reads n - 1.
+inline int unshuffle_source(int border, int i, int n) {
+  if (i < n) return i;
+  if (border == int(BorderMode::Edge)) return n - 1;
+  const int r = 2 * (n - 1) - i;
+  return r > 0 ? r : 0;
+}
 
 // What kind of computation an op is: decides how the planner may fuse it and which step runs it.
 enum class OpClass : uint8_t {
