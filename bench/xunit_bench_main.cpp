@@ -39,6 +39,9 @@ const char *kUsage =
     "  --tile T              stripe width (0 whole image, -1 automatic). Default: -1\n"
     "  --repeat R            timed runs per configuration (median reported). Default: 5\n"
     "  --warmup W            untimed runs first (oneDNN code generation, page faults). Default: 1\n"
+    "  --sigma N             models conditioned on the noise level: run at this fixed level (in\n"
+    "                        8-bit levels). Default: estimated from the input in every run, as\n"
+    "                        xunit-run does\n"
     "  --csv FILE            also write the results as CSV\n"
     "  --profile             after timing, one more run printing where its time went (warm)\n"
     "  -h, --help            this text\n";
@@ -129,6 +132,7 @@ int main(int argc, char **argv) {
     std::vector<int> threads;
     std::vector<std::string> precisions = {"fp32"};
     int tile = -1, repeat = 5, warmup = 1;
+    float sigma = -1.f;  // < 0: estimated (XUNIT_NOISE_LEVEL_AUTO)
     std::string csv_path;
     bool profile = false;
     for (int i = 1; i < argc; ++i) {
@@ -169,6 +173,12 @@ int main(int argc, char **argv) {
         repeat = std::max(1, std::atoi(value()));
       } else if (a == "--warmup") {
         warmup = std::max(0, std::atoi(value()));
+      } else if (a == "--sigma") {
+        char *end = nullptr;
+        const char *v = value();
+        sigma = std::strtof(v, &end);
+        if (end == v || *end || !(sigma >= 0.f && sigma <= 255.f))
+          throw xunit::Error("--sigma expects a level from 0 to 255");
       } else if (a == "--csv") {
         csv_path = value();
       } else if (a == "--profile") {
@@ -230,6 +240,10 @@ int main(int argc, char **argv) {
             xunit_run_options_init(&o);
             o.threads = threads[ti];
             o.tile_size = tile;
+            if (sigma >= 0.f && info.noise_level_input) {
+              o.noise_level_mode = XUNIT_NOISE_LEVEL_FIXED;
+              o.noise_level = sigma;
+            }
             o.precision = p == "bf16"   ? XUNIT_PRECISION_BF16
                           : p == "auto" ? XUNIT_PRECISION_AUTO
                                         : XUNIT_PRECISION_FP32;

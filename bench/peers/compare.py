@@ -46,10 +46,22 @@ def run(cmd, **kw):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
 
 
-def xunit_seconds(bin_dir, model, size, threads, repeat, tmp):
+class FixedSigma(torch.nn.Module):
+    """A noise-level-conditioned net at one level: forward(x), as the peers run it."""
+
+    def __init__(self, model, sigma):
+        super().__init__()
+        self.model, self.sigma = model, sigma
+
+    def forward(self, x):
+        return self.model(x, noise_level=self.sigma)
+
+
+def xunit_seconds(bin_dir, model, size, threads, repeat, tmp, sigma=None):
     csv_path = os.path.join(tmp, "xunit.csv")
     run([os.path.join(bin_dir, "xunit-bench"), "--model", model, "--size", "%dx%d" % size,
-         "--threads", str(threads), "--repeat", str(repeat), "--csv", csv_path])
+         "--threads", str(threads), "--repeat", str(repeat), "--csv", csv_path]
+        + (["--sigma", str(sigma)] if sigma is not None else []))
     with open(csv_path) as f:
         row = next(csv.DictReader(f))
     return float(row["median_ms"]) / 1e3
@@ -57,8 +69,13 @@ def xunit_seconds(bin_dir, model, size, threads, repeat, tmp):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--arch", default="xdncnn", choices=["xdncnn", "dncnn", "xsrgan", "srgan", "xdense", "xdncnn2018"],
-                    help="xdncnn2018: the xUnit authors' xDnCNN (Gaussian gates, 9x9; --blocks cells)")
+    ap.add_argument("--arch", default="xdncnn",
+                    choices=["xdncnn", "dncnn", "xsrgan", "srgan", "xdense", "xdncnn2018", "ffdnet",
+                             "kair_dncnn"],
+                    help="xdncnn2018: the xUnit authors' xDnCNN (Gaussian gates, 9x9; --blocks cells); "
+                         "ffdnet, kair_dncnn: KAIR's (--blocks convs; FFDNet at a fixed --sigma)")
+    ap.add_argument("--sigma", type=float, default=25.0,
+                    help="ffdnet: the noise level every runtime is given (8-bit levels)")
     ap.add_argument("--features", type=int, default=64)
     ap.add_argument("--blocks", default="8", help="blocks; for xdense the layers per dense block, e.g. 4,6,8")
     ap.add_argument("--growth", type=int, default=None, help="xdense growth rate (default 16, SR 8)")
@@ -85,13 +102,18 @@ def main():
         cfg["scale"] = scale
     if args.arch == "xdense" and args.growth:
         cfg["growth_rate"] = args.growth
+    conditioned = args.arch == "ffdnet"
     if args.arch == "xdncnn2018":
         model = build2018("xdncnn2018", in_channels=args.channels, num_features=args.features,
                           num_cells=blocks[0])
+    elif args.arch in ("ffdnet", "kair_dncnn"):
+        model = build(args.arch, in_channels=args.channels, num_features=args.features,
+                      num_convs=blocks[0])
     else:
         model = build(args.arch, **cfg)
     randomize_batchnorm(model, torch.Generator().manual_seed(1))
     model.eval()
+    net = FixedSigma(model, args.sigma) if conditioned else model  # what the peers run
     w, h = args.size
     x = torch.rand(1, args.channels, h, w, generator=torch.Generator().manual_seed(2))
     name = "%s-%d-%s%s" % (args.arch, args.features, args.blocks.replace(",", "."), "-x%d" % scale if scale > 1 else "")
@@ -104,15 +126,16 @@ def main():
         # Same model, same input: check the outputs before timing anything.
         inp, out = os.path.join(tmp, "in.npy"), os.path.join(tmp, "out.npy")
         np.save(inp, x[0].permute(1, 2, 0).numpy())
-        run([os.path.join(bin_dir, "xunit-run"), "-q", "-m", xm, "-i", inp, "-o", out, "-j", str(args.threads)])
+        run([os.path.join(bin_dir, "xunit-run"), "-q", "-m", xm, "-i", inp, "-o", out, "-j", str(args.threads)]
+            + (["--sigma", str(args.sigma)] if conditioned else []))
         with torch.no_grad():
-            want = model(x)[0].permute(1, 2, 0).numpy()
+            want = net(x)[0].permute(1, 2, 0).numpy()
         max_diff = float(np.abs(np.load(out) - want).max())
 
         onnx_path = None
         if args.peer_python:
             onnx_path = os.path.join(tmp, "model.onnx")
-            torch.onnx.export(model, x, onnx_path, opset_version=13, input_names=["x"], output_names=["y"],
+            torch.onnx.export(net, x, onnx_path, opset_version=13, input_names=["x"], output_names=["y"],
                               dynamic_axes={"x": {2: "h", 3: "w"}, "y": {2: "h", 3: "w"}})
             np.save(os.path.join(tmp, "x.npy"), x.numpy())
 
@@ -120,9 +143,10 @@ def main():
         times = {}  # mode -> per-round seconds
         for r in range(args.rounds):
             times.setdefault("xunit fp32", []).append(
-                xunit_seconds(bin_dir, xm, args.size, args.threads, args.repeat, tmp))
+                xunit_seconds(bin_dir, xm, args.size, args.threads, args.repeat, tmp,
+                              args.sigma if conditioned else None))
             modes = [m for m in args.pytorch_modes.split(",") if m]
-            for mode, t in (time_modes(model, x, modes, args.repeat) if modes else {}).items():
+            for mode, t in (time_modes(net, x, modes, args.repeat) if modes else {}).items():
                 times.setdefault("pytorch %s %s" % (torch.__version__.split("+")[0], mode), []).append(t)
             if onnx_path:
                 res = subprocess.run([args.peer_python, os.path.join(HERE, "onnx_peer.py"), "--model", onnx_path,
