@@ -164,7 +164,8 @@ TEST_CASE("converter errors name the problem") {
   CHECK(error_of(mismatched, "").find("one more (a noise-level map)") != std::string::npos);
 }
 
-TEST_CASE("FFDNet checkpoints: shape checks, and format 1.5 for the edge-extending unshuffle") {
+TEST_CASE("FFDNet checkpoints: shape checks, and format 1.5 for the edge-extending unshuffle" *
+          doctest::test_suite("engine")) {
   std::vector<uint8_t> bytes = read_file(kDir + "ffdnet_c3_f16_n4/model.pt");
   convert::StateDict dict = convert::load_checkpoint(bytes);
   auto error_of = [](const convert::StateDict &d, const std::string &arch) -> std::string {
