@@ -35,7 +35,7 @@ def evaluate(config, checkpoint, model, out_json, precision="fp32"):
 
 
 def training_summary(run_dir):
-    steps, seconds, device, init = 0, 0.0, "cpu", None
+    steps, seconds, device, init, config_file = 0, 0.0, "cpu", None, None
     with open(os.path.join(run_dir, "log.jsonl")) as f:
         for line in f:
             rec = json.loads(line)
@@ -43,9 +43,10 @@ def training_summary(run_dir):
             seconds = max(seconds, rec.get("elapsed_s", 0.0))
             device = rec.get("device", device)
             init = rec.get("init") or init
+            config_file = config_file or rec.get("config_file")  # the first start's; older logs lack it
     with open(os.path.join(run_dir, "best.json")) as f:
         best = json.load(f)
-    return steps, seconds, device, best, init
+    return steps, seconds, device, best, init, config_file
 
 
 def main():
@@ -59,7 +60,9 @@ def main():
     with open(config) as f:
         cfg = json.load(f)
     checkpoint = os.path.join(args.run, "best.pt")
-    steps, seconds, device, best, init = training_summary(args.run)
+    steps, seconds, device, best, init, config_file = training_summary(args.run)
+    if config_file is None:  # an older run: its folder was named after its config
+        config_file = "models/configs/%s.json" % os.path.basename(args.run.rstrip("/"))
 
     with tempfile.TemporaryDirectory() as tmp:
         evals = {}
@@ -142,7 +145,7 @@ def main():
         "| degradation | %s |" % noise,
         "| training | %s; Adam lr %g, %s schedule to %g, %s loss, seed %d |" % (
             budget, cfg["lr"], cfg["lr_schedule"], cfg["lr_min"], cfg["loss"], cfg["seed"]),
-        "| config | `models/configs/%s.json` |" % os.path.basename(args.run.rstrip("/")),
+        "| config | `%s` |" % config_file,
         "",
         "## Validation (%s)" % val_set,
         "",

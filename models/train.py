@@ -682,6 +682,8 @@ def train(args, cfg, device):
                                     len(images), len(validator.items), device,
                                     torch.get_num_threads(), time.time() - t_load), flush=True)
     append_log(log_path, {"event": "start", "step": step, "resume": bool(args.resume), "init": args.init,
+                          "config_file": os.path.relpath(os.path.abspath(
+                              args.config if os.path.exists(args.config) else resolve(args.config)), REPO_ROOT),
                           "elapsed_s": round(elapsed_prev, 1), "device": str(device),
                           "threads": torch.get_num_threads()})
 
