@@ -220,6 +220,9 @@ int main(int argc, char **argv) {
       xunit_model_info info;
       info.struct_size = sizeof info;
       xunit_model_get_info(model, &info);
+      if (sigma >= 0.f && !info.noise_level_input)  // said, so a table is not read as sigma's
+        std::printf("note: %s takes no noise level (a blind model): --sigma %g does not apply\n",
+                    m.name.c_str(), double(sigma));
       for (auto [w, h] : sizes) {
         std::vector<uint8_t> in(size_t(w) * h * info.in_channels);
         std::mt19937 rng(1);
