@@ -61,7 +61,7 @@ class InputSampler {
   InputSampler(const Graph &g, const xunit_image &img) : img_(img), r_(g.input_factor()) {
     for (const Op &op : g.ops)
       if (op.output == g.stream_input()) {
-        dcr_ = op.type == OpType::SpaceToDepth;
+        dcr_ = unshuffle_position_major(op.type);
         border_ = unshuffle_border(op.type);
       }
   }

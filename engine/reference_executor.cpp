@@ -221,7 +221,7 @@ PlanarImage run_reference(const Graph &g, const PlanarImage &input, const RunPar
           throw Error("reference: no resampling for op '" + op.name + "'");
         break;
       case OpClass::Unshuffle:
-        y = pixel_unshuffle(a, op.factor, op.type == OpType::SpaceToDepth,
+        y = pixel_unshuffle(a, op.factor, unshuffle_position_major(op.type),
                             unshuffle_border(op.type));
         break;
       case OpClass::RunInput:  // the noise level map: its input's size (the stream's beside an

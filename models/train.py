@@ -172,8 +172,11 @@ import xunit_models  # noqa: E402
 # config
 # --------------------------------------------------------------------------
 def load_config(path, overrides=()):
-    with open(path) as f:
-        user = json.load(f)
+    try:
+        with open(path) as f:
+            user = json.load(f)
+    except (OSError, ValueError) as e:
+        raise SystemExit("cannot read config %s: %s" % (path, e))
     unknown = [k for k in user if k not in DEFAULTS and not k.startswith("_")]
     if unknown:
         raise SystemExit("unknown config keys in %s: %s" % (path, ", ".join(unknown)))
@@ -556,7 +559,7 @@ def evaluate_only(args, cfg, device):
     score, res, per_image = val.run(model)
     summary = {
         "checkpoint": os.path.abspath(args.evaluate_only),
-        "config": os.path.abspath(args.config),
+        "config": args.config,
         "arch": cfg["arch"],
         "net": {k: cfg[k] for k in NET_KEYS},
         "task": cfg["task"],
@@ -682,8 +685,7 @@ def train(args, cfg, device):
                                     len(images), len(validator.items), device,
                                     torch.get_num_threads(), time.time() - t_load), flush=True)
     append_log(log_path, {"event": "start", "step": step, "resume": bool(args.resume), "init": args.init,
-                          "config_file": os.path.relpath(os.path.abspath(
-                              args.config if os.path.exists(args.config) else resolve(args.config)), REPO_ROOT),
+                          "config_file": os.path.relpath(args.config, REPO_ROOT),
                           "elapsed_s": round(elapsed_prev, 1), "device": str(device),
                           "threads": torch.get_num_threads()})
 
@@ -795,8 +797,9 @@ def main(args):
             torch.set_num_interop_threads(1)
         except RuntimeError:
             pass
-    cfg = load_config(resolve(args.config) if not os.path.exists(args.config) else args.config,
-                      args.set)
+    # Resolved once: a path from the working directory, else one relative to the repository.
+    args.config = os.path.abspath(args.config if os.path.exists(args.config) else resolve(args.config))
+    cfg = load_config(args.config, args.set)
     device = pick_device(args.device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True

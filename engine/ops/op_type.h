@@ -63,6 +63,9 @@ int border_source(int mode, int i, int n);
 inline int unshuffle_border(OpType type) {
   return int(type == OpType::PixelUnshuffleEdge ? BorderMode::Edge : BorderMode::Reflect);
 }
+// Whether an unshuffle numbers its output channels block position first, (i*r + j)*C + c (ONNX
+// SpaceToDepth), rather than input channel first, c*r*r + i*r + j (PyTorch's pixel_unshuffle).
+inline bool unshuffle_position_major(OpType type) { return type == OpType::SpaceToDepth; }
 // The pixel an unshuffle reads at index i (0 <= i < n + r - 1) of a side of n pixels. Past the
 // far side, reflect reads 2(n - 1) - i, or pixel 0 where that would be negative (format 1.3's
 // rule, which does not fold back again as a conv's reflect padding does); edge reads n - 1.
