@@ -35,18 +35,19 @@ def evaluate(config, checkpoint, model, out_json, precision="fp32"):
 
 
 def training_summary(run_dir):
-    steps, seconds, device, init, config_file = 0, 0.0, "cpu", None, None
+    steps, seconds, device, init, init_commit, config_file = 0, 0.0, "cpu", None, None, None
     with open(os.path.join(run_dir, "log.jsonl")) as f:
         for line in f:
             rec = json.loads(line)
             steps = max(steps, rec.get("step", 0))
             seconds = max(seconds, rec.get("elapsed_s", 0.0))
             device = rec.get("device", device)
-            init = rec.get("init") or init
+            if rec.get("event") == "start" and not rec.get("resume"):
+                init, init_commit = rec.get("init"), rec.get("init_commit")
             config_file = config_file or rec.get("config_file")  # the first start's; older logs lack it
     with open(os.path.join(run_dir, "best.json")) as f:
         best = json.load(f)
-    return steps, seconds, device, best, init, config_file
+    return steps, seconds, device, best, init, init_commit, config_file
 
 
 def main():
@@ -54,13 +55,19 @@ def main():
     ap.add_argument("--run", required=True, help="a models/train.py output folder")
     ap.add_argument("--name", required=True, help="file name in models/, e.g. xdncnn-color")
     ap.add_argument("--title", required=True)
+    ap.add_argument("--init-commit", help="the commit of the shipped model the run started from (--init "
+                    "models/NAME.xunit), where its log does not record it (runs before train.py did)")
     args = ap.parse_args()
 
     config = os.path.join(args.run, "config.json")
     with open(config) as f:
         cfg = json.load(f)
     checkpoint = os.path.join(args.run, "best.pt")
-    steps, seconds, device, best, init, config_file = training_summary(args.run)
+    steps, seconds, device, best, init, init_commit, config_file = training_summary(args.run)
+    init_commit = args.init_commit or init_commit
+    # Asked before the evaluations: git's newest commit of the file is not it once a run was exported.
+    if init and init.endswith(".xunit") and not init_commit:
+        raise SystemExit("the run's log does not say which commit's %s it started from: pass --init-commit" % init)
     if config_file is None:  # an older run: its folder was named after its config
         config_file = "models/configs/%s.json" % os.path.basename(args.run.rstrip("/"))
 
@@ -90,10 +97,8 @@ def main():
         budget += ", stopped at step %d of a %d-step schedule" % (steps, cfg["total_steps"])
     budget += "; the shipped weights are step %d's (best validation)" % best["step"]
     if init and init.endswith(".xunit"):  # started from a shipped model, which this export may replace
-        commit = run(["git", "-C", ROOT, "log", "-1", "--format=%h", "--", os.path.relpath(
-            os.path.abspath(init), ROOT)]).stdout.strip()
         budget += ", starting from the weights of the shipped %s of commit %s (its own card there gives its " \
-                  "training)" % (os.path.basename(init), commit or "?")
+                  "training)" % (os.path.basename(init), init_commit)
     elif init:  # a fine-tuned run: its budget is on top of the one it started from
         budget += ", starting from the weights of %s" % os.path.relpath(init, os.path.dirname(args.run.rstrip("/")))
     if cfg["task"] == "denoise":

@@ -74,6 +74,7 @@ import json
 import math
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -633,6 +634,24 @@ def widened_tensor(name, src, own):
     return None
 
 
+def shipped_commit(path):
+    """The commit whose copy of `path` this run starts from: the last one that changed it, if the file
+    is in the repository and unmodified (else None). Recorded at the start because a later export of
+    the run replaces that very file, after which git can no longer tell which version was used."""
+    rel = os.path.relpath(os.path.abspath(path), REPO_ROOT)
+    if rel.startswith(".."):
+        return None
+    try:
+        git = ["git", "-C", REPO_ROOT]
+        if subprocess.run(git + ["status", "--porcelain", "--", rel], capture_output=True, text=True,
+                          check=True).stdout.strip():
+            return None
+        return subprocess.run(git + ["log", "-1", "--format=%h", "--", rel], capture_output=True, text=True,
+                              check=True).stdout.strip() or None
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def train(args, cfg, device):
     os.makedirs(args.out, exist_ok=True)
     log_path = os.path.join(args.out, "log.jsonl")
@@ -684,8 +703,9 @@ def train(args, cfg, device):
           "data loaded in %.1fs" % (cfg["arch"], {k: cfg[k] for k in NET_KEYS}, nparams,
                                     len(images), len(validator.items), device,
                                     torch.get_num_threads(), time.time() - t_load), flush=True)
+    init_commit = shipped_commit(args.init) if args.init and not args.resume else None
     append_log(log_path, {"event": "start", "step": step, "resume": bool(args.resume), "init": args.init,
-                          "config_file": os.path.relpath(args.config, REPO_ROOT),
+                          "init_commit": init_commit, "config_file": os.path.relpath(args.config, REPO_ROOT),
                           "elapsed_s": round(elapsed_prev, 1), "device": str(device),
                           "threads": torch.get_num_threads()})
 
