@@ -37,12 +37,6 @@ import train  # noqa: E402
 import xunit_file  # noqa: E402
 
 
-def repo_path(path):
-    """A path as the committed results record it: relative to the repository (the data folder beside it
-    included), so that the files do not carry one machine's layout."""
-    return os.path.relpath(os.path.abspath(path), ROOT)
-
-
 def psnr(a, b):
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
     return float("inf") if mse == 0 else 10 * np.log10(1.0 / mse)
@@ -80,7 +74,7 @@ def main():
             raise SystemExit("the models take different channel counts")
         channels = channels.pop()
     s = args.sigma / 255.0
-    results = {"val_dir": repo_path(args.val_dir), "sigma": args.sigma, "as_rgb": args.as_rgb,
+    results = {"val_dir": train.repo_path(args.val_dir), "sigma": args.sigma, "as_rgb": args.as_rgb,
                "models": {}}
     with tempfile.TemporaryDirectory() as tmp:
         sets = {k: os.path.join(tmp, k) for k in ("unclipped", "png", "jpeg95", "pages", "clean")}
@@ -119,7 +113,7 @@ def main():
                 ext = {"unclipped": ".npy", "jpeg95": ".jpg"}.get(name, ".png")
                 res[name] = float(np.mean([psnr(load_unit(os.path.join(out, stem + ext)), c)
                                            for stem, c in cleans.items()]))
-            results["models"][repo_path(model) if os.path.exists(model) else model] = res
+            results["models"][train.repo_path(model) if os.path.exists(model) else model] = res
             print("%s: %s" % (os.path.basename(model), json.dumps(res)), flush=True)
     if args.json:
         with open(args.json, "w") as fh:

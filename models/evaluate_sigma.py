@@ -32,12 +32,6 @@ import xunit  # noqa: E402
 GRID = (0.6, 0.8, 0.9, 1.0, 1.1, 1.2, 1.4)
 
 
-def repo_path(path):
-    """A path as the committed results record it: relative to the repository (the data folder beside it
-    included), so that the files do not carry one machine's layout."""
-    return os.path.relpath(os.path.abspath(path), ROOT)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", required=True)
@@ -96,7 +90,7 @@ def main():
             m["best_fixed"], m["worst_gap"], "  (worst auto %.2f dB)" % m["worst_auto"] if s == 0 else ""))
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"model": repo_path(args.model), "val_dir": repo_path(args.val_dir),
+            json.dump({"model": train.repo_path(args.model), "val_dir": train.repo_path(args.val_dir),
                        "summary": summary, "per_image": rows}, fh, indent=2)
     return 0
 

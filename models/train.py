@@ -208,6 +208,12 @@ def resolve(path):
     return path if os.path.isabs(path) else os.path.normpath(os.path.join(REPO_ROOT, path))
 
 
+def repo_path(path):
+    """A path as committed results record it: relative to the repository (the data folder beside it
+    included), so that the files do not carry one machine's layout."""
+    return os.path.relpath(os.path.abspath(path), REPO_ROOT)
+
+
 def list_images(folder):
     folder = resolve(folder)
     files = sorted(f for f in glob.glob(os.path.join(folder, "*"))
