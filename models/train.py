@@ -23,6 +23,8 @@ Config JSON keys (defaults in DEFAULTS below):
     arch, in_channels, num_features, gen_blocks, kernel_size, scale   network
     task            "denoise" | "sr"
     train_dirs      list of image folders (relative to the repo root)
+    train_exclude   file names (without folder) left out of train_dirs: images a validation
+                    set holds (Set12's starfish is BSDS 12003, whole in color/bsds400)
     val_dir         validation image folder
     patch_size      training crop size; for SR it is the HR crop (multiple of scale)
     batch_size, total_steps, lr, lr_min, lr_schedule ("cosine" | "step"),
@@ -89,6 +91,7 @@ DEFAULTS = {
     "scale": 1,
     "task": "denoise",
     "train_dirs": [],
+    "train_exclude": [],
     "val_dir": None,
     "patch_size": 48,
     "batch_size": 16,
@@ -700,7 +703,8 @@ def train(args, cfg, device):
         json.dump(cfg, f, indent=2)
 
     t_load = time.time()
-    files = [f for d in cfg["train_dirs"] for f in list_images(d)]
+    files = [f for d in cfg["train_dirs"] for f in list_images(d)
+             if os.path.basename(f) not in cfg["train_exclude"]]
     images = [load_image(f, cfg["in_channels"]) for f in files]
     sampler = PatchSampler(images, cfg, gen)
     validator = Validator(cfg, device)
