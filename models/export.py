@@ -89,6 +89,10 @@ def main():
     if cfg["task"] == "sr":
         arch += ", x%d" % cfg["scale"]
     data = ", ".join(os.path.basename(d.rstrip("/")) for d in cfg["train_dirs"])
+    if cfg.get("train_exclude"):
+        data += " (shared/data), without %s" % ", ".join(cfg["train_exclude"])
+    else:
+        data += " (shared/data)"
     val_set = os.path.basename(cfg["val_dir"].rstrip("/"))
     budget = "%d steps of %d patches of %dx%d (%.1f h on %s, torch %s)" % (
         steps, cfg["batch_size"], cfg["patch_size"], cfg["patch_size"], seconds / 3600, device,
@@ -146,7 +150,7 @@ def main():
         "| parameters | %s |" % run([os.path.join(ROOT, "build", "bin", "xunit-run"), "--info", out]).stdout.split(
             "parameters:")[1].split("\n")[0].strip(),
         "| weights | %s (%s) |" % (dtype, "PSNR change vs fp32 storage %.4f dB" % worst),
-        "| training data | %s (shared/data) |" % data,
+        "| training data | %s |" % data,
         "| degradation | %s |" % noise,
         "| training | %s; Adam lr %g, %s schedule to %g, %s loss, seed %d |" % (
             budget, cfg["lr"], cfg["lr_schedule"], cfg["lr_min"], cfg["loss"], cfg["seed"]),
