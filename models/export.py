@@ -88,11 +88,9 @@ def main():
         "gray" if cfg["in_channels"] == 1 else "color")
     if cfg["task"] == "sr":
         arch += ", x%d" % cfg["scale"]
-    data = ", ".join(os.path.basename(d.rstrip("/")) for d in cfg["train_dirs"])
+    data = ", ".join(os.path.basename(d.rstrip("/")) for d in cfg["train_dirs"]) + " (shared/data)"
     if cfg.get("train_exclude"):
-        data += " (shared/data), without %s" % ", ".join(cfg["train_exclude"])
-    else:
-        data += " (shared/data)"
+        data += ", without " + ", ".join(cfg["train_exclude"])
     val_set = os.path.basename(cfg["val_dir"].rstrip("/"))
     budget = "%d steps of %d patches of %dx%d (%.1f h on %s, torch %s)" % (
         steps, cfg["batch_size"], cfg["patch_size"], cfg["patch_size"], seconds / 3600, device,

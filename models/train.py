@@ -217,6 +217,16 @@ def repo_path(path):
     return os.path.relpath(os.path.abspath(path), REPO_ROOT)
 
 
+def training_files(cfg):
+    """The images of cfg's train_dirs less its train_exclude. A name that leaves nothing out is
+    refused: a misspelt one would keep the validation image in the training data unnoticed."""
+    files = [f for d in cfg["train_dirs"] for f in list_images(d)]
+    unmatched = sorted(set(cfg["train_exclude"]) - {os.path.basename(f) for f in files})
+    if unmatched:
+        raise SystemExit("train_exclude: %s is in none of train_dirs" % ", ".join(unmatched))
+    return [f for f in files if os.path.basename(f) not in cfg["train_exclude"]]
+
+
 def list_images(folder):
     folder = resolve(folder)
     files = sorted(f for f in glob.glob(os.path.join(folder, "*"))
@@ -703,8 +713,7 @@ def train(args, cfg, device):
         json.dump(cfg, f, indent=2)
 
     t_load = time.time()
-    files = [f for d in cfg["train_dirs"] for f in list_images(d)
-             if os.path.basename(f) not in cfg["train_exclude"]]
+    files = training_files(cfg)
     images = [load_image(f, cfg["in_channels"]) for f in files]
     sampler = PatchSampler(images, cfg, gen)
     validator = Validator(cfg, device)
