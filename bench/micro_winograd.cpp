@@ -16,7 +16,7 @@ namespace {
 
 using namespace xunit::kernels;
 
-void run(benchmark::State &state, WinogradFn fn, int block) {
+void run(benchmark::State &state, WinogradFn fn, int block, WinogradProducts products) {
   const int width = int(state.range(0)), rows = int(state.range(1)), in = int(state.range(2)),
             out = int(state.range(3));
   const int ip = (in + block - 1) / block, op = (out + block - 1) / block;
@@ -27,7 +27,7 @@ void run(benchmark::State &state, WinogradFn fn, int block) {
   std::vector<float> w(size_t(out) * in * 9), bias(size_t(op) * block, 0.1f);
   for (auto *v : {&src, &w})
     for (auto &x : *v) x = d(rng) * 0.3f;
-  const std::vector<float> packed = winograd_pack_weights(w.data(), out, in, block);
+  const WinogradWeights packed = winograd_pack(w.data(), out, in, block, products);
   std::vector<float> scratch(winograd_scratch_floats(ip, op, block));
   WinogradParams p;
   p.src = src.data();
@@ -60,18 +60,19 @@ void shapes(benchmark::internal::Benchmark *b) {
 
 // Every registered variant (kernels/winograd/winograd_select.cpp) and the reference.
 void register_all() {
-  benchmark::RegisterBenchmark("f32_winograd_f4x4_3x3__scalar", [](benchmark::State &s) {
-    run(s, f32_winograd_f4x4_3x3__scalar, 8);
-  })->Args({64, 4, 64, 64});
-  for (const WinogradVariant &v : winograd_variants())
+  for (WinogradProducts products : {WinogradProducts::F32, WinogradProducts::Bf16})
     benchmark::RegisterBenchmark(
-        (std::string("f32_winograd_") + v.name).c_str(),
-        [v](benchmark::State &s) {
-          if (int(cpu_isa()) < int(v.isa))
-            return s.SkipWithError((std::string("needs ") + isa_name(v.isa)).c_str());
-          run(s, v.fn, v.block);
-        })
-        ->Apply(shapes);
+        products == WinogradProducts::F32 ? "winograd_f32_f4x4_3x3__scalar"
+                                          : "winograd_bf16_f4x4_3x3__scalar",
+        [products](benchmark::State &s) { run(s, winograd_reference(products), 8, products); })
+        ->Args({64, 4, 64, 64});
+  for (const WinogradVariant &v : winograd_variants())
+    benchmark::RegisterBenchmark((std::string("winograd_") + v.name).c_str(), [v](benchmark::State
+                                                                                      &s) {
+      if (int(cpu_isa()) < int(v.isa))
+        return s.SkipWithError((std::string("needs ") + isa_name(v.isa)).c_str());
+      run(s, v.fn, v.block, v.products);
+    })->Apply(shapes);
 }
 
 }  // namespace

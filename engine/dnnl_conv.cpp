@@ -86,19 +86,22 @@ DnnlConv::DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_
     affine_.push_back(std::move(scale));
     affine_.push_back(std::move(shift));
   }
-  // Our Winograd where oneDNN has none (it has one for AVX-512's 16-lane blocks only): a dense
-  // 3x3 conv between blocked tensors, wide enough to pay for the transforms, whose post-ops
-  // start with its Sum if it has one (it adds the residual itself; the rest is applied after).
+  // Our Winograd (oneDNN 2.6 has one for AVX-512 in float32 only, no faster than ours there): a
+  // dense 3x3 conv between blocked tensors, wide enough to pay for the transforms, whose
+  // post-ops start with its Sum if it has one (it adds the residual itself; the rest is
+  // applied after).
   size_t sums = 0;
   for (const PostOp &p : step.post) sums += p.is_sum();
   const bool sum_first = sums == 0 || (sums == 1 && step.post[0].is_sum());
   if (algorithm == ConvAlgorithm::Auto && op.type == OpType::Conv2d && op.kernel == 3 &&
       op.groups == 1 && !step.bf16 && src_block == dst_block && op.in_channels >= 16 &&
       op.out_channels >= 16 && sum_first) {
-    winograd_ = kernels::select_winograd(dst_block);
+    const kernels::WinogradProducts products =
+        step.bf16_products ? kernels::WinogradProducts::Bf16 : kernels::WinogradProducts::F32;
+    winograd_ = kernels::select_winograd(dst_block, products);
     if (winograd_) {
       winograd_weights_ =
-          kernels::winograd_pack_weights(weights_.data(), oc, op.in_channels, dst_block);
+          kernels::winograd_pack(weights_.data(), oc, op.in_channels, dst_block, products);
       winograd_bias_.assign(size_t((oc + dst_block - 1) / dst_block * dst_block), 0.f);
       std::copy(bias_.begin(), bias_.end(), winograd_bias_.begin());
       winograd_post_.assign(step.post.begin() + (sums ? 1 : 0), step.post.end());
@@ -150,7 +153,7 @@ void DnnlConv::execute_winograd(int rows, int width, const float *src, float *ds
       p.tile_row_end = p.tile_row_begin + 1;
       p.tile_col_begin = (item % col_items) * kColsPerItem;
       p.tile_col_end = std::min(tile_cols, p.tile_col_begin + kColsPerItem);
-      winograd_(p);
+      winograd_->fn(p);
     }
   }
   if (!winograd_post_.empty()) apply_post_ops(winograd_post_, rows, width, dst);
@@ -283,7 +286,7 @@ size_t DnnlConv::scratch_bytes(int rows, int width) const {
 }
 
 std::string DnnlConv::implementation(int rows, int width) const {
-  return winograd_ ? std::string("xunit_wino_4x3:") + kernels::isa_name(kernels::active_isa())
+  return winograd_ ? std::string("xunit_wino_") + winograd_->name
                    : instance(rows, width)->implementation;
 }
 

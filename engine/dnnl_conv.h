@@ -22,9 +22,10 @@
 namespace xunit {
 
 // How 3x3 convs are computed. Winograd F(4x4, 3x3) does ~2.5x fewer multiplications than a
-// direct conv; its rounding differs from a direct conv by ~3e-7 relative per layer. Auto:
-// oneDNN's Winograd where it has one (AVX-512), else ours (kernels/winograd, AVX2) for convs
-// of at least 16 channels in and out.
+// direct conv; in float32 its rounding differs from a direct conv by ~3e-7 relative per layer.
+// Auto: ours (kernels/winograd: AVX2, AVX-512, AVX-512 with bf16 products for a step marked
+// bf16_products) for convs of at least 16 channels in and out whose only Sum comes first, else
+// oneDNN's Winograd where it has one (AVX-512, float32), else direct.
 enum class ConvAlgorithm { Auto, Direct };
 
 struct ConvScratch {
@@ -74,8 +75,9 @@ class DnnlConv {
   std::vector<std::vector<float>> affine_;  // per Affine post-op: scale then shift
   // Our Winograd (null: oneDNN runs the conv), its transformed weights and padded bias, and
   // the post-ops applied after it (all but a leading Sum, which it adds itself).
-  kernels::WinogradFn winograd_ = nullptr;
-  std::vector<float> winograd_weights_, winograd_bias_;
+  const kernels::WinogradVariant *winograd_ = nullptr;
+  kernels::WinogradWeights winograd_weights_;
+  std::vector<float> winograd_bias_;
   std::vector<PostOp> winograd_post_;
   mutable std::mutex mutex_;
   mutable std::map<std::array<int, 3>, std::shared_ptr<Instance>> cache_;  // rows, width, threads

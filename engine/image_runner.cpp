@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/memory_limit.h"
 #include "common/pixel.h"
+#include "engine/steps/step_kind.h"
 #include "engine/stripe_executor.h"
 
 namespace xunit {
@@ -122,7 +123,7 @@ void print_profile(const CompiledModel &model, const std::vector<double> &second
   double steps = 0;
   for (size_t i = 0; i < seconds.size(); ++i) {
     const Step &s = plan.steps[i];
-    std::string what = s.op->name;
+    std::string what = std::string(step_kind_name(s.kind)) + " " + s.op->name;
     // The implementation chosen for a full chunk (oneDNN's for a conv).
     const int scale = model.graph().values[size_t(s.output)].scale;
     const std::string impl = model.program(i).implementation(

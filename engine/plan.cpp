@@ -150,8 +150,13 @@ class Planner {
     s.radius = op_radius(op, 0);
     const bool winograd = !dilated && op.kernel == 3 && op.groups == 1 && op.in_channels > 4 &&
                           plan_.simd_block == 16;
-    s.bf16 =
-        !few_out && (precision_ == Precision::Bf16 || (precision_ == Precision::Auto && !winograd));
+    // bf16 for a Winograd conv means bf16 products in our Winograd, where the CPU has them
+    // (AVX512-BF16); its source stays float32.
+    const bool bf16_winograd =
+        winograd && kernels::select_winograd(16, kernels::WinogradProducts::Bf16) != nullptr;
+    const bool bf16 = !few_out && (precision_ == Precision::Bf16 || precision_ == Precision::Auto);
+    s.bf16_products = bf16 && bf16_winograd;
+    s.bf16 = bf16 && !bf16_winograd && (precision_ == Precision::Bf16 || !winograd);
     for (;;) {
       const Op *next = sole_consumer(s.output);
       if (!next) break;
@@ -482,6 +487,7 @@ std::string Plan::describe(const Graph &g) const {
       out << " (gating " << g.values[size_t(s.inputs[1])].name << ")";
     if (s.gate_multiplies_source) out << " (gating its source)";
     if (s.bf16) out << " (bf16)";
+    if (s.bf16_products) out << " (bf16 products)";
     const ValuePlan &v = values[size_t(s.output)];
     for (int v : s.inputs)
       if (values[size_t(v)].is_virtual())

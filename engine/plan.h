@@ -44,6 +44,10 @@ struct Step {
   bool shuffled_input = false;
   int radius = 0;     // rows above/below the output rows that the first input must supply
   bool bf16 = false;  // Conv: bfloat16 source and weights, float32 accumulation and result
+  // Conv by our Winograd (kernels/winograd) with bfloat16 products: float32 source and
+  // transforms, the transform-domain products in bfloat16 (when the conv runs direct instead,
+  // e.g. XUNIT_CONV_ALGORITHM=direct, it is float32).
+  bool bf16_products = false;
 };
 
 // How a value is held while rows stream through (see engine/row_store.h).
@@ -76,9 +80,11 @@ struct Plan {
 enum class Precision { Fp32, Bf16, Auto };
 
 // `simd_block` is the channel block for values with more than 4 channels. Bf16 computes every
-// oneDNN conv in bfloat16; Auto only those that cannot use Winograd (which, in float32, beats a
-// bfloat16 direct conv on AVX-512: ~2.25-4x fewer multiplications against 2x the rate). Our own
-// kernels (the xUnit gate, the output conv, element-wise ops) always compute in float32.
+// conv step in bfloat16: Winograd's 3x3 convs with bf16 products where the CPU has AVX512-BF16
+// (Step::bf16_products), the others with a bf16 source (Step::bf16). Auto: the same, except
+// that a 3x3 conv without bf16 products stays float32 Winograd (which beats a bf16 direct conv:
+// ~2.25-4x fewer multiplications against 2x the rate). Our own kernels (the xUnit gate, the
+// output conv, element-wise ops) always compute in float32.
 Plan make_plan(const Graph &graph, int simd_block, Precision precision = Precision::Fp32);
 
 // The channel block a conv wants its source in: planar (nchw) for a few channels, else blocked.

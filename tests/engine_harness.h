@@ -95,4 +95,15 @@ inline float max_abs_diff(const HwcImage &a, const HwcImage &b) {
   return m;
 }
 
+// sqrt(mean (a - b)^2) / sqrt(mean b^2): the difference on the whole, relative to b.
+inline float relative_rms_diff(const HwcImage &a, const HwcImage &b) {
+  if (a.data.size() != b.data.size()) return 1e30f;
+  double err = 0, ref = 0;
+  for (size_t i = 0; i < a.data.size(); ++i) {
+    err += double(a.data[i] - b.data[i]) * (a.data[i] - b.data[i]);
+    ref += double(b.data[i]) * b.data[i];
+  }
+  return float(std::sqrt(err / std::max(ref, 1e-30)));
+}
+
 }  // namespace xunit::testing

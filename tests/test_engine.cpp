@@ -471,14 +471,26 @@ TEST_CASE("bfloat16 and automatic precision stay close to float32, for any chunk
     for (float v : want.data) scale = std::max(scale, std::abs(v));
     for (Precision p : {Precision::Bf16, Precision::Auto}) {
       LoadedModel m = load_graph(g, DType::F32, {0, ConvAlgorithm::Auto, p});
+      bool products = false;  // a conv by our Winograd with bf16 products (AVX512-BF16 CPUs)
+      for (const Step &s : m.model->plan().steps) products |= s.bf16_products;
       for (int chunk : {3, 8, 0})
         for (int tile : {0, 7}) {
           CAPTURE(family);
           CAPTURE(int(p));
           CAPTURE(chunk);
           CAPTURE(tile);
-          const float err = max_abs_diff(run_engine(*m.model, in, tile, 2, chunk), want);
-          CHECK(err <= 2e-2f * std::max(1.f, scale));  // bfloat16 keeps 8 bits of mantissa
+          CAPTURE(products);
+          const HwcImage got = run_engine(*m.model, in, tile, 2, chunk);
+          const float err = max_abs_diff(got, want), rms = relative_rms_diff(got, want);
+          // bfloat16 keeps 8 bits of mantissa: with direct bf16 convs the worst output is within
+          // 2 % of the outputs' range and the RMS difference 0.02-0.6 % here (oneDNN's AVX-512
+          // bf16 convs without AVX512-BF16 round more than with it). Winograd's
+          // transforms amplify the rounding of its bf16 operands about ten-fold on these
+          // independent random pixels and weights (RMS 0.8-2.8 %, worst output 4 % of the
+          // range); on real images and trained models the PSNR stays within 0.02 dB of float32
+          // (README).
+          CHECK(err <= (products ? 6e-2f : 2e-2f) * std::max(1.f, scale));
+          CHECK(rms <= (products ? 4e-2f : 1e-2f));
           if (p == Precision::Bf16) CHECK(err > 0.f);  // really computed in bfloat16
         }
     }

@@ -8,7 +8,7 @@ namespace {
 constexpr int kBlock = 8;
 }  // namespace
 
-#include "kernels/winograd/f32_winograd_simd.inc"
+#include "kernels/winograd/winograd_simd.inc"
 
 namespace xunit::kernels {
 void f32_winograd_f4x4_3x3_c8__avx2(const WinogradParams &p) { winograd_f4x4_3x3(p); }

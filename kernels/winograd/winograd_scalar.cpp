@@ -1,15 +1,28 @@
-// The reference: one tile and one output channel at a time, in plain float arithmetic.
+// The references: one tile and one output channel at a time, in plain float arithmetic; the
+// Bf16 one rounds the transformed inputs to bfloat16 (its weights come rounded) and sums the
+// exact products in float.
+#include "common/half.h"
 #include "kernels/winograd/winograd.h"
 #include "kernels/winograd/winograd_transforms.h"
 
 namespace xunit::kernels {
 
-void f32_winograd_f4x4_3x3__scalar(const WinogradParams &p) {
+namespace {
+
+template <WinogradProducts kProducts>
+void reference(const WinogradParams &p) {
   const int B = p.block, icp = p.in_planes * B, ocp = p.out_planes * B;
   auto mul = [](float a, float b) { return a * b; };
   auto in = [&](int c, int y, int x) -> float {  // zero beyond the window and the sides
     if (y >= p.rows + 2 || x < 0 || x >= p.width) return 0.f;
     return p.src[((size_t(c / B) * (p.rows + 2) + y) * p.width + x) * B + c % B];
+  };
+  // U[pos][c][o] in either packing.
+  auto weight = [&](int pos, int c, int o) -> float {
+    if (kProducts == WinogradProducts::Bf16)
+      return bf16_to_float(static_cast<const uint16_t *>(
+          p.weights)[((size_t(pos) * icp / 2 + size_t(c / 2)) * ocp + o) * 2 + c % 2]);
+    return static_cast<const float *>(p.weights)[(size_t(pos) * icp + c) * ocp + o];
   };
   std::vector<float> v(size_t(36) * icp);
   for (int ty = p.tile_row_begin; ty < p.tile_row_end; ++ty)
@@ -19,14 +32,17 @@ void f32_winograd_f4x4_3x3__scalar(const WinogradParams &p) {
         for (int i = 0; i < 6; ++i)
           for (int j = 0; j < 6; ++j) d[i][j] = in(c, 4 * ty + i, 4 * tx - 1 + j);
         winograd::input_2d(d, t, mul);
-        for (int pos = 0; pos < 36; ++pos) v[size_t(pos) * icp + c] = t[pos / 6][pos % 6];
+        for (int pos = 0; pos < 36; ++pos) {
+          const float x = t[pos / 6][pos % 6];
+          v[size_t(pos) * icp + c] =
+              kProducts == WinogradProducts::Bf16 ? bf16_to_float(float_to_bf16(x)) : x;
+        }
       }
       for (int o = 0; o < ocp; ++o) {
         float m[6][6];
         for (int pos = 0; pos < 36; ++pos) {
           float acc = 0.f;
-          for (int c = 0; c < icp; ++c)
-            acc += v[size_t(pos) * icp + c] * p.weights[(size_t(pos) * icp + c) * ocp + o];
+          for (int c = 0; c < icp; ++c) acc += v[size_t(pos) * icp + c] * weight(pos, c, o);
           m[pos / 6][pos % 6] = acc;
         }
         float y4[4][4];
@@ -44,6 +60,14 @@ void f32_winograd_f4x4_3x3__scalar(const WinogradParams &p) {
         }
       }
     }
+}
+
+}  // namespace
+
+void f32_winograd_f4x4_3x3__scalar(const WinogradParams &p) { reference<WinogradProducts::F32>(p); }
+
+void bf16_winograd_f4x4_3x3__scalar(const WinogradParams &p) {
+  reference<WinogradProducts::Bf16>(p);
 }
 
 }  // namespace xunit::kernels
