@@ -2,7 +2,8 @@
 """Denoising as a user meets it: noisy images as files (PNG, JPEG), run by xunit-run.
 
     /usr/bin/python3 models/evaluate_files.py --model models/xdncnn-color.xunit \\
-        [--model OLD.xunit ...] [--val-dir ../shared/data/color/kodak24] [--sigma 25] [--json out.json]
+        [--model OLD.xunit ...] [--val-dir ../shared/data/color/kodak24] [--sigma 25] \
+        [--precision fp32,bf16] [--json out.json]
 
 For each model (all given the same files):
   * unclipped: noisy = x + sigma/255 N(0,1) as float .npy (the training papers' protocol);
@@ -13,7 +14,9 @@ For each model (all given the same files):
   * clean: the clean images themselves (PNG): what denoising costs an image without noise.
 Noise for image i (sorted by name) is drawn by torch.Generator().manual_seed(i). PSNR over all
 channels of the 8-bit output files (npy: of the output clamped to [0, 1]), mean over images.
-Every model is run with the CLI's defaults (--sigma auto for noise-level-conditioned models).
+Every model is run with the CLI's defaults (--sigma auto for noise-level-conditioned models),
+once per --precision (default: the CLI's, fp32); results are keyed MODEL, or MODEL@PRECISION
+when more than one precision is asked for.
 --as-rgb: gray images (and the same noise) stored as RGB files, what a black-and-white photo
 saved as RGB is: xunit-run routes such content to a gray model (given as xdncnn-color or
 xdncnn-gray by name); a model given by its path runs as it is.
@@ -62,6 +65,7 @@ def main():
     ap.add_argument("--sigma", type=float, default=25.0)
     ap.add_argument("--xunit-run", default=os.path.join(ROOT, "build", "bin", "xunit-run"))
     ap.add_argument("--json", default=None)
+    ap.add_argument("--precision", default="fp32", help="comma-separated: fp32, bf16, auto")
     ap.add_argument("--as-rgb", action="store_true", help="gray images stored as RGB (see above)")
     args = ap.parse_args()
 
@@ -100,11 +104,13 @@ def main():
         save_u8(np.clip(1.0 + s * page_noise, 0, 1), os.path.join(sets["pages"], "white.png"))
         save_u8(np.clip(0.0 + s * page_noise, 0, 1), os.path.join(sets["pages"], "black.png"))
 
-        for model in args.model:
+        precisions = args.precision.split(",")
+        for model, precision in [(m, p) for m in args.model for p in precisions]:
             res = {}
             for name, d in sets.items():
                 out = os.path.join(tmp, "out_%d_%s" % (len(results["models"]), name))
-                subprocess.run([args.xunit_run, "-q", "-m", model, "-i", d, "-o", out], check=True)
+                subprocess.run([args.xunit_run, "-q", "-m", model, "-i", d, "-o", out,
+                                "--precision", precision], check=True)
                 if name == "pages":
                     for page in ("white", "black"):
                         a = load_unit(os.path.join(out, page + ".png")) * 255.0
@@ -113,8 +119,10 @@ def main():
                 ext = {"unclipped": ".npy", "jpeg95": ".jpg"}.get(name, ".png")
                 res[name] = float(np.mean([psnr(load_unit(os.path.join(out, stem + ext)), c)
                                            for stem, c in cleans.items()]))
-            results["models"][train.repo_path(model) if os.path.exists(model) else model] = res
-            print("%s: %s" % (os.path.basename(model), json.dumps(res)), flush=True)
+            key = train.repo_path(model) if os.path.exists(model) else model
+            key += "@" + precision if len(precisions) > 1 else ""
+            results["models"][key] = res
+            print("%s: %s" % (os.path.basename(key), json.dumps(res)), flush=True)
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(results, fh, indent=2)

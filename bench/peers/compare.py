@@ -8,12 +8,14 @@ Builds a random-weight network in PyTorch (Debian's python3-torch; BatchNorm sta
 randomized), converts its checkpoint with xunit-convert, checks that xunit-run reproduces
 PyTorch's output, then times in alternating rounds (the machine is shared and noisy: a peer and
 xunit are always measured minutes apart at most):
-  - xunit (xunit-bench: warm runs through the C API, u8 image in and out),
+  - xunit (xunit-bench: warm runs through the C API, u8 image in and out) at each of
+    --xunit-precisions (default fp32 and auto; auto is fp32 on a CPU without AVX512-BF16),
   - PyTorch eager, channels_last, jit-frozen and bf16 autocast,
   - with --peer-python, a Python that has onnxruntime / openvino from PyPI: the model exported
     to ONNX and timed there (bench/peers/onnx_peer.py).
 Every time is the median of --repeat runs; the table reports per mode the median over rounds
-and the median of the per-round ratios peer / xunit.
+and the median of the per-round ratios peer / xunit's fastest precision (by median). Each
+xunit precision's output is checked against PyTorch's (max |difference| printed).
 """
 
 import argparse
@@ -57,14 +59,15 @@ class FixedSigma(torch.nn.Module):
         return self.model(x, noise_level=self.sigma)
 
 
-def xunit_seconds(bin_dir, model, size, threads, repeat, tmp, sigma=None):
+def xunit_seconds(bin_dir, model, size, threads, repeat, tmp, precisions, sigma=None):
+    """{precision: median seconds} from one xunit-bench process."""
     csv_path = os.path.join(tmp, "xunit.csv")
     run([os.path.join(bin_dir, "xunit-bench"), "--model", model, "--size", "%dx%d" % size,
-         "--threads", str(threads), "--repeat", str(repeat), "--csv", csv_path]
+         "--threads", str(threads), "--repeat", str(repeat), "--csv", csv_path,
+         "--precision", ",".join(precisions)]
         + (["--sigma", str(sigma)] if sigma is not None else []))
     with open(csv_path) as f:
-        row = next(csv.DictReader(f))
-    return float(row["median_ms"]) / 1e3
+        return {row["precision"]: float(row["median_ms"]) / 1e3 for row in csv.DictReader(f)}
 
 
 def main():
@@ -88,6 +91,7 @@ def main():
     ap.add_argument("--peer-python", default=None, help="a Python with onnxruntime/openvino")
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build"))
     ap.add_argument("--json", default=None, help="write the results here")
+    ap.add_argument("--xunit-precisions", default="fp32,auto", help="xunit-bench --precision values")
     ap.add_argument("--pytorch-modes", default="eager,channels_last,jit_frozen,bf16_autocast",
                     help="PyTorch modes to time, comma-separated ('' for none: the slowest peer)")
     args = ap.parse_args()
@@ -124,13 +128,17 @@ def main():
         run([os.path.join(bin_dir, "xunit-convert"), ckpt, xm])
 
         # Same model, same input: check the outputs before timing anything.
-        inp, out = os.path.join(tmp, "in.npy"), os.path.join(tmp, "out.npy")
+        precisions = args.xunit_precisions.split(",")
+        inp = os.path.join(tmp, "in.npy")
         np.save(inp, x[0].permute(1, 2, 0).numpy())
-        run([os.path.join(bin_dir, "xunit-run"), "-q", "-m", xm, "-i", inp, "-o", out, "-j", str(args.threads)]
-            + (["--sigma", str(args.sigma)] if conditioned else []))
         with torch.no_grad():
             want = net(x)[0].permute(1, 2, 0).numpy()
-        max_diff = float(np.abs(np.load(out) - want).max())
+        max_diff = {}
+        for p in precisions:
+            out = os.path.join(tmp, "out_%s.npy" % p)
+            run([os.path.join(bin_dir, "xunit-run"), "-q", "-m", xm, "-i", inp, "-o", out, "-j", str(args.threads),
+                 "--precision", p] + (["--sigma", str(args.sigma)] if conditioned else []))
+            max_diff[p] = float(np.abs(np.load(out) - want).max())
 
         onnx_path = None
         if args.peer_python:
@@ -142,9 +150,9 @@ def main():
         torch.set_num_threads(args.threads)
         times = {}  # mode -> per-round seconds
         for r in range(args.rounds):
-            times.setdefault("xunit fp32", []).append(
-                xunit_seconds(bin_dir, xm, args.size, args.threads, args.repeat, tmp,
-                              args.sigma if conditioned else None))
+            for p, t in xunit_seconds(bin_dir, xm, args.size, args.threads, args.repeat, tmp, precisions,
+                                      args.sigma if conditioned else None).items():
+                times.setdefault("xunit " + p, []).append(t)
             modes = [m for m in args.pytorch_modes.split(",") if m]
             for mode, t in (time_modes(net, x, modes, args.repeat) if modes else {}).items():
                 times.setdefault("pytorch %s %s" % (torch.__version__.split("+")[0], mode), []).append(t)
@@ -160,14 +168,15 @@ def main():
                         print("# %s %s: %s" % (rec["runtime"], rec["mode"], rec["error"]))
             print("# round %d/%d done" % (r + 1, args.rounds), flush=True)
 
-    ours = times["xunit fp32"]
+    ours = min((ts for mode, ts in times.items() if mode.startswith("xunit ")), key=statistics.median)
     rows = []
     for mode, ts in times.items():
         ratios = [t / o for t, o in zip(ts, ours)] if len(ts) == len(ours) else [statistics.median(ts) / statistics.median(ours)]
         rows.append({"mode": mode, "seconds": statistics.median(ts), "ratio": statistics.median(ratios),
                      "rounds": ts})
-    print("\n%s, %dx%d input, %d thread(s); max |xunit - PyTorch| = %.2e" % (name, w, h, args.threads, max_diff))
-    print("| runtime | median s/image | time / xunit's |")
+    print("\n%s, %dx%d input, %d thread(s); max |xunit - PyTorch|: %s" % (
+        name, w, h, args.threads, ", ".join("%s %.2e" % kv for kv in max_diff.items())))
+    print("| runtime | median s/image | time / xunit's fastest |")
     print("|---|---:|---:|")
     for row in sorted(rows, key=lambda r: r["seconds"]):
         print("| %s | %.3f | %.2fx |" % (row["mode"], row["seconds"], row["ratio"]))
