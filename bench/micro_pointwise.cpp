@@ -15,7 +15,7 @@ namespace {
 
 using namespace xunit::kernels;
 
-void run(benchmark::State &state, PointwiseFn fn, int block) {
+void run(benchmark::State &state, PointwiseFn fn, int block, Products products) {
   const int width = 512, rows = 8, in_c = int(state.range(0)), out_c = int(state.range(1));
   const bool pre = state.range(2) != 0;
   const int in_planes = in_c / block, out_planes = out_c / block;
@@ -36,7 +36,9 @@ void run(benchmark::State &state, PointwiseFn fn, int block) {
   PointwiseParams p;
   p.in_rows = in_ptrs.data();
   p.out_rows = out_ptrs.data();
-  p.weights = weights.data();
+  const std::vector<uint16_t> packed = pointwise_pack_bf16(weights.data(), in_c, out_c);
+  p.weights = products == Products::Bf16 ? static_cast<const void *>(packed.data())
+                                         : static_cast<const void *>(weights.data());
   p.bias = bias.data();
   if (pre) p.pre_scale = s.data(), p.pre_shift = t.data(), p.pre_slope = zeros.data();
   p.post_slope = zeros.data();
@@ -66,18 +68,18 @@ void shapes(benchmark::internal::Benchmark *b) {
 
 // Every registered variant (kernels/pointwise/pointwise_select.cpp) and the reference.
 void register_all() {
-  benchmark::RegisterBenchmark("f32_pointwise__scalar", [](benchmark::State &s) {
-    run(s, f32_pointwise__scalar, 16);
-  })->Args({128, 32, 1});
-  for (const PointwiseVariant &v : pointwise_variants())
+  for (Products products : {Products::F32, Products::Bf16})
     benchmark::RegisterBenchmark(
-        (std::string("f32_pointwise_") + v.name).c_str(),
-        [v](benchmark::State &s) {
-          if (int(cpu_isa()) < int(v.isa))
-            return s.SkipWithError((std::string("needs ") + isa_name(v.isa)).c_str());
-          run(s, v.fn, v.block);
-        })
-        ->Apply(shapes);
+        products == Products::F32 ? "pointwise_f32__scalar" : "pointwise_bf16__scalar",
+        [products](benchmark::State &s) { run(s, pointwise_reference(products), 16, products); })
+        ->Args({128, 32, 1});
+  for (const PointwiseVariant &v : pointwise_variants())
+    benchmark::RegisterBenchmark((std::string("pointwise_") + v.name).c_str(), [v](benchmark::State
+                                                                                       &s) {
+      if (int(cpu_isa()) < int(v.isa))
+        return s.SkipWithError((std::string("needs ") + isa_name(v.isa)).c_str());
+      run(s, v.fn, v.block, v.products);
+    })->Apply(shapes);
 }
 
 }  // namespace

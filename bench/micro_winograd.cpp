@@ -16,7 +16,7 @@ namespace {
 
 using namespace xunit::kernels;
 
-void run(benchmark::State &state, WinogradFn fn, int block, WinogradProducts products) {
+void run(benchmark::State &state, WinogradFn fn, int block, Products products) {
   const int width = int(state.range(0)), rows = int(state.range(1)), in = int(state.range(2)),
             out = int(state.range(3));
   const int ip = (in + block - 1) / block, op = (out + block - 1) / block;
@@ -60,10 +60,10 @@ void shapes(benchmark::internal::Benchmark *b) {
 
 // Every registered variant (kernels/winograd/winograd_select.cpp) and the reference.
 void register_all() {
-  for (WinogradProducts products : {WinogradProducts::F32, WinogradProducts::Bf16})
+  for (Products products : {Products::F32, Products::Bf16})
     benchmark::RegisterBenchmark(
-        products == WinogradProducts::F32 ? "winograd_f32_f4x4_3x3__scalar"
-                                          : "winograd_bf16_f4x4_3x3__scalar",
+        products == Products::F32 ? "winograd_f32_f4x4_3x3__scalar"
+                                  : "winograd_bf16_f4x4_3x3__scalar",
         [products](benchmark::State &s) { run(s, winograd_reference(products), 8, products); })
         ->Args({64, 4, 64, 64});
   for (const WinogradVariant &v : winograd_variants())

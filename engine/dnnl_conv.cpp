@@ -96,8 +96,8 @@ DnnlConv::DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_
   if (algorithm == ConvAlgorithm::Auto && op.type == OpType::Conv2d && op.kernel == 3 &&
       op.groups == 1 && !step.bf16 && src_block == dst_block && op.in_channels >= 16 &&
       op.out_channels >= 16 && sum_first) {
-    const kernels::WinogradProducts products =
-        step.bf16_products ? kernels::WinogradProducts::Bf16 : kernels::WinogradProducts::F32;
+    const kernels::Products products =
+        step.bf16_products ? kernels::Products::Bf16 : kernels::Products::F32;
     winograd_ = kernels::select_winograd(dst_block, products);
     if (winograd_) {
       winograd_weights_ =

@@ -9,6 +9,7 @@
 #include "engine/ops/footprint.h"
 #include "engine/ops/unary.h"
 #include "engine/steps/pre_activation.h"
+#include "kernels/pointwise/pointwise.h"
 
 namespace xunit {
 
@@ -153,7 +154,7 @@ class Planner {
     // bf16 for a Winograd conv means bf16 products in our Winograd, where the CPU has them
     // (AVX512-BF16); its source stays float32.
     const bool bf16_winograd =
-        winograd && kernels::select_winograd(16, kernels::WinogradProducts::Bf16) != nullptr;
+        winograd && kernels::select_winograd(16, kernels::Products::Bf16) != nullptr;
     const bool bf16 = !few_out && (precision_ == Precision::Bf16 || precision_ == Precision::Auto);
     s.bf16_products = bf16 && bf16_winograd;
     s.bf16 = bf16 && !bf16_winograd && (precision_ == Precision::Bf16 || !winograd);
@@ -334,6 +335,10 @@ class Planner {
       s.kind = StepKind::Pointwise;
       s.pre = ops;
       s.inputs = pre.inputs;
+      // A conv the precision wanted in bf16 keeps bf16 as products of our kernel, where the CPU
+      // has a variant for them; its source stays float32.
+      s.bf16_products =
+          s.bf16 && kernels::has_pointwise_variant(plan_.simd_block, kernels::Products::Bf16);
       s.bf16 = false;
       s.radius = 0;
       removed[size_t(e)] = true;

@@ -46,7 +46,8 @@ struct Step {
   bool bf16 = false;  // Conv: bfloat16 source and weights, float32 accumulation and result
   // Conv by our Winograd (kernels/winograd) with bfloat16 products: float32 source and
   // transforms, the transform-domain products in bfloat16 (when the conv runs direct instead,
-  // e.g. XUNIT_CONV_ALGORITHM=direct, it is float32).
+  // e.g. XUNIT_CONV_ALGORITHM=direct, it is float32). Pointwise: kernels/pointwise's bf16
+  // products (float32 source, pre-activated then rounded to bfloat16).
   bool bf16_products = false;
 };
 

@@ -11,6 +11,11 @@
 
 namespace xunit::kernels {
 
+// The arithmetic of a variant's multiplications, a key for the families that have both: float32,
+// or bfloat16 operands (rounded to nearest even) with float32 sums (AVX512-BF16's vdpbf16ps:
+// twice float32's multiplications per instruction). Each kind has its own scalar reference.
+enum class Products { F32, Bf16 };
+
 // A read-only view of a family's variant list (begin/end for range-for).
 template <class T>
 struct VariantList {

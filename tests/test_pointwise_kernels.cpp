@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/half.h"
 #include "kernels/isa.h"
 #include "kernels/pointwise/pointwise.h"
 #include "scoped_isa.h"
@@ -26,9 +27,11 @@ std::vector<PointwiseVariant> runnable_variants() {
 }
 
 // One random problem; `stages` bit 0: pre affine, 1: pre activation, 2: post activation,
-// 3: post affine. Returns the largest difference to the reference relative to max(1, |ref|).
+// 3: post affine. Returns the largest difference of `fn` to `ref` (by default the reference of
+// `products`) relative to max(1, |ref|).
 float compare(PointwiseFn fn, int block, int in_planes, int out_planes, int rows, int width,
-              int stages, unsigned seed) {
+              int stages, unsigned seed, Products products = Products::F32,
+              PointwiseFn ref = nullptr) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> d(0.f, 1.f);
   const int C = in_planes * block, O = out_planes * block;
@@ -55,7 +58,9 @@ float compare(PointwiseFn fn, int block, int in_planes, int out_planes, int rows
   }
   PointwiseParams p;
   p.in_rows = in.data();
-  p.weights = weights.data();
+  const std::vector<uint16_t> packed = pointwise_pack_bf16(weights.data(), C, O);
+  p.weights = products == Products::Bf16 ? static_cast<const void *>(packed.data())
+                                         : static_cast<const void *>(weights.data());
   p.bias = bias.data();
   if (stages & 1) p.pre_scale = pre_s.data(), p.pre_shift = pre_t.data();
   if (stages & 2) p.pre_slope = pre_a.data();
@@ -69,7 +74,7 @@ float compare(PointwiseFn fn, int block, int in_planes, int out_planes, int rows
   std::vector<float> scratch(size_t(pointwise_scratch_floats(p)) + 16);
   p.scratch = scratch.data();
   p.out_rows = want_rows.data();
-  f32_pointwise__scalar(p);
+  (ref ? ref : pointwise_reference(products))(p);
   p.out_rows = got_rows.data();
   fn(p);
   float worst = 0;
@@ -87,7 +92,7 @@ TEST_CASE("pointwise: every registered variant matches the scalar reference") {
   if (cpu_isa() >= Isa::Avx2) REQUIRE(!variants.empty());
   std::set<PointwiseFn> exercised;
   unsigned seed = 1;
-  float worst = 0;
+  float worst[2] = {0, 0};
   for (const PointwiseVariant &v : variants)
     for (int in_planes : {1, 2, 5, 13})
       for (int out_planes : {1, 2, 3, 4, 5, 9})
@@ -99,13 +104,17 @@ TEST_CASE("pointwise: every registered variant matches the scalar reference") {
             CAPTURE(width);
             CAPTURE(stages);
             const float e = compare(v.fn, v.block, in_planes, out_planes, 1 + int(seed % 3), width,
-                                    stages, seed);
+                                    stages, seed, v.products);
             ++seed;
-            CHECK(e <= 2e-5f);  // summation order differs (FMA, per-block accumulators)
-            worst = std::max(worst, e);
+            // Summation order differs (FMA, per-block accumulators; bf16: pairs of products).
+            // In bf16, a pre-activated input a float ulp from a rounding boundary (FMA against
+            // multiply-add) may round the other way: one operand off by 2^-8.
+            CHECK(e <= (v.products == Products::Bf16 ? 1e-3f : 2e-5f));
+            worst[int(v.products)] = std::max(worst[int(v.products)], e);
             exercised.insert(v.fn);
           }
-  MESSAGE("largest relative difference to the reference: " << worst);
+  MESSAGE("largest relative difference to the reference: f32 " << worst[0] << ", bf16 "
+                                                               << worst[1]);
   for (const PointwiseVariant &v : pointwise_variants()) {
     if (int(v.isa) > int(cpu_isa())) {
       MESSAGE("not run on this CPU (needs " << std::string(isa_name(v.isa))
@@ -121,6 +130,33 @@ TEST_CASE("pointwise: every registered variant matches the scalar reference") {
     p.out_rows[0][0] += 1e-3f;
   };
   CHECK(compare(off, 8, 1, 1, 1, 5, 15, 1) > 2e-5f);
+}
+
+TEST_CASE("pointwise: the bf16 reference is the float one with bfloat16 operands") {
+  // The float reference given the bf16-rounded weights (as floats) differs from the bf16 one
+  // only by the rounding of the pre-activated inputs (2^-9 relative each).
+  float worst = 0;
+  unsigned seed = 7;
+  for (int in_planes : {1, 4, 12})
+    for (int stages : {0, 15}) {
+      const float d = compare(
+          [](const PointwiseParams &p) {
+            PointwiseParams q = p;  // float weights unpacked from the bf16 packing
+            const int C = p.in_planes * p.block, O = p.out_planes * p.block;
+            std::vector<float> w(size_t(C) * O);
+            const auto *h = static_cast<const uint16_t *>(p.weights);
+            for (int c = 0; c < C; ++c)
+              for (int o = 0; o < O; ++o)
+                w[size_t(c) * O + o] = xunit::bf16_to_float(h[(size_t(c / 2) * O + o) * 2 + c % 2]);
+            q.weights = w.data();
+            f32_pointwise__scalar(q);
+          },
+          16, in_planes, 2, 2, 9, stages, seed++, Products::Bf16, nullptr);
+      CHECK(d > 0.f);     // the inputs are rounded too
+      CHECK(d <= 2e-2f);  // by 2^-9 relative each
+      worst = std::max(worst, d);
+    }
+  MESSAGE("bf16 reference vs float products of the same rounded weights: " << worst);
 }
 
 TEST_CASE("pointwise: the reference computes the documented formula") {
@@ -168,13 +204,17 @@ TEST_CASE("pointwise: the selection follows the ISA override and the block size"
     for (int block : blocks) {
       CAPTURE(isa_name(level));
       CAPTURE(block);
-      const PointwiseVariant *best = nullptr;  // the highest ISA that fits the level and block
-      for (const PointwiseVariant &v : pointwise_variants())
-        if (v.block == block && int(v.isa) <= int(level) && (!best || int(v.isa) > int(best->isa)))
-          best = &v;
-      const PointwiseFn got = select_pointwise(block);
-      CHECK((got == (best ? best->fn : f32_pointwise__scalar)));
-      selected.insert(got);
+      for (Products products : {Products::F32, Products::Bf16}) {
+        const PointwiseVariant *best = nullptr;  // the highest ISA that fits
+        for (const PointwiseVariant &v : pointwise_variants())
+          if (v.block == block && v.products == products && int(v.isa) <= int(level) &&
+              (!best || int(v.isa) > int(best->isa)))
+            best = &v;
+        const PointwiseFn got = select_pointwise(block, products);
+        CHECK((got == (best ? best->fn : pointwise_reference(products))));
+        CHECK(has_pointwise_variant(block, products) == (best != nullptr));
+        selected.insert(got);
+      }
     }
   }
   for (const PointwiseVariant &v : runnable_variants()) {
@@ -182,5 +222,6 @@ TEST_CASE("pointwise: the selection follows the ISA override and the block size"
     CHECK(selected.count(v.fn) == 1);
   }
   const xunit::testing::ScopedIsa avx2(Isa::Avx2);
-  CHECK((select_pointwise(16) == f32_pointwise__scalar));  // no 16-lane AVX2 variant
+  CHECK((select_pointwise(16, Products::F32) == f32_pointwise__scalar));  // no 16-lane AVX2 one
+  CHECK((select_pointwise(16, Products::Bf16) == bf16_pointwise__scalar));
 }

@@ -30,8 +30,7 @@ struct Buffers {
   WinogradWeights packed;
 };
 
-Buffers make(const Case &c, int block, unsigned seed,
-             WinogradProducts products = WinogradProducts::F32) {
+Buffers make(const Case &c, int block, unsigned seed, Products products = Products::F32) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> d(0.f, 1.f);
   const int ip = (c.in_channels + block - 1) / block, op = (c.out_channels + block - 1) / block;
@@ -142,8 +141,8 @@ const Case kCases[] = {
 
 }  // namespace
 
-const WinogradProducts kProducts[] = {WinogradProducts::F32, WinogradProducts::Bf16};
-const char *name(WinogradProducts p) { return p == WinogradProducts::Bf16 ? "bf16" : "f32"; }
+const Products kProducts[] = {Products::F32, Products::Bf16};
+const char *name(Products p) { return p == Products::Bf16 ? "bf16" : "f32"; }
 
 // How far each reference may be from the direct conv. Float: the largest relative difference,
 // F(4x4, 3x3)'s transforms (factors up to 8, and 1/24 in the weights) amplifying float
@@ -151,16 +150,17 @@ const char *name(WinogradProducts p) { return p == WinogradProducts::Bf16 ? "bf1
 // transforms amplify that ten-fold on these independent random pixels (a direct bf16 conv is
 // at 0.23 %, this at ~2.4 %; on smooth, image-like inputs ~0.35 %; the engine's PSNR with bf16
 // products is within 0.02 dB of float32, README).
-float reference_difference(WinogradProducts p, const std::vector<float> &got,
+float reference_difference(Products p, const std::vector<float> &got,
                            const std::vector<float> &want, const Case &c, int block) {
-  return p == WinogradProducts::Bf16 ? rms_difference(got, want, c, block)
-                                     : difference(got, want, c, block);
+  return p == Products::Bf16 ? rms_difference(got, want, c, block)
+                             : difference(got, want, c, block);
 }
-float reference_bound(WinogradProducts p) { return p == WinogradProducts::Bf16 ? 4e-2f : 2e-4f; }
+float reference_bound(Products p) { return p == Products::Bf16 ? 4e-2f : 2e-4f; }
 
 TEST_CASE("winograd: the scalar references compute the 3x3 conv") {
-  for (WinogradProducts products : kProducts) {
-    CAPTURE(name(products));
+  for (Products products : kProducts) {
+    const std::string kind = name(products);
+    CAPTURE(kind);
     float worst = 0;
     unsigned seed = 1;
     for (const Case &c : kCases) {
@@ -186,10 +186,10 @@ TEST_CASE("winograd: the scalar references compute the 3x3 conv") {
   // The bf16 reference does round: on the 64-channel case it is ten times further from the
   // direct conv than the float one.
   const Case c = kCases[6];
-  const Buffers f = make(c, 8, 5, WinogradProducts::F32), h = make(c, 8, 5, WinogradProducts::Bf16);
+  const Buffers f = make(c, 8, 5, Products::F32), h = make(c, 8, 5, Products::Bf16);
   const std::vector<float> want = direct(c, 8, f);
-  CHECK(rms_difference(run(winograd_reference(WinogradProducts::Bf16), c, 8, h), want, c, 8) >
-        10 * rms_difference(run(winograd_reference(WinogradProducts::F32), c, 8, f), want, c, 8));
+  CHECK(rms_difference(run(winograd_reference(Products::Bf16), c, 8, h), want, c, 8) >
+        10 * rms_difference(run(winograd_reference(Products::F32), c, 8, f), want, c, 8));
 }
 
 TEST_CASE("winograd: every registered variant matches the scalar reference") {
@@ -215,7 +215,7 @@ TEST_CASE("winograd: every registered variant matches the scalar reference") {
       // measured against the direct conv above; so the float bound is the same. In bf16 a
       // transformed input a float ulp away from a rounding boundary may round the other way:
       // one operand of one product off by 2^-8, never more.
-      const float bound = v.products == WinogradProducts::Bf16 ? 1e-3f : 2e-4f;
+      const float bound = v.products == Products::Bf16 ? 1e-3f : 2e-4f;
       CHECK(e <= bound);
       worst[int(v.products)] = std::max(worst[int(v.products)], e);
       exercised.insert(v.fn);
@@ -235,12 +235,12 @@ TEST_CASE("winograd: the selection follows the ISA override") {
     if (int(level) > int(cpu_isa())) continue;
     CAPTURE(isa_name(level));
     const xunit::testing::ScopedIsa forced(level);
-    CHECK((select_winograd(8, WinogradProducts::F32) != nullptr) == (level >= Isa::Avx2));
-    if (const WinogradVariant *v = select_winograd(16, WinogradProducts::Bf16))
-      CHECK(v->products == WinogradProducts::Bf16);
-    CHECK((select_winograd(16, WinogradProducts::F32) != nullptr) == (level >= Isa::Avx512));
-    CHECK((select_winograd(16, WinogradProducts::Bf16) != nullptr) == (level >= Isa::Avx512Bf16));
-    CHECK(!select_winograd(8, WinogradProducts::Bf16));
-    CHECK(!select_winograd(3, WinogradProducts::F32));
+    CHECK((select_winograd(8, Products::F32) != nullptr) == (level >= Isa::Avx2));
+    if (const WinogradVariant *v = select_winograd(16, Products::Bf16))
+      CHECK(v->products == Products::Bf16);
+    CHECK((select_winograd(16, Products::F32) != nullptr) == (level >= Isa::Avx512));
+    CHECK((select_winograd(16, Products::Bf16) != nullptr) == (level >= Isa::Avx512Bf16));
+    CHECK(!select_winograd(8, Products::Bf16));
+    CHECK(!select_winograd(3, Products::F32));
   }
 }

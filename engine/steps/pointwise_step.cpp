@@ -77,6 +77,12 @@ class PointwiseProgram : public StepProgram {
       post_scale = std::move(post_scale_v);
       post_shift = std::move(post_shift_v);
     }
+    // bf16 products (the planner marks them only where a variant runs): the folded weights
+    // rounded once, here.
+    products = c.step.bf16_products ? kernels::Products::Bf16 : kernels::Products::F32;
+    if (products == kernels::Products::Bf16)
+      weights_bf16 = kernels::pointwise_pack_bf16(weights.data(), int(cp), int(ldw));
+    fn_ = kernels::select_pointwise(block, products);
   }
 
   size_t pass_scratch_bytes(int rows, int width) const override {
@@ -99,6 +105,8 @@ class PointwiseProgram : public StepProgram {
   // Packed as kernels/pointwise expects (channels padded to whole blocks).
   int block = 0, in_planes = 0, out_planes = 0;
   std::vector<float> weights;  // [in_planes * block][out_planes * block]
+  kernels::Products products = kernels::Products::F32;
+  std::vector<uint16_t> weights_bf16;  // Bf16 products: weights packed by pointwise_pack_bf16
   std::vector<float> bias;
   std::vector<float> pre_scale, pre_shift, pre_slope;     // empty when absent
   std::vector<float> post_slope, post_scale, post_shift;  // empty when absent
@@ -125,7 +133,6 @@ class PointwiseProgram : public StepProgram {
               part.store->row(pl, rows.lo + i);
     }
     std::vector<float *> dst = write_rows(out, rows);
-    const kernels::PointwiseFn fn = kernels::select_pointwise(B);
     const int width = out.layout().width;
     // Jobs of (row, band of columns): enough to keep every thread busy on a short chunk.
     const int bands = std::max(1, std::min(width / 16, (2 * ctx.threads + n - 1) / n));
@@ -144,7 +151,9 @@ class PointwiseProgram : public StepProgram {
       kernels::PointwiseParams p;
       p.in_rows = in_rows.data();
       p.out_rows = out_rows.data();
-      p.weights = pp.weights.data();
+      p.weights = pp.products == kernels::Products::Bf16
+                      ? static_cast<const void *>(pp.weights_bf16.data())
+                      : static_cast<const void *>(pp.weights.data());
       p.bias = pp.bias.data();
       if (!pp.pre_scale.empty())
         p.pre_scale = pp.pre_scale.data(), p.pre_shift = pp.pre_shift.data();
@@ -160,7 +169,7 @@ class PointwiseProgram : public StepProgram {
       thread_local std::vector<float> scratch;
       scratch.resize(size_t(kernels::pointwise_scratch_floats(p)));
       p.scratch = scratch.data();
-      fn(p);
+      fn_(p);
     }
   }
 
@@ -168,6 +177,7 @@ class PointwiseProgram : public StepProgram {
   const Graph &graph_;
   bool gather_ = false;
   int src_block_ = 0;
+  kernels::PointwiseFn fn_ = nullptr;
 };
 
 }  // namespace

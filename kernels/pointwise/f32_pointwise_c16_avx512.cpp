@@ -11,7 +11,7 @@ constexpr int kMaxOB = 4;
 constexpr int pix_for(int ob) { return ob == 1 ? 24 : ob == 2 ? 12 : ob == 3 ? 8 : 6; }
 }  // namespace
 
-#include "kernels/pointwise/f32_pointwise_simd.inc"
+#include "kernels/pointwise/pointwise_simd.inc"
 
 namespace xunit::kernels {
 void f32_pointwise_c16__avx512(const PointwiseParams &p) { pointwise(p); }

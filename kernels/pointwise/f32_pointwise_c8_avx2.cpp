@@ -14,7 +14,7 @@ constexpr int kMaxOB = 2;
 constexpr int pix_for(int ob) { return ob == 1 ? 12 : ob == 2 ? 6 : ob == 3 ? 3 : 2; }
 }  // namespace
 
-#include "kernels/pointwise/f32_pointwise_simd.inc"
+#include "kernels/pointwise/pointwise_simd.inc"
 
 namespace xunit::kernels {
 void f32_pointwise_c8__avx2(const PointwiseParams &p) { pointwise(p); }

@@ -8,7 +8,12 @@
 // each stage optional (null pointers). This is a DenseNet layer's BN -> ReLU -> conv1x1 -> BN ->
 // ReLU in one pass: the pre-activated input exists only in a small per-tile scratch (L1),
 // never as a tensor in memory, where oneDNN (no pre-ops) needs it written and read back.
+// Products (kernels/registry.h): F32, or Bf16 (u and w rounded to bfloat16, float32 sums; for
+// --precision bf16 / auto on AVX512-BF16 CPUs).
 #pragma once
+
+#include <cstdint>
+#include <vector>
 
 #include "kernels/isa.h"
 #include "kernels/registry.h"
@@ -22,8 +27,9 @@ constexpr int kPointwiseMaxTile = 24;
 struct PointwiseParams {
   const float *const *in_rows = nullptr;  // row i of input plane p: in_rows[p * rows + i]
   float *const *out_rows = nullptr;       // row i of output plane q: out_rows[q * rows + i]
-  const float *weights =
-      nullptr;  // [in_planes * block][out_planes * block] (ic-major); padded rows/columns zero
+  // F32: [in_planes * block][out_planes * block] floats (ic-major), padded rows/columns zero;
+  // Bf16: the same packed by pointwise_pack_bf16.
+  const void *weights = nullptr;
   const float *bias = nullptr;       // [out_planes * block], padded lanes zero
   const float *pre_scale = nullptr;  // [in_planes * block] or null (then pre_shift is null too)
   const float *pre_shift = nullptr;
@@ -44,22 +50,33 @@ inline int pointwise_scratch_floats(const PointwiseParams &p) {
 
 using PointwiseFn = void (*)(const PointwiseParams &);
 
-// Scalar reference: any block.
+// F32 weights [C][O] rounded to bfloat16 (nearest even), input channels in pairs as vdpbf16ps
+// takes them: [C / 2][O][2]; C even.
+std::vector<uint16_t> pointwise_pack_bf16(const float *weights, int in_channels, int out_channels);
+
+// Scalar references: any block (even for Bf16). The Bf16 one rounds each pre-activated input to
+// bfloat16 before multiplying, as the SIMD variants do.
 void f32_pointwise__scalar(const PointwiseParams &p);
+void bf16_pointwise__scalar(const PointwiseParams &p);
 void f32_pointwise_c16__avx512(const PointwiseParams &p);
 void f32_pointwise_c8__avx2(const PointwiseParams &p);
+void bf16_pointwise_c16__avx512bf16(const PointwiseParams &p);
 
 // The registry (kernels/registry.h): every SIMD variant, best first.
 struct PointwiseVariant {
   const char *name;
   Isa isa;    // the least ISA it needs
   int block;  // lanes per plane
+  Products products;
   PointwiseFn fn;
 };
 VariantList<PointwiseVariant> pointwise_variants();
 
-// The first registered variant for `block` lanes whose ISA is at most the active ISA
-// (kernels/isa.h); the scalar reference when none fits.
-PointwiseFn select_pointwise(int block);
+// The first registered variant for `block` lanes with these products whose ISA is at most the
+// active ISA (kernels/isa.h); that kind's scalar reference when none fits.
+PointwiseFn select_pointwise(int block, Products products);
+// Whether a SIMD variant for `block` lanes with these products runs at the active ISA.
+bool has_pointwise_variant(int block, Products products);
+PointwiseFn pointwise_reference(Products products);
 
 }  // namespace xunit::kernels

@@ -9,7 +9,7 @@
 // are zero padding. Tiles are 4 rows x 4 columns; rows past `rows` and columns past `width` of
 // partial tiles are neither read beyond the input nor written.
 //
-// Two kinds of products in the transform domain (WinogradProducts), the transforms being float32
+// Two kinds of products in the transform domain (Products), the transforms being float32
 // in both: F32 multiplies in float32; Bf16 rounds the transformed inputs and weights to bfloat16
 // and multiplies them with AVX512-BF16 dot products (vdpbf16ps: twice the float32 FMA rate)
 // into float32 sums, for the --precision bf16 / auto paths (about 2^-9 relative per operand,
@@ -44,8 +44,6 @@ struct WinogradParams {
 
 using WinogradFn = void (*)(const WinogradParams &);
 
-enum class WinogradProducts { F32, Bf16 };
-
 // Tiles the SIMD variants transform and multiply as one batch (their scratch holds one batch).
 constexpr int kWinogradBatchTiles = 12;
 
@@ -59,16 +57,16 @@ std::vector<uint16_t> winograd_pack_weights_bf16(const float *oihw, int out_chan
                                                  int in_channels, int block);
 // Either packing, as a variant of `products` takes it (WinogradParams::weights = data()).
 struct WinogradWeights {
-  WinogradProducts products = WinogradProducts::F32;
+  Products products = Products::F32;
   std::vector<float> f32;
   std::vector<uint16_t> bf16;
   const void *data() const {
-    return products == WinogradProducts::Bf16 ? static_cast<const void *>(bf16.data())
-                                              : static_cast<const void *>(f32.data());
+    return products == Products::Bf16 ? static_cast<const void *>(bf16.data())
+                                      : static_cast<const void *>(f32.data());
   }
 };
 WinogradWeights winograd_pack(const float *oihw, int out_channels, int in_channels, int block,
-                              WinogradProducts products);
+                              Products products);
 size_t winograd_scratch_floats(int in_planes, int out_planes, int block);
 
 // Scalar references: any block (even for Bf16); the tile algorithm in plain loops. The Bf16 one
@@ -84,7 +82,7 @@ struct WinogradVariant {
   const char *name;
   Isa isa;    // the least ISA it needs
   int block;  // lanes per plane
-  WinogradProducts products;
+  Products products;
   WinogradFn fn;
 };
 VariantList<WinogradVariant> winograd_variants();
@@ -92,8 +90,8 @@ VariantList<WinogradVariant> winograd_variants();
 // The first registered variant for planes of `block` lanes with these products whose ISA is at
 // most the active ISA; null when none fits (the engine then keeps oneDNN's conv: the scalar
 // references are for tests).
-const WinogradVariant *select_winograd(int block, WinogradProducts products);
+const WinogradVariant *select_winograd(int block, Products products);
 // The scalar reference of each kind of products.
-WinogradFn winograd_reference(WinogradProducts products);
+WinogradFn winograd_reference(Products products);
 
 }  // namespace xunit::kernels

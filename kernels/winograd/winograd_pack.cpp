@@ -50,10 +50,10 @@ std::vector<uint16_t> winograd_pack_weights_bf16(const float *w, int out_channel
 }
 
 WinogradWeights winograd_pack(const float *oihw, int out_channels, int in_channels, int block,
-                              WinogradProducts products) {
+                              Products products) {
   WinogradWeights w;
   w.products = products;
-  if (products == WinogradProducts::Bf16)
+  if (products == Products::Bf16)
     w.bf16 = winograd_pack_weights_bf16(oihw, out_channels, in_channels, block);
   else
     w.f32 = winograd_pack_weights(oihw, out_channels, in_channels, block);

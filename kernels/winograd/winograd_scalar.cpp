@@ -9,7 +9,7 @@ namespace xunit::kernels {
 
 namespace {
 
-template <WinogradProducts kProducts>
+template <Products kProducts>
 void reference(const WinogradParams &p) {
   const int B = p.block, icp = p.in_planes * B, ocp = p.out_planes * B;
   auto mul = [](float a, float b) { return a * b; };
@@ -19,7 +19,7 @@ void reference(const WinogradParams &p) {
   };
   // U[pos][c][o] in either packing.
   auto weight = [&](int pos, int c, int o) -> float {
-    if (kProducts == WinogradProducts::Bf16)
+    if (kProducts == Products::Bf16)
       return bf16_to_float(static_cast<const uint16_t *>(
           p.weights)[((size_t(pos) * icp / 2 + size_t(c / 2)) * ocp + o) * 2 + c % 2]);
     return static_cast<const float *>(p.weights)[(size_t(pos) * icp + c) * ocp + o];
@@ -35,7 +35,7 @@ void reference(const WinogradParams &p) {
         for (int pos = 0; pos < 36; ++pos) {
           const float x = t[pos / 6][pos % 6];
           v[size_t(pos) * icp + c] =
-              kProducts == WinogradProducts::Bf16 ? bf16_to_float(float_to_bf16(x)) : x;
+              kProducts == Products::Bf16 ? bf16_to_float(float_to_bf16(x)) : x;
         }
       }
       for (int o = 0; o < ocp; ++o) {
@@ -64,10 +64,8 @@ void reference(const WinogradParams &p) {
 
 }  // namespace
 
-void f32_winograd_f4x4_3x3__scalar(const WinogradParams &p) { reference<WinogradProducts::F32>(p); }
+void f32_winograd_f4x4_3x3__scalar(const WinogradParams &p) { reference<Products::F32>(p); }
 
-void bf16_winograd_f4x4_3x3__scalar(const WinogradParams &p) {
-  reference<WinogradProducts::Bf16>(p);
-}
+void bf16_winograd_f4x4_3x3__scalar(const WinogradParams &p) { reference<Products::Bf16>(p); }
 
 }  // namespace xunit::kernels
