@@ -14,9 +14,10 @@ if [ "${XUNIT_SKIP_SANITIZERS:-0}" != 1 ]; then
   # The engine suite forced to scalar runs in the Release pass only: under the sanitizers it is
   # the slowest entry (oneDNN at SSE4.1, ~7 min on 2 cores), and what it adds is the scalar
   # kernels inside the engine's steps, which `unit` runs under the sanitizers against every
-  # SIMD variant on buffers of their own.
+  # SIMD variant on buffers of their own. engine_avx512 (AVX-512 without BF16) likewise: `unit`'s
+  # testers run its kernel variants under the sanitizers.
   (cd build-asan && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
-     ctest --output-on-failure -E '^engine_scalar$')
+     ctest --output-on-failure -E '^engine_(scalar|avx512)$')
   echo "== one model shared by 8 threads, under ThreadSanitizer"
   TARGET=xunit-thread-tests BUILD_DIR=build-tsan BUILD_TYPE=RelWithDebInfo scripts/build.sh -DXUNIT_TSAN=ON -DXUNIT_BUILD_BENCH=OFF
   # Both cases must have run: a renamed case would otherwise leave the filter matching nothing, and pass.

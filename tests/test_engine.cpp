@@ -463,16 +463,26 @@ TEST_CASE("bfloat16 and automatic precision stay close to float32, for any chunk
     return;
   }
   GraphFactory f(16);
-  for (int family = 0; family < 3; ++family) {
-    Graph g = family == 0 ? f.xdncnn(3, 32, 2) : family == 1 ? f.xsrgan(3, 16, 1, 2) : f.mixed(3);
+  for (int family = 0; family < 4; ++family) {
+    // The last: Dense xUnit, whose BN-ReLU-conv1x1 layers are pointwise steps.
+    Graph g = family == 0   ? f.xdncnn(3, 32, 2)
+              : family == 1 ? f.xsrgan(3, 16, 1, 2)
+              : family == 2 ? f.mixed(3)
+                            : f.xdense(3, 32, {3, 2}, 16, 2);
     HwcImage in = random_image(23, 19, 3, 4);
     HwcImage want = run_oracle(g, in);
     float scale = 0;
     for (float v : want.data) scale = std::max(scale, std::abs(v));
     for (Precision p : {Precision::Bf16, Precision::Auto}) {
       LoadedModel m = load_graph(g, DType::F32, {0, ConvAlgorithm::Auto, p});
-      bool products = false;  // a conv by our Winograd with bf16 products (AVX512-BF16 CPUs)
-      for (const Step &s : m.model->plan().steps) products |= s.bf16_products;
+      // A step of ours with bf16 products (Winograd or pointwise, AVX512-BF16 CPUs).
+      bool products = false, pointwise_products = false;
+      for (const Step &s : m.model->plan().steps) {
+        products |= s.bf16_products;
+        pointwise_products |= s.bf16_products && s.kind == StepKind::Pointwise;
+      }
+      if (family == 3 && kernels::active_isa() >= kernels::Isa::Avx512Bf16)
+        CHECK(pointwise_products);
       for (int chunk : {3, 8, 0})
         for (int tile : {0, 7}) {
           CAPTURE(family);
