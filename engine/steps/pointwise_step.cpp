@@ -85,6 +85,14 @@ class PointwiseProgram : public StepProgram {
     fn_ = kernels::select_pointwise(block, products);
   }
 
+  // The kernel variant (its products say whether it computes in bf16), for the profile.
+  std::string implementation(int, int) const override {
+    for (const kernels::PointwiseVariant &v : kernels::pointwise_variants())
+      if (v.fn == fn_) return std::string("pointwise_") + v.name;
+    return fn_ == kernels::bf16_pointwise__scalar ? "pointwise_bf16__scalar"
+                                                  : "pointwise_f32__scalar";
+  }
+
   size_t pass_scratch_bytes(int rows, int width) const override {
     return gather_ ? RowStore::rows_bytes(source_layout(width), rows) : 0;
   }
