@@ -34,7 +34,7 @@ void CompiledModel::compile(CompileOptions options) {
   if (options.precision == Precision::Auto && (isa < kernels::Isa::Avx512Bf16 || block != 16))
     options.precision = Precision::Fp32;
   precision_ = options.precision;
-  plan_ = make_plan(graph, block, options.precision);
+  plan_ = make_plan(graph, block, options.precision, options.conv_algorithm);
   programs_.clear();
   for (const Step &s : plan_.steps)
     programs_.push_back(compile_step({graph, plan_, s, int(options.conv_algorithm)}));

@@ -86,16 +86,10 @@ DnnlConv::DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_
     affine_.push_back(std::move(scale));
     affine_.push_back(std::move(shift));
   }
-  // Our Winograd (oneDNN 2.6 has one for AVX-512 in float32 only, no faster than ours there): a
-  // dense 3x3 conv between blocked tensors, wide enough to pay for the transforms, whose
-  // post-ops start with its Sum if it has one (it adds the residual itself; the rest is
-  // applied after).
+  // Our Winograd (oneDNN 2.6 has one for AVX-512 in float32 only, no faster than ours there).
   size_t sums = 0;
   for (const PostOp &p : step.post) sums += p.is_sum();
-  const bool sum_first = sums == 0 || (sums == 1 && step.post[0].is_sum());
-  if (algorithm == ConvAlgorithm::Auto && op.type == OpType::Conv2d && op.kernel == 3 &&
-      op.groups == 1 && !step.bf16 && src_block == dst_block && op.in_channels >= 16 &&
-      op.out_channels >= 16 && sum_first) {
+  if (our_winograd_fits(op, step.post, algorithm) && !step.bf16 && src_block == dst_block) {
     const kernels::Products products =
         step.bf16_products ? kernels::Products::Bf16 : kernels::Products::F32;
     winograd_ = kernels::select_winograd(dst_block, products);
@@ -107,6 +101,16 @@ DnnlConv::DnnlConv(const Graph &graph, const Step &step, int src_block, int dst_
       winograd_post_.assign(step.post.begin() + (sums ? 1 : 0), step.post.end());
     }
   }
+  XUNIT_CHECK(!step.bf16_products || winograd_,
+              "internal error: conv '" + op.name + "' planned with bf16 products runs no Winograd");
+}
+
+bool our_winograd_fits(const Op &op, const std::vector<PostOp> &post, ConvAlgorithm algorithm) {
+  size_t sums = 0;
+  for (const PostOp &p : post) sums += p.is_sum();
+  const bool sum_first = sums == 0 || (sums == 1 && post[0].is_sum());
+  return algorithm == ConvAlgorithm::Auto && op.type == OpType::Conv2d && op.kernel == 3 &&
+         op.groups == 1 && op.in_channels >= 16 && op.out_channels >= 16 && sum_first;
 }
 DnnlConv::~DnnlConv() = default;
 

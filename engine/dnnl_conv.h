@@ -21,17 +21,18 @@
 
 namespace xunit {
 
-// How 3x3 convs are computed. Winograd F(4x4, 3x3) does ~2.5x fewer multiplications than a
-// direct conv; in float32 its rounding differs from a direct conv by ~3e-7 relative per layer.
-// Auto: ours (kernels/winograd: AVX2, AVX-512, AVX-512 with bf16 products for a step marked
-// bf16_products) for convs of at least 16 channels in and out whose only Sum comes first, else
-// oneDNN's Winograd where it has one (AVX-512, float32), else direct.
-enum class ConvAlgorithm { Auto, Direct };
-
 struct ConvScratch {
   void *data = nullptr;
   size_t bytes = 0;
 };
+
+// Whether our Winograd (kernels/winograd) computes a conv step with these post-ops, given a
+// 16- or 8-lane blocked source and destination and a variant for that block: a Conv2d (not
+// dilated), 3x3, dense, of at least 16 channels in and out (narrower ones do not pay for the
+// transforms), whose post-ops start with its Sum if it has one (it adds the residual itself;
+// the rest is applied after), under ConvAlgorithm::Auto. The planner asks it too: a step is
+// marked bf16_products only where this holds.
+bool our_winograd_fits(const Op &op, const std::vector<PostOp> &post, ConvAlgorithm algorithm);
 
 // The unary ops a conv step applies as post-ops (oneDNN's eltwise and binary post-ops express
 // them; what Winograd cannot fuse is applied after it): the planner fuses only these.

@@ -37,12 +37,13 @@ Uses count_uses(const Graph &g) {
 
 class Planner {
  public:
-  Planner(const Graph &g, int simd_block, Precision precision)
+  Planner(const Graph &g, int simd_block, Precision precision, ConvAlgorithm conv_algorithm)
       : g_(g),
         uses_(count_uses(g)),
         fused_(g.ops.size(), false),
         defined_by_(g.values.size(), -1),
-        precision_(precision) {
+        precision_(precision),
+        conv_algorithm_(conv_algorithm) {
     plan_.simd_block = simd_block;
     for (size_t i = 0; i < g.ops.size(); ++i) defined_by_[size_t(g.ops[i].output)] = int(i);
   }
@@ -149,15 +150,6 @@ class Planner {
     const bool few_out = !dilated && op.groups == 1 && op.out_channels <= 4 && op.in_channels > 4;
     Step &s = add(few_out ? StepKind::ConvO4 : StepKind::Conv, op);
     s.radius = op_radius(op, 0);
-    const bool winograd = !dilated && op.kernel == 3 && op.groups == 1 && op.in_channels > 4 &&
-                          plan_.simd_block == 16;
-    // bf16 for a Winograd conv means bf16 products in our Winograd, where the CPU has them
-    // (AVX512-BF16); its source stays float32.
-    const bool bf16_winograd =
-        winograd && kernels::select_winograd(16, kernels::Products::Bf16) != nullptr;
-    const bool bf16 = !few_out && (precision_ == Precision::Bf16 || precision_ == Precision::Auto);
-    s.bf16_products = bf16 && bf16_winograd;
-    s.bf16 = bf16 && !bf16_winograd && (precision_ == Precision::Bf16 || !winograd);
     for (;;) {
       const Op *next = sole_consumer(s.output);
       if (!next) break;
@@ -176,6 +168,20 @@ class Planner {
       mark_fused(next);
       s.output = next->output;
     }
+    // The arithmetic, once the post-ops are known. bf16 for a conv our Winograd computes means
+    // bf16 products there, where the CPU has them (AVX512-BF16; its source stays float32);
+    // any other conv reads a bf16 source (oneDNN's bf16 conv), except under Auto a 3x3 conv
+    // left to oneDNN's float32 Winograd, which beats its bf16 direct conv.
+    const bool bf16 = !few_out && (precision_ == Precision::Bf16 || precision_ == Precision::Auto);
+    const bool ours = s.kind == StepKind::Conv && plan_.simd_block == 16 &&
+                      our_winograd_fits(op, s.post, conv_algorithm_);
+    const bool onednn_winograd = !dilated && op.kernel == 3 && op.groups == 1 &&
+                                 op.in_channels > 4 && conv_algorithm_ == ConvAlgorithm::Auto &&
+                                 plan_.simd_block == 16;
+    s.bf16_products =
+        bf16 && ours && kernels::select_winograd(16, kernels::Products::Bf16) != nullptr;
+    s.bf16 =
+        bf16 && !s.bf16_products && (precision_ == Precision::Bf16 || !(ours || onednn_winograd));
   }
 
   // Unary ops applied one after the other run as one pass over the rows.
@@ -467,14 +473,16 @@ class Planner {
   std::vector<bool> fused_;
   std::vector<int> defined_by_;  // value -> index of the op that defines it (-1: graph input)
   Precision precision_;
+  ConvAlgorithm conv_algorithm_;
   std::vector<std::vector<int>> parts_;  // per value: the parts of a virtual concat
   Plan plan_;
 };
 
 }  // namespace
 
-Plan make_plan(const Graph &graph, int simd_block, Precision precision) {
-  return Planner(graph, simd_block, precision).run();
+Plan make_plan(const Graph &graph, int simd_block, Precision precision,
+               ConvAlgorithm conv_algorithm) {
+  return Planner(graph, simd_block, precision, conv_algorithm).run();
 }
 
 std::string Plan::describe(const Graph &g) const {

@@ -77,16 +77,28 @@ struct Plan {
   std::string describe(const Graph &graph) const;  // one line per step, for --verbose / tests
 };
 
+// How 3x3 convs are computed. Winograd F(4x4, 3x3) does ~2.5x fewer multiplications than a
+// direct conv; in float32 its rounding differs from a direct conv by ~3e-7 relative per layer.
+// Auto: ours (kernels/winograd: AVX2, AVX-512, AVX-512 with bf16 products for a step marked
+// bf16_products) for convs of at least 16 channels in and out whose only Sum comes first, else
+// oneDNN's Winograd where it has one (AVX-512, float32), else direct.
+enum class ConvAlgorithm { Auto, Direct };
+
 // Arithmetic of the convs. Auto: bfloat16 where it is the faster choice (see make_plan).
 enum class Precision { Fp32, Bf16, Auto };
 
-// `simd_block` is the channel block for values with more than 4 channels. Bf16 computes every
-// conv step in bfloat16: Winograd's 3x3 convs with bf16 products where the CPU has AVX512-BF16
-// (Step::bf16_products), the others with a bf16 source (Step::bf16). Auto: the same, except
-// that a 3x3 conv without bf16 products stays float32 Winograd (which beats a bf16 direct conv:
-// ~2.25-4x fewer multiplications against 2x the rate). Our own kernels (the xUnit gate, the
-// output conv, element-wise ops) always compute in float32.
-Plan make_plan(const Graph &graph, int simd_block, Precision precision = Precision::Fp32);
+// `simd_block` is the channel block for values with more than 4 channels. Bf16: the convs our
+// Winograd takes (our_winograd_fits) and the pointwise steps multiply in bf16 in our kernels
+// where the CPU has AVX512-BF16 (Step::bf16_products); every other conv step oneDNN runs reads a
+// bf16 source (Step::bf16; on AVX-512 without BF16 also the Winograd convs, while the pointwise
+// steps stay float32). Auto (compiled only on AVX512-BF16 CPUs): the same, except that a 3x3
+// conv left to oneDNN stays its float32 Winograd (which beats a bf16 direct conv: ~2.25-4x fewer
+// multiplications against 2x the rate). Our other kernels (the xUnit gate, the output conv,
+// element-wise ops) always compute in float32.
+// `conv_algorithm`: as the conv steps will be compiled (it decides which convs our Winograd takes,
+// hence where bf16 means bf16 products).
+Plan make_plan(const Graph &graph, int simd_block, Precision precision = Precision::Fp32,
+               ConvAlgorithm conv_algorithm = ConvAlgorithm::Auto);
 
 // The channel block a conv wants its source in: planar (nchw) for a few channels, else blocked.
 inline int conv_source_block(int channels, int simd_block) { return channels > 4 ? simd_block : 1; }

@@ -149,7 +149,7 @@ const char *name(Products p) { return p == Products::Bf16 ? "bf16" : "f32"; }
 // rounding. Bf16: the relative RMS difference; each operand is rounded by up to 2^-9 and the
 // transforms amplify that ten-fold on these independent random pixels (a direct bf16 conv is
 // at 0.23 %, this at ~2.4 %; on smooth, image-like inputs ~0.35 %; the engine's PSNR with bf16
-// products is within 0.02 dB of float32, README).
+// products is within 0.03 dB of float32, README).
 float reference_difference(Products p, const std::vector<float> &got,
                            const std::vector<float> &want, const Case &c, int block) {
   return p == Products::Bf16 ? rms_difference(got, want, c, block)
@@ -175,11 +175,16 @@ TEST_CASE("winograd: the scalar references compute the 3x3 conv") {
     MESSAGE(std::string(name(products))
             << " reference vs direct conv, largest difference (f32: relative, bf16: RMS): "
             << worst);
-    // The comparison can fail: a wrong bias is seen.
-    const Case c = kCases[6];
+    // The comparison can fail: a wrong bias is seen (one channel's by 1e-2 in float; every
+    // channel's by 0.5 against bf16's RMS bound).
+    const bool f32 = products == Products::F32;
+    const Case c = kCases[f32 ? 2 : 6];
     Buffers b = make(c, 8, 99, products);
     const std::vector<float> want = direct(c, 8, b);
-    for (auto &x : b.bias) x += 0.5f;
+    if (f32)
+      b.bias[0] += 1e-2f;
+    else
+      for (auto &x : b.bias) x += 0.5f;
     CHECK(reference_difference(products, run(winograd_reference(products), c, 8, b), want, c, 8) >
           reference_bound(products));
   }
@@ -212,10 +217,11 @@ TEST_CASE("winograd: every registered variant matches the scalar reference") {
                                  run(winograd_reference(v.products), c, v.block, b), c, v.block);
       // The same sums, but contracted into FMAs (and, for bf16, summed two products at a time):
       // F(4x4, 3x3)'s transforms amplify those roundings as much as the algorithm's own,
-      // measured against the direct conv above; so the float bound is the same. In bf16 a
-      // transformed input a float ulp away from a rounding boundary may round the other way:
-      // one operand of one product off by 2^-8, never more.
-      const float bound = v.products == Products::Bf16 ? 1e-3f : 2e-4f;
+      // measured against the direct conv above; so the float bound is the same. The bf16
+      // variant's transforms are compiled without contraction (kernels/CMakeLists.txt), so its
+      // transformed inputs are the reference's bit for bit before rounding to bf16: only the
+      // products' summation order differs, and the same bound holds.
+      const float bound = 2e-4f;
       CHECK(e <= bound);
       worst[int(v.products)] = std::max(worst[int(v.products)], e);
       exercised.insert(v.fn);
@@ -223,6 +229,15 @@ TEST_CASE("winograd: every registered variant matches the scalar reference") {
   }
   MESSAGE("largest relative difference to the reference: f32 " << worst[0] << ", bf16 "
                                                                << worst[1]);
+  // The comparison can fail: a bf16 result with one output off by 1e-3 is seen.
+  for (const WinogradVariant &v : winograd_variants()) {
+    if (v.products != Products::Bf16 || int(v.isa) > int(cpu_isa())) continue;
+    const Case c = kCases[3];
+    const Buffers b = make(c, v.block, 7, v.products);
+    std::vector<float> got = run(v.fn, c, v.block, b);
+    got[5] += 1e-3f * std::max(1.f, std::abs(got[5]));
+    CHECK(difference(got, run(winograd_reference(v.products), c, v.block, b), c, v.block) > 2e-4f);
+  }
   for (const WinogradVariant &v : winograd_variants())
     if (int(v.isa) <= int(cpu_isa())) {
       INFO("registered, runnable here, not exercised: " << std::string(v.name));

@@ -1,6 +1,7 @@
 // The references: one output value at a time, in plain float arithmetic; the Bf16 one rounds
 // each pre-activated input to bfloat16 (its weights come rounded) and sums the exact products
 // in float. Also the bf16 weight packing (plain code: run once per model).
+#include <cmath>
 #include <cstddef>
 
 #include "common/error.h"
@@ -26,7 +27,11 @@ void reference(const PointwiseParams &p) {
         float acc = p.bias[o];
         for (int c = 0; c < C; ++c) {
           float u = p.in_rows[(c / B) * p.rows + i][x * B + c % B];
-          if (p.pre_scale) u = u * p.pre_scale[c] + p.pre_shift[c];
+          // The Bf16 reference fuses the affine as the SIMD variants do (an explicit FMA there), so
+          // that their inputs round to the same bf16; in float the difference is one rounding.
+          if (p.pre_scale)
+            u = kProducts == Products::Bf16 ? std::fma(u, p.pre_scale[c], p.pre_shift[c])
+                                            : u * p.pre_scale[c] + p.pre_shift[c];
           if (p.pre_slope && u < 0.f) u *= p.pre_slope[c];
           if (kProducts == Products::Bf16) u = bf16_to_float(float_to_bf16(u));
           acc += weight(c, o) * u;
