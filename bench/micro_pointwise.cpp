@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "bench/micro_main.h"
+#include "kernels/convert/convert.h"
 #include "kernels/isa.h"
 #include "kernels/pointwise/pointwise.h"
 
@@ -36,7 +37,8 @@ void run(benchmark::State &state, PointwiseFn fn, int block, Products products) 
   PointwiseParams p;
   p.in_rows = in_ptrs.data();
   p.out_rows = out_ptrs.data();
-  const std::vector<uint16_t> packed = pointwise_pack_bf16(weights.data(), in_c, out_c);
+  const std::vector<uint16_t> packed =
+      pack_bf16_input_pairs(weights.data(), size_t(in_c), size_t(out_c));
   p.weights = products == Products::Bf16 ? static_cast<const void *>(packed.data())
                                          : static_cast<const void *>(weights.data());
   p.bias = bias.data();

@@ -48,45 +48,32 @@ CASES = [
 ]
 
 
-def y_of(a):
-    a = a.astype(np.float64) / 255.0
-    return (16.0 + 65.481 * a[..., 0] + 128.553 * a[..., 1] + 24.966 * a[..., 2]) / 255.0
-
-
-def psnr(a, b):
-    mse = float(np.mean((a - b) ** 2))
-    return float("inf") if mse == 0 else 10 * np.log10(1.0 / mse)
-
-
 def make_inputs(task, folder, param, channels, out_dir):
-    """Writes the inputs; returns {stem: reference array} (uint8 clean, or HR Y in [0, 1])."""
+    """Writes the inputs; returns {stem: reference [C,H,W] tensor} (the clean image, or the HR
+    image's Y)."""
     refs = {}
     for i, f in enumerate(train.list_images(os.path.join(DATA, folder))):
         stem = "%03d" % i
+        x = train.load_image(f, channels)
         if task == "denoise":
-            x = train.load_image(f, channels)
             n = torch.randn(x.shape, generator=torch.Generator().manual_seed(i))
-            noisy = (x + param / 255.0 * n).clamp(0, 1)
-            Image.fromarray(train.to_uint8(noisy)).save(os.path.join(out_dir, stem + ".png"))
-            refs[stem] = np.asarray(Image.open(f).convert("RGB" if channels == 3 else "L"))
+            lr, refs[stem] = (x + param / 255.0 * n).clamp(0, 1), x
         else:
-            hr = Image.open(f).convert("RGB")
-            w, h = hr.size[0] // param * param, hr.size[1] // param * param
-            hr = hr.crop((0, 0, w, h))
-            hr.resize((w // param, h // param), Image.BICUBIC).save(os.path.join(out_dir, stem + ".png"))
-            refs[stem] = y_of(np.asarray(hr))
+            hr = x[:, : x.shape[1] // param * param, : x.shape[2] // param * param]
+            lr, refs[stem] = train.bicubic_down(hr, param), train.rgb_to_y(hr[None])[0]
+        Image.fromarray(train.to_uint8(lr)).save(os.path.join(out_dir, stem + ".png"))
     return refs
 
 
-def score(task, param, refs, out_dir):
+def score(task, param, channels, refs, out_dir):
     vals = []
     for stem, ref in refs.items():
-        out = np.asarray(Image.open(os.path.join(out_dir, stem + ".png")))
+        out = train.load_image(os.path.join(out_dir, stem + ".png"), channels)
         if task == "denoise":
-            vals.append(psnr(out.astype(np.float64) / 255.0, ref.astype(np.float64) / 255.0))
+            vals.append(train.psnr(out, ref))
         else:
             s = param
-            vals.append(psnr(y_of(out)[s:-s, s:-s], ref[s:-s, s:-s]))
+            vals.append(train.psnr(train.rgb_to_y(out[None])[0][:, s:-s, s:-s], ref[:, s:-s, s:-s]))
     return float(np.mean(vals))
 
 
@@ -124,7 +111,7 @@ def main():
                     row["psnr"][p] = None
                     row.setdefault("refused", {})[p] = res.stderr.strip().splitlines()[-1]
                     continue
-                row["psnr"][p] = score(task, param, refs, out)
+                row["psnr"][p] = score(task, param, channels, refs, out)
             base = row["psnr"].get("fp32")
             shown = ", ".join("%s %s" % (p, "refused" if v is None else "%.3f" % v) for p, v in row["psnr"].items())
             worst = max((abs(v - base) for v in row["psnr"].values() if v is not None and base is not None),

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/half.h"
+#include "kernels/convert/convert.h"
 #include "kernels/isa.h"
 #include "kernels/pointwise/pointwise.h"
 #include "scoped_isa.h"
@@ -58,7 +59,7 @@ float compare(PointwiseFn fn, int block, int in_planes, int out_planes, int rows
   }
   PointwiseParams p;
   p.in_rows = in.data();
-  const std::vector<uint16_t> packed = pointwise_pack_bf16(weights.data(), C, O);
+  const std::vector<uint16_t> packed = pack_bf16_input_pairs(weights.data(), size_t(C), size_t(O));
   p.weights = products == Products::Bf16 ? static_cast<const void *>(packed.data())
                                          : static_cast<const void *>(weights.data());
   p.bias = bias.data();

@@ -8,6 +8,7 @@
 #include "engine/ops/unary.h"
 #include "engine/steps/pre_activation.h"
 #include "engine/steps/step_program.h"
+#include "kernels/convert/convert.h"
 #include "kernels/pointwise/pointwise.h"
 
 namespace xunit {
@@ -80,8 +81,10 @@ class PointwiseProgram : public StepProgram {
     // bf16 products (the planner marks them only where a variant runs): the folded weights
     // rounded once, here.
     products = c.step.bf16_products ? kernels::Products::Bf16 : kernels::Products::F32;
-    if (products == kernels::Products::Bf16)
-      weights_bf16 = kernels::pointwise_pack_bf16(weights.data(), int(cp), int(ldw));
+    if (products == kernels::Products::Bf16) {
+      weights_bf16 = kernels::pack_bf16_input_pairs(weights.data(), cp, ldw);
+      std::vector<float>().swap(weights);  // the kernel reads only the bf16 copy
+    }
     fn_ = kernels::select_pointwise(block, products);
   }
 
@@ -114,7 +117,7 @@ class PointwiseProgram : public StepProgram {
   int block = 0, in_planes = 0, out_planes = 0;
   std::vector<float> weights;  // [in_planes * block][out_planes * block]
   kernels::Products products = kernels::Products::F32;
-  std::vector<uint16_t> weights_bf16;  // Bf16 products: weights packed by pointwise_pack_bf16
+  std::vector<uint16_t> weights_bf16;  // Bf16 products: weights packed by pack_bf16_input_pairs
   std::vector<float> bias;
   std::vector<float> pre_scale, pre_shift, pre_slope;     // empty when absent
   std::vector<float> post_slope, post_scale, post_shift;  // empty when absent

@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "kernels/isa.h"
 #include "kernels/registry.h"
@@ -26,5 +27,11 @@ VariantList<F32ToBf16Variant> f32_to_bf16_variants();
 
 // The first registered variant whose ISA is at most the active ISA; else the scalar one.
 F32ToBf16Fn select_f32_to_bf16();
+
+// `matrices` weight matrices [in][out] (float32, one after the other) rounded to bfloat16 and
+// packed as vdpbf16ps takes them, input channels in pairs: [matrices][in / 2][out][2]. The
+// layout of every bf16-products kernel (kernels/winograd, kernels/pointwise); `in` even.
+std::vector<uint16_t> pack_bf16_input_pairs(const float *weights, size_t in_channels,
+                                            size_t out_channels, size_t matrices = 1);
 
 }  // namespace xunit::kernels

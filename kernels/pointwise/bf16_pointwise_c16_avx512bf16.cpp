@@ -2,13 +2,11 @@
 // avx512_bf16. The body of pointwise_simd.inc with bfloat16 products: every chunk is
 // pre-activated (or just converted) into the scratch as bfloat16, and each vdpbf16ps multiplies
 // two input channels of a broadcast pixel by 16 output channels' weights, summing in float32.
-#include <immintrin.h>
-
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 #include "kernels/pointwise/pointwise.h"
+#include "kernels/simd/bf16_avx512bf16.inc"
 #include "kernels/simd/f32_avx512.inc"
 
 namespace {
@@ -25,10 +23,7 @@ namespace {
 struct Bf16Products {
   using Elem = uint16_t;
   static constexpr bool kInPlace = false;  // the rows are float32: always converted first
-  static void store(uint16_t *to, V v) {
-    const __m256bh h = _mm512_cvtneps_pbh(v);
-    _mm256_storeu_si256(reinterpret_cast<__m256i *>(to), (__m256i)h);
-  }
+  static void store(uint16_t *to, V v) { vstore_bf16(to, v); }
   template <int P, int OB, class Src>
   static void accumulate(const PointwiseParams &p, Src src, int ob0, V (&acc)[P][OB]) {
     const size_t O = size_t(p.out_planes) * kBlock;
@@ -38,12 +33,11 @@ struct Bf16Products {
                           (size_t(pl) * (kBlock / 2) * O + size_t(ob0) * kBlock) * 2;
       for (int pair = 0; pair < kBlock / 2; ++pair, w += O * 2) {
         __m512bh wv[OB];
-        for (int o = 0; o < OB; ++o) wv[o] = (__m512bh)_mm512_loadu_si512(w + o * kBlock * 2);
+        for (int o = 0; o < OB; ++o) wv[o] = vload_bf16_pairs(w + o * kBlock * 2);
         for (int j = 0; j < P; ++j) {
-          int32_t two;  // input channels 2 pair and 2 pair + 1 of pixel j
-          std::memcpy(&two, s + j * kBlock + 2 * pair, sizeof two);
-          const __m512bh u = (__m512bh)_mm512_set1_epi32(two);
-          for (int o = 0; o < OB; ++o) acc[j][o] = _mm512_dpbf16_ps(acc[j][o], u, wv[o]);
+          // Input channels 2 pair and 2 pair + 1 of pixel j.
+          const __m512bh u = vbroadcast_bf16_pair(s + j * kBlock + 2 * pair);
+          for (int o = 0; o < OB; ++o) acc[j][o] = vdot_bf16_pairs(acc[j][o], u, wv[o]);
         }
       }
     }

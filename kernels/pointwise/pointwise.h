@@ -28,7 +28,7 @@ struct PointwiseParams {
   const float *const *in_rows = nullptr;  // row i of input plane p: in_rows[p * rows + i]
   float *const *out_rows = nullptr;       // row i of output plane q: out_rows[q * rows + i]
   // F32: [in_planes * block][out_planes * block] floats (ic-major), padded rows/columns zero;
-  // Bf16: the same packed by pointwise_pack_bf16.
+  // Bf16: the same through pack_bf16_input_pairs (kernels/convert/convert.h).
   const void *weights = nullptr;
   const float *bias = nullptr;       // [out_planes * block], padded lanes zero
   const float *pre_scale = nullptr;  // [in_planes * block] or null (then pre_shift is null too)
@@ -49,10 +49,6 @@ inline int pointwise_scratch_floats(const PointwiseParams &p) {
 }
 
 using PointwiseFn = void (*)(const PointwiseParams &);
-
-// F32 weights [C][O] rounded to bfloat16 (nearest even), input channels in pairs as vdpbf16ps
-// takes them: [C / 2][O][2]; C even.
-std::vector<uint16_t> pointwise_pack_bf16(const float *weights, int in_channels, int out_channels);
 
 // Scalar references: any block (even for Bf16). The Bf16 one rounds each pre-activated input to
 // bfloat16 before multiplying, as the SIMD variants do.

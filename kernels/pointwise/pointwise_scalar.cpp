@@ -1,10 +1,9 @@
 // The references: one output value at a time, in plain float arithmetic; the Bf16 one rounds
 // each pre-activated input to bfloat16 (its weights come rounded) and sums the exact products
-// in float. Also the bf16 weight packing (plain code: run once per model).
+// in float.
 #include <cmath>
 #include <cstddef>
 
-#include "common/error.h"
 #include "common/half.h"
 #include "kernels/pointwise/pointwise.h"
 
@@ -47,14 +46,5 @@ void reference(const PointwiseParams &p) {
 
 void f32_pointwise__scalar(const PointwiseParams &p) { reference<Products::F32>(p); }
 void bf16_pointwise__scalar(const PointwiseParams &p) { reference<Products::Bf16>(p); }
-
-std::vector<uint16_t> pointwise_pack_bf16(const float *w, int in_channels, int out_channels) {
-  XUNIT_CHECK(in_channels % 2 == 0, "internal error: bf16 pointwise weights need even channels");
-  std::vector<uint16_t> packed(size_t(in_channels) * out_channels);
-  for (size_t c = 0; c < size_t(in_channels); ++c)
-    for (size_t o = 0; o < size_t(out_channels); ++o)
-      packed[((c / 2) * out_channels + o) * 2 + c % 2] = float_to_bf16(w[c * out_channels + o]);
-  return packed;
-}
 
 }  // namespace xunit::kernels

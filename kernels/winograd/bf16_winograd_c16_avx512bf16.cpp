@@ -3,12 +3,10 @@
 // to bfloat16 as it is stored, and each vdpbf16ps multiplies two input channels of a broadcast
 // tile by 16 output channels' weights (twice the multiplications of a float32 FMA at the same
 // rate), summing in float32.
-#include <immintrin.h>
-
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
+#include "kernels/simd/bf16_avx512bf16.inc"
 #include "kernels/simd/f32_avx512.inc"
 #include "kernels/winograd/winograd.h"
 
@@ -36,12 +34,11 @@ inline void bf16_gemm_block(const WinogradParams &p, const uint16_t *v, const ui
     for (int pair = 0; pair < kBlock / 2; ++pair) {
       __m512bh w[NOB];
       for (int b = 0; b < NOB; ++b)
-        w[b] = (__m512bh)_mm512_loadu_si512(ub + (pair * ocp + size_t(b) * kBlock) * 2);
+        w[b] = vload_bf16_pairs(ub + (pair * ocp + size_t(b) * kBlock) * 2);
       for (int j = 0; j < kTiles; ++j) {
-        int32_t two;  // input channels 2 pair and 2 pair + 1 of tile j
-        std::memcpy(&two, vb + j * kBlock + 2 * pair, sizeof two);
-        const __m512bh x = (__m512bh)_mm512_set1_epi32(two);
-        for (int b = 0; b < NOB; ++b) acc[j][b] = _mm512_dpbf16_ps(acc[j][b], x, w[b]);
+        // Input channels 2 pair and 2 pair + 1 of tile j.
+        const __m512bh x = vbroadcast_bf16_pair(vb + j * kBlock + 2 * pair);
+        for (int b = 0; b < NOB; ++b) acc[j][b] = vdot_bf16_pairs(acc[j][b], x, w[b]);
       }
     }
   }
@@ -52,10 +49,7 @@ inline void bf16_gemm_block(const WinogradParams &p, const uint16_t *v, const ui
 
 struct Bf16Products {
   using Elem = uint16_t;
-  static void store(uint16_t *to, V v) {
-    const __m256bh h = _mm512_cvtneps_pbh(v);
-    _mm256_storeu_si256(reinterpret_cast<__m256i *>(to), (__m256i)h);
-  }
+  static void store(uint16_t *to, V v) { vstore_bf16(to, v); }
   static void products(const WinogradParams &p, const uint16_t *v, float *m) {
     const size_t icp = size_t(p.in_planes) * kBlock, ocp = size_t(p.out_planes) * kBlock;
     for (int pos = 0; pos < 36; ++pos) {

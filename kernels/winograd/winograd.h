@@ -29,7 +29,7 @@ struct WinogradParams {
   const float *src = nullptr;  // in_planes x (rows + 2) x width x block
   float *dst = nullptr;        // out_planes x rows x width x block
   // The transformed weights, as the variant's products take them: F32, winograd_pack_weights;
-  // Bf16, winograd_pack_weights_bf16.
+  // Bf16, winograd_pack with Products::Bf16.
   const void *weights = nullptr;
   const float *bias = nullptr;  // [out_planes * block], zero on padded lanes
   int rows = 0, width = 0, block = 8;
@@ -51,11 +51,8 @@ constexpr int kWinogradBatchTiles = 12;
 // [36][in_planes * block][out_planes * block] floats.
 std::vector<float> winograd_pack_weights(const float *oihw, int out_channels, int in_channels,
                                          int block);
-// The same U rounded to bfloat16 (nearest even), input channels in pairs as vdpbf16ps takes
-// them: [36][in_planes * block / 2][out_planes * block][2]; `block` even.
-std::vector<uint16_t> winograd_pack_weights_bf16(const float *oihw, int out_channels,
-                                                 int in_channels, int block);
-// Either packing, as a variant of `products` takes it (WinogradParams::weights = data()).
+// Either packing (Bf16: that U through pack_bf16_input_pairs, 36 matrices:
+// [36][in_planes * block / 2][out_planes * block][2]; `block` even), as a variant of `products` takes it (WinogradParams::weights = data()).
 struct WinogradWeights {
   Products products = Products::F32;
   std::vector<float> f32;

@@ -2,8 +2,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "common/error.h"
-#include "common/half.h"
+#include "kernels/convert/convert.h"
 #include "kernels/winograd/winograd.h"
 
 namespace xunit::kernels {
@@ -34,27 +33,15 @@ std::vector<float> winograd_pack_weights(const float *w, int out_channels, int i
   return u;
 }
 
-std::vector<uint16_t> winograd_pack_weights_bf16(const float *w, int out_channels, int in_channels,
-                                                 int block) {
-  XUNIT_CHECK(block % 2 == 0, "internal error: bf16 Winograd weights need an even block");
-  const std::vector<float> u = winograd_pack_weights(w, out_channels, in_channels, block);
-  const size_t icp = size_t(in_channels + block - 1) / block * block;
-  const size_t ocp = size_t(out_channels + block - 1) / block * block;
-  std::vector<uint16_t> packed(u.size());
-  for (size_t pos = 0; pos < 36; ++pos)
-    for (size_t i = 0; i < icp; ++i)
-      for (size_t o = 0; o < ocp; ++o)
-        packed[((pos * icp / 2 + i / 2) * ocp + o) * 2 + i % 2] =
-            float_to_bf16(u[(pos * icp + i) * ocp + o]);
-  return packed;
-}
-
 WinogradWeights winograd_pack(const float *oihw, int out_channels, int in_channels, int block,
                               Products products) {
   WinogradWeights w;
   w.products = products;
   if (products == Products::Bf16)
-    w.bf16 = winograd_pack_weights_bf16(oihw, out_channels, in_channels, block);
+    w.bf16 =
+        pack_bf16_input_pairs(winograd_pack_weights(oihw, out_channels, in_channels, block).data(),
+                              size_t(in_channels + block - 1) / block * block,
+                              size_t(out_channels + block - 1) / block * block, 36);
   else
     w.f32 = winograd_pack_weights(oihw, out_channels, in_channels, block);
   return w;
