@@ -52,7 +52,8 @@ constexpr int kWinogradBatchTiles = 12;
 std::vector<float> winograd_pack_weights(const float *oihw, int out_channels, int in_channels,
                                          int block);
 // Either packing (Bf16: that U through pack_bf16_input_pairs, 36 matrices:
-// [36][in_planes * block / 2][out_planes * block][2]; `block` even), as a variant of `products` takes it (WinogradParams::weights = data()).
+// [36][in_planes * block / 2][out_planes * block][2]; `block` even), as a variant of `products`
+// takes it (WinogradParams::weights = data()).
 struct WinogradWeights {
   Products products = Products::F32;
   std::vector<float> f32;
